@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Installs what the harness and the local stack need, idempotently, so that `npm test` and
+# `npm start` work on a fresh machine by themselves. Fast when everything is already there:
+# apt is skipped when the commands exist, Go builds are cached under $HOME/.cache.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=../tests/versions.env
+source tests/versions.env
+CACHE=${KUIK_CACHE_DIR:-$HOME/.cache/kuik-functions}
+export GOMODCACHE=${GOMODCACHE:-$HOME/.cache/go-mod}
+export GOCACHE=${GOCACHE:-$HOME/.cache/go-build}
+export GOFLAGS=-mod=mod CGO_ENABLED=0
+
+need=()
+for pair in etcd:etcd-server docker-registry:docker-registry skopeo:skopeo htpasswd:apache2-utils \
+            openssl:openssl python3:python3; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${need[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: need root to install ${need[*]} (or install them yourself)" >&2; exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+command -v go >/dev/null 2>&1 || { echo "setup: Go (>= 1.25) is required to build kube-apiserver" >&2; exit 1; }
+
+# kube-apiserver + kubectl (tests/kubebins/build.sh caches them).
+KUBEBINS_DIR="$CACHE/kubebins/v$K8S_VERSION" K8S_VERSION=$K8S_VERSION bash tests/kubebins/build.sh
+
+# Knative's own event adapters, built from the pinned eventing module.
+KN="$CACHE/knbins/$KNATIVE_EVENTING_VERSION"
+if [ ! -x "$KN/apiserver_receive_adapter" ] || [ ! -x "$KN/mtping" ]; then
+  echo "setup: building Knative adapters $KNATIVE_EVENTING_VERSION"
+  # `go install pkg@version` asks the proxy for the module's version list (deprecation check),
+  # which the proxy here refuses; a throw-away wrapper module pins the version instead.
+  W=$(mktemp -d)
+  (cd "$W" && go mod init knbins >/dev/null 2>&1 \
+    && go get "knative.dev/eventing@$KNATIVE_EVENTING_VERSION" >/dev/null \
+    && go build -trimpath -ldflags "-s -w" -o "$KN.tmp/" \
+         knative.dev/eventing/cmd/apiserver_receive_adapter knative.dev/eventing/cmd/mtping)
+  rm -rf "$W"
+  rm -rf "$KN"; mv "$KN.tmp" "$KN"
+fi
+
+# Knative CRD YAMLs, copied out of the pinned Go modules (module zips drop symlinks; the CRDs we
+# need are regular files).
+CRDS="$CACHE/knative-crds/serving-$KNATIVE_SERVING_VERSION-eventing-$KNATIVE_EVENTING_VERSION"
+if [ ! -f "$CRDS/.done" ]; then
+  echo "setup: fetching Knative CRDs"
+  moddir() { go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'; }
+  SERVING_DIR=$(moddir "knative.dev/serving@$KNATIVE_SERVING_VERSION")
+  EVENTING_DIR=$(moddir "knative.dev/eventing@$KNATIVE_EVENTING_VERSION")
+  rm -rf "$CRDS"; mkdir -p "$CRDS/crds" "$CRDS/eventing-configmaps"
+  for f in "$SERVING_DIR"/config/core/300-resources/*.yaml "$EVENTING_DIR"/config/core/resources/*.yaml; do
+    [ -f "$f" ] || continue
+    grep -q '^kind: CustomResourceDefinition' "$f" || continue
+    cp "$f" "$CRDS/crds/$(basename "$(dirname "$(dirname "$f")")")-$(basename "$f")"
+  done
+  cp "$EVENTING_DIR"/config/core/configmaps/*.yaml "$CRDS/eventing-configmaps/"
+  chmod -R u+w "$CRDS"; touch "$CRDS/.done"
+fi

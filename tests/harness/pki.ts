@@ -1,0 +1,148 @@
+// Test PKI made with the openssl CLI: one CA that signs the apiserver's, the registries' and the
+// webhooks' serving certificates and the admin client certificate, plus the service-account key
+// pair and the registry token signer. Everything lives in the run directory and dies with it.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { run } from './proc.ts';
+
+export interface Pki {
+  dir: string;
+  caCert: string;
+  caKey: string;
+  apiserverCert: string;
+  apiserverKey: string;
+  /** Serving certificate for anything on 127.0.0.1 / localhost (registries, webhooks). */
+  servingCert: string;
+  servingKey: string;
+  adminCert: string;
+  adminKey: string;
+  saKey: string;
+  saPub: string;
+  /** Self-signed certificate whose key signs registry bearer tokens (distribution's rootcertbundle). */
+  tokenCert: string;
+  tokenKey: string;
+}
+
+const SERVER_EXT = [
+  'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost',
+  'extendedKeyUsage=serverAuth',
+  'keyUsage=digitalSignature,keyEncipherment',
+  'basicConstraints=CA:FALSE',
+].join('\n');
+const CLIENT_EXT = ['extendedKeyUsage=clientAuth', 'keyUsage=digitalSignature,keyEncipherment'].join('\n');
+
+export async function makePki(dir: string): Promise<Pki> {
+  await mkdir(dir, { recursive: true });
+  const p = (n: string) => join(dir, n);
+  await writeFile(p('server.ext'), SERVER_EXT);
+  await writeFile(p('client.ext'), CLIENT_EXT);
+  const days = '30';
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    days,
+    '-subj',
+    '/CN=kuik-test-ca',
+    '-keyout',
+    p('ca.key'),
+    '-out',
+    p('ca.crt'),
+  ]);
+  const leaf = async (name: string, subj: string, ext: string) => {
+    await run('openssl', [
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      subj,
+      '-keyout',
+      p(`${name}.key`),
+      '-out',
+      p(`${name}.csr`),
+    ]);
+    await run('openssl', [
+      'x509',
+      '-req',
+      '-in',
+      p(`${name}.csr`),
+      '-CA',
+      p('ca.crt'),
+      '-CAkey',
+      p('ca.key'),
+      '-CAcreateserial',
+      '-days',
+      days,
+      '-extfile',
+      p(ext),
+      '-out',
+      p(`${name}.crt`),
+    ]);
+  };
+  // Independent keys: generate them concurrently (each openssl is its own process).
+  await Promise.all([
+    leaf('apiserver', '/CN=kube-apiserver', 'server.ext'),
+    leaf('serving', '/CN=localhost', 'server.ext'),
+    leaf('admin', '/O=system:masters/CN=kuik-test-admin', 'client.ext'),
+    run('openssl', ['genrsa', '-out', p('sa.key'), '2048']).then(() =>
+      run('openssl', ['rsa', '-in', p('sa.key'), '-pubout', '-out', p('sa.pub')]),
+    ),
+    run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      days,
+      '-subj',
+      '/CN=kuik-test-token-signer',
+      '-keyout',
+      p('token.key'),
+      '-out',
+      p('token.crt'),
+    ]),
+  ]);
+  return {
+    dir,
+    caCert: p('ca.crt'),
+    caKey: p('ca.key'),
+    apiserverCert: p('apiserver.crt'),
+    apiserverKey: p('apiserver.key'),
+    servingCert: p('serving.crt'),
+    servingKey: p('serving.key'),
+    adminCert: p('admin.crt'),
+    adminKey: p('admin.key'),
+    saKey: p('sa.key'),
+    saPub: p('sa.pub'),
+    tokenCert: p('token.crt'),
+    tokenKey: p('token.key'),
+  };
+}
+
+/** An admin kubeconfig with the certificates embedded, so it can be copied anywhere. */
+export async function writeKubeconfig(file: string, server: string, pki: Pki): Promise<void> {
+  const b64 = async (f: string) => (await readFile(f)).toString('base64');
+  const yaml = `apiVersion: v1
+kind: Config
+clusters:
+- name: kuik-test
+  cluster:
+    server: ${server}
+    certificate-authority-data: ${await b64(pki.caCert)}
+users:
+- name: admin
+  user:
+    client-certificate-data: ${await b64(pki.adminCert)}
+    client-key-data: ${await b64(pki.adminKey)}
+contexts:
+- name: kuik-test
+  context: {cluster: kuik-test, user: admin}
+current-context: kuik-test
+`;
+  await writeFile(file, yaml, { mode: 0o600 });
+}

@@ -1,0 +1,219 @@
+// Debian's docker-registry (distribution 2.8) on loopback with TLS, delete enabled, and either
+// htpasswd or bearer-token auth (test-infrastructure.md §5), plus image seeding with skopeo from
+// layouts written by ../shared/tools/mkimage.py. Usable from the harness and from a test file that
+// needs a registry of its own (to stop it, say).
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RegistryInfo } from './env.ts';
+import { freePort, type Proc, run, startProc, stopProc, waitFor } from './proc.ts';
+import { startTokenServer, type TokenServer } from './token-server.ts';
+
+export const REGISTRY_USER = 'tester';
+export const REGISTRY_PASSWORD = 's3cret';
+/** A second identity the token server grants pull only: a pull secret, not a push credential. */
+export const PULL_ONLY_USER = 'puller';
+export const PULL_ONLY_PASSWORD = 'pullpass';
+
+export interface RegistryCerts {
+  caCert: string;
+  servingCert: string;
+  servingKey: string;
+  tokenCert: string;
+  tokenKey: string;
+}
+
+export interface RunningRegistry {
+  info: RegistryInfo;
+  proc: Proc;
+  token?: TokenServer;
+  stop(): Promise<void>;
+  /** Starts the same registry again on the same port and data (after stop()). */
+  restart(): Promise<void>;
+}
+
+export async function startRegistry(opts: {
+  runDir: string;
+  name: string;
+  auth: 'htpasswd' | 'token';
+  certs: RegistryCerts;
+  registryBin?: string;
+  htpasswdBin?: string;
+  port?: number;
+}): Promise<RunningRegistry> {
+  const dir = join(opts.runDir, 'registries', opts.name);
+  const dataDir = join(dir, 'data');
+  const certDir = join(dir, 'certs.d');
+  await mkdir(dataDir, { recursive: true });
+  await mkdir(certDir, { recursive: true });
+  await copyFile(opts.certs.caCert, join(certDir, 'ca.crt'));
+  const port = opts.port ?? (await freePort());
+  const host = `127.0.0.1:${port}`;
+
+  let authBlock: string;
+  let token: TokenServer | undefined;
+  if (opts.auth === 'htpasswd') {
+    const htpasswd = join(dir, 'htpasswd');
+    // bcrypt is the only hash distribution accepts.
+    const line = await run(opts.htpasswdBin ?? 'htpasswd', ['-Bbn', REGISTRY_USER, REGISTRY_PASSWORD]);
+    await writeFile(htpasswd, line.trim() + '\n');
+    authBlock = `  htpasswd:\n    realm: kuik-test\n    path: ${htpasswd}\n`;
+  } else {
+    token = await startTokenServer({
+      certFile: opts.certs.tokenCert,
+      keyFile: opts.certs.tokenKey,
+      issuer: 'kuik-test-issuer',
+      service: `registry-${opts.name}`,
+      users: {
+        [REGISTRY_USER]: { password: REGISTRY_PASSWORD, actions: ['*'] },
+        [PULL_ONLY_USER]: { password: PULL_ONLY_PASSWORD, actions: ['pull'] },
+      },
+    });
+    authBlock =
+      `  token:\n    realm: ${token.url}\n    service: registry-${opts.name}\n` +
+      `    issuer: kuik-test-issuer\n    rootcertbundle: ${opts.certs.tokenCert}\n`;
+  }
+  const config = `version: 0.1
+log:
+  level: warn
+  accesslog: {disabled: true}
+storage:
+  filesystem: {rootdirectory: ${dataDir}}
+  delete: {enabled: true}
+  cache: {blobdescriptor: inmemory}
+http:
+  addr: ${host}
+  secret: kuik-test-only-secret
+  tls:
+    certificate: ${opts.certs.servingCert}
+    key: ${opts.certs.servingKey}
+  debug: {addr: ""}
+auth:
+${authBlock}`;
+  const configFile = join(dir, 'config.yml');
+  await writeFile(configFile, config);
+
+  const info: RegistryInfo = {
+    host,
+    username: REGISTRY_USER,
+    password: REGISTRY_PASSWORD,
+    caFile: opts.certs.caCert,
+    certDir,
+    auth: opts.auth,
+    dataDir,
+    ...(token ? { tokenRealm: token.url } : {}),
+  };
+  const ca = await readFile(opts.certs.caCert);
+  const launch = async (): Promise<Proc> => {
+    const proc = startProc(opts.runDir, `registry-${opts.name}`, opts.registryBin ?? 'docker-registry', [
+      'serve',
+      configFile,
+    ]);
+    // Ready when /v2/ answers at all (401 without credentials).
+    await waitFor(`registry ${opts.name}`, async () => (await probeV2(host, ca)) === 401, {
+      proc,
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
+    return proc;
+  };
+  const reg: RunningRegistry = {
+    info,
+    proc: await launch(),
+    ...(token ? { token } : {}),
+    stop: async () => {
+      await stopProc(reg.proc);
+    },
+    restart: async () => {
+      await stopProc(reg.proc);
+      reg.proc = await launch();
+    },
+  };
+  return reg;
+}
+
+async function probeV2(host: string, ca: Buffer): Promise<number> {
+  const { request } = await import('node:https');
+  const [hostname, port] = host.split(':');
+  return await new Promise((resolve, reject) => {
+    const req = request({ hostname, port: Number(port), path: '/v2/', ca, timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export interface SeedOptions {
+  /** Architectures of the multi-arch index (default amd64 and arm64). */
+  archs?: string[];
+  layerMb?: number;
+  layers?: number;
+  /** A layout reused across seeds with the same options gives the same digest; fresh: true does not. */
+  fresh?: boolean;
+}
+
+export interface Seeded {
+  ref: string;
+  digest: string;
+}
+
+/** Writes (or reuses) an OCI layout with mkimage.py and pushes it, every platform, with skopeo. */
+export async function seedImage(
+  reg: RegistryInfo,
+  repo: string,
+  tag: string,
+  opts: SeedOptions & { layoutDir: string; mkimage: string; skopeo?: string },
+): Promise<Seeded> {
+  const archs = opts.archs ?? ['amd64', 'arm64'];
+  const key = `${archs.join('_')}-${opts.layerMb ?? 0.01}x${opts.layers ?? 1}${opts.fresh ? `-${Date.now()}-${Math.random()}` : ''}`;
+  const layout = join(opts.layoutDir, key);
+  if (!existsSync(join(layout, 'index.json'))) {
+    const tmp = `${layout}.tmp-${process.pid}`;
+    await run('python3', [
+      opts.mkimage,
+      tmp,
+      'v1',
+      String(opts.layerMb ?? 0.01),
+      String(opts.layers ?? 1),
+      archs.join(','),
+    ]);
+    await rm(layout, { recursive: true, force: true });
+    const { rename } = await import('node:fs/promises');
+    await rename(tmp, layout).catch(async () => rm(tmp, { recursive: true, force: true }));
+  }
+  const digestFile = join(opts.layoutDir, `digest-${process.pid}-${Date.now()}-${Math.random()}`);
+  const ref = `${reg.host}/${repo}:${tag}`;
+  await run(opts.skopeo ?? 'skopeo', [
+    'copy',
+    '--all',
+    '--quiet',
+    `--dest-creds=${reg.username}:${reg.password}`,
+    `--dest-cert-dir=${reg.certDir}`,
+    `--digestfile=${digestFile}`,
+    `oci:${layout}:v1`,
+    `docker://${ref}`,
+  ]);
+  const digest = (await readFile(digestFile, 'utf8')).trim();
+  await rm(digestFile, { force: true });
+  return { ref, digest };
+}
+
+/** The digest of a manifest as a registry serves it (sha256 of the raw bytes), via skopeo. */
+export async function inspectRaw(
+  reg: RegistryInfo,
+  ref: string,
+  skopeo = 'skopeo',
+): Promise<{ raw: string; digest: string }> {
+  const raw = await run(skopeo, [
+    'inspect',
+    '--raw',
+    `--creds=${reg.username}:${reg.password}`,
+    `--cert-dir=${reg.certDir}`,
+    `docker://${ref}`,
+  ]);
+  return { raw, digest: `sha256:${createHash('sha256').update(raw).digest('hex')}` };
+}

@@ -1,0 +1,69 @@
+// The test command: finds the test files, starts the harness when any of them is an integration
+// test (`*.int.test.ts`), runs them all with node's test runner, and tears the harness down
+// whatever happens. Usage: node tests/run.ts [--unit] [FILE...]
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { type Harness, startHarness } from './harness/start.ts';
+import { repoRoot } from './harness/tools.ts';
+
+const ROOTS = ['shared', 'functions', 'tests', 'bench', 'scripts'];
+
+function findTests(dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) findTests(p, out);
+    else if (name.endsWith('.test.ts')) out.push(relative(repoRoot, p));
+  }
+  return out;
+}
+
+const args = process.argv.slice(2);
+const unitOnly = args.includes('--unit');
+const named = args.filter((a) => !a.startsWith('--'));
+let files = named.length > 0 ? named : ROOTS.flatMap((r) => findTests(join(repoRoot, r))).sort();
+if (unitOnly) files = files.filter((f) => !f.endsWith('.int.test.ts'));
+const needsHarness = files.some((f) => f.endsWith('.int.test.ts'));
+
+let harness: Harness | undefined;
+let stopping = false;
+const teardown = async () => {
+  if (stopping || !harness) return;
+  stopping = true;
+  await harness.stop();
+};
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    void teardown().finally(() => process.exit(130));
+  });
+}
+
+let code = 1;
+try {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (needsHarness) {
+    const t0 = Date.now();
+    harness = await startHarness();
+    env['KUIK_HARNESS_STATE'] = harness.stateFile;
+    const steps = Object.entries(harness.timings)
+      .map(([k, v]) => `${k}=${v}ms`)
+      .join(' ');
+    console.log(`harness: ready in ${Date.now() - t0} ms (${steps}); kubeconfig ${harness.state.kubeconfig}`);
+  }
+  // Integration files spend their time waiting on real processes, so run a few side by side even
+  // on two cores; each test uses its own namespace and repository.
+  const concurrency = process.env['KUIK_TEST_CONCURRENCY'] ?? '4';
+  const child = spawn(
+    process.execPath,
+    ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+    { stdio: 'inherit', env, cwd: repoRoot },
+  );
+  code = await new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
+} catch (err) {
+  console.error(`test run failed before the tests: ${(err as Error).message}`);
+  code = 1;
+} finally {
+  await teardown();
+}
+process.exit(code);
