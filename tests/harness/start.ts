@@ -97,7 +97,9 @@ export async function startHarness(): Promise<Harness> {
       mark('kube-apiserver');
       await writeKubeconfig(kubeconfig, api.url, pki);
       const k = ['--kubeconfig', kubeconfig];
-      const ours = (await yamlFiles(join(repoRoot, 'crds'))).filter((f) =>
+      // KUIK_CRD_DIR: apply another set of kuik CRDs (kuik's own, to compare; or none).
+      const crdDir = process.env['KUIK_CRD_DIR'] ?? join(repoRoot, 'crds');
+      const ours = (await yamlFiles(crdDir)).filter((f) =>
         readFileSync(f, 'utf8').includes('kind: CustomResourceDefinition'),
       );
       const knative = await yamlFiles(t.knativeCrdDir);
