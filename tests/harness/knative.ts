@@ -40,9 +40,9 @@ export async function startEventSink(): Promise<EventSink> {
       try {
         const ce = HTTP.toEvent({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
         for (const e of Array.isArray(ce) ? ce : [ce]) {
-          const { id, type, source, subject, data, ...rest } = (
-            e as { toJSON(): Record<string, unknown> }
-          ).toJSON();
+          const { id, type, source, subject, data, ...rest } = {
+            ...(e as object),
+          } as Record<string, unknown>;
           const ev: ReceivedEvent = {
             id: String(id),
             type: String(type),
