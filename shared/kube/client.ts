@@ -1,0 +1,138 @@
+// The one Kubernetes access module: kubeconfig loading, kuik CR reads and status writes with
+// optimistic concurrency, Secrets and Events. Functions call these; nobody else builds API paths.
+import {
+  ApiException,
+  CoreV1Api,
+  CustomObjectsApi,
+  EventsV1Api,
+  KubeConfig,
+  type V1Secret,
+} from '@kubernetes/client-node';
+import { GROUP, KINDS, type KuikKind, VERSION } from '../crd/types.ts';
+
+/** In a cluster: the ServiceAccount; elsewhere: $KUBECONFIG or ~/.kube/config. */
+export function loadKubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  return kc;
+}
+
+export function pluralOf(kind: KuikKind): string {
+  const info = KINDS.find((k) => k.kind === kind);
+  if (!info) throw new Error(`unknown kind ${kind}`);
+  return info.plural;
+}
+
+export function collectionPath(kind: KuikKind): string {
+  return `/apis/${GROUP}/${VERSION}/${pluralOf(kind)}`;
+}
+
+/** The HTTP status of a failed API call (0 when it is not an API error). */
+export function apiStatus(err: unknown): number {
+  return err instanceof ApiException ? err.code : 0;
+}
+
+/** The API server's own message for a failed call (its Status.message), else the error text. */
+export function apiMessage(err: unknown): string {
+  if (err instanceof ApiException) {
+    const body = err.body as unknown;
+    const parsed = typeof body === 'string' ? safeJson(body) : body;
+    const msg = (parsed as { message?: unknown } | undefined)?.message;
+    if (typeof msg === 'string') return msg;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+function safeJson(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return undefined;
+  }
+}
+
+export interface KuikRef {
+  kind: KuikKind;
+  name: string;
+  /** Empty or undefined for the cluster-scoped kinds. */
+  namespace?: string | undefined;
+}
+
+export class Kube {
+  readonly kc: KubeConfig;
+  readonly core: CoreV1Api;
+  readonly custom: CustomObjectsApi;
+  readonly events: EventsV1Api;
+
+  constructor(kc: KubeConfig) {
+    this.kc = kc;
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.events = kc.makeApiClient(EventsV1Api);
+  }
+
+  async getKuik<T>(ref: KuikRef): Promise<T> {
+    const base = { group: GROUP, version: VERSION, plural: pluralOf(ref.kind), name: ref.name };
+    return (
+      ref.namespace
+        ? await this.custom.getNamespacedCustomObject({ ...base, namespace: ref.namespace })
+        : await this.custom.getClusterCustomObject(base)
+    ) as T;
+  }
+
+  async replaceKuikStatus<T>(ref: KuikRef, body: T): Promise<T> {
+    const base = { group: GROUP, version: VERSION, plural: pluralOf(ref.kind), name: ref.name, body };
+    return (
+      ref.namespace
+        ? await this.custom.replaceNamespacedCustomObjectStatus({ ...base, namespace: ref.namespace })
+        : await this.custom.replaceClusterCustomObjectStatus(base)
+    ) as T;
+  }
+
+  /**
+   * The one status writer: read the object, let `mutate` change its status (return false to
+   * write nothing), write it back with the read resourceVersion as precondition, and start over on
+   * 409. kuik v2 used blind merge patches here and lost concurrent updates.
+   */
+  async updateStatus<T extends { metadata?: { resourceVersion?: string }; status?: unknown }>(
+    ref: KuikRef,
+    mutate: (obj: T) => boolean,
+    attempts = 5,
+  ): Promise<T | undefined> {
+    for (let i = 1; ; i++) {
+      const obj = await this.getKuik<T>(ref);
+      if (!mutate(obj)) return undefined;
+      try {
+        return await this.replaceKuikStatus(ref, obj);
+      } catch (err) {
+        if (apiStatus(err) !== 409 || i >= attempts) throw err;
+      }
+    }
+  }
+
+  async getSecret(namespace: string, name: string): Promise<V1Secret> {
+    return await this.core.readNamespacedSecret({ namespace, name });
+  }
+
+  /** Creates the Secret, or replaces it when it exists (used for pull-secret copies). */
+  async upsertSecret(secret: V1Secret, dryRun: boolean): Promise<void> {
+    const namespace = secret.metadata?.namespace ?? '';
+    const name = secret.metadata?.name ?? '';
+    const dr = dryRun ? { dryRun: 'All' } : {};
+    try {
+      await this.core.createNamespacedSecret({ namespace, body: secret, ...dr });
+    } catch (err) {
+      if (apiStatus(err) !== 409) throw err;
+      const current = await this.core.readNamespacedSecret({ namespace, name });
+      await this.core.replaceNamespacedSecret({
+        namespace,
+        name,
+        body: {
+          ...secret,
+          metadata: { ...secret.metadata, resourceVersion: current.metadata?.resourceVersion ?? '' },
+        },
+        ...dr,
+      });
+    }
+  }
+}
