@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { V1Pod } from '@kubernetes/client-node';
+import { parseOriginals, selectContainers, serializeOriginals } from './containers.ts';
+
+const pod = (extra: Partial<V1Pod['spec']> = {}, annotations?: Record<string, string>): V1Pod => ({
+  metadata: { name: 'p', namespace: 'ns', ...(annotations ? { annotations } : {}) },
+  spec: {
+    containers: [
+      { name: 'app', image: 'nginx:1.27' },
+      { name: 'side', image: 'busybox' },
+    ],
+    ...extra,
+  },
+});
+
+test('CREATE selects containers and init containers and records both originals', () => {
+  const s = selectContainers(pod({ initContainers: [{ name: 'setup', image: 'alpine:3' }] }), {
+    operation: 'CREATE',
+  });
+  assert.deepEqual(
+    s.containers.map((c) => c.key),
+    ['app', 'side', 'init:setup'],
+  );
+  assert.deepEqual(s.originals, { app: 'nginx:1.27', side: 'busybox', 'init:setup': 'alpine:3' });
+});
+
+test('76 / reinvocation: containers already recorded are not routed again', () => {
+  const p = pod(
+    { initContainers: [{ name: 'setup', image: 'harbor/m/alpine:3' }] },
+    {
+      'kuik.enix.io/original-images': '{"app":"nginx:1.27","init:setup":"alpine:3","side":"busybox"}',
+    },
+  );
+  const s = selectContainers(p, { operation: 'CREATE' });
+  assert.deepEqual(s.containers, []);
+  assert.equal(
+    serializeOriginals(s.originals),
+    '{"app":"nginx:1.27","init:setup":"alpine:3","side":"busybox"}',
+  );
+});
+
+test('a malformed annotation is reported and treated as empty, never fatal', () => {
+  const s = selectContainers(pod({}, { 'kuik.enix.io/original-images': '{not json' }), {
+    operation: 'CREATE',
+  });
+  assert.ok(s.annotationError);
+  assert.equal(s.containers.length, 2);
+  assert.ok(parseOriginals('[1,2]').error);
+  assert.deepEqual(parseOriginals('{"a":"x","b":3}').map, { a: 'x' });
+});
+
+test('UPDATE routes only the containers whose image the update changes', () => {
+  const old = pod({}, { 'kuik.enix.io/original-images': '{"app":"nginx:1.27","side":"busybox"}' });
+  const next = structuredClone(old);
+  next.spec!.containers[0]!.image = 'nginx:1.28';
+  const s = selectContainers(next, { operation: 'UPDATE', oldObject: old });
+  assert.deepEqual(
+    s.containers.map((c) => [c.key, c.image]),
+    [['app', 'nginx:1.28']],
+  );
+  assert.equal(s.originals['app'], 'nginx:1.28');
+  // A metadata-only update routes nothing, so running containers are never restarted by us.
+  assert.deepEqual(
+    selectContainers(structuredClone(old), { operation: 'UPDATE', oldObject: old }).containers,
+    [],
+  );
+});
+
+test('the ephemeralcontainers subresource routes only newly added ephemeral containers', () => {
+  const old = pod({ ephemeralContainers: [{ name: 'dbg1', image: 'busybox:1' }] });
+  const next = pod({
+    ephemeralContainers: [
+      { name: 'dbg1', image: 'busybox:1' },
+      { name: 'dbg2', image: 'alpine:3' },
+    ],
+  });
+  const s = selectContainers(next, {
+    operation: 'UPDATE',
+    subResource: 'ephemeralcontainers',
+    oldObject: old,
+  });
+  assert.deepEqual(
+    s.containers.map((c) => [c.list, c.index, c.key]),
+    [['ephemeralContainers', 1, 'ephemeral:dbg2']],
+  );
+});
+
+test('annotation keys are serialized sorted and compact', () => {
+  assert.equal(serializeOriginals({ z: '1', a: '2', 'init:b': '3' }), '{"a":"2","init:b":"3","z":"1"}');
+});
