@@ -1,0 +1,71 @@
+// §4.7–§4.8: is this alternative pullable right now? One probe per (reference, credentials) at a
+// time (single-flight), and a verdict reused for a short TTL. Unlike kuik, the key includes a
+// fingerprint of the credentials: a private image that namespace A can pull must not look
+// available to namespace B, which has no credential for it (§4.8 QUIRK). kuik's decision cache,
+// keyed by image alone, is not reproduced at all: deciding is cheap once probes are cached.
+import { createHash } from 'node:crypto';
+import { LruCache } from '../../shared/filter/lru.ts';
+import type { ImageReference } from '../../shared/image/reference.ts';
+import type { Outcome } from '../../shared/registry/outcome.ts';
+
+export interface Credential {
+  username: string;
+  password: string;
+}
+
+export interface ProbeResult {
+  outcome: Outcome;
+  /** Why it failed, with kuik's prefixes (`image not found: …`); empty when available. */
+  message: string;
+}
+
+export type Probe = (image: ImageReference, credentials: readonly Credential[]) => Promise<ProbeResult>;
+
+export interface CheckResult extends ProbeResult {
+  cached: boolean;
+}
+
+export function credentialFingerprint(credentials: readonly Credential[]): string {
+  if (credentials.length === 0) return 'anonymous';
+  const h = createHash('sha256');
+  for (const c of credentials) h.update(`${c.username}\0${c.password}\0`);
+  return h.digest('hex').slice(0, 32);
+}
+
+export class AvailabilityChecker {
+  readonly #probe: Probe;
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+  readonly #cache: LruCache<string, { result: ProbeResult; expires: number }>;
+  readonly #inflight = new Map<string, Promise<ProbeResult>>();
+  hits = 0;
+  misses = 0;
+
+  constructor(opts: { probe: Probe; ttlMs: number; capacity?: number; now?: () => number }) {
+    this.#probe = opts.probe;
+    this.#ttlMs = opts.ttlMs;
+    this.#now = opts.now ?? Date.now;
+    this.#cache = new LruCache(opts.capacity ?? 1000);
+  }
+
+  async check(image: ImageReference, credentials: readonly Credential[]): Promise<CheckResult> {
+    const key = `${image.string}\n${credentialFingerprint(credentials)}`;
+    const hit = this.#cache.get(key);
+    if (hit && hit.expires > this.#now()) {
+      this.hits++;
+      return { ...hit.result, cached: true };
+    }
+    this.misses++;
+    let flight = this.#inflight.get(key);
+    if (!flight) {
+      flight = this.#probe(image, credentials)
+        .then((result) => {
+          if (this.#ttlMs > 0) this.#cache.set(key, { result, expires: this.#now() + this.#ttlMs });
+          return result;
+        })
+        .finally(() => this.#inflight.delete(key));
+      this.#inflight.set(key, flight);
+    }
+    return { ...(await flight), cached: false };
+  }
+}

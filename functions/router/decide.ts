@@ -1,0 +1,443 @@
+// One admission, decided (§4.3–§4.10): which containers to route, where to, which pull secret the
+// pod needs, and what to write down about it. The I/O it needs (CR cache, Secrets, probes, secret
+// copies, stale-mirror signals) comes in through RouterDeps so the whole decision runs in unit
+// tests against plain data.
+//
+// Error policy (docs/router-errors.md): kuik denied the pod on several faults of its own (a broken
+// credentialSecret on an alternative never chosen, a failed secret copy, a CR list error). Here no
+// fault on our side blocks a pod: an alternative we cannot use is skipped, and with nothing usable
+// the container keeps the image the user wrote.
+import type { V1Pod, V1Secret } from '@kubernetes/client-node';
+import { ORIGINAL_IMAGES_ANNOTATION, STATIC_POD_ANNOTATION } from '../../shared/crd/types.ts';
+import { type PodLike, podMatcherFor } from '../../shared/filter/filter.ts';
+import { type ImageReference, parseReference } from '../../shared/image/reference.ts';
+import {
+  type Alternative,
+  type AlternativeSource,
+  buildAlternatives,
+  type CrRef,
+  describeSource,
+  type RoutingSet,
+} from './alternatives.ts';
+import type { AvailabilityChecker, CheckResult, Credential } from './availability.ts';
+import { type SelectedContainer, selectContainers, serializeOriginals } from './containers.ts';
+import { firstSuccessInOrder } from './first-in-order.ts';
+import { secretCopy } from './secret-copy.ts';
+
+export const REWRITTEN_BY_ANNOTATION = 'kuik.enix.io/rewritten-by';
+export const REASON_ANNOTATION = 'kuik.enix.io/reason';
+export const DECISIONS_ANNOTATION = 'kuik.enix.io/decisions';
+
+export interface RouterConfig {
+  rewriteOnNeverImagePullPolicy: boolean;
+  honorPrioritiesOnAlwaysImagePullPolicy: boolean;
+  /** The operator's global opt-out (§3.7), compiled. */
+  skip: (pod: PodLike) => boolean;
+}
+
+export interface AdmissionInput {
+  operation: string;
+  subResource?: string | undefined;
+  namespace: string;
+  dryRun: boolean;
+  object: V1Pod;
+  oldObject?: V1Pod | undefined;
+}
+
+export interface RouterDeps {
+  config: RouterConfig;
+  /** Every routing CR that may apply to a pod of `namespace` (cluster kinds + that namespace's). */
+  routingSet(namespace: string): RoutingSet;
+  /** The Secret, or undefined when it does not exist. Throws on other API errors. */
+  getSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
+  /** Registry credentials in `secrets` that apply to `image` (§2.8). Throws on malformed secrets. */
+  credentialsFor(secrets: readonly V1Secret[], image: ImageReference): Credential[];
+  checker: AvailabilityChecker;
+  /** Creates or replaces a pull-secret copy (never called on dry run). */
+  upsertSecret(secret: V1Secret): Promise<void>;
+  /** A mirror alternative answered NotFound: its `mirroredAt` is stale (§4.10; never on dry run). */
+  staleMirror(cr: CrRef, image: string): void;
+}
+
+/** Why a container got the image it got; also the JSON of the decisions annotation. */
+export interface ContainerDecision {
+  container: string;
+  key: string;
+  original: string;
+  /** The image the container runs after admission (normalized when rewritten). */
+  chosen: string;
+  /** `Kind/name` of the CR that supplied `chosen`, or `original`. */
+  by: string;
+  /**
+   * Rewritten: `Priority` (it ranks before the original), `OnFailure` (everything before it failed).
+   * Kept: `OriginalAvailable`, `NoAlternatives` (nothing else to try), `AllUnavailable`.
+   */
+  reason:
+    | 'Priority'
+    | 'OnFailure'
+    | 'OriginalAvailable'
+    | 'NoAlternatives'
+    | 'AllUnavailable'
+    | 'OnlyAlternative';
+  /** The alternatives tried before `chosen`, and why each lost. */
+  rejected: { image: string; by: string; result: string; message: string }[];
+}
+
+export interface Admission {
+  mutated: V1Pod;
+  decisions: ContainerDecision[];
+  /** Things an operator should know that changed nothing (logged by the caller). */
+  notes: string[];
+  skipped?: 'static-pod' | 'global-skip';
+}
+
+const MESSAGE_MAX = 240;
+const clip = (s: string) => (s.length > MESSAGE_MAX ? `${s.slice(0, MESSAGE_MAX - 1)}…` : s);
+
+function crFromSource(source: AlternativeSource): CrRef | undefined {
+  return source.type === 'original' ? undefined : source.cr;
+}
+
+/** Which Secret the pod gets for `source`: the pull-only one when the CR names one. */
+function podSecretFor(source: AlternativeSource): { name: string; namespace: string } | undefined {
+  if (source.type === 'original') return undefined;
+  return source.pullSecret ?? source.credentialSecret;
+}
+
+export async function admit(input: AdmissionInput, deps: RouterDeps): Promise<Admission> {
+  const pod = input.object;
+  const mutated: V1Pod = structuredClone(pod);
+  const notes: string[] = [];
+  if (pod.metadata?.annotations?.[STATIC_POD_ANNOTATION] !== undefined) {
+    return { mutated, decisions: [], notes, skipped: 'static-pod' };
+  }
+  const podLike: PodLike = { metadata: { ...pod.metadata, namespace: input.namespace } };
+  if (deps.config.skip(podLike)) return { mutated, decisions: [], notes, skipped: 'global-skip' };
+
+  const selection = selectContainers(pod, input);
+  if (selection.annotationError)
+    notes.push(`ignored malformed ${ORIGINAL_IMAGES_ANNOTATION}: ${selection.annotationError}`);
+  const ephemeralOnly = input.subResource === 'ephemeralcontainers';
+  if (!ephemeralOnly) {
+    // Written even when nothing is routed (§4.3 step 5): the reconcilers read it.
+    mutated.metadata = { ...mutated.metadata };
+    mutated.metadata.annotations = {
+      ...mutated.metadata.annotations,
+      [ORIGINAL_IMAGES_ANNOTATION]: serializeOriginals(selection.originals),
+    };
+  }
+
+  const work: { c: SelectedContainer; ref: ImageReference }[] = [];
+  for (const c of selection.containers) {
+    const parsed = parseReference(c.image);
+    if (!parsed.ok) {
+      notes.push(`container ${c.name}: image ${JSON.stringify(c.image)} not routed: ${parsed.error.message}`);
+      continue;
+    }
+    if (c.imagePullPolicy === 'Never' && !deps.config.rewriteOnNeverImagePullPolicy) continue;
+    work.push({ c, ref: parsed.ref });
+  }
+  if (work.length === 0) return { mutated, decisions: [], notes };
+
+  const crs = applicableCrs(deps.routingSet(input.namespace), podLike, notes);
+  const podSecrets = await loadPodSecrets(pod, input.namespace, deps, notes);
+  const secretCache = new Map<string, Promise<V1Secret | undefined>>();
+  const getSecretOnce = (ns: string, name: string) => {
+    const k = `${ns}/${name}`;
+    let p = secretCache.get(k);
+    if (!p) {
+      p = deps.getSecret(ns, name);
+      secretCache.set(k, p);
+    }
+    return p;
+  };
+
+  const decisions = await Promise.all(
+    work.map(({ c, ref }) =>
+      decideContainer(c, ref, { input, deps, crs, podSecrets, getSecretOnce, notes, mutated }),
+    ),
+  );
+  const routed = decisions.filter((d): d is ContainerDecision => d !== undefined);
+  if (routed.length > 0 && !ephemeralOnly) writeExplanations(mutated, routed);
+  return { mutated, decisions: routed, notes };
+}
+
+function applicableCrs(all: RoutingSet, pod: PodLike, notes: string[]): RoutingSet {
+  const keep = <T extends Parameters<typeof podMatcherFor>[0]>(list: readonly T[]): T[] =>
+    list.filter((cr) => {
+      const m = podMatcherFor(cr);
+      if (!m.ok) {
+        notes.push(`${cr.kind}/${cr.metadata.name} skipped: ${m.error.message}`);
+        return false;
+      }
+      return m.value(pod);
+    });
+  return { cisms: keep(all.cisms), isms: keep(all.isms), crises: keep(all.crises), riss: keep(all.riss) };
+}
+
+async function loadPodSecrets(
+  pod: V1Pod,
+  namespace: string,
+  deps: RouterDeps,
+  notes: string[],
+): Promise<V1Secret[]> {
+  const out: V1Secret[] = [];
+  for (const ref of pod.spec?.imagePullSecrets ?? []) {
+    if (!ref.name) continue;
+    try {
+      const s = await deps.getSecret(namespace, ref.name);
+      if (s) out.push(s);
+      else notes.push(`pull secret ${namespace}/${ref.name} not found`);
+    } catch (err) {
+      // kuik denied the pod here; probing without this credential is the safe degradation.
+      notes.push(`pull secret ${namespace}/${ref.name} unreadable: ${(err as Error).message}`);
+    }
+  }
+  return out;
+}
+
+interface Ctx {
+  input: AdmissionInput;
+  deps: RouterDeps;
+  crs: RoutingSet;
+  podSecrets: V1Secret[];
+  getSecretOnce: (ns: string, name: string) => Promise<V1Secret | undefined>;
+  notes: string[];
+  mutated: V1Pod;
+}
+
+async function decideContainer(
+  c: SelectedContainer,
+  ref: ImageReference,
+  ctx: Ctx,
+): Promise<ContainerDecision | undefined> {
+  const { deps, input } = ctx;
+  const built = buildAlternatives(ref, ctx.crs, {
+    imagePullPolicy: c.imagePullPolicy,
+    honorPrioritiesOnAlwaysImagePullPolicy: deps.config.honorPrioritiesOnAlwaysImagePullPolicy,
+  });
+  ctx.notes.push(...built.notes.map((n) => `container ${c.name}: ${n}`));
+  const alts = built.alternatives;
+  const base = { container: c.name, key: c.key, original: c.image };
+  if (alts.length === 0) {
+    return { ...base, chosen: c.image, by: 'original', reason: 'NoAlternatives', rejected: [] };
+  }
+  if (alts.length === 1) {
+    const only = alts[0]!;
+    if (only.source.type === 'original') return undefined; // Nothing applies: not a decision.
+    // Fixed §4.6 QUIRK: the original was discarded and one alternative is left, so route to it,
+    // as kuik's documentation promises (kuik kept the discarded original).
+    if (await applySecret(only, c, ctx)) {
+      setImage(ctx.mutated, c, only.image);
+      return {
+        ...base,
+        chosen: only.image,
+        by: describeSource(only.source),
+        reason: 'OnlyAlternative',
+        rejected: [],
+      };
+    }
+    return { ...base, chosen: c.image, by: 'original', reason: 'AllUnavailable', rejected: [] };
+  }
+
+  const results: (CheckResult | undefined)[] = new Array(alts.length);
+  const outcome = await firstSuccessInOrder(
+    alts.map((alt, i) => async () => {
+      const r = await checkAlternative(alt, ctx);
+      results[i] = r;
+      if (r.outcome === 'NotFound' && alt.source.type === 'mirror' && !input.dryRun) {
+        deps.staleMirror(alt.source.cr, alt.image);
+      }
+      if (r.outcome !== 'Available') throw new Error(r.message);
+      return r;
+    }),
+  );
+  const rejected: ContainerDecision['rejected'] = [];
+  const reject = (i: number, message: string) => {
+    const alt = alts[i]!;
+    rejected.push({
+      image: alt.image,
+      by: describeSource(alt.source),
+      result: results[i]?.outcome ?? 'Error',
+      message: clip(message),
+    });
+  };
+  for (const e of outcome.errors)
+    reject(e.index, e.error instanceof Error ? e.error.message : String(e.error));
+
+  // The winner, unless its pull secret cannot be put in place; then the next available one.
+  let index = outcome.winner?.index;
+  while (index !== undefined) {
+    const alt = alts[index]!;
+    if (alt.source.type === 'original') {
+      return { ...base, chosen: c.image, by: 'original', reason: 'OriginalAvailable', rejected };
+    }
+    if (await applySecret(alt, c, ctx)) {
+      setImage(ctx.mutated, c, alt.image);
+      // Ranked ahead of the original (which was then never needed), or reached because it failed.
+      const originalAt = alts.findIndex((a) => a.source.type === 'original');
+      const reason = originalAt === -1 || originalAt > index ? 'Priority' : 'OnFailure';
+      return { ...base, chosen: alt.image, by: describeSource(alt.source), reason, rejected };
+    }
+    reject(index, `pull secret for ${alt.image} could not be put in namespace ${input.namespace}`);
+    index = await nextAvailable(alts, results, index + 1, ctx);
+  }
+  return { ...base, chosen: c.image, by: 'original', reason: 'AllUnavailable', rejected };
+}
+
+async function nextAvailable(
+  alts: Alternative[],
+  results: (CheckResult | undefined)[],
+  from: number,
+  ctx: Ctx,
+): Promise<number | undefined> {
+  for (let i = from; i < alts.length; i++) {
+    const r = results[i] ?? (await checkAlternative(alts[i]!, ctx));
+    results[i] = r;
+    if (r.outcome === 'Available') return i;
+  }
+  return undefined;
+}
+
+async function checkAlternative(alt: Alternative, ctx: Ctx): Promise<CheckResult> {
+  const secrets = [...ctx.podSecrets];
+  const own = podSecretFor(alt.source);
+  const probeSecret = alt.source.type === 'original' ? undefined : (alt.source.credentialSecret ?? own);
+  if (probeSecret) {
+    const where = `${probeSecret.namespace}/${probeSecret.name}`;
+    if (!probeSecret.namespace) {
+      return {
+        outcome: 'InvalidAuth',
+        message: `credential secret ${probeSecret.name} has no namespace`,
+        cached: false,
+      };
+    }
+    try {
+      const s = await ctx.getSecretOnce(probeSecret.namespace, probeSecret.name);
+      if (!s)
+        return { outcome: 'InvalidAuth', message: `credential secret ${where} not found`, cached: false };
+      secrets.push(s);
+    } catch (err) {
+      return {
+        outcome: 'Unreachable',
+        message: `credential secret ${where} unreadable: ${(err as Error).message}`,
+        cached: false,
+      };
+    }
+  }
+  let creds: Credential[];
+  try {
+    creds = ctx.deps.credentialsFor(secrets, alt.ref);
+  } catch (err) {
+    return {
+      outcome: 'Unreachable',
+      message: `registry unreachable: ${(err as Error).message}`,
+      cached: false,
+    };
+  }
+  try {
+    return await ctx.deps.checker.check(alt.ref, creds);
+  } catch (err) {
+    return {
+      outcome: 'Unreachable',
+      message: `registry unreachable: ${(err as Error).message}`,
+      cached: false,
+    };
+  }
+}
+
+/**
+ * §4.9: make the alternative's pull secret usable by the pod: same namespace → its name; another
+ * namespace → a copy (written unless dry run). Returns false when that failed.
+ */
+async function applySecret(alt: Alternative, c: SelectedContainer, ctx: Ctx): Promise<boolean> {
+  const secret = podSecretFor(alt.source);
+  const cr = crFromSource(alt.source);
+  if (!secret || !cr) return true;
+  // Ephemeral containers cannot add pull secrets (the subresource keeps only their specs).
+  if (c.list === 'ephemeralContainers') return true;
+  let name = secret.name;
+  if (secret.namespace !== ctx.input.namespace) {
+    let source: V1Secret | undefined;
+    try {
+      source = await ctx.getSecretOnce(secret.namespace, secret.name);
+    } catch (err) {
+      ctx.notes.push(`secret ${secret.namespace}/${secret.name}: ${(err as Error).message}`);
+      return false;
+    }
+    if (!source) {
+      ctx.notes.push(`secret ${secret.namespace}/${secret.name} not found`);
+      return false;
+    }
+    const copy = secretCopy(source, ctx.input.namespace, cr);
+    name = copy.metadata!.name!;
+    if (!ctx.input.dryRun) {
+      try {
+        await ctx.deps.upsertSecret(copy);
+      } catch (err) {
+        ctx.notes.push(
+          `copy of secret ${secret.namespace}/${secret.name} into ${ctx.input.namespace}: ${(err as Error).message}`,
+        );
+        return false;
+      }
+    }
+  }
+  const spec = ctx.mutated.spec!;
+  const list = spec.imagePullSecrets ?? [];
+  if (!list.some((s) => s.name === name)) spec.imagePullSecrets = [...list, { name }];
+  return true;
+}
+
+function setImage(pod: V1Pod, c: SelectedContainer, image: string): void {
+  const list = pod.spec?.[c.list];
+  const container = list?.[c.index];
+  if (container) container.image = image;
+}
+
+/** The per-container JSON maps that explain the admission (merged with earlier admissions'). */
+function writeExplanations(pod: V1Pod, decisions: ContainerDecision[]): void {
+  const annotations = { ...pod.metadata?.annotations };
+  const merge = (name: string, entries: [string, unknown][]) => {
+    const current = parseJsonObject(annotations[name]);
+    for (const [k, v] of entries) {
+      if (v === undefined) delete current[k];
+      else current[k] = v;
+    }
+    if (Object.keys(current).length === 0) delete annotations[name];
+    else
+      annotations[name] = JSON.stringify(
+        Object.fromEntries(Object.entries(current).sort(([a], [b]) => (a < b ? -1 : 1))),
+      );
+  };
+  merge(
+    REWRITTEN_BY_ANNOTATION,
+    decisions.map((d) => [d.key, d.by === 'original' ? undefined : d.by]),
+  );
+  merge(
+    REASON_ANNOTATION,
+    decisions.map((d) => [d.key, d.reason]),
+  );
+  merge(
+    DECISIONS_ANNOTATION,
+    decisions.map((d) => [
+      d.key,
+      {
+        chosen: d.chosen,
+        by: d.by,
+        reason: d.reason,
+        ...(d.rejected.length ? { rejected: d.rejected } : {}),
+      },
+    ]),
+  );
+  pod.metadata = { ...pod.metadata, annotations };
+}
+
+function parseJsonObject(s: string | undefined): Record<string, unknown> {
+  if (!s) return {};
+  try {
+    const v: unknown = JSON.parse(s);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
