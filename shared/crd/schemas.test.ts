@@ -239,8 +239,8 @@ describe('CRD YAML and valibot schemas describe the same objects', () => {
       .filter((r) => r.rule.includes('duration('));
     assert.equal(
       durationRules.length,
-      5,
-      'spec.cleanup and mirrors[].cleanup retention on ISM and CISM, CISA expiry',
+      3,
+      'spec.cleanup.retention on ISM and CISM, unusedImageExpiry on CISA',
     );
     for (const { rule } of durationRules)
       assert.ok(rule.includes(`self.matches('${GO_DURATION_PATTERN}')`), rule);

@@ -55,7 +55,7 @@ export const MESSAGES = {
 
 /** The API server's wording for OpenAPI bounds (k8s.io/apiextensions-apiserver, kube-openapi). */
 export const BOUND_MESSAGES = {
-  maxLength: (n: number) => `may not be longer than ${n}`,
+  maxLength: (n: number) => `may not be more than ${n} bytes`,
   maxItems: (n: number) => `must have at most ${n} items`,
   minimum: (n: number) => `should be greater than or equal to ${n}`,
   pattern: (p: string) => `should match '${p}'`,
@@ -184,6 +184,13 @@ const CleanupSchema = obj({
   retention: v.optional(goDuration(MESSAGES.retention), '0s'),
 });
 
+/**
+ * Mirror.cleanup: declared by kuik, never read. Kept as kuik has it, with no defaults and no rule: a
+ * duration rule there would run once per mirror, and `mirrors` has no maxItems (kuik's), which puts
+ * it over the API server's CEL cost budget.
+ */
+const LegacyMirrorCleanupSchema = obj({ enabled: v.optional(flag()), retention: v.optional(text()) });
+
 const mirrorSchema = (secret: typeof CredentialSecretSchema | typeof ClusterCredentialSecretSchema) =>
   obj({
     registry: v.optional(text()),
@@ -191,7 +198,7 @@ const mirrorSchema = (secret: typeof CredentialSecretSchema | typeof ClusterCred
     priority: v.optional(nonNegative(), 0),
     credentialSecret: v.optional(secret),
     pullSecret: v.optional(secret),
-    cleanup: v.optional(CleanupSchema),
+    cleanup: v.optional(LegacyMirrorCleanupSchema),
   });
 
 const upstreamSchema = (secret: typeof CredentialSecretSchema | typeof ClusterCredentialSecretSchema) =>

@@ -241,14 +241,6 @@ export const INVALID_CASES: InvalidCase[] = [
       origin: 'beyond',
     },
     {
-      title: `rejects a ${kind} invalid retention in the deprecated per-mirror cleanup`,
-      kind,
-      spec: { mirrors: [{ registry: 'harbor.example.com', cleanup: { retention: '1 hour' } }] },
-      path: 'spec.mirrors[0].cleanup.retention',
-      message: MESSAGES.retention,
-      origin: 'beyond',
-    },
-    {
       title: `rejects a ${kind} mirror with a negative priority`,
       kind,
       spec: { mirrors: [{ registry: 'harbor.example.com', priority: -1 }] },
@@ -343,6 +335,11 @@ export const VALID_CASES: AdmissionCase[] = [
     title: 'accepts a cluster credentialSecret with neither name nor namespace',
     kind: 'ClusterImageSetMirror',
     spec: { mirrors: [{ registry: 'harbor.example.com', credentialSecret: {} }] },
+  },
+  {
+    title: 'accepts any retention in the deprecated per-mirror cleanup, which nothing reads (as kuik)',
+    kind: 'ClusterImageSetMirror',
+    spec: { mirrors: [{ registry: 'harbor.example.com', cleanup: { enabled: true, retention: '30d' } }] },
   },
   {
     title: 'accepts a negative CR-level priority (alternatives before the original)',
