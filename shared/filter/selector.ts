@@ -411,6 +411,32 @@ export function requirementMatches(r: Requirement, set: Readonly<Record<string, 
   }
 }
 
+const OPERATOR_TEXT: Readonly<Record<SelectorOperator, string>> = {
+  exists: '',
+  '!': '',
+  '=': '=',
+  '==': '==',
+  '!=': '!=',
+  in: ' in ',
+  notin: ' notin ',
+  gt: '>',
+  lt: '<',
+};
+
+/** k8s Requirement.String(): `key`, `!key`, `key=v`, `key in (a,b)`, `key>5`… */
+export function formatRequirement(r: Requirement): string {
+  if (r.operator === 'exists') return r.key;
+  if (r.operator === '!') return `!${r.key}`;
+  const values = r.values.join(',');
+  const body = r.operator === 'in' || r.operator === 'notin' ? `(${values})` : values;
+  return r.key + OPERATOR_TEXT[r.operator] + body;
+}
+
+/** k8s Selector.String(): the requirements, sorted by key, joined with `,`. */
+export function formatSelector(selector: Pick<Selector, 'requirements'>): string {
+  return selector.requirements.map(formatRequirement).join(',');
+}
+
 function parseUncached(source: string): SelectorResult {
   let requirements: Requirement[];
   try {

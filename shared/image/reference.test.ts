@@ -210,18 +210,24 @@ describe('uppercase', () => {
 });
 
 describe('lengths', () => {
-  test('a normalized name of exactly 255 characters is accepted', () => {
-    // docker.io/library/ is 18 characters.
-    const r = ok('a'.repeat(237));
-    assert.equal(r.name.length, 255);
+  test('a repository path of exactly 255 characters is accepted', () => {
+    // The limit counts the path without the domain, library/ included (8 characters).
+    const r = ok('a'.repeat(247));
+    assert.equal(r.path.length, 255);
   });
 
-  test('a normalized name of 256 characters is rejected (distribution NameTotalLengthMax)', () => {
-    assert.equal(err('a'.repeat(238)), 'name-too-long');
+  test('a repository path of 256 characters is rejected (distribution RepositoryNameTotalLengthMax)', () => {
+    assert.equal(err('a'.repeat(248)), 'name-too-long');
   });
 
-  test('the limit counts the docker.io/library/ prefix the user did not write', () => {
-    assert.equal(err(`library/${'b'.repeat(240)}`), 'name-too-long');
+  test('the limit counts the library/ prefix the user did not write', () => {
+    assert.equal(ok(`library/${'b'.repeat(247)}`).path.length, 255);
+    assert.equal(err(`${'b'.repeat(248)}:1`), 'name-too-long');
+  });
+
+  test('the domain does not count towards the limit', () => {
+    assert.equal(ok(`quay.io/${'c'.repeat(255)}`).name.length, 263);
+    assert.equal(err(`quay.io/${'c'.repeat(256)}`), 'name-too-long');
   });
 
   test('a 128-character tag is accepted and a 129-character one rejected', () => {

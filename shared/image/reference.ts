@@ -11,7 +11,10 @@
 // parse into a reference with a digest, and the mapping helpers keep the digest. Whether a caller
 // skips them (kuik's `@` exclusion, §2.2) is the caller's decision, not the parser's.
 
-/** Distribution's name length limit (NameTotalLengthMax), counted on the normalized name. */
+/**
+ * Distribution's RepositoryNameTotalLengthMax. v0.6.0 counts it on the repository path without
+ * the domain (`library/nginx`), including a `library/` the user did not write.
+ */
 export const NAME_TOTAL_LENGTH_MAX = 255;
 
 /**
@@ -142,7 +145,11 @@ function parseQualified(s: string): ReferenceResult {
     return fail('invalid-format', 'invalid reference format');
   }
   const name = m[1] ?? '';
-  if (name.length > NAME_TOTAL_LENGTH_MAX) {
+  const nameMatch = anchoredNameRegexp.exec(name);
+  // distribution's own path: without the domain, or the whole name when the first component is
+  // not a valid host (it then reports Domain() "").
+  const distributionPath = nameMatch?.[1] === undefined ? name : (nameMatch[2] ?? name);
+  if (distributionPath.length > NAME_TOTAL_LENGTH_MAX) {
     return fail('name-too-long', `repository name must not be more than ${NAME_TOTAL_LENGTH_MAX} characters`);
   }
   const tag = m[2] === undefined || m[2] === '' ? undefined : m[2];
@@ -154,7 +161,6 @@ function parseQualified(s: string): ReferenceResult {
   // distribution captures the domain with anchoredNameRegexp; when the first component is not a
   // valid host (underscore, say) it reports Domain() "" yet prints the same string. We keep the
   // first component as `domain` so that registry grouping (§2.3) sees what kuik's string split sees.
-  const nameMatch = anchoredNameRegexp.exec(name);
   const slash = name.indexOf('/');
   const domain = nameMatch?.[1] ?? (slash === -1 ? '' : name.slice(0, slash));
   const path = domain === '' ? name : name.slice(domain.length + 1);
@@ -173,7 +179,7 @@ function parseQualified(s: string): ReferenceResult {
  * the empty string are rejected.
  */
 export function parseReference(input: string): ReferenceResult {
-  if (input === '') return fail('empty', 'invalid reference format: empty reference');
+  if (input === '') return fail('empty', 'invalid reference format');
   if (input.length > REFERENCE_MAX_INPUT_LENGTH) {
     return fail('too-long', `invalid reference format: longer than ${REFERENCE_MAX_INPUT_LENGTH} characters`);
   }
