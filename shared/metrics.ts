@@ -5,6 +5,6 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 export function createRegistry(functionName: string): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ function: functionName });
-  collectDefaultMetrics({ register: registry, prefix: 'kube_image_keeper_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'kube_image_keeper_' });
   return registry;
 }

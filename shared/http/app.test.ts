@@ -24,7 +24,7 @@ test('/metrics exposes the registry in Prometheus text format over a real socket
     const body = await res.text();
     assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
     assert.match(body, /kube_image_keeper_test_total\{function="router"\} 3/);
-    assert.match(body, /kube_image_keeper_process_/);
+    assert.match(body, /kube_image_keeper_process_cpu_seconds_total/);
   } finally {
     await srv.close();
   }

@@ -1,0 +1,139 @@
+// The router's metrics: its own (reviews, latency, probes, probe cache, decisions) and the
+// cluster-state gauges computed at scrape time from the CRD status in its watch caches. The router
+// is the always-on function; monitor and reconcile scale to zero and cannot be scraped for state.
+// kuik's metric names and labels are kept (§7) so existing dashboards keep working.
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type {
+  ClusterImageSetAvailability,
+  ClusterImageSetMirror,
+  ImageSetMirror,
+} from '../../shared/crd/types.ts';
+import { parseReference } from '../../shared/image/reference.ts';
+
+export interface StateSource {
+  cisas(): readonly ClusterImageSetAvailability[];
+  mirrors(): readonly (ImageSetMirror | ClusterImageSetMirror)[];
+}
+
+/** kuik's default classic buckets: exponential, start 1, factor 1.94, 12 buckets (§7). */
+export function exponentialBuckets(start: number, factor: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => Number((start * factor ** i).toFixed(3)));
+}
+
+function registryOf(image: string): string {
+  const r = parseReference(image);
+  return r.ok ? r.ref.domain : 'invalid';
+}
+
+export function createRouterMetrics(registry: Registry, state: StateSource, now: () => number = Date.now) {
+  const reviews = new Counter({
+    name: 'kube_image_keeper_router_reviews_total',
+    help: 'Admission reviews handled, by outcome (rerouted, unchanged, skipped, ignored, invalid, error, timeout).',
+    labelNames: ['operation', 'outcome'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'kube_image_keeper_router_review_duration_seconds',
+    help: 'Time to answer an admission review.',
+    labelNames: ['outcome'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const decisions = new Counter({
+    name: 'kube_image_keeper_router_decisions_total',
+    help: 'Per-container routing decisions, by reason and the kind of CR that supplied the image.',
+    labelNames: ['reason', 'kind'],
+    registers: [registry],
+  });
+  const probes = new Counter({
+    name: 'kube_image_keeper_router_probes_total',
+    help: 'Registry availability probes sent by the router, by registry and result.',
+    labelNames: ['registry', 'result'],
+    registers: [registry],
+  });
+  const probeCache = new Counter({
+    name: 'kube_image_keeper_router_probe_cache_total',
+    help: 'Availability checks answered from the TTL cache (hit) or by a probe (miss).',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  const staleMirrors = new Counter({
+    name: 'kube_image_keeper_router_stale_mirror_signals_total',
+    help: 'Mirror statuses cleared after the mirror answered NotFound, by result.',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+
+  new Gauge({
+    name: 'kube_image_keeper_manager_up',
+    help: 'Always 1 while the router runs.',
+    registers: [registry],
+    collect() {
+      this.set(1);
+    },
+  });
+  new Gauge({
+    name: 'kube_image_keeper_monitoring_images',
+    help: 'Images in ClusterImageSetAvailability status, by CISA, registry, status, used and original.',
+    labelNames: ['name', 'registry', 'status', 'used', 'original'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const cisa of state.cisas()) {
+        for (const img of cisa.status?.images ?? []) {
+          this.inc({
+            name: cisa.metadata.name ?? '',
+            registry: registryOf(img.image),
+            status: img.status,
+            used: String(img.unusedSince === undefined),
+            original: String(img.original === true),
+          });
+        }
+      }
+    },
+  });
+  new Histogram({
+    name: 'kube_image_keeper_monitoring_image_last_monitor_age_minutes',
+    help: 'Age in minutes of the last check of each monitored image (rebuilt at each scrape).',
+    labelNames: ['name', 'registry'],
+    buckets: exponentialBuckets(1, 1.94, 12),
+    registers: [registry],
+    collect() {
+      this.reset();
+      const t = now();
+      for (const cisa of state.cisas()) {
+        for (const img of cisa.status?.images ?? []) {
+          if (!img.lastMonitor) continue;
+          const age = (t - Date.parse(img.lastMonitor)) / 60_000;
+          this.observe({ name: cisa.metadata.name ?? '', registry: registryOf(img.image) }, Math.max(0, age));
+        }
+      }
+    },
+  });
+  new Gauge({
+    name: 'kube_image_keeper_mirror_images',
+    help: 'Mirror entries in ImageSetMirror/ClusterImageSetMirror status, by CR and state (mirrored, pending, failed).',
+    labelNames: ['kind', 'namespace', 'name', 'state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const cr of state.mirrors()) {
+        for (const entry of cr.status?.matchingImages ?? []) {
+          for (const m of entry.mirrors ?? []) {
+            const s = m.mirroredAt ? 'mirrored' : m.lastError ? 'failed' : 'pending';
+            this.inc({
+              kind: cr.kind,
+              namespace: cr.metadata.namespace ?? '',
+              name: cr.metadata.name ?? '',
+              state: s,
+            });
+          }
+        }
+      }
+    },
+  });
+
+  return { reviews, duration, decisions, probes, probeCache, staleMirrors };
+}
+
+export type RouterMetrics = ReturnType<typeof createRouterMetrics>;
