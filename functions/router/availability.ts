@@ -38,11 +38,17 @@ export class AvailabilityChecker {
   readonly #now: () => number;
   readonly #cache: LruCache<string, { result: ProbeResult; expires: number }>;
   readonly #inflight = new Map<string, Promise<ProbeResult>>();
-  hits = 0;
-  misses = 0;
+  readonly #onLookup: (hit: boolean) => void;
 
-  constructor(opts: { probe: Probe; ttlMs: number; capacity?: number; now?: () => number }) {
+  constructor(opts: {
+    probe: Probe;
+    ttlMs: number;
+    capacity?: number;
+    now?: () => number;
+    onLookup?: (hit: boolean) => void;
+  }) {
     this.#probe = opts.probe;
+    this.#onLookup = opts.onLookup ?? (() => {});
     this.#ttlMs = opts.ttlMs;
     this.#now = opts.now ?? Date.now;
     this.#cache = new LruCache(opts.capacity ?? 1000);
@@ -52,10 +58,10 @@ export class AvailabilityChecker {
     const key = `${image.string}\n${credentialFingerprint(credentials)}`;
     const hit = this.#cache.get(key);
     if (hit && hit.expires > this.#now()) {
-      this.hits++;
+      this.#onLookup(true);
       return { ...hit.result, cached: true };
     }
-    this.misses++;
+    this.#onLookup(false);
     let flight = this.#inflight.get(key);
     if (!flight) {
       flight = this.#probe(image, credentials)

@@ -1,12 +1,14 @@
 // Serves a Hono app over HTTP, or HTTPS when a certificate is given (the router: the apiserver
 // only calls webhooks over TLS). Resolves once listening, with the bound port and a close().
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 
 export interface Serving {
   port: number;
+  /** The underlying server (an https.Server when TLS was given). */
+  server: Server;
   close(): Promise<void>;
 }
 
@@ -27,6 +29,7 @@ export async function listen(
       (info: AddressInfo) =>
         resolve({
           port: info.port,
+          server: server as unknown as Server,
           close: () =>
             new Promise<void>((r) => {
               server.close(() => r());
