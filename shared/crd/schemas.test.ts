@@ -3,8 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import * as v from 'valibot';
 import { parse } from 'yaml';
-import { isGoDuration, parseGoDurationMs, parseGoDurationNs } from './duration.ts';
-import { GO_DURATION_PATTERN, MESSAGES, parseKuikObject, SCHEMAS } from './schemas.ts';
+import { KUIK_V2_FIELDS } from './kuik-v2-fields.ts';
+import { GO_DURATION_PATTERN, isCrdDuration, MESSAGES, parseKuikObject, SCHEMAS } from './schemas.ts';
 import { KINDS, type KuikKind } from './types.ts';
 import { INVALID_CASES, VALID_CASES } from './validation-cases.ts';
 
@@ -198,6 +198,17 @@ describe('CRD YAML and valibot schemas describe the same objects', () => {
       const crdTree = walkCrd(openApiSchema(crds.get(info.kind)!));
       const valibotTree = walkValibot(SCHEMAS[info.kind] as unknown as Node);
       assert.deepEqual(diffTrees(crdTree, valibotTree), []);
+    });
+  }
+
+  for (const info of KINDS) {
+    it(`${info.kind}: keeps every kuik v2 field with kuik's type`, () => {
+      const tree = walkCrd(openApiSchema(crds.get(info.kind)!));
+      const missing = KUIK_V2_FIELDS[info.kind].filter((field) => {
+        const [path, type] = field.split(':');
+        return tree.get(path!)?.type !== type;
+      });
+      assert.deepEqual(missing, []);
     });
   }
 
@@ -486,22 +497,28 @@ describe('parseKuikObject', () => {
   });
 });
 
-describe('Go durations', () => {
-  it('parses what Go time.ParseDuration parses, without a sign', () => {
-    assert.equal(parseGoDurationNs('0'), 0n);
-    assert.equal(parseGoDurationNs('+0'), 0n);
-    assert.equal(parseGoDurationMs('90m'), 5_400_000);
-    assert.equal(parseGoDurationMs('1h30m'), 5_400_000);
-    assert.equal(parseGoDurationMs('500ms'), 500);
-    assert.equal(parseGoDurationMs('1.5h'), 5_400_000);
-    assert.equal(parseGoDurationMs('.5s'), 500);
-    assert.equal(parseGoDurationNs('1.0000000001s'), 1_000_000_000n, 'truncated to whole nanoseconds');
-    assert.equal(parseGoDurationNs('10µs'), 10_000n);
-    assert.equal(parseGoDurationNs('10μs'), 10_000n);
-    assert.equal(parseGoDurationNs('2562047h'), 2_562_047n * 3_600_000_000_000n);
+describe('durations the CRDs admit', () => {
+  it('are the Go durations without a minus sign', () => {
+    for (const ok of [
+      '0',
+      '+0',
+      '0s',
+      '90m',
+      '1h30m',
+      '500ms',
+      '1.5h',
+      '.5s',
+      '5.s',
+      '10us',
+      '10µs',
+      '10μs',
+      '2562047h',
+    ]) {
+      assert.equal(isCrdDuration(ok), true, ok);
+    }
   });
 
-  it('rejects negative, unitless, day-based, spaced and overflowing values', () => {
+  it('exclude negative, unitless, day-based, spaced and overflowing values', () => {
     for (const bad of [
       '-1h',
       '-0',
@@ -515,7 +532,7 @@ describe('Go durations', () => {
       '2562048h',
       '9223372036854775808ns',
     ]) {
-      assert.equal(isGoDuration(bad), false, bad);
+      assert.equal(isCrdDuration(bad), false, bad);
     }
   });
 });

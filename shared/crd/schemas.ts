@@ -15,9 +15,9 @@
 //   violations are returned as warnings instead.
 // Valibot makes this cheap: a failed validation action (kind "validation") leaves the value typed,
 // a type mismatch (kind "schema") does not.
-import { RE2JS } from 're2js';
 import * as v from 'valibot';
-import { GO_DURATION_PATTERN, isGoDuration } from './duration.ts';
+import { parseGoDuration } from '../duration.ts';
+import { compileFullMatch } from '../filter/regex.ts';
 import {
   API_VERSION,
   type ClusterFilter,
@@ -62,15 +62,20 @@ export const BOUND_MESSAGES = {
   enum: (values: readonly string[]) => `supported values: ${values.map((x) => JSON.stringify(x)).join(', ')}`,
 } as const;
 
-/** RE2 is the engine kuik (Go regexp) and the API server's CEL use; re2js reproduces its syntax. */
-function isRegex(pattern: string): boolean {
-  try {
-    RE2JS.compile(pattern);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/**
+ * The filters' own compiler (RE2 syntax, as Go's regexp and the API server's CEL): it also rejects a
+ * pattern that only compiles once wrapped, as CEL's `''.matches(p)` does.
+ */
+const isRegex = (pattern: string) => compileFullMatch(pattern).ok;
+
+/**
+ * A non-negative Go duration, as the CRDs admit it: this pattern (a Go duration without a minus
+ * sign; a negative retention or expiry means nothing), then CEL's duration(), i.e. Go's
+ * time.ParseDuration, which rejects values beyond int64 nanoseconds (about 292 years).
+ */
+export const GO_DURATION_PATTERN = '^[+]?(0|(([0-9]+([.][0-9]*)?|[.][0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$';
+const GO_DURATION_RE = new RegExp(GO_DURATION_PATTERN);
+export const isCrdDuration = (text: string) => GO_DURATION_RE.test(text) && parseGoDuration(text).ok;
 
 // Loose RFC 3339, as the API server's `format: date-time` check accepts it.
 const DATE_TIME_RE = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
@@ -99,7 +104,7 @@ const timestamp = () =>
   );
 const stringList = () => v.array(text(), 'must be of type array');
 const goDuration = (message: string) =>
-  v.pipe(text(), v.maxLength(64, BOUND_MESSAGES.maxLength(64)), v.check(isGoDuration, message));
+  v.pipe(text(), v.maxLength(64, BOUND_MESSAGES.maxLength(64)), v.check(isCrdDuration, message));
 
 // ---- shared sub-types (spec §1.2) ----------------------------------------------------------------
 
@@ -391,9 +396,6 @@ export const SCHEMAS = {
   }),
 } as const;
 
-/** The pattern the CRDs use for durations, re-exported for the drift test. */
-export { GO_DURATION_PATTERN };
-
 // ---- parsing -------------------------------------------------------------------------------------
 
 export interface KindTypes {
@@ -421,8 +423,10 @@ export function issuePath(issue: v.BaseIssue<unknown>): string {
 }
 
 /**
- * The API server prunes a property whose value is null (none of our fields is nullable) before
- * defaulting, so `spec:` with nothing after it behaves like no spec at all. Do the same.
+ * On create and update the API server drops a property whose value is null (none of ours is
+ * nullable) before defaulting, so `spec:` with nothing after it behaves like no spec. Do the same.
+ * (Server-side apply is stricter: it drops a null only where the schema has a default and rejects
+ * the others; measured on kube-apiserver 1.35.)
  */
 export function dropNullFields(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(dropNullFields);
