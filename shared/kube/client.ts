@@ -97,15 +97,53 @@ export class Kube {
   async updateStatus<T extends { metadata?: { resourceVersion?: string }; status?: unknown }>(
     ref: KuikRef,
     mutate: (obj: T) => boolean,
-    attempts = 5,
   ): Promise<T | undefined> {
+    return await this.#readModifyWrite(ref, mutate, (obj) => this.replaceKuikStatus(ref, obj));
+  }
+
+  async replaceKuik<T>(ref: KuikRef, body: T): Promise<T> {
+    const base = { group: GROUP, version: VERSION, plural: pluralOf(ref.kind), name: ref.name, body };
+    return (
+      ref.namespace
+        ? await this.custom.replaceNamespacedCustomObject({ ...base, namespace: ref.namespace })
+        : await this.custom.replaceClusterCustomObject(base)
+    ) as T;
+  }
+
+  /** Read-modify-write of the whole object (finalizers), like updateStatus. */
+  async updateObject<T extends { metadata?: { resourceVersion?: string } }>(
+    ref: KuikRef,
+    mutate: (obj: T) => boolean,
+  ): Promise<T | undefined> {
+    return await this.#readModifyWrite(ref, mutate, (obj) => this.replaceKuik(ref, obj));
+  }
+
+  /**
+   * GET, mutate, PUT with the read resourceVersion; on 409 start over after a short jittered pause
+   * (writers racing on one object would otherwise collide again in lockstep). Undefined when
+   * `mutate` declines or the object is gone.
+   */
+  async #readModifyWrite<T>(
+    ref: KuikRef,
+    mutate: (obj: T) => boolean,
+    write: (obj: T) => Promise<T>,
+  ): Promise<T | undefined> {
+    const attempts = 12;
     for (let i = 1; ; i++) {
-      const obj = await this.getKuik<T>(ref);
+      let obj: T;
+      try {
+        obj = await this.getKuik<T>(ref);
+      } catch (err) {
+        if (apiStatus(err) === 404) return undefined;
+        throw err;
+      }
       if (!mutate(obj)) return undefined;
       try {
-        return await this.replaceKuikStatus(ref, obj);
+        return await write(obj);
       } catch (err) {
+        if (apiStatus(err) === 404) return undefined;
         if (apiStatus(err) !== 409 || i >= attempts) throw err;
+        await new Promise((r) => setTimeout(r, Math.random() * 20 * Math.min(i, 5)));
       }
     }
   }

@@ -1,0 +1,86 @@
+// shared/kube against the real kube-apiserver: the watch cache follows changes, relists on its
+// timer, and concurrent status writers never lose each other's updates (kuik's merge patches did).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ImageSetMirror } from '../../shared/crd/types.ts';
+import { Kube } from '../../shared/kube/client.ts';
+import { WatchCache } from '../../shared/kube/watch-cache.ts';
+import { createLogger } from '../../shared/log.ts';
+import { kubeConfig } from '../harness/env.ts';
+import { kubectl, namespace, uniq } from '../harness/fixtures.ts';
+
+const log = createLogger('test', 'silent');
+const ism = (name: string, ns: string) =>
+  JSON.stringify({
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ImageSetMirror',
+    metadata: { name, namespace: ns },
+    spec: { mirrors: [{ registry: 'm.example.com' }] },
+  });
+
+async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('the watch cache lists, then follows creates, updates and deletes; and relists on its timer', async (t) => {
+  const ns = await namespace('watch');
+  await kubectl(['apply', '-f', '-'], ism('before', ns));
+  const cache = new WatchCache<ImageSetMirror>({
+    kc: kubeConfig(),
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ImageSetMirror',
+    path: '/apis/kuik.enix.io/v1alpha1/imagesetmirrors',
+    log,
+    relistMs: 500,
+  });
+  await cache.start();
+  t.after(() => cache.stop());
+  assert.ok(cache.synced);
+  assert.ok(cache.get(ns, 'before'));
+  await kubectl(['apply', '-f', '-'], ism('after', ns));
+  await until('add', () => cache.get(ns, 'after') !== undefined);
+  await kubectl(['patch', 'ism', 'after', '-n', ns, '--type=merge', '-p', '{"spec":{"priority":-3}}']);
+  await until('update', () => cache.get(ns, 'after')?.spec.priority === -3);
+  await kubectl(['delete', 'ism', 'before', '-n', ns]);
+  await until('delete', () => cache.get(ns, 'before') === undefined);
+  const relists = cache.relists;
+  await until('a timed relist', () => cache.relists > relists + 1, 5000);
+  assert.deepEqual(
+    cache.list(ns).map((o) => o.metadata.name),
+    ['after'],
+  );
+});
+
+test('concurrent status writers both land: resourceVersion precondition and retry on conflict', async () => {
+  const ns = await namespace('status');
+  const name = uniq('ism');
+  await kubectl(['apply', '-f', '-'], ism(name, ns));
+  const kube = new Kube(kubeConfig());
+  const ref = { kind: 'ImageSetMirror' as const, name, namespace: ns };
+  const add = (image: string) =>
+    kube.updateStatus<ImageSetMirror>(ref, (o) => {
+      o.status = { matchingImages: [...(o.status?.matchingImages ?? []), { image, mirrors: [] }] };
+      return true;
+    });
+  await Promise.all(Array.from({ length: 8 }, (_, i) => add(`docker.io/library/img${i}:1`)));
+  const stored = await kube.getKuik<ImageSetMirror>(ref);
+  assert.equal(stored.status?.matchingImages?.length, 8);
+});
+
+test('updateObject adds a finalizer and tolerates a deleted object', async () => {
+  const ns = await namespace('fin');
+  const name = uniq('ism');
+  await kubectl(['apply', '-f', '-'], ism(name, ns));
+  const kube = new Kube(kubeConfig());
+  const ref = { kind: 'ImageSetMirror' as const, name, namespace: ns };
+  const withFinalizer = await kube.updateObject<ImageSetMirror>(ref, (o) => {
+    o.metadata.finalizers = [...(o.metadata.finalizers ?? []), 'kuik.enix.io/mirror-cleanup'];
+    return true;
+  });
+  assert.deepEqual(withFinalizer?.metadata.finalizers, ['kuik.enix.io/mirror-cleanup']);
+  assert.equal(await kube.updateObject({ ...ref, name: 'does-not-exist' }, () => true), undefined);
+});
