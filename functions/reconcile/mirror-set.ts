@@ -1,0 +1,257 @@
+// §5.2: reconcile one ImageSetMirror or ClusterImageSetMirror. Level-triggered: whatever event
+// arrived, the CR is read fresh, its pods listed, and status computed from what is there now, so
+// duplicated, reordered or lost events all converge (the monitor's tick repairs lost ones). Copies
+// are requested, not done: each missing mirror becomes one CopyRequest with a deterministic id.
+import type { V1Pod } from '@kubernetes/client-node';
+import {
+  type ClusterImageSetMirror,
+  type ImageSetMirror,
+  MIRROR_FINALIZER,
+  type Mirror,
+} from '../../shared/crd/types.ts';
+import { parseGoDuration } from '../../shared/duration.ts';
+import { compileSelection, invalidFilterNote, type PodLike } from '../../shared/filter/filter.ts';
+import { collectMirrorPrefixes, isMirroredImage, mirrorForReference } from '../../shared/image/mapping.ts';
+import { apiStatus, type Kube, type KuikRef } from '../../shared/kube/client.ts';
+import type { Logger } from '../../shared/log.ts';
+import { dropMirror, planRetention } from './retention.ts';
+import { currentImages, syncMatchingImages } from './status.ts';
+
+export type MirrorSet = ImageSetMirror | ClusterImageSetMirror;
+
+export interface CopyRequest {
+  owner: { kind: 'ImageSetMirror' | 'ClusterImageSetMirror'; name: string; namespace?: string; uid: string };
+  source: string;
+  destination: string;
+  sourcePullSecrets?: { namespace: string; names: string[] };
+  destinationSecret?: { namespace: string; name: string };
+  platforms: { os?: string; architecture: string; variant?: string }[];
+}
+
+export interface ReconcileDeps {
+  kube: Kube;
+  log: Logger;
+  skip: (pod: PodLike) => boolean;
+  platforms: CopyRequest['platforms'];
+  /** Sends a copy request (to the copy function). */
+  requestCopy(req: CopyRequest): Promise<void>;
+  /** Deletes a mirrored image from its registry; 'absent' when already gone. Throws on failure. */
+  deleteImage(
+    image: string,
+    credential: { namespace: string; name: string } | undefined,
+  ): Promise<'deleted' | 'absent'>;
+  /** A Warning event on the CR (InvalidFilter, failed deletions). */
+  warn(obj: MirrorSet, reason: string, note: string): Promise<void>;
+  now(): number;
+}
+
+export interface ReconcileResult {
+  ref: KuikRef;
+  outcome: 'gone' | 'deleted' | 'invalid-filter' | 'reconciled';
+  copiesRequested: number;
+  deleted: number;
+  errors: string[];
+  /** When a retention deadline comes up (the monitor's resync acts on it; nothing sleeps). */
+  nextRetentionMs?: number;
+}
+
+function credentialFor(cr: MirrorSet, image: string): { namespace: string; name: string } | undefined {
+  const m: Mirror | undefined = mirrorForReference(cr.spec.mirrors, image);
+  const name = m?.credentialSecret?.name;
+  if (!name) return undefined;
+  const namespace =
+    cr.kind === 'ImageSetMirror' ? (cr.metadata.namespace ?? '') : (m?.credentialSecret?.namespace ?? '');
+  return { namespace, name };
+}
+
+async function listPods(kube: Kube, namespace: string | undefined): Promise<V1Pod[]> {
+  const list = namespace
+    ? await kube.core.listNamespacedPod({ namespace })
+    : await kube.core.listPodForAllNamespaces();
+  return list.items;
+}
+
+export async function reconcileMirrorSet(ref: KuikRef, deps: ReconcileDeps): Promise<ReconcileResult> {
+  const { kube, log } = deps;
+  const result: ReconcileResult = { ref, outcome: 'reconciled', copiesRequested: 0, deleted: 0, errors: [] };
+  let cr: MirrorSet;
+  try {
+    cr = await kube.getKuik<MirrorSet>(ref);
+  } catch (err) {
+    if (apiStatus(err) === 404) return { ...result, outcome: 'gone' };
+    throw err;
+  }
+  const uid = cr.metadata.uid ?? '';
+  const namespace = cr.kind === 'ImageSetMirror' ? cr.metadata.namespace : undefined;
+
+  // 2. Deletion first: it must work even when the filter no longer compiles (§3.9).
+  if (cr.metadata.deletionTimestamp) {
+    if (!(cr.metadata.finalizers ?? []).includes(MIRROR_FINALIZER)) return { ...result, outcome: 'deleted' };
+    const running = new Set((await listPods(kube, namespace)).flatMap(currentImages));
+    for (const entry of cr.status?.matchingImages ?? []) {
+      for (const m of entry.mirrors ?? []) {
+        if (!m.mirroredAt) continue;
+        if (running.has(m.image)) {
+          // Never delete what a pod runs right now (it may still be restarted from the mirror).
+          log.info(
+            { cr: `${cr.kind}/${cr.metadata.name}`, image: m.image },
+            'kept mirrored image: a pod still runs it',
+          );
+          continue;
+        }
+        try {
+          await deps.deleteImage(m.image, credentialFor(cr, m.image));
+          result.deleted++;
+        } catch (err) {
+          result.errors.push(`delete ${m.image}: ${(err as Error).message}`);
+        }
+      }
+    }
+    if (result.errors.length > 0) {
+      await deps.warn(cr, 'CleanupFailed', result.errors.join('; ').slice(0, 1000));
+      return { ...result, outcome: 'deleted' };
+    }
+    await kube.updateObject<MirrorSet>(ref, (o) => {
+      if (o.metadata.uid !== uid) return false;
+      const before = o.metadata.finalizers ?? [];
+      o.metadata.finalizers = before.filter((f) => f !== MIRROR_FINALIZER);
+      return o.metadata.finalizers.length !== before.length;
+    });
+    return { ...result, outcome: 'deleted' };
+  }
+
+  // 3–5. Pods in scope.
+  const selection = compileSelection(cr);
+  if (!selection.ok) {
+    await deps.warn(cr, 'InvalidFilter', invalidFilterNote(selection.error));
+    return { ...result, outcome: 'invalid-filter' };
+  }
+  const { podMatcher, imageFilter } = selection.value;
+  const pods = (await listPods(kube, namespace)).filter((p) => !deps.skip(p) && podMatcher(p));
+
+  // 6. Finalizer.
+  if (!(cr.metadata.finalizers ?? []).includes(MIRROR_FINALIZER)) {
+    await kube.updateObject<MirrorSet>(ref, (o) => {
+      if (o.metadata.uid !== uid || (o.metadata.finalizers ?? []).includes(MIRROR_FINALIZER)) return false;
+      o.metadata.finalizers = [...(o.metadata.finalizers ?? []), MIRROR_FINALIZER];
+      return true;
+    });
+  }
+
+  // 7. Mirror-loop protection needs every mirror set that could have produced a pod's image.
+  const [cisms, isms] = await Promise.all([
+    kube.custom.listClusterCustomObject({
+      group: 'kuik.enix.io',
+      version: 'v1alpha1',
+      plural: 'clusterimagesetmirrors',
+    }),
+    namespace
+      ? kube.custom.listNamespacedCustomObject({
+          group: 'kuik.enix.io',
+          version: 'v1alpha1',
+          namespace,
+          plural: 'imagesetmirrors',
+        })
+      : kube.custom.listClusterCustomObject({
+          group: 'kuik.enix.io',
+          version: 'v1alpha1',
+          plural: 'imagesetmirrors',
+        }),
+  ]);
+  const prefixes = collectMirrorPrefixes(
+    (cisms as { items: ClusterImageSetMirror[] }).items,
+    (isms as { items: ImageSetMirror[] }).items,
+    { forCluster: namespace === undefined },
+  );
+
+  // 8. Status sync, computed inside the write so it always starts from the stored status.
+  let sourcePods = new Map<string, V1Pod>();
+  const now = deps.now();
+  let synced = await kube.updateStatus<MirrorSet>(ref, (o) => {
+    if (o.metadata.uid !== uid) return false;
+    const next = syncMatchingImages({
+      pods,
+      previous: o.status?.matchingImages ?? [],
+      imageFilter,
+      isMirrored: (image, podNs) => isMirroredImage(image, podNs, prefixes),
+      mirrors: o.spec.mirrors ?? [],
+      now,
+    });
+    sourcePods = next.sourcePods;
+    if (JSON.stringify(next.matchingImages) === JSON.stringify(o.status?.matchingImages ?? [])) return false;
+    o.status = { ...o.status, matchingImages: next.matchingImages };
+    return true;
+  });
+  synced ??= await kube.getKuik<MirrorSet>(ref);
+
+  // 9. Retention.
+  const cleanup = synced.spec.cleanup;
+  const retention = parseGoDuration(cleanup?.retention ?? '0s');
+  const retentionCfg = { enabled: cleanup?.enabled === true, retentionMs: retention.ok ? retention.ms : 0 };
+  const plan = planRetention(synced.status?.matchingImages ?? [], retentionCfg, now);
+  if (plan.requeueAfterMs !== undefined) result.nextRetentionMs = plan.requeueAfterMs;
+  const running = new Set(pods.flatMap(currentImages));
+  const deletedMirrors: { entry: string; mirror: string }[] = [];
+  for (const d of plan.deletions) {
+    if (running.has(d.mirror.image)) continue;
+    try {
+      await deps.deleteImage(d.mirror.image, credentialFor(synced, d.mirror.image));
+      deletedMirrors.push({ entry: d.entry, mirror: d.mirror.image });
+      result.deleted++;
+    } catch (err) {
+      result.errors.push(`delete ${d.mirror.image}: ${(err as Error).message}`);
+    }
+  }
+  if (
+    plan.deletions.length > 0 ||
+    plan.entries.length !== (synced.status?.matchingImages ?? []).length ||
+    deletedMirrors.length > 0
+  ) {
+    const after = await kube.updateStatus<MirrorSet>(ref, (o) => {
+      if (o.metadata.uid !== uid) return false;
+      let entries = planRetention(
+        o.status?.matchingImages ?? [],
+        { enabled: cleanup?.enabled === true, retentionMs: retention.ok ? retention.ms : 0 },
+        now,
+      ).entries;
+      for (const d of deletedMirrors) entries = dropMirror(entries, d.entry, d.mirror);
+      if (JSON.stringify(entries) === JSON.stringify(o.status?.matchingImages ?? [])) return false;
+      o.status = { ...o.status, matchingImages: entries };
+      return true;
+    });
+    if (after) synced = after;
+  }
+
+  // 10. One copy request per in-use entry mirror not yet mirrored.
+  for (const entry of synced.status?.matchingImages ?? []) {
+    if (entry.unusedSince !== undefined) continue;
+    const pod = sourcePods.get(entry.image);
+    for (const m of entry.mirrors ?? []) {
+      if (m.mirroredAt) continue;
+      const destinationSecret = credentialFor(synced, m.image);
+      const names = (pod?.spec?.imagePullSecrets ?? []).flatMap((s) => (s.name ? [s.name] : []));
+      const req: CopyRequest = {
+        owner: {
+          kind: synced.kind,
+          name: synced.metadata.name ?? '',
+          uid,
+          ...(namespace ? { namespace } : {}),
+        },
+        source: entry.image,
+        destination: m.image,
+        ...(pod && names.length > 0
+          ? { sourcePullSecrets: { namespace: pod.metadata?.namespace ?? '', names } }
+          : {}),
+        ...(destinationSecret ? { destinationSecret } : {}),
+        platforms: deps.platforms,
+      };
+      try {
+        await deps.requestCopy(req);
+        result.copiesRequested++;
+      } catch (err) {
+        result.errors.push(`copy request ${m.image}: ${(err as Error).message}`);
+      }
+    }
+  }
+  return result;
+}
