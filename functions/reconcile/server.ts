@@ -1,0 +1,168 @@
+// The reconcile function: ApiServerSource CloudEvents in (kuik CRs and Pods), CRD status out, copy
+// requests to the copy function. A scale-to-zero Knative Service: nothing here outlives a request.
+//
+// Answers (knative notes §5.4): 2xx once every reconcile the event calls for has written its
+// status; 400 for a malformed event (no retry); 503 when the API server or a sink failed, so the
+// source retries; whatever still slips through, the monitor's resync repairs on its next tick.
+import type { Hono } from 'hono';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { parseCloudEvent } from '../../shared/cloudevents.ts';
+import type { ClusterImageSetMirror, ImageSetMirror } from '../../shared/crd/types.ts';
+import { createApp } from '../../shared/http/app.ts';
+import type { KuikRef } from '../../shared/kube/client.ts';
+import { dispatch, mirrorSetsForPod } from './dispatch.ts';
+import { type ReconcileDeps, type ReconcileResult, reconcileMirrorSet } from './mirror-set.ts';
+import { reconcileSecretOwner } from './secret-owner.ts';
+
+export function createReconcileMetrics(registry: Registry) {
+  return {
+    events: new Counter({
+      name: 'kube_image_keeper_reconcile_events_total',
+      help: 'CloudEvents received by reconcile, by result (ok, invalid, retry).',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    reconciles: new Counter({
+      name: 'kube_image_keeper_reconcile_total',
+      help: 'Reconciles of mirror sets and secret owners, by kind and outcome.',
+      labelNames: ['kind', 'outcome'],
+      registers: [registry],
+    }),
+    copies: new Counter({
+      name: 'kube_image_keeper_copy_requests_total',
+      help: 'Copy requests sent to the copy function.',
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: 'kube_image_keeper_reconcile_duration_seconds',
+      help: 'Time to handle one event, every reconcile it calls for included.',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+  };
+}
+
+export type ReconcileMetrics = ReturnType<typeof createReconcileMetrics>;
+
+async function listMirrorSets(deps: ReconcileDeps, namespace?: string) {
+  const g = { group: 'kuik.enix.io', version: 'v1alpha1' };
+  const [cisms, isms] = await Promise.all([
+    deps.kube.custom.listClusterCustomObject({ ...g, plural: 'clusterimagesetmirrors' }),
+    namespace
+      ? deps.kube.custom.listNamespacedCustomObject({ ...g, namespace, plural: 'imagesetmirrors' })
+      : deps.kube.custom.listClusterCustomObject({ ...g, plural: 'imagesetmirrors' }),
+  ]);
+  return {
+    cisms: (cisms as { items: ClusterImageSetMirror[] }).items,
+    isms: (isms as { items: ImageSetMirror[] }).items,
+  };
+}
+
+export interface Summary {
+  mirrorSets: ReconcileResult[];
+  secretOwners: { ref: KuikRef; outcome: string; deleted: number }[];
+}
+
+async function run(
+  targets: { mirrorSets: KuikRef[]; secretOwners: KuikRef[] },
+  deps: ReconcileDeps,
+  m?: ReconcileMetrics,
+): Promise<Summary> {
+  const summary: Summary = { mirrorSets: [], secretOwners: [] };
+  for (const ref of targets.secretOwners) {
+    const r = await reconcileSecretOwner(ref, deps.kube);
+    m?.reconciles.inc({ kind: `secret-owner/${ref.kind}`, outcome: r.outcome });
+    summary.secretOwners.push({ ref, ...r });
+  }
+  for (const ref of targets.mirrorSets) {
+    const r = await reconcileMirrorSet(ref, deps);
+    m?.reconciles.inc({ kind: ref.kind, outcome: r.errors.length > 0 ? 'error' : r.outcome });
+    m?.copies.inc(r.copiesRequested);
+    summary.mirrorSets.push(r);
+    deps.log.info(
+      {
+        cr: `${ref.kind}/${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`,
+        outcome: r.outcome,
+        copies: r.copiesRequested,
+        deleted: r.deleted,
+        errors: r.errors,
+      },
+      'reconciled',
+    );
+  }
+  return summary;
+}
+
+/** Every mirror set and secret owner, reconciled once: the monitor's resync (the lost-event net). */
+export async function reconcileAll(deps: ReconcileDeps, m?: ReconcileMetrics): Promise<Summary> {
+  const { cisms, isms } = await listMirrorSets(deps);
+  const cris = (await deps.kube.custom.listClusterCustomObject({
+    group: 'kuik.enix.io',
+    version: 'v1alpha1',
+    plural: 'clusterreplicatedimagesets',
+  })) as {
+    items: { metadata: { name?: string } }[];
+  };
+  return await run(
+    {
+      mirrorSets: [
+        ...cisms.map((c): KuikRef => ({ kind: 'ClusterImageSetMirror', name: c.metadata.name ?? '' })),
+        ...isms.map(
+          (i): KuikRef => ({
+            kind: 'ImageSetMirror',
+            name: i.metadata.name ?? '',
+            namespace: i.metadata.namespace ?? '',
+          }),
+        ),
+      ],
+      secretOwners: [
+        ...cisms.map((c): KuikRef => ({ kind: 'ClusterImageSetMirror', name: c.metadata.name ?? '' })),
+        ...cris.items.map(
+          (c): KuikRef => ({ kind: 'ClusterReplicatedImageSet', name: c.metadata.name ?? '' }),
+        ),
+      ],
+    },
+    deps,
+    m,
+  );
+}
+
+export function createReconcileApp(deps: ReconcileDeps, registry: Registry, m: ReconcileMetrics): Hono {
+  const app = createApp({ registry });
+  app.post('/', async (c) => {
+    const t0 = performance.now();
+    const parsed = parseCloudEvent(c.req.header(), await c.req.text());
+    if (!parsed.ok) {
+      m.events.inc({ result: 'invalid' });
+      deps.log.warn({ error: parsed.error }, 'refused event');
+      return c.json({ error: parsed.error }, 400);
+    }
+    const ev = parsed.event;
+    const d = dispatch(ev.type, ev.data);
+    if (!d.ok) {
+      m.events.inc({ result: 'invalid' });
+      deps.log.warn({ id: ev.id, type: ev.type, subject: ev.subject, error: d.error }, 'refused event');
+      return c.json({ error: d.error }, 400);
+    }
+    try {
+      const targets = { mirrorSets: [...d.targets.mirrorSets], secretOwners: [...d.targets.secretOwners] };
+      if (d.targets.pod) {
+        const ns = d.targets.pod.metadata?.namespace;
+        const { cisms, isms } = await listMirrorSets(deps, ns);
+        targets.mirrorSets.push(...mirrorSetsForPod(d.targets.pod, cisms, isms, deps.skip));
+      }
+      const summary = await run(targets, deps, m);
+      m.events.inc({ result: 'ok' });
+      m.duration.observe((performance.now() - t0) / 1000);
+      return c.json(summary, 200);
+    } catch (err) {
+      m.events.inc({ result: 'retry' });
+      deps.log.warn(
+        { id: ev.id, type: ev.type, subject: ev.subject, err: (err as Error).message },
+        'event failed, asking for a retry',
+      );
+      return c.json({ error: (err as Error).message }, 503);
+    }
+  });
+  return app;
+}
