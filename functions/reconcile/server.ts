@@ -138,6 +138,7 @@ export function createReconcileApp(deps: ReconcileDeps, registry: Registry, m: R
       return c.json({ error: parsed.error }, 400);
     }
     const ev = parsed.event;
+    deps.log.debug({ id: ev.id, type: ev.type, subject: ev.subject }, 'event');
     const d = dispatch(ev.type, ev.data);
     if (!d.ok) {
       m.events.inc({ result: 'invalid' });
