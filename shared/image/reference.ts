@@ -18,9 +18,11 @@
 export const NAME_TOTAL_LENGTH_MAX = 255;
 
 /**
- * No valid reference is longer than this: name ≤ 255, `:` + tag ≤ 129, `@sha512:` + 128 hex.
- * Longer input is rejected before any regex runs, which bounds the backtracking the (linear in
- * practice, but not provably linear) JS regexes below could do on hostile pod specs.
+ * No real reference is longer than this: host ≤ 253 (DNS) + port, path ≤ 255, `:` + tag ≤ 129,
+ * `@sha512:` + 128 hex is under 800. Longer input is rejected before any regex runs, which bounds
+ * the backtracking the (linear in practice, not provably linear) JS regexes below could do on a
+ * hostile pod spec. Distribution has no host length limit; a host over ~600 characters is the one
+ * input it accepts and we do not.
  */
 export const REFERENCE_MAX_INPUT_LENGTH = 1024;
 
