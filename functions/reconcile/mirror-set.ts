@@ -3,6 +3,7 @@
 // duplicated, reordered or lost events all converge (the monitor's tick repairs lost ones). Copies
 // are requested, not done: each missing mirror becomes one CopyRequest with a deterministic id.
 import type { V1Pod } from '@kubernetes/client-node';
+import type { CopyRequest } from '../../shared/copy-request.ts';
 import {
   type ClusterImageSetMirror,
   type ImageSetMirror,
@@ -19,14 +20,7 @@ import { currentImages, syncMatchingImages } from './status.ts';
 
 export type MirrorSet = ImageSetMirror | ClusterImageSetMirror;
 
-export interface CopyRequest {
-  owner: { kind: 'ImageSetMirror' | 'ClusterImageSetMirror'; name: string; namespace?: string; uid: string };
-  source: string;
-  destination: string;
-  sourcePullSecrets?: { namespace: string; names: string[] };
-  destinationSecret?: { namespace: string; name: string };
-  platforms: { os?: string; architecture: string; variant?: string }[];
-}
+export type { CopyRequest };
 
 export interface ReconcileDeps {
   kube: Kube;
@@ -35,11 +29,14 @@ export interface ReconcileDeps {
   platforms: CopyRequest['platforms'];
   /** Sends a copy request (to the copy function). */
   requestCopy(req: CopyRequest): Promise<void>;
-  /** Deletes a mirrored image from its registry; 'absent' when already gone. Throws on failure. */
+  /**
+   * Deletes a mirrored image from its registry: 'absent' when already gone, 'kept-shared' when
+   * another tag still names the same manifest. Throws on failure.
+   */
   deleteImage(
     image: string,
     credential: { namespace: string; name: string } | undefined,
-  ): Promise<'deleted' | 'absent'>;
+  ): Promise<'deleted' | 'absent' | 'kept-shared'>;
   /** A Warning event on the CR (InvalidFilter, failed deletions). */
   warn(obj: MirrorSet, reason: string, note: string): Promise<void>;
   now(): number;

@@ -31,7 +31,10 @@ test('a verdict is reused within the TTL and probed again after it', async () =>
   const checker = new AvailabilityChecker({
     ttlMs: 1000,
     now: () => now,
-    probe: async () => (probes++, available),
+    probe: async () => {
+      probes++;
+      return available;
+    },
   });
   await checker.check(ref('nginx:1'), []);
   now = 999;

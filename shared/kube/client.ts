@@ -1,5 +1,7 @@
 // The one Kubernetes access module: kubeconfig loading, kuik CR reads and status writes with
 // optimistic concurrency, Secrets and Events. Functions call these; nobody else builds API paths.
+
+import { hostname } from 'node:os';
 import {
   ApiException,
   CoreV1Api,
@@ -145,6 +147,42 @@ export class Kube {
         if (apiStatus(err) !== 409 || i >= attempts) throw err;
         await new Promise((r) => setTimeout(r, Math.random() * 20 * Math.min(i, 5)));
       }
+    }
+  }
+
+  /**
+   * An events.k8s.io Event about a kuik CR (or any object), for `kubectl describe`. Failures are
+   * returned, not thrown: an event is never worth failing the work it reports on.
+   */
+  async recordEvent(
+    regarding: {
+      apiVersion: string;
+      kind: string;
+      name: string;
+      namespace?: string | undefined;
+      uid?: string | undefined;
+    },
+    e: { type: 'Normal' | 'Warning'; reason: string; action: string; note: string; controller: string },
+  ): Promise<Error | undefined> {
+    const namespace = regarding.namespace || 'default';
+    try {
+      await this.events.createNamespacedEvent({
+        namespace,
+        body: {
+          metadata: { generateName: `${regarding.name}.`, namespace },
+          eventTime: new Date(),
+          type: e.type,
+          reason: e.reason,
+          action: e.action,
+          note: e.note.length > 1024 ? `${e.note.slice(0, 1023)}…` : e.note,
+          reportingController: e.controller,
+          reportingInstance: hostname(),
+          regarding: { ...regarding, ...(regarding.namespace ? {} : { namespace: undefined }) },
+        },
+      });
+      return undefined;
+    } catch (err) {
+      return err as Error;
     }
   }
 

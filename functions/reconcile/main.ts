@@ -1,0 +1,93 @@
+// The reconcile function's wiring: registry client for deletions, the copy sink, Kubernetes events.
+import type { KubeConfig } from '@kubernetes/client-node';
+import { sendCloudEvent } from '../../shared/cloudevents.ts';
+import type { Config } from '../../shared/config/config.ts';
+import { COPY_EVENT_SOURCE, COPY_EVENT_TYPE, copyEventId } from '../../shared/copy-request.ts';
+import { API_VERSION } from '../../shared/crd/types.ts';
+import { compileGlobalSkip } from '../../shared/filter/filter.ts';
+import { listen } from '../../shared/http/serve.ts';
+import { apiStatus, Kube } from '../../shared/kube/client.ts';
+import type { Logger } from '../../shared/log.ts';
+import { createRegistry } from '../../shared/metrics.ts';
+import { RegistryClient } from '../../shared/registry/client.ts';
+import { credentialsForImage } from '../../shared/registry/credentials.ts';
+import { deleteMirroredImage } from './delete-image.ts';
+import type { ReconcileDeps } from './mirror-set.ts';
+import { createReconcileApp, createReconcileMetrics } from './server.ts';
+
+/** Everything reconcile needs, from configuration; shared with the monitor's resync. */
+export function reconcileDeps(
+  config: Config,
+  env: NodeJS.ProcessEnv,
+  kc: KubeConfig,
+  log: Logger,
+): ReconcileDeps {
+  const skip = compileGlobalSkip(config.skipLabels, config.skipAnnotations);
+  if (!skip.ok) throw new Error(skip.error.message);
+  const sink = env['COPY_SINK'];
+  const kube = new Kube(kc);
+  const client = new RegistryClient();
+  return {
+    kube,
+    log,
+    skip: skip.value,
+    platforms: config.mirroring.platforms.map((p) => ({
+      architecture: p.architecture,
+      ...(p.os ? { os: p.os } : {}),
+      ...(p.variant ? { variant: p.variant } : {}),
+    })),
+    requestCopy: async (req) => {
+      if (!sink) throw new Error('COPY_SINK is not set: nowhere to send copy requests');
+      await sendCloudEvent(sink, {
+        id: copyEventId(req),
+        type: COPY_EVENT_TYPE,
+        source: COPY_EVENT_SOURCE,
+        subject: req.destination,
+        data: req,
+      });
+    },
+    deleteImage: async (image, credential) => {
+      let credentials: { username: string; password: string }[] = [];
+      if (credential) {
+        let secret: Awaited<ReturnType<typeof kube.getSecret>>;
+        try {
+          secret = await kube.getSecret(credential.namespace, credential.name);
+        } catch (err) {
+          throw new Error(
+            `credential secret ${credential.namespace}/${credential.name}: ${apiStatus(err) === 404 ? 'not found' : (err as Error).message}`,
+          );
+        }
+        const r = credentialsForImage([secret], image);
+        if (!r.ok) throw new Error(r.error.message);
+        credentials = r.credentials;
+      } else {
+        // §5.5: without a configured credential kuik skips the deletion; we try anonymously, which
+        // a registry that allows deletion without auth honours and any other refuses (then: error).
+      }
+      return await deleteMirroredImage(client, image, credentials);
+    },
+    warn: async (cr, reason, note) => {
+      const err = await kube.recordEvent(
+        {
+          apiVersion: API_VERSION,
+          kind: cr.kind,
+          name: cr.metadata.name ?? '',
+          namespace: cr.metadata.namespace,
+          uid: cr.metadata.uid,
+        },
+        { type: 'Warning', reason, action: 'Reconcile', note, controller: 'kuik.enix.io/reconcile' },
+      );
+      if (err) log.warn({ err: err.message, reason }, 'could not record event');
+    },
+    now: Date.now,
+  };
+}
+
+export async function start(config: Config, env: NodeJS.ProcessEnv, kc: KubeConfig, log: Logger) {
+  const deps = reconcileDeps(config, env, kc, log);
+  const registry = createRegistry('reconcile');
+  const app = createReconcileApp(deps, registry, createReconcileMetrics(registry));
+  const srv = await listen(app, { port: Number(env['PORT'] ?? 8080) });
+  log.info({ port: srv.port, copySink: env['COPY_SINK'] }, 'reconcile ready');
+  return { port: srv.port, stop: () => srv.close() };
+}
