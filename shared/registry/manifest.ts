@@ -15,6 +15,7 @@ import {
   type RegistryResponse,
   type RegistryTransport,
   redact,
+  statusLine,
 } from './transport.ts';
 
 export interface Descriptor {
@@ -82,7 +83,7 @@ export async function fetchManifest(
     return {
       ok: false,
       status: res.status,
-      problem: `${where}: ${res.status}${errorDetail(text)}`,
+      problem: `${where}: ${statusLine(res.status)}${errorDetail(text)}`,
       attempts: res.attempts,
       ...rl,
     };
@@ -193,10 +194,14 @@ export async function deleteManifest(
   const text = await readCapped(res, 64 * 1024).catch(() => '');
   if (res.status === 200 || res.status === 202) return;
   const rateLimit = parseRateLimit(res.headers);
-  throw new RegistryError('http', `DELETE ${redact(new URL(res.url))}: ${res.status}${errorDetail(text)}`, {
-    status: res.status,
-    ...(rateLimit ? { rateLimit } : {}),
-  });
+  throw new RegistryError(
+    'http',
+    `DELETE ${redact(new URL(res.url))}: ${statusLine(res.status)}${errorDetail(text)}`,
+    {
+      status: res.status,
+      ...(rateLimit ? { rateLimit } : {}),
+    },
+  );
 }
 
 function context(opts: RequestContext): RequestContext {

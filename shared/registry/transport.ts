@@ -9,7 +9,7 @@
 // Nothing secret leaves this module: errors name the method and URL, never a password or token,
 // and nothing is logged here at all (callers log their decisions).
 import { createHash } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
+import { type IncomingHttpHeaders, STATUS_CODES } from 'node:http';
 import type { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 import { Agent, type Dispatcher, request } from 'undici';
@@ -356,7 +356,7 @@ export class RegistryTransport {
         });
       }
       const rateLimit = parseRateLimit(res.headers);
-      throw new RegistryError('http', `GET ${redact(url)}: unexpected status ${res.statusCode}`, {
+      throw new RegistryError('http', `GET ${redact(url)}: unexpected status ${statusLine(res.statusCode)}`, {
         phase: 'ping',
         status: res.statusCode,
         ...(rateLimit ? { rateLimit } : {}),
@@ -443,7 +443,7 @@ export class RegistryTransport {
     const where = `GET ${redact(url)}`;
     if (res.statusCode !== 200) {
       const rateLimit = parseRateLimit(res.headers);
-      throw new RegistryError('http', `${where}: ${res.statusCode}${errorDetail(text)}`, {
+      throw new RegistryError('http', `${where}: ${statusLine(res.statusCode)}${errorDetail(text)}`, {
         phase: 'token',
         status: res.statusCode,
         ...(rateLimit ? { rateLimit } : {}),
@@ -504,6 +504,12 @@ function realmUrl(challenge: Challenge): URL {
       phase: 'token',
     });
   }
+}
+
+/** `404 Not Found`: the number for scripts, the words for people. */
+export function statusLine(status: number): string {
+  const text = STATUS_CODES[status];
+  return text ? `${status} ${text}` : String(status);
 }
 
 export function header(h: IncomingHttpHeaders, name: string): string | undefined {

@@ -1,0 +1,220 @@
+// A small HTTP(S) reverse proxy in front of a real harness registry that injects the faults a real
+// registry cannot produce on demand: a stall past the client's timeout, 5xx bursts, a 429 with
+// Docker Hub's rate-limit headers, `RateLimit-Remaining: 0` on a 200, a reset socket, and a
+// stale cache that keeps serving a tag's old answer (the reason for `resolveDigest`, §4.7). It
+// counts every request, so tests can assert "exactly one manifest request" (no retry on 429).
+//
+// Everything else passes through to the real registry unchanged, Host header included, so the
+// registry's Location headers point back at the proxy.
+import { readFile } from 'node:fs/promises';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import { Agent, request } from 'undici';
+
+export type FaultAction =
+  /** Answer this instead of asking the registry. */
+  | { respond: { status: number; headers?: Record<string, string>; body?: string } }
+  /** Never answer: the client's deadline has to save it. */
+  | { stall: true }
+  /** Destroy the connection without an answer (a network error on the client's side). */
+  | { reset: true }
+  /** Pass through and add these headers to the registry's answer. */
+  | { addHeaders: Record<string, string> }
+  /** Serve the last real answer recorded for the same method and path: a stale cache. */
+  | { replay: true };
+
+export interface FaultRule {
+  method?: string;
+  /** Matched against the path with its query string. */
+  path?: RegExp;
+  /** Let this many matching requests through untouched first. */
+  after?: number;
+  /** Then fault this many (default: every one). */
+  times?: number;
+  action: FaultAction;
+}
+
+export interface SeenRequest {
+  method: string;
+  path: string;
+  /** The status sent, or what the proxy did instead. */
+  result: number | 'stalled' | 'reset';
+  faulted: boolean;
+}
+
+export interface FaultProxy {
+  /** `127.0.0.1:PORT`: use it as the registry host in references. */
+  host: string;
+  tls: boolean;
+  requests: SeenRequest[];
+  /** Adds a rule (first matching rule wins); returns a function that removes it. */
+  fault(rule: FaultRule): () => void;
+  clearFaults(): void;
+  /** Requests seen, optionally only those of a method and/or path pattern. */
+  count(filter?: { method?: string; path?: RegExp }): number;
+  close(): Promise<void>;
+}
+
+interface LiveRule extends FaultRule {
+  seen: number;
+}
+
+interface Recorded {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+}
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection']);
+
+export async function startFaultProxy(opts: {
+  /** The real registry, `127.0.0.1:PORT`, spoken to over HTTPS. */
+  upstream: string;
+  /** CA that signed the upstream's certificate. */
+  caFile: string;
+  /** Serve HTTPS with this certificate (signed by the same CA); omit for plain HTTP. */
+  tls?: { certFile: string; keyFile: string };
+}): Promise<FaultProxy> {
+  const ca = await readFile(opts.caFile, 'utf8');
+  const upstream = new Agent({ connect: { ca } });
+  const rules: LiveRule[] = [];
+  const requests: SeenRequest[] = [];
+  const recorded = new Map<string, Recorded>();
+  const stalled = new Set<ServerResponse>();
+  const sockets = new Set<Socket>();
+
+  const pickRule = (req: IncomingMessage): LiveRule | undefined => {
+    for (const r of rules) {
+      if (r.method !== undefined && r.method !== req.method) continue;
+      if (r.path !== undefined && !r.path.test(req.url ?? '')) continue;
+      r.seen++;
+      const n = r.seen - (r.after ?? 0);
+      if (n <= 0) return undefined;
+      if (r.times !== undefined && n > r.times) continue;
+      return r;
+    }
+    return undefined;
+  };
+
+  const handler = async (req: IncomingMessage, res: ServerResponse) => {
+    const method = req.method ?? 'GET';
+    const path = req.url ?? '/';
+    const seen: SeenRequest = { method, path, result: 0, faulted: false };
+    requests.push(seen);
+    const rule = pickRule(req);
+    const action = rule?.action;
+    seen.faulted = action !== undefined;
+    try {
+      if (action && 'stall' in action) {
+        seen.result = 'stalled';
+        stalled.add(res);
+        req.resume();
+        return;
+      }
+      if (action && 'reset' in action) {
+        seen.result = 'reset';
+        req.socket.destroy();
+        return;
+      }
+      if (action && 'respond' in action) {
+        req.resume();
+        const body = action.respond.body ?? '';
+        res.writeHead(action.respond.status, {
+          'content-length': Buffer.byteLength(body),
+          ...action.respond.headers,
+        });
+        res.end(method === 'HEAD' ? undefined : body);
+        seen.result = action.respond.status;
+        return;
+      }
+      const key = `${method} ${path}`;
+      if (action && 'replay' in action) {
+        const old = recorded.get(key);
+        if (!old) throw new Error(`fault proxy: nothing recorded for ${key} to replay`);
+        req.resume();
+        res.writeHead(old.status, old.headers);
+        res.end(method === 'HEAD' ? undefined : old.body);
+        seen.result = old.status;
+        return;
+      }
+      // Pass through to the real registry.
+      const headers: Record<string, string | string[]> = {};
+      for (const [k, v] of Object.entries(req.headers)) {
+        if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
+      }
+      const hasBody = method !== 'GET' && method !== 'HEAD';
+      const up = await request(`https://${opts.upstream}${path}`, {
+        method,
+        headers,
+        body: hasBody ? req : null,
+        dispatcher: upstream,
+      });
+      const body = Buffer.from(await up.body.arrayBuffer());
+      const out: Record<string, string | string[]> = {};
+      for (const [k, v] of Object.entries(up.headers)) {
+        if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+      }
+      if (action && 'addHeaders' in action) Object.assign(out, action.addHeaders);
+      recorded.set(key, { status: up.statusCode, headers: out, body });
+      res.writeHead(up.statusCode, out);
+      res.end(method === 'HEAD' ? undefined : body);
+      seen.result = up.statusCode;
+    } catch (err) {
+      seen.result = 502;
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(`fault proxy: ${(err as Error).message}`);
+    }
+  };
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => void handler(req, res);
+  let server: Server;
+  if (opts.tls) {
+    const [cert, key] = await Promise.all([readFile(opts.tls.certFile), readFile(opts.tls.keyFile)]);
+    server = createHttpsServer({ cert, key }, onRequest);
+  } else {
+    server = createHttpServer(onRequest);
+  }
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const addr = server.address();
+  if (addr === null || typeof addr === 'string') throw new Error('fault proxy: no address');
+
+  return {
+    host: `127.0.0.1:${addr.port}`,
+    tls: opts.tls !== undefined,
+    requests,
+    fault(rule) {
+      const live: LiveRule = { ...rule, seen: 0 };
+      rules.push(live);
+      return () => {
+        const i = rules.indexOf(live);
+        if (i !== -1) rules.splice(i, 1);
+      };
+    },
+    clearFaults() {
+      rules.length = 0;
+    },
+    count(filter = {}) {
+      return requests.filter(
+        (r) =>
+          (filter.method === undefined || r.method === filter.method) &&
+          (filter.path === undefined || filter.path.test(r.path)),
+      ).length;
+    },
+    async close() {
+      for (const res of stalled) res.destroy();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await upstream.close();
+    },
+  };
+}
