@@ -78,6 +78,10 @@ export interface Config {
   mirroring: { platforms: Platform[] };
   monitoring: {
     registries: { default: RegistryMonitoring; items: Record<string, RegistryMonitoring> };
+    /** Beyond kuik: how long one monitor tick may run before it stops and records where it got. */
+    tickBudget: Millis;
+    /** Beyond kuik: probes of one registry in flight at once (pacing still spaces their starts). */
+    probeConcurrency: number;
   };
   metrics: {
     imageLastMonitorAgeMinutes: {
@@ -144,6 +148,8 @@ export const DEFAULTS = {
       },
       items: { 'docker.io': { interval: '1h', maxPerInterval: 6 } },
     },
+    tickBudget: '45s', // beyond kuik
+    probeConcurrency: 8, // beyond kuik
   },
   metrics: {
     imageLastMonitorAgeMinutes: {
@@ -345,6 +351,11 @@ const ConfigSchema = v.object(
           },
           'must be an object',
         ),
+        tickBudget: duration('positive'),
+        probeConcurrency: v.pipe(
+          int(0, 'must be at least 1'),
+          v.minValue(1, 'must be at least 1 (probes of one registry in flight at once)'),
+        ),
       },
       'must be an object',
     ),
@@ -500,7 +511,11 @@ const KNOWN_KEYS: KeyTree = {
     honorPrioritiesOnAlwaysImagePullPolicy: true,
   },
   mirroring: { platforms: { '[]': { os: true, architecture: true, variant: true } } },
-  monitoring: { registries: { default: REGISTRY_KEYS, items: { '*': REGISTRY_KEYS } } },
+  monitoring: {
+    registries: { default: REGISTRY_KEYS, items: { '*': REGISTRY_KEYS } },
+    tickBudget: true,
+    probeConcurrency: true,
+  },
   metrics: {
     imageLastMonitorAgeMinutes: {
       bucketFactor: true,

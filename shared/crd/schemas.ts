@@ -30,6 +30,7 @@ import {
   type KuikKind,
   MONITOR_STATUSES,
   type ReplicatedImageSet,
+  TICK_OUTCOMES,
 } from './types.ts';
 
 /** The messages of the CRDs' CEL rules, word for word. */
@@ -273,6 +274,27 @@ const MonitoredImageSchema = obj({
   original: v.optional(flag()),
 });
 
+// Beyond kuik: the monitor's probe ledger (docs/monitoring.md), on one CISA only.
+const MonitoringLedgerSchema = obj({
+  lease: v.optional(obj({ holder: text(), until: timestamp() })),
+  registries: v.optional(
+    v.pipe(
+      v.array(obj({ registry: text(), nextProbeAt: timestamp() }), 'must be of type array'),
+      v.check((items) => new Set(items.map((i) => i.registry)).size === items.length, 'Duplicate value'),
+    ),
+  ),
+  lastTick: v.optional(
+    obj({
+      startedAt: timestamp(),
+      finishedAt: timestamp(),
+      outcome: v.picklist(TICK_OUTCOMES, BOUND_MESSAGES.enum(TICK_OUTCOMES)),
+      probed: nonNegative(),
+      pending: nonNegative(),
+      writeCursor: v.optional(text()),
+    }),
+  ),
+});
+
 const AvailabilityStatusSchema = obj({
   imageCount: v.optional(integer()),
   images: v.optional(
@@ -281,6 +303,7 @@ const AvailabilityStatusSchema = obj({
       v.check((items) => uniqueImages(items), 'Duplicate value'),
     ),
   ),
+  monitoring: v.optional(MonitoringLedgerSchema),
 });
 
 /** RIS/CRIS status has no fields; the API server prunes anything written there. */

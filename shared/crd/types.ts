@@ -152,9 +152,53 @@ export interface ClusterImageSetAvailabilitySpec {
   filter?: ClusterFilter;
 }
 
+/** Beyond kuik: when the next probe of one registry may start, cluster-wide (docs/monitoring.md). */
+export interface RegistryPacing {
+  /** Registry host as in normalized references: `docker.io`, `quay.io`, `host:5000`. */
+  registry: string;
+  /** RFC 3339 with milliseconds: no probe of this registry starts before it. */
+  nextProbeAt: string;
+}
+
+/** Beyond kuik: the monitor tick allowed to probe until `until` (one at a time, cluster-wide). */
+export interface MonitorLease {
+  holder: string;
+  until: string;
+}
+
+export const TICK_OUTCOMES = ['Complete', 'BudgetExceeded'] as const;
+export type TickOutcome = (typeof TICK_OUTCOMES)[number];
+
+/** Beyond kuik: what the last probing tick did, and where the next one resumes. */
+export interface MonitorTickRecord {
+  startedAt: string;
+  finishedAt: string;
+  /** BudgetExceeded: the tick ran out of time with probes it was allowed to make still to do. */
+  outcome: TickOutcome;
+  /** Probes started. */
+  probed: number;
+  /** Probes the pacing allowed but the tick had no time left for; the next tick starts with them. */
+  pending: number;
+  /** The first ClusterImageSetAvailability whose status the tick had no time to write. */
+  writeCursor?: string;
+}
+
+/**
+ * Beyond kuik: the probe ledger. Kept on a single ClusterImageSetAvailability, the oldest, because
+ * pacing is per registry across all of them; written with a resourceVersion precondition before
+ * any probe starts, so concurrent ticks cannot spend the same budget.
+ */
+export interface MonitoringLedger {
+  lease?: MonitorLease;
+  registries?: RegistryPacing[];
+  lastTick?: MonitorTickRecord;
+}
+
 export interface ClusterImageSetAvailabilityStatus {
   imageCount?: number;
   images?: MonitoredImage[];
+  /** Beyond kuik: present on the ledger CISA only. */
+  monitoring?: MonitoringLedger;
 }
 
 interface Resource<K extends string, S, St> {

@@ -1,0 +1,121 @@
+// §6.4 step 1 and step 4: which credentials a probe uses, and what a probe's result becomes in status.
+//
+// Credentials come from the pull secrets of the first pod (in list order) that has imagePullSecrets
+// and uses the image, as a current or annotation-original image. The pods searched are those in
+// scope of every CISA that lists the image (kuik searched only the pods of the CISA being
+// reconciled, even for another CISA's image: QUIRK fixed). A pod whose Secrets cannot all be read
+// (or are malformed) is skipped and its error remembered. No pod with usable Secrets: the registry's
+// fallbackCredentialSecret, else anonymous; an error on the way makes the entry UnavailableSecret,
+// but the probe still runs, anonymously, and only an InvalidAuth answer keeps that status.
+import type { V1Pod } from '@kubernetes/client-node';
+import type { SecretReference } from '../../shared/config/config.ts';
+import type { MonitorStatus } from '../../shared/crd/types.ts';
+import {
+  credentialsForImage,
+  type RegistryCredential,
+  type SecretLike,
+} from '../../shared/registry/credentials.ts';
+import type { Outcome } from '../../shared/registry/outcome.ts';
+import { currentImages, originalImages } from '../reconcile/status.ts';
+
+export interface SecretSet {
+  namespace: string;
+  names: string[];
+}
+
+/** The pods that could lend their pull secrets for `image`, in order, as (namespace, names). */
+export function secretSetsFor(image: string, pods: readonly V1Pod[]): SecretSet[] {
+  const out: SecretSet[] = [];
+  for (const pod of pods) {
+    const names = (pod.spec?.imagePullSecrets ?? []).flatMap((s) => (s.name ? [s.name] : []));
+    if (names.length === 0) continue;
+    if (!currentImages(pod).includes(image) && !originalImages(pod).includes(image)) continue;
+    out.push({ namespace: pod.metadata?.namespace ?? '', names });
+  }
+  return out;
+}
+
+/** Reads a Secret; rejects with an error whose message names it (never a value from it). */
+export type SecretReader = (namespace: string, name: string) => Promise<SecretLike>;
+
+export interface Resolved {
+  credentials: RegistryCredential[];
+  /** Why no usable Secret could be loaded; the entry becomes UnavailableSecret unless the probe succeeds. */
+  error?: string;
+  /** Where the credentials came from, for the decision log. */
+  from: string;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Resolves the credentials for `image` (§6.4 step 1). `read` should be memoized per tick: many
+ * images share the same pull secrets.
+ */
+export async function resolveCredentials(
+  image: string,
+  sets: readonly SecretSet[],
+  fallback: SecretReference | null,
+  read: SecretReader,
+): Promise<Resolved> {
+  const errors: string[] = [];
+  for (const set of sets) {
+    const results = await Promise.allSettled(set.names.map((name) => read(set.namespace, name)));
+    const failed = results.flatMap((r, i) =>
+      r.status === 'rejected' ? [`pull secret ${set.namespace}/${set.names[i]}: ${message(r.reason)}`] : [],
+    );
+    if (failed.length > 0) {
+      errors.push(...failed);
+      continue;
+    }
+    const secrets = results.map((r) => (r as PromiseFulfilledResult<SecretLike>).value);
+    const creds = credentialsForImage(secrets, image);
+    if (!creds.ok) {
+      errors.push(creds.error.message);
+      continue;
+    }
+    return { credentials: creds.credentials, from: `pull secrets ${set.namespace}/${set.names.join(',')}` };
+  }
+  if (fallback) {
+    const where = `${fallback.namespace}/${fallback.name}`;
+    try {
+      const secret = await read(fallback.namespace, fallback.name);
+      const creds = credentialsForImage([secret], image);
+      if (!creds.ok)
+        return {
+          credentials: [],
+          error: `fallback credential secret ${where}: ${creds.error.message}`,
+          from: 'anonymous',
+        };
+      return { credentials: creds.credentials, from: `fallback ${where}` };
+    } catch (err) {
+      return {
+        credentials: [],
+        error: `fallback credential secret ${where} not found: ${message(err)}`,
+        from: 'anonymous',
+      };
+    }
+  }
+  if (errors.length > 0)
+    return { credentials: [], error: `unavailable secret: ${errors.join('; ')}`, from: 'anonymous' };
+  return { credentials: [], from: 'anonymous' };
+}
+
+export interface Verdict {
+  status: MonitorStatus;
+  /** Undefined clears the field (a success empties lastError). */
+  lastError: string | undefined;
+}
+
+/** §6.4 step 4: the entry's status and lastError after a probe. */
+export function verdict(
+  credentialError: string | undefined,
+  probe: { outcome: Outcome; message: string },
+): Verdict {
+  if (credentialError !== undefined && probe.outcome === 'InvalidAuth') {
+    return { status: 'UnavailableSecret', lastError: credentialError };
+  }
+  return { status: probe.outcome, lastError: probe.outcome === 'Available' ? undefined : probe.message };
+}
