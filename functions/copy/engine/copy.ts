@@ -1,0 +1,285 @@
+// §5.4: copy one image, source reference → mirror reference, registry to registry.
+//
+//   1. GET the source manifest. An index is filtered by the configured platforms (§5.4 step 4);
+//      when nothing is filtered its bytes are pushed unchanged, so the mirror has the source's
+//      digest. A single image must itself be of a configured platform (step 5).
+//   2. HEAD the destination: the very manifest is already there → nothing to push (a no-op
+//      re-copy costs two manifest requests).
+//   3. Children, then their blobs (skipped, mounted, resumed or streamed: blob.ts), then the
+//      manifests bottom-up: a registry refuses a manifest whose blobs or children it lacks.
+//   4. Signatures and attestations of what was pushed (attached.ts): cosign tags and OCI referrers.
+//
+// Beyond kuik: the missing platforms are reported, not only logged (kuik #594); a digest-pinned
+// destination keeps every child, since a filtered index could not have the pinned digest.
+import { apiHost, type ManifestRef, toManifestRef } from '../../../shared/registry/reference.ts';
+import type { BasicCredential, RegistryTransport } from '../../../shared/registry/transport.ts';
+import { copyAttached } from './attached-copy.ts';
+import { type BlobContext, type BlobOutcome, type BlobStats, copyBlob, emptyBlobStats } from './blob.ts';
+import { chooseCredential } from './credentials-choice.ts';
+import { hostLimit } from './limit.ts';
+import {
+  blobsOf,
+  configPlatform,
+  type Descriptor,
+  filteredIndexBytes,
+  isForeignLayer,
+  type Manifest,
+  sha256Digest,
+} from './manifest.ts';
+import {
+  checkImagePlatform,
+  isUnknownPlatform,
+  type PlatformSpec,
+  renderPlatform,
+  selectChildren,
+} from './platform.ts';
+import { Repo } from './repo.ts';
+import { type Persist, SessionBook, type UploadRecord } from './sessions.ts';
+
+export interface CopyOptions {
+  transport: RegistryTransport;
+  /** Normalized references (status.matchingImages[].image and its mirror). */
+  source: string;
+  destination: string;
+  /** Tried in turn until one is accepted (§2.8 step 4); empty: anonymous. */
+  sourceCredentials?: readonly BasicCredential[];
+  destinationCredentials?: readonly BasicCredential[];
+  platforms: readonly PlatformSpec[];
+  /** Concurrent blob transfers per destination registry host, process-wide (default 4). */
+  hostConcurrency?: number;
+  /** PATCH size (default 32 MiB). */
+  chunkBytes?: number;
+  /** Sessions an earlier run recorded (status `mirrors[].uploads`). */
+  resume?: readonly UploadRecord[];
+  /** Records sessions in progress (status write); called at most once per `recordEveryBytes`. */
+  persistSessions?: Persist;
+  recordEveryBytes?: number;
+  /** Asked between chunks: stop after recording the sessions (a graceful SIGTERM). */
+  shouldStop?: () => boolean;
+  /** Copy cosign signatures/attestations and OCI referrers (default true). */
+  attached?: boolean;
+  signal?: AbortSignal;
+  pause?: (attempt: number) => Promise<void>;
+}
+
+export interface CopyResult {
+  /** Digest of the manifest the destination reference now points at. */
+  digest: string;
+  mediaType: string;
+  /** The source was an index and children were left out: the mirror has a different digest. */
+  filtered: boolean;
+  sourceDigest: string;
+  platforms: { mirrored: string[]; missing: string[] };
+  /** The destination already had this exact manifest: nothing was pushed. */
+  alreadyPresent: boolean;
+  blobs: Record<BlobOutcome | 'foreign', number>;
+  bytes: BlobStats;
+  manifestsPushed: number;
+  attached: { copied: string[]; errors: string[] };
+  /** Registry exchanges by kind (manifest, blob, upload, tags, referrers); auth not included. */
+  requests: Record<string, number>;
+}
+
+export class CopyError extends Error {
+  override name = 'CopyError';
+}
+
+const DEFAULT_CHUNK = 32 * 1024 * 1024;
+
+export async function copyImage(opts: CopyOptions): Promise<CopyResult> {
+  const srcRef = toManifestRef(opts.source);
+  const dstRef = toManifestRef(opts.destination);
+  const requests: Record<string, number> = {};
+  const count = (kind: string) => {
+    requests[kind] = (requests[kind] ?? 0) + 1;
+  };
+  const sameHost = apiHost(srcRef.registry) === apiHost(dstRef.registry);
+  const mount = sameHost && srcRef.repository !== dstRef.repository;
+  const signal = opts.signal;
+
+  const srcBase = new Repo(
+    opts.transport,
+    {
+      registry: srcRef.registry,
+      repository: srcRef.repository,
+      scopes: [{ repository: srcRef.repository, actions: ['pull'] }],
+      signal,
+    },
+    count,
+  );
+  // One scope set for every destination request (one token); pull on the source repository too
+  // when mounting from it.
+  const dstBase = new Repo(
+    opts.transport,
+    {
+      registry: dstRef.registry,
+      repository: dstRef.repository,
+      scopes: [
+        { repository: dstRef.repository, actions: ['pull', 'push'] },
+        ...(mount ? [{ repository: srcRef.repository, actions: ['pull' as const] }] : []),
+      ],
+      signal,
+    },
+    count,
+  );
+
+  const srcReference = srcRef.digest ?? srcRef.tag ?? 'latest';
+  const { repo: src, value: manifest } = await chooseCredential(
+    srcBase,
+    opts.sourceCredentials ?? [],
+    (r) => r.getManifest(srcReference),
+    (m) => m !== undefined,
+  );
+  if (!manifest) throw new CopyError(`source image ${opts.source} not found`);
+  const putReference = dstRef.tag ?? dstRef.digest ?? 'latest';
+  const { repo: dst, value: existing } = await chooseCredential(
+    dstBase,
+    opts.destinationCredentials ?? [],
+    (r) => r.headManifest(putReference),
+  );
+
+  // What to push at the top.
+  let top: { bytes: Uint8Array; mediaType: string; digest: string };
+  let children: Descriptor[] = [];
+  let platforms: { mirrored: string[]; missing: string[] };
+  let filtered = false;
+  if (manifest.kind === 'index') {
+    const sel = selectChildren(manifest.manifests, opts.platforms);
+    if (!sel.ok) throw new CopyError(sel.error);
+    const pinned = dstRef.digest !== undefined;
+    if (sel.unchanged || pinned) {
+      children = manifest.manifests;
+      top = { bytes: manifest.bytes, mediaType: manifest.mediaType, digest: manifest.digest };
+      platforms = {
+        mirrored: pinned
+          ? [
+              ...new Set(
+                manifest.manifests.flatMap((c) =>
+                  c.platform && !isUnknownPlatform(c.platform) ? [renderPlatform(c.platform)] : [],
+                ),
+              ),
+            ]
+          : sel.mirrored,
+        missing: sel.missing,
+      };
+    } else {
+      children = sel.keep;
+      const bytes = filteredIndexBytes(manifest, sel.keep);
+      top = { bytes, mediaType: manifest.mediaType, digest: sha256Digest(bytes) };
+      platforms = { mirrored: sel.mirrored, missing: sel.missing };
+      filtered = true;
+    }
+  } else {
+    const config = configPlatform(await src.readBlob(manifest.config.digest));
+    const check = checkImagePlatform(config, opts.platforms);
+    if (!check.ok) throw new CopyError(check.error);
+    top = { bytes: manifest.bytes, mediaType: manifest.mediaType, digest: manifest.digest };
+    platforms = { mirrored: check.mirrored, missing: check.missing };
+  }
+  if (dstRef.digest !== undefined && dstRef.digest !== top.digest) {
+    throw new CopyError(`the source manifest is ${top.digest}, not the pinned ${dstRef.digest}`);
+  }
+
+  const sessions = new SessionBook({
+    ...(opts.resume ? { resume: opts.resume } : {}),
+    ...(opts.persistSessions ? { persist: opts.persistSessions } : {}),
+    ...(opts.recordEveryBytes !== undefined ? { everyBytes: opts.recordEveryBytes } : {}),
+  });
+  const stats = emptyBlobStats();
+  const blobs: Record<BlobOutcome | 'foreign', number> = {
+    skipped: 0,
+    mounted: 0,
+    uploaded: 0,
+    resumed: 0,
+    foreign: 0,
+  };
+  const result: CopyResult = {
+    digest: top.digest,
+    mediaType: top.mediaType,
+    filtered,
+    sourceDigest: manifest.digest,
+    platforms,
+    alreadyPresent: existing?.digest === top.digest,
+    blobs,
+    bytes: stats,
+    manifestsPushed: 0,
+    attached: { copied: [], errors: [] },
+    requests,
+  };
+
+  const limit = hostLimit(apiHost(dstRef.registry), opts.hostConcurrency ?? 4);
+  const blobCtx: BlobContext = {
+    src,
+    dst,
+    mount,
+    chunkBytes: opts.chunkBytes ?? DEFAULT_CHUNK,
+    sessions,
+    stats,
+    shouldStop: opts.shouldStop ?? (() => false),
+    pause: opts.pause ?? ((n) => new Promise((r) => setTimeout(r, 250 * n))),
+  };
+  // One transfer per blob digest, however many manifests share it.
+  const inflight = new Map<string, Promise<void>>();
+  const copyBlobOnce = (d: Descriptor): Promise<void> => {
+    let p = inflight.get(d.digest);
+    if (!p) {
+      p = (async () => {
+        if (isForeignLayer(d)) {
+          blobs.foreign++;
+          return;
+        }
+        const outcome = await limit.run(() => copyBlob(d, blobCtx));
+        blobs[outcome]++;
+      })();
+      inflight.set(d.digest, p);
+    }
+    return p;
+  };
+
+  /** A manifest and everything under it, pushed under `reference` (children by digest). */
+  const pushTree = async (m: Manifest, reference: string, bytes = m.bytes): Promise<void> => {
+    if (m.kind === 'image') {
+      await allSettledOrThrow(blobsOf(m).map(copyBlobOnce));
+    } else {
+      await allSettledOrThrow(m.manifests.map((c) => pushChild(c)));
+    }
+    await dst.putManifest(reference, bytes, m.mediaType);
+    result.manifestsPushed++;
+  };
+  const pushChild = async (c: Descriptor): Promise<void> => {
+    if (await dst.headManifest(c.digest)) return;
+    const child = await src.getManifest(c.digest);
+    if (!child) throw new CopyError(`source manifest ${c.digest} (${describeChild(c)}) not found`);
+    await pushTree(child, c.digest);
+  };
+
+  if (!result.alreadyPresent) {
+    if (manifest.kind === 'image') {
+      await pushTree(manifest, putReference);
+    } else {
+      await allSettledOrThrow(children.map((c) => pushChild(c)));
+      await dst.putManifest(putReference, top.bytes, top.mediaType);
+      result.manifestsPushed++;
+    }
+  }
+
+  if (opts.attached ?? true) {
+    // The source top-level digest's artifacts only apply when the mirror has that digest.
+    const digests = [...(filtered ? [] : [manifest.digest]), ...children.map((c) => c.digest)];
+    await copyAttached({ src, dst, digests, pushTree, result });
+  }
+  return result;
+}
+
+function describeChild(c: Descriptor): string {
+  return c.platform ? renderPlatform(c.platform) : (c.mediaType ?? 'no platform');
+}
+
+/** Wait for all, then throw the first failure: no upload is left running behind a thrown error. */
+async function allSettledOrThrow(ps: Promise<unknown>[]): Promise<void> {
+  const rs = await Promise.allSettled(ps);
+  const failed = rs.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+export type { ManifestRef };

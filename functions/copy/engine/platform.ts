@@ -1,0 +1,123 @@
+// The platform filter of §5.4: which children of an index to copy, which configured platforms the
+// source lacks, and the exact error kuik gives when it lacks them all. Pure.
+//
+// Beyond kuik (#594): when some configured platforms are present, the copy goes ahead with the
+// intersection and the missing ones are reported in status instead of being only a log warning.
+
+/** A platform as configured (`mirroring.platforms`) or as an index child declares it; '' = unset. */
+export interface PlatformSpec {
+  os?: string | undefined;
+  architecture: string;
+  variant?: string | undefined;
+}
+
+/** What an index child's `platform` or an image config can say. */
+export interface ImagePlatform {
+  os?: string | undefined;
+  architecture?: string | undefined;
+  variant?: string | undefined;
+}
+
+/** §10.6 #69: `linux/arm64/v8`, `amd64`, `arm/v7` (os omitted when empty). */
+export function renderPlatform(p: ImagePlatform): string {
+  return [p.os, p.architecture, p.variant].filter((x) => x !== undefined && x !== '').join('/');
+}
+
+/** Each non-empty field of the configured platform equals the candidate's: {amd64} keeps windows/amd64. */
+export function satisfies(configured: PlatformSpec, candidate: ImagePlatform): boolean {
+  const eq = (want: string | undefined, have: string | undefined) =>
+    want === undefined || want === '' || want === (have ?? '');
+  return (
+    eq(configured.os, candidate.os) &&
+    eq(configured.architecture, candidate.architecture) &&
+    eq(configured.variant, candidate.variant)
+  );
+}
+
+/** Buildkit's attestation manifests sit in the index with this platform; kuik drops them. */
+export function isUnknownPlatform(p: ImagePlatform): boolean {
+  return p.os === 'unknown' && p.architecture === 'unknown';
+}
+
+export interface PlatformMatch<T extends PlatformSpec> {
+  /** Configured platforms that at least one candidate satisfies. */
+  matched: T[];
+  /** Configured platforms no candidate satisfies. */
+  missing: T[];
+}
+
+/** §10.6 #70: which configured platforms the available ones cover. */
+export function matchPlatforms<T extends PlatformSpec>(
+  configured: readonly T[],
+  available: readonly ImagePlatform[],
+): PlatformMatch<T> {
+  const matched: T[] = [];
+  const missing: T[] = [];
+  for (const c of configured) (available.some((a) => satisfies(c, a)) ? matched : missing).push(c);
+  return { matched, missing };
+}
+
+/** §10.6 #71, word for word (kuik users grep for it; status `lastError` starts with it). */
+export function noPlatformMessage(configured: readonly PlatformSpec[]): string {
+  return `none of the configured platforms are available in the source image: ${configured.map(renderPlatform).join(', ')}`;
+}
+
+export interface ChildLike {
+  digest: string;
+  platform?: ImagePlatform | undefined;
+}
+
+export type IndexSelection<C extends ChildLike> =
+  | {
+      ok: true;
+      /** Children to copy, in source order. */
+      keep: C[];
+      /** True when `keep` is every child: the source index bytes can be pushed unchanged. */
+      unchanged: boolean;
+      /** Rendered platforms of the kept children, deduplicated, in source order. */
+      mirrored: string[];
+      /** Rendered configured platforms no child satisfies. */
+      missing: string[];
+    }
+  | { ok: false; error: string };
+
+/**
+ * §5.4 step 4: keep every child with a platform that satisfies a configured one; drop children
+ * without platform and `unknown/unknown` attestations; fail when no configured platform is present.
+ */
+export function selectChildren<C extends ChildLike>(
+  children: readonly C[],
+  configured: readonly PlatformSpec[],
+): IndexSelection<C> {
+  const keep = children.filter(
+    (c) =>
+      c.platform !== undefined &&
+      !isUnknownPlatform(c.platform) &&
+      configured.some((p) => satisfies(p, c.platform as ImagePlatform)),
+  );
+  const { missing } = matchPlatforms(
+    configured,
+    keep.map((c) => c.platform as ImagePlatform),
+  );
+  if (keep.length === 0) return { ok: false, error: noPlatformMessage(configured) };
+  return {
+    ok: true,
+    keep,
+    unchanged: keep.length === children.length,
+    mirrored: [...new Set(keep.map((c) => renderPlatform(c.platform as ImagePlatform)))],
+    missing: missing.map(renderPlatform),
+  };
+}
+
+/** §5.4 step 5: a single image's platform (from its config) against the configured ones. */
+export function checkImagePlatform(
+  platform: ImagePlatform | undefined,
+  configured: readonly PlatformSpec[],
+): { ok: true; mirrored: string[]; missing: string[] } | { ok: false; error: string } {
+  if (platform === undefined || (platform.architecture ?? '') === '') {
+    return { ok: false, error: `${noPlatformMessage(configured)} (the image config declares no platform)` };
+  }
+  const { matched, missing } = matchPlatforms(configured, [platform]);
+  if (matched.length === 0) return { ok: false, error: noPlatformMessage(configured) };
+  return { ok: true, mirrored: [renderPlatform(platform)], missing: missing.map(renderPlatform) };
+}
