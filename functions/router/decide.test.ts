@@ -360,3 +360,30 @@ test('a pod with an unreadable pull secret is still admitted and routed', async 
   assert.equal(r.mutated.spec?.containers[0]?.image, 'harbor.example.com/mirror/library/nginx:1.27');
   assert.ok(r.notes.some((n) => n.includes('unreadable')));
 });
+
+test('Pod UPDATE: an alternative needing a pull secret the pod lacks is not used (the field is immutable)', async () => {
+  const w = world({
+    crs: { cisms: [cism({ credentialSecret: { name: 'enix-harbor-global', namespace: 'kuik-system' } })] },
+    secrets: [HARBOR_SECRET],
+    registry: { 'docker.io/library/nginx:1.28': 'NotFound' },
+  });
+  const old = pod();
+  const next = structuredClone(old);
+  next.spec!.containers[0]!.image = 'nginx:1.28';
+  const r = await admit(
+    { operation: 'UPDATE', namespace: 'ns-foo', dryRun: false, object: next, oldObject: old },
+    w.deps,
+  );
+  assert.equal(r.mutated.spec?.containers[0]?.image, 'nginx:1.28');
+  assert.equal(r.mutated.spec?.imagePullSecrets, undefined);
+  assert.equal(w.upserts.length, 0);
+  // Once the pod lists the copy (it was routed at creation), an update can route through it.
+  next.spec!.imagePullSecrets = [{ name: 'kuik-enix-harbor-global-89a26e25fb568052' }];
+  old.spec!.imagePullSecrets = next.spec!.imagePullSecrets;
+  const r2 = await admit(
+    { operation: 'UPDATE', namespace: 'ns-foo', dryRun: false, object: next, oldObject: old },
+    w.deps,
+  );
+  assert.equal(r2.mutated.spec?.containers[0]?.image, 'harbor.example.com/mirror/library/nginx:1.28');
+  assert.deepEqual(r2.mutated.spec?.imagePullSecrets, next.spec!.imagePullSecrets);
+});

@@ -22,7 +22,7 @@ import {
 import type { AvailabilityChecker, CheckResult, Credential } from './availability.ts';
 import { type SelectedContainer, selectContainers, serializeOriginals } from './containers.ts';
 import { firstSuccessInOrder } from './first-in-order.ts';
-import { secretCopy } from './secret-copy.ts';
+import { secretCopy, secretCopyName } from './secret-copy.ts';
 
 export const REWRITTEN_BY_ANNOTATION = 'kuik.enix.io/rewritten-by';
 export const REASON_ANNOTATION = 'kuik.enix.io/reason';
@@ -356,8 +356,20 @@ async function applySecret(alt: Alternative, c: SelectedContainer, ctx: Ctx): Pr
   if (!secret || !cr) return true;
   // Ephemeral containers cannot add pull secrets (the subresource keeps only their specs).
   if (c.list === 'ephemeralContainers') return true;
-  let name = secret.name;
-  if (secret.namespace !== ctx.input.namespace) {
+  const sameNamespace = secret.namespace === ctx.input.namespace;
+  const name = sameNamespace ? secret.name : secretCopyName(secret, cr.uid);
+  const listed = (ctx.mutated.spec?.imagePullSecrets ?? []).some((s) => s.name === name);
+  if (ctx.input.operation === 'UPDATE') {
+    // A Pod UPDATE may change images only: spec.imagePullSecrets is immutable there, so an
+    // alternative needing a secret the pod does not list already cannot be used.
+    if (!listed)
+      ctx.notes.push(
+        `container ${c.name}: ${alt.image} needs pull secret ${name}, which a Pod update cannot add`,
+      );
+    return listed;
+  }
+  if (!sameNamespace && !ctx.input.dryRun) {
+    // Refreshed on every admission that routes through it (§4.9): a rotated credential follows.
     let source: V1Secret | undefined;
     try {
       source = await ctx.getSecretOnce(secret.namespace, secret.name);
@@ -369,22 +381,19 @@ async function applySecret(alt: Alternative, c: SelectedContainer, ctx: Ctx): Pr
       ctx.notes.push(`secret ${secret.namespace}/${secret.name} not found`);
       return false;
     }
-    const copy = secretCopy(source, ctx.input.namespace, cr);
-    name = copy.metadata!.name!;
-    if (!ctx.input.dryRun) {
-      try {
-        await ctx.deps.upsertSecret(copy);
-      } catch (err) {
-        ctx.notes.push(
-          `copy of secret ${secret.namespace}/${secret.name} into ${ctx.input.namespace}: ${(err as Error).message}`,
-        );
-        return false;
-      }
+    try {
+      await ctx.deps.upsertSecret(secretCopy(source, ctx.input.namespace, cr));
+    } catch (err) {
+      ctx.notes.push(
+        `copy of secret ${secret.namespace}/${secret.name} into ${ctx.input.namespace}: ${(err as Error).message}`,
+      );
+      return false;
     }
   }
-  const spec = ctx.mutated.spec!;
-  const list = spec.imagePullSecrets ?? [];
-  if (!list.some((s) => s.name === name)) spec.imagePullSecrets = [...list, { name }];
+  if (!listed) {
+    const spec = ctx.mutated.spec!;
+    spec.imagePullSecrets = [...(spec.imagePullSecrets ?? []), { name }];
+  }
   return true;
 }
 

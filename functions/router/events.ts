@@ -3,8 +3,8 @@
 // generateName), so the event is emitted after the admission: for a named pod once the pod exists
 // (it then carries the UID `kubectl describe pod` matches on); for a generated name, on the pod's
 // controller (its ReplicaSet, Job, …), which is where an operator looks next anyway.
-import { hostname } from 'node:os';
-import type { CoreV1Api, EventsV1Api, V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
+import type { Kube } from '../../shared/kube/client.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { ContainerDecision } from './decide.ts';
 
@@ -28,45 +28,30 @@ export function rerouteNote(decisions: readonly ContainerDecision[]): string {
 }
 
 export class RerouteEvents {
-  readonly #events: EventsV1Api;
-  readonly #core: CoreV1Api;
+  readonly #kube: Kube;
   readonly #log: Logger;
-  readonly #instance = hostname();
 
-  constructor(events: EventsV1Api, core: CoreV1Api, log: Logger) {
-    this.#events = events;
-    this.#core = core;
+  constructor(kube: Kube, log: Logger) {
+    this.#kube = kube;
     this.#log = log;
   }
 
   /** Fire and forget: resolves when the event is written (or given up on), never rejects. */
   async emit(pod: V1Pod, namespace: string, decisions: readonly ContainerDecision[]): Promise<void> {
-    try {
-      const target = await this.#target(pod, namespace);
-      if (!target) return;
-      const now = new Date();
-      await this.#events.createNamespacedEvent({
-        namespace,
-        body: {
-          apiVersion: 'events.k8s.io/v1',
-          kind: 'Event',
-          metadata: { generateName: `${target.name}.kuik-`, namespace },
-          eventTime: now,
-          type: 'Normal',
-          reason: 'ImageRerouted',
-          action: 'Route',
-          note: rerouteNote(decisions),
-          reportingController: 'kuik.enix.io/router',
-          reportingInstance: this.#instance,
-          regarding: target,
-        },
-      });
-    } catch (err) {
+    const target = await this.#target(pod, namespace).catch(() => undefined);
+    if (!target) return;
+    const err = await this.#kube.recordEvent(target, {
+      type: 'Normal',
+      reason: 'ImageRerouted',
+      action: 'Route',
+      note: rerouteNote(decisions),
+      controller: 'kuik.enix.io/router',
+    });
+    if (err)
       this.#log.warn(
-        { err: String(err), namespace, pod: pod.metadata?.name },
+        { err: err.message, namespace, pod: pod.metadata?.name },
         'could not record reroute event',
       );
-    }
   }
 
   async #target(pod: V1Pod, namespace: string): Promise<EventTarget | undefined> {
@@ -76,7 +61,7 @@ export class RerouteEvents {
       for (let i = 0; i < 10; i++) {
         await new Promise((r) => setTimeout(r, 200 * (i + 1)));
         try {
-          const stored = await this.#core.readNamespacedPod({ namespace, name });
+          const stored = await this.#kube.core.readNamespacedPod({ namespace, name });
           return {
             kind: 'Pod',
             apiVersion: 'v1',

@@ -121,7 +121,7 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
       );
     },
   });
-  const events = new RerouteEvents(kube.events, kube.core, log);
+  const events = new RerouteEvents(kube, log);
 
   const deps: RouterDeps = {
     config: {

@@ -53,6 +53,19 @@ function safeJson(s: string): unknown {
   }
 }
 
+/**
+ * events.k8s.io wants `eventTime` as a MicroTime (six fractional digits); client-node serializes
+ * a Date with three, which the API server refuses. A Date that prints itself with six.
+ */
+function eventSuffix(): string {
+  return (BigInt(Date.now()) * 1_000_000n + BigInt(Math.floor(Math.random() * 1_000_000))).toString(16);
+}
+
+export function microTime(d: Date): Date {
+  const iso = d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+  return Object.assign(new Date(d.getTime()), { toISOString: () => iso, toJSON: () => iso });
+}
+
 export interface KuikRef {
   kind: KuikKind;
   name: string;
@@ -169,8 +182,9 @@ export class Kube {
       await this.events.createNamespacedEvent({
         namespace,
         body: {
-          metadata: { generateName: `${regarding.name}.`, namespace },
-          eventTime: new Date(),
+          // Named as Kubernetes names its own events: `<object>.<hex nanoseconds>`.
+          metadata: { name: `${regarding.name.slice(0, 200)}.${eventSuffix()}`, namespace },
+          eventTime: microTime(new Date()),
           type: e.type,
           reason: e.reason,
           action: e.action,

@@ -1,0 +1,67 @@
+// Runs one of our functions as its own process (`node functions/main.ts`), the way a container
+// would, against the harness: KUBECONFIG, the harness CA trusted for registries, a config file.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { harness } from './env.ts';
+import { uniq } from './fixtures.ts';
+import { freePort, type Proc, startProc, stopProc, waitFor } from './proc.ts';
+
+export interface RunningFunction {
+  proc: Proc;
+  /** HTTP port: trigger endpoint (reconcile, monitor, copy), /metrics, /healthz, /readyz. */
+  port: number;
+  /** HTTPS admission port (router only). */
+  webhookPort?: number;
+  stop(): Promise<void>;
+  /** The same process again, same ports and environment. */
+  restart(): Promise<void>;
+}
+
+export async function startFunction(
+  name: 'router' | 'reconcile' | 'monitor' | 'copy',
+  opts: { config?: string; env?: Record<string, string> } = {},
+): Promise<RunningFunction> {
+  const h = harness();
+  const id = uniq(name);
+  const configFile = join(h.runDir, `${id}-config.yaml`);
+  await writeFile(configFile, opts.config ?? '{}\n');
+  const port = await freePort();
+  const webhookPort = name === 'router' ? await freePort() : undefined;
+  const env: Record<string, string> = {
+    KUIK_FUNCTION: name,
+    KUIK_CONFIG: configFile,
+    KUBECONFIG: h.kubeconfig,
+    // Registries here are signed by the harness CA, as a private registry's would be.
+    NODE_EXTRA_CA_CERTS: h.pki.caCert,
+    PORT: String(port),
+    LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info',
+    ...(webhookPort
+      ? {
+          WEBHOOK_PORT: String(webhookPort),
+          TLS_CERT_FILE: h.pki.webhookCert,
+          TLS_KEY_FILE: h.pki.webhookKey,
+        }
+      : {}),
+    ...opts.env,
+  };
+  const launch = async () => {
+    const proc = startProc(h.runDir, id, process.execPath, [join(h.repoRoot, 'functions/main.ts')], env);
+    await waitFor(`${name} /readyz`, async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, {
+      proc,
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
+    return proc;
+  };
+  const f: RunningFunction = {
+    proc: await launch(),
+    port,
+    ...(webhookPort ? { webhookPort } : {}),
+    stop: () => stopProc(f.proc),
+    restart: async () => {
+      await stopProc(f.proc);
+      f.proc = await launch();
+    },
+  };
+  return f;
+}
