@@ -1,0 +1,87 @@
+// The monitor function's wiring: the shared registry client for probes, reconcile's own deps for
+// the resync, Kubernetes events for invalid filters. functions/main.ts calls start() when
+// KUIK_FUNCTION=monitor.
+//
+// Environment:
+//   PORT                         HTTP port (default 8080): POST / ticks, /status/images, /metrics
+//   POD_NAME                     this instance's name in tick ids and the ledger's lease (default: hostname)
+//   KUIK_MONITOR_CISA_SELECTOR   label selector: the CISAs this monitor owns (default: all)
+//   COPY_SINK                    where the resync sends copy requests (as for reconcile)
+import { hostname } from 'node:os';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Config } from '../../shared/config/config.ts';
+import { API_VERSION } from '../../shared/crd/types.ts';
+import { compileGlobalSkip } from '../../shared/filter/filter.ts';
+import { listen } from '../../shared/http/serve.ts';
+import { Kube } from '../../shared/kube/client.ts';
+import type { Logger } from '../../shared/log.ts';
+import { createRegistry } from '../../shared/metrics.ts';
+import { RegistryClient } from '../../shared/registry/client.ts';
+import { reconcileDeps } from '../reconcile/main.ts';
+import { createReconcileMetrics, reconcileAll } from '../reconcile/server.ts';
+import { createMonitorMetrics } from './metrics.ts';
+import { createMonitorApp } from './server.ts';
+import type { MonitorDeps } from './tick.ts';
+
+export interface MonitorSettings {
+  port: number;
+  instance: string;
+  cisaSelector?: string;
+}
+
+export function monitorSettings(env: NodeJS.ProcessEnv): MonitorSettings {
+  const selector = env['KUIK_MONITOR_CISA_SELECTOR'];
+  return {
+    port: Number(env['PORT'] ?? 8080),
+    instance: env['POD_NAME'] || hostname(),
+    ...(selector ? { cisaSelector: selector } : {}),
+  };
+}
+
+/** MonitorDeps from configuration; `resync` runs reconcile's reconcileAll with reconcile's deps. */
+export function monitorDeps(
+  config: Config,
+  settings: MonitorSettings,
+  kube: Kube,
+  log: Logger,
+  extra: { client?: RegistryClient; resync?: MonitorDeps['resync'] } = {},
+): MonitorDeps {
+  const skip = compileGlobalSkip(config.skipLabels, config.skipAnnotations);
+  if (!skip.ok) throw new Error(skip.error.message);
+  const client = extra.client ?? new RegistryClient();
+  return {
+    kube,
+    log,
+    config,
+    skip: skip.value,
+    probe: (image, opts) => client.probe(image, opts),
+    ...(extra.resync ? { resync: extra.resync } : {}),
+    warn: async (cisa, reason, note) => {
+      const err = await kube.recordEvent(
+        { apiVersion: API_VERSION, kind: cisa.kind, name: cisa.metadata.name ?? '', uid: cisa.metadata.uid },
+        { type: 'Warning', reason, action: 'ReconcileSkipped', note, controller: 'kuik.enix.io/monitor' },
+      );
+      if (err) log.warn({ err: err.message, reason }, 'could not record event');
+    },
+    ...(settings.cisaSelector ? { cisaSelector: settings.cisaSelector } : {}),
+    instance: settings.instance,
+    now: Date.now,
+  };
+}
+
+export async function start(config: Config, env: NodeJS.ProcessEnv, kc: KubeConfig, log: Logger) {
+  const settings = monitorSettings(env);
+  const registry = createRegistry('monitor');
+  const rdeps = reconcileDeps(config, env, kc, log);
+  const reconcileMetrics = createReconcileMetrics(registry);
+  const deps = monitorDeps(config, settings, new Kube(kc), log, {
+    resync: () => reconcileAll(rdeps, reconcileMetrics),
+  });
+  const app = createMonitorApp(deps, registry, createMonitorMetrics(registry));
+  const srv = await listen(app, { port: settings.port });
+  log.info(
+    { port: srv.port, instance: settings.instance, tickBudget_ms: config.monitoring.tickBudget },
+    'monitor ready',
+  );
+  return { port: srv.port, stop: () => srv.close() };
+}

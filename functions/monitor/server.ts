@@ -1,0 +1,70 @@
+// The monitor function's HTTP shell: a tick per POST, from Knative's PingSource (a CloudEvent of
+// type dev.knative.sources.ping) or OpenFaaS's cron-connector (a plain POST, empty body, header
+// `X-Connector: cron-connector`); `/status/images` (§6.7); health and `/metrics` from createApp.
+//
+// Answers (knative notes §5.4): 200 with the tick's summary once its status writes are done; 400
+// for anything that is not a tick (no retry); 503 when the API server could not be read (mtping
+// retries a few times; the next tick repairs the rest). A tick arriving while this instance is
+// still running one is answered at once: the running tick does the work (the ledger's lease makes
+// ticks of different instances take turns).
+import type { Hono } from 'hono';
+import type { Registry } from 'prom-client';
+import { parseCloudEvent } from '../../shared/cloudevents.ts';
+import { createApp } from '../../shared/http/app.ts';
+import type { MonitorMetrics } from './metrics.ts';
+import { mountStatusImages } from './status-images.ts';
+import { listCisas, type MonitorDeps, runTick, type TickSummary } from './tick.ts';
+
+export const PING_EVENT_TYPE = 'dev.knative.sources.ping';
+
+export type TickRequest =
+  | { ok: true; via: 'pingsource' | 'cron-connector'; id?: string }
+  | { ok: false; error: string };
+
+/** Is this POST a tick? Pure: headers (lower-case names) and body in. */
+export function parseTick(headers: Record<string, string>, body: string): TickRequest {
+  if (headers['x-connector'] === 'cron-connector') return { ok: true, via: 'cron-connector' };
+  const parsed = parseCloudEvent(headers, body);
+  if (!parsed.ok)
+    return {
+      ok: false,
+      error: `${parsed.error} (expected a ${PING_EVENT_TYPE} CloudEvent or a cron-connector POST)`,
+    };
+  if (parsed.event.type !== PING_EVENT_TYPE) {
+    return {
+      ok: false,
+      error: `unexpected CloudEvent type ${JSON.stringify(parsed.event.type)}: the monitor takes ${PING_EVENT_TYPE} ticks`,
+    };
+  }
+  return { ok: true, via: 'pingsource', id: parsed.event.id };
+}
+
+export function createMonitorApp(deps: MonitorDeps, registry: Registry, metrics: MonitorMetrics): Hono {
+  const app = createApp({ registry });
+  let running: { id: string; started: string } | undefined;
+  app.post('/', async (c) => {
+    const tick = parseTick(c.req.header(), await c.req.text());
+    if (!tick.ok) {
+      deps.log.warn({ error: tick.error }, 'refused request');
+      return c.json({ error: tick.error }, 400);
+    }
+    if (running) {
+      metrics.ticks.inc({ outcome: 'Coalesced' });
+      return c.json({ outcome: 'Coalesced', runningSince: running.started, event: tick.id ?? null }, 200);
+    }
+    running = { id: tick.id ?? '', started: new Date().toISOString() };
+    try {
+      const summary: TickSummary = await runTick(deps, metrics);
+      return c.json(summary, 200);
+    } catch (err) {
+      metrics.ticks.inc({ outcome: 'Failed' });
+      const message = err instanceof Error ? err.message : String(err);
+      deps.log.warn({ via: tick.via, event: tick.id, err: message }, 'tick failed, asking for a retry');
+      return c.json({ error: message }, 503);
+    } finally {
+      running = undefined;
+    }
+  });
+  mountStatusImages(app, () => listCisas(deps.kube, deps.cisaSelector));
+  return app;
+}

@@ -1,0 +1,472 @@
+// One monitor tick (§6): everything a PingSource tick does, in order, within `monitoring.tickBudget`.
+//
+//   1. start the full resync of every mirror set and secret owner (reconcile's reconcileAll), in
+//      parallel: it talks to the API server, the probes talk to registries;
+//   2. list CISAs and pods once; compile each CISA's filter and run discovery (§6.2);
+//   3. candidates per registry, most overdue first (§6.3); reserve slots in the ledger on the oldest
+//      CISA with one conditional status write, before any probe (pacing.ts);
+//   4. probe in the reserved slots, per registry in parallel, until the probe deadline (§6.4);
+//   5. one status write per CISA that changed (discovery + results), the ledger CISA last with the
+//      lease released, unused slots given back and the tick recorded (`status.monitoring.lastTick`).
+//
+// Time budget: slots are reserved only up to the probe deadline; probes still running when the
+// budget's write reserve starts are aborted and recorded as Unreachable; writes stop at the hard
+// deadline (the ledger CISA is always written, with `writeCursor` naming the first CISA skipped,
+// which the next tick writes first). Images not probed keep the oldest lastMonitor, so the next tick
+// starts with them: it resumes where this one stopped.
+import { randomUUID } from 'node:crypto';
+import type { V1Pod } from '@kubernetes/client-node';
+import type { Config, ResolvedRegistryMonitoring } from '../../shared/config/config.ts';
+import { resolveRegistryMonitoring } from '../../shared/config/config.ts';
+import { parseKuikObject } from '../../shared/crd/schemas.ts';
+import type { ClusterImageSetAvailability, MonitorTickRecord, TickOutcome } from '../../shared/crd/types.ts';
+import { invalidFilterNote, type PodLike } from '../../shared/filter/filter.ts';
+import { apiMessage, type Kube, type KuikRef } from '../../shared/kube/client.ts';
+import type { Logger } from '../../shared/log.ts';
+import type { SecretLike } from '../../shared/registry/credentials.ts';
+import type { Outcome } from '../../shared/registry/outcome.ts';
+import type { ProbeOptions } from '../../shared/registry/probe.ts';
+import { rfc3339 } from '../reconcile/status.ts';
+import { resolveCredentials, secretSetsFor, verdict } from './credentials.ts';
+import { annotationOriginals } from './discovery.ts';
+import type { MonitorMetrics } from './metrics.ts';
+import {
+  type Candidate,
+  collectCandidates,
+  isoMillis,
+  type LaneRequest,
+  latestProbes,
+  nextStart,
+  type Reservation,
+  registryOf,
+  release,
+  reserve,
+  spacingMs,
+} from './pacing.ts';
+import { type CompiledCisa, compileCisa, finalStatus, ledgerHolder, type ProbeRecord } from './tick-plan.ts';
+
+/** The probe the monitor needs of the shared registry client (RegistryClient.probe fits). */
+export type Prober = (image: string, opts: ProbeOptions) => Promise<{ outcome: Outcome; message: string }>;
+
+export interface MonitorDeps {
+  kube: Kube;
+  log: Logger;
+  config: Config;
+  skip: (pod: PodLike) => boolean;
+  probe: Prober;
+  /** The full resync (reconcileAll with reconcile's own deps); omitted: no resync. */
+  resync?: () => Promise<unknown>;
+  /** A Warning event on a CISA (InvalidFilter). */
+  warn(cisa: ClusterImageSetAvailability, reason: string, note: string): Promise<void>;
+  /** Which CISAs this monitor owns (a label selector); default: all of them. */
+  cisaSelector?: string;
+  /** Names this instance in tick ids and the lease (the pod name in a cluster). */
+  instance: string;
+  now(): number;
+  sleep?(ms: number, signal: AbortSignal): Promise<void>;
+  /** Called with every probe start (registry, epoch ms): the benchmark's and tests' budget check. */
+  onProbeStart?(registry: string, at: number): void;
+}
+
+export interface TickSummary {
+  id: string;
+  startedAt: string;
+  finishedAt: string;
+  /**
+   * `LeaseHeld`: another tick was probing; `NothingDue`: no registry had a slot before the probe
+   * deadline. Either way this tick only resynced and wrote discovery.
+   */
+  outcome: TickOutcome | 'LeaseHeld' | 'NothingDue';
+  cisas: number;
+  invalid: string[];
+  probed: number;
+  pending: number;
+  aborted: number;
+  writes: { written: number; unchanged: number; gone: number; failed: number; skipped: number };
+  resync: 'ok' | 'failed' | 'off';
+  errors: string[];
+}
+
+const GROUP = { group: 'kuik.enix.io', version: 'v1alpha1', plural: 'clusterimagesetavailabilities' };
+const WRITE_CONCURRENCY = 4;
+
+/** The parts of the budget: probes start until probeDeadline, are aborted at abortAt, writes end at hard. */
+export function budgetPlan(start: number, budgetMs: number) {
+  const reserve = Math.min(10_000, Math.max(200, budgetMs * 0.15));
+  const drain = Math.min(10_000, Math.max(200, budgetMs * 0.15));
+  const hard = start + budgetMs;
+  return { hard, abortAt: hard - reserve, probeDeadline: hard - reserve - drain };
+}
+
+const defaultSleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, Math.max(0, ms));
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+export async function listCisas(kube: Kube, selector?: string): Promise<ClusterImageSetAvailability[]> {
+  const list = (await kube.custom.listClusterCustomObject({
+    ...GROUP,
+    ...(selector ? { labelSelector: selector } : {}),
+  })) as { items: unknown[] };
+  return list.items.flatMap((item) => {
+    const r = parseKuikObject('ClusterImageSetAvailability', item);
+    return r.ok ? [r.value] : [];
+  });
+}
+
+export async function runTick(deps: MonitorDeps, metrics?: MonitorMetrics): Promise<TickSummary> {
+  const { kube, log, config } = deps;
+  const sleep = deps.sleep ?? defaultSleep;
+  const start = deps.now();
+  const id = `${deps.instance}-${randomUUID().slice(0, 8)}`;
+  const budget = budgetPlan(start, config.monitoring.tickBudget);
+  const summary: TickSummary = {
+    id,
+    startedAt: isoMillis(start),
+    finishedAt: '',
+    outcome: 'NothingDue',
+    cisas: 0,
+    invalid: [],
+    probed: 0,
+    pending: 0,
+    aborted: 0,
+    writes: { written: 0, unchanged: 0, gone: 0, failed: 0, skipped: 0 },
+    resync: deps.resync ? 'ok' : 'off',
+    errors: [],
+  };
+
+  // 1. The safety net runs whatever happens to the rest of the tick.
+  const resync = deps.resync
+    ? deps.resync().then(
+        () => metrics?.resyncs.inc({ result: 'ok' }),
+        (err: unknown) => {
+          summary.resync = 'failed';
+          summary.errors.push(`resync: ${apiMessage(err)}`);
+          metrics?.resyncs.inc({ result: 'failed' });
+        },
+      )
+    : Promise.resolve();
+
+  try {
+    // 2. One list of each, for every CISA.
+    let cisas: ClusterImageSetAvailability[];
+    let pods: V1Pod[];
+    try {
+      [cisas, pods] = await Promise.all([
+        listCisas(kube, deps.cisaSelector),
+        kube.core.listPodForAllNamespaces().then((l) => l.items),
+      ]);
+    } catch (err) {
+      throw new Error(`listing ClusterImageSetAvailabilities and pods: ${apiMessage(err)}`);
+    }
+    summary.cisas = cisas.length;
+    const originals = annotationOriginals(pods);
+    const compiled = cisas.map((c) => compileCisa(c, pods, deps.skip, originals, start));
+    for (const c of compiled) {
+      if (!c.filterError) continue;
+      summary.invalid.push(c.name);
+      log.warn({ cisa: c.name, error: c.filterError.message }, 'filter is invalid: CISA skipped');
+      await deps.warn(c.cisa, 'InvalidFilter', invalidFilterNote(c.filterError));
+    }
+
+    // 3. Candidates and the reservation.
+    const valid = compiled.filter((c) => !c.filterError);
+    const candidates = collectCandidates(valid);
+    const settings = new Map<string, ResolvedRegistryMonitoring>();
+    const requests: LaneRequest[] = [];
+    for (const [registry, list] of candidates) {
+      const s = resolveRegistryMonitoring(config, registry);
+      settings.set(registry, s);
+      requests.push({ registry, spacingMs: spacingMs(s), wanted: list.length });
+    }
+    const holder = ledgerHolder(cisas);
+    const holderRef: KuikRef | undefined = holder
+      ? { kind: 'ClusterImageSetAvailability', name: holder.metadata.name ?? '' }
+      : undefined;
+    const known = new Set(compiled.flatMap((c) => c.images.flatMap((i) => registryOf(i.image) ?? [])));
+    const latest = latestProbes(compiled);
+    let reservations: Reservation[] = [];
+    let leased = false;
+    if (holderRef && requests.length > 0) {
+      let refusal: { holder: string; until: string } | undefined;
+      const written = await kube.updateStatus<ClusterImageSetAvailability>(holderRef, (o) => {
+        const r = reserve(o.status?.monitoring, requests, {
+          tickId: id,
+          now: deps.now(),
+          probeDeadline: budget.probeDeadline,
+          leaseUntil: budget.hard,
+          latest,
+          known,
+        });
+        if (!r.ok) {
+          refusal = r;
+          return false;
+        }
+        refusal = undefined;
+        reservations = r.reservations;
+        // No slot before the deadline anywhere: no lease, no write.
+        if (r.reservations.length === 0) return false;
+        o.status = { ...o.status, monitoring: r.ledger };
+        return true;
+      });
+      leased = written !== undefined;
+      if (refusal) {
+        summary.outcome = 'LeaseHeld';
+        log.info({ tick: id, holder: refusal.holder, until: refusal.until }, 'another tick is probing');
+      }
+    }
+
+    // 4. Probes.
+    const results = new Map<string, ProbeRecord>();
+    const lastStart = new Map<string, number>();
+    if (leased) {
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(), Math.max(0, budget.abortAt - deps.now()));
+      const secrets = memoSecrets(kube);
+      const byName = new Map(compiled.map((c) => [c.name, c]));
+      try {
+        await Promise.all(
+          reservations.map((r) =>
+            runLane({
+              deps,
+              reservation: r,
+              candidates: candidates.get(r.registry) ?? [],
+              settings: settings.get(r.registry) as ResolvedRegistryMonitoring,
+              podsFor: (c) => c.holders.flatMap((h) => byName.get(h)?.pods ?? []),
+              readSecret: secrets,
+              probeDeadline: budget.probeDeadline,
+              signal: abort.signal,
+              sleep,
+              results,
+              lastStart,
+              summary,
+              metrics,
+            }),
+          ),
+        );
+      } finally {
+        clearTimeout(timer);
+      }
+      summary.outcome = summary.pending > 0 || summary.aborted > 0 ? 'BudgetExceeded' : 'Complete';
+    }
+
+    // 5. Writes: every CISA but the ledger's, from the cursor on, then the ledger CISA.
+    const previousCursor = holder?.status?.monitoring?.lastTick?.writeCursor;
+    const others = rotate(
+      compiled.filter((c) => c.name !== holder?.metadata.name).sort((a, b) => (a.name < b.name ? -1 : 1)),
+      previousCursor,
+    );
+    let writeCursor: string | undefined;
+    let next = 0;
+    const writeOne = async (c: CompiledCisa, ledger?: Parameters<typeof finalStatus>[0]['ledger']) => {
+      const ref: KuikRef = { kind: 'ClusterImageSetAvailability', name: c.name };
+      try {
+        let changed = false;
+        const r = await kube.updateStatus<ClusterImageSetAvailability>(ref, (raw) => {
+          const parsed = parseKuikObject('ClusterImageSetAvailability', raw);
+          if (!parsed.ok || parsed.value.metadata.uid !== c.uid) return false;
+          const status = finalStatus({
+            stored: parsed.value,
+            compiled: c,
+            allOriginals: originals,
+            results,
+            ledger,
+            now: start,
+          });
+          changed = status !== undefined;
+          if (status) raw.status = status;
+          return changed;
+        });
+        const result = r ? 'written' : changed ? 'gone' : 'unchanged';
+        summary.writes[result]++;
+        metrics?.statusWrites.inc({ result });
+      } catch (err) {
+        summary.writes.failed++;
+        metrics?.statusWrites.inc({ result: 'failed' });
+        summary.errors.push(`status of ${c.name}: ${apiMessage(err)}`);
+        log.warn({ cisa: c.name, err: apiMessage(err) }, 'status write failed');
+      }
+    };
+    await Promise.all(
+      Array.from({ length: WRITE_CONCURRENCY }, async () => {
+        for (;;) {
+          const i = next++;
+          const c = others[i];
+          if (!c) return;
+          if (deps.now() >= budget.hard) {
+            writeCursor ??= c.name;
+            summary.writes.skipped++;
+            continue;
+          }
+          await writeOne(c);
+        }
+      }),
+    );
+    if (writeCursor) summary.outcome = summary.outcome === 'Complete' ? 'BudgetExceeded' : summary.outcome;
+    const holderCompiled = compiled.find((c) => c.name === holder?.metadata.name);
+    if (holderCompiled) {
+      const finished = deps.now();
+      const record: MonitorTickRecord = {
+        startedAt: isoMillis(start),
+        finishedAt: isoMillis(finished),
+        outcome: summary.outcome === 'BudgetExceeded' ? 'BudgetExceeded' : 'Complete',
+        probed: summary.probed,
+        pending: summary.pending,
+        ...(writeCursor ? { writeCursor } : {}),
+      };
+      const ledger = leased
+        ? (stored: Parameters<typeof release>[0]) => release(stored, id, reservations, lastStart, record)
+        : undefined;
+      await writeOne(holderCompiled, ledger);
+    }
+  } finally {
+    await resync;
+    summary.finishedAt = isoMillis(deps.now());
+  }
+  metrics?.ticks.inc({ outcome: summary.outcome });
+  metrics?.tickDuration.observe((Date.parse(summary.finishedAt) - start) / 1000);
+  log.info(
+    {
+      tick: id,
+      outcome: summary.outcome,
+      cisas: summary.cisas,
+      probed: summary.probed,
+      pending: summary.pending,
+      aborted: summary.aborted,
+      writes: summary.writes,
+      resync: summary.resync,
+      duration_ms: Date.parse(summary.finishedAt) - start,
+    },
+    'tick',
+  );
+  return summary;
+}
+
+/** `list` starting at the entry named `from` (when present), wrapping around. */
+function rotate<T extends { name: string }>(list: T[], from: string | undefined): T[] {
+  const i = from === undefined ? -1 : list.findIndex((x) => x.name >= from);
+  return i <= 0 ? list : [...list.slice(i), ...list.slice(0, i)];
+}
+
+/** Secret reads of one tick, memoized: many images share the same pull secrets. */
+function memoSecrets(kube: Kube) {
+  const cache = new Map<string, Promise<SecretLike>>();
+  return (namespace: string, name: string): Promise<SecretLike> => {
+    const key = `${namespace}/${name}`;
+    let p = cache.get(key);
+    if (!p) {
+      p = kube.getSecret(namespace, name).catch((err: unknown) => {
+        throw new Error(apiMessage(err));
+      });
+      cache.set(key, p);
+    }
+    return p;
+  };
+}
+
+interface LaneInput {
+  deps: MonitorDeps;
+  reservation: Reservation;
+  candidates: readonly Candidate[];
+  settings: ResolvedRegistryMonitoring;
+  podsFor: (c: Candidate) => V1Pod[];
+  readSecret: (namespace: string, name: string) => Promise<SecretLike>;
+  probeDeadline: number;
+  signal: AbortSignal;
+  sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  results: Map<string, ProbeRecord>;
+  lastStart: Map<string, number>;
+  summary: TickSummary;
+  metrics: MonitorMetrics | undefined;
+}
+
+/**
+ * One registry's probes: start each at max(slot, previous start + spacing), never after the
+ * reservation's last slot nor the probe deadline, with at most probeConcurrency in flight.
+ */
+async function runLane(l: LaneInput): Promise<void> {
+  const { deps, reservation: r, settings } = l;
+  const inflight = new Set<Promise<void>>();
+  let prev: number | undefined;
+  let launched = 0;
+  for (const c of l.candidates.slice(0, r.count)) {
+    while (inflight.size >= deps.config.monitoring.probeConcurrency) await Promise.race(inflight);
+    if (l.signal.aborted) break;
+    const creds = await resolveCredentials(
+      c.image,
+      secretSetsFor(c.image, l.podsFor(c)),
+      settings.fallbackCredentialSecret,
+      l.readSecret,
+    );
+    let at = nextStart(r, prev, deps.now());
+    while (at !== undefined && at < l.probeDeadline && deps.now() < at && !l.signal.aborted) {
+      await l.sleep(at - deps.now(), l.signal);
+      at = nextStart(r, prev, deps.now());
+    }
+    // Re-read the clock: a late wake-up must not start past the last slot.
+    const t = deps.now();
+    if (at === undefined || t > r.lastSlot || t >= l.probeDeadline || l.signal.aborted) break;
+    prev = t;
+    launched++;
+    l.lastStart.set(r.registry, t);
+    deps.onProbeStart?.(r.registry, t);
+    const p = probeOne(l, c, creds, t).finally(() => inflight.delete(p));
+    inflight.add(p);
+  }
+  await Promise.all(inflight);
+  l.summary.pending += r.count - launched;
+}
+
+async function probeOne(
+  l: LaneInput,
+  c: Candidate,
+  creds: Awaited<ReturnType<typeof resolveCredentials>>,
+  at: number,
+): Promise<void> {
+  const { deps, settings } = l;
+  const t0 = performance.now();
+  let outcome: Outcome;
+  let message: string;
+  try {
+    ({ outcome, message } = await deps.probe(c.image, {
+      method: settings.method,
+      timeoutMs: settings.timeout,
+      resolveDigest: settings.resolveDigest,
+      credentials: creds.credentials,
+      signal: l.signal,
+    }));
+  } catch (err) {
+    outcome = 'Unreachable';
+    message = `registry unreachable: ${c.image}: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  if (l.signal.aborted && outcome === 'Unreachable') {
+    // Our own deadline, not the registry's answer; still a probe the registry did not answer in time.
+    l.summary.aborted++;
+    message = `registry unreachable: ${c.image}: no answer before the monitor tick's time budget ran out (monitoring.tickBudget; set monitoring.registries.*.timeout below it)`;
+  }
+  const v = verdict(creds.error, { outcome, message });
+  l.results.set(c.image, { status: v.status, lastError: v.lastError, at });
+  l.summary.probed++;
+  l.metrics?.probes.inc({ registry: c.registry, result: v.status });
+  l.metrics?.probeDuration.observe({ registry: c.registry }, (performance.now() - t0) / 1000);
+  deps.log.info(
+    {
+      image: c.image,
+      registry: c.registry,
+      cisas: c.holders,
+      credentials: creds.from,
+      result: v.status,
+      ...(v.lastError ? { error: v.lastError } : {}),
+      lastMonitor: rfc3339(at),
+      duration_ms: Math.round(performance.now() - t0),
+    },
+    'probed',
+  );
+}
