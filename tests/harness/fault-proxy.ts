@@ -15,6 +15,7 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import { Transform } from 'node:stream';
 import { Agent, request } from 'undici';
 
 export type FaultAction =
@@ -27,7 +28,12 @@ export type FaultAction =
   /** Pass through and add these headers to the registry's answer. */
   | { addHeaders: Record<string, string> }
   /** Serve the last real answer recorded for the same method and path: a stale cache. */
-  | { replay: true };
+  | { replay: true }
+  /**
+   * Pass through, streaming the registry's answer, and destroy the connection after this many
+   * body bytes: a source that dies mid-blob. (Streamed, not recorded: blobs can be large.)
+   */
+  | { cutAfter: number };
 
 export interface FaultRule {
   method?: string;
@@ -44,8 +50,14 @@ export interface SeenRequest {
   method: string;
   path: string;
   /** The status sent, or what the proxy did instead. */
-  result: number | 'stalled' | 'reset';
+  result: number | 'stalled' | 'reset' | 'cut';
   faulted: boolean;
+  /** Request headers as received (lower-case names), e.g. to check a `range` header. */
+  headers: Record<string, string | string[] | undefined>;
+  /** Request body bytes passed on to the registry (PATCH and PUT uploads). */
+  bytesIn: number;
+  /** Response body bytes sent back to the client. */
+  bytesOut: number;
 }
 
 export interface FaultProxy {
@@ -105,7 +117,15 @@ export async function startFaultProxy(opts: {
   const handler = async (req: IncomingMessage, res: ServerResponse) => {
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
-    const seen: SeenRequest = { method, path, result: 0, faulted: false };
+    const seen: SeenRequest = {
+      method,
+      path,
+      result: 0,
+      faulted: false,
+      headers: req.headers,
+      bytesIn: 0,
+      bytesOut: 0,
+    };
     requests.push(seen);
     const rule = pickRule(req);
     const action = rule?.action;
@@ -149,12 +169,47 @@ export async function startFaultProxy(opts: {
         if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
       }
       const hasBody = method !== 'GET' && method !== 'HEAD';
+      const counted = hasBody
+        ? req.pipe(
+            new Transform({
+              transform(chunk: Buffer, _enc, done) {
+                seen.bytesIn += chunk.length;
+                done(null, chunk);
+              },
+            }),
+          )
+        : null;
       const up = await request(`https://${opts.upstream}${path}`, {
         method,
         headers,
-        body: hasBody ? req : null,
+        body: counted,
         dispatcher: upstream,
       });
+      if (action && 'cutAfter' in action) {
+        const out: Record<string, string | string[]> = {};
+        for (const [k, v] of Object.entries(up.headers)) {
+          if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+        }
+        res.writeHead(up.statusCode, out);
+        let left = action.cutAfter;
+        for await (const chunk of up.body) {
+          const c = chunk as Buffer;
+          if (c.length >= left) {
+            res.write(c.subarray(0, left));
+            seen.bytesOut += left;
+            break;
+          }
+          res.write(c);
+          seen.bytesOut += c.length;
+          left -= c.length;
+        }
+        seen.result = 'cut';
+        up.body.destroy();
+        // Let the written bytes leave before the connection dies mid-body.
+        await new Promise<void>((r) => res.socket?.write('', () => r()) ?? r());
+        req.socket.destroy();
+        return;
+      }
       const body = Buffer.from(await up.body.arrayBuffer());
       const out: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(up.headers)) {
@@ -164,6 +219,7 @@ export async function startFaultProxy(opts: {
       recorded.set(key, { status: up.statusCode, headers: out, body });
       res.writeHead(up.statusCode, out);
       res.end(method === 'HEAD' ? undefined : body);
+      seen.bytesOut = method === 'HEAD' ? 0 : body.length;
       seen.result = up.statusCode;
     } catch (err) {
       seen.result = 502;

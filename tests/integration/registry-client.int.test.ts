@@ -195,6 +195,8 @@ test('registry token: 64 concurrent probes and 64 more cost ONE token request fo
   assert.equal(stats.byScope[scope], 1);
   assert.equal(c.transport.stats.tokenFetches, 1);
   assert.equal(c.transport.stats.pings, 1);
+  // Keep-alive (HTTP/2 here): 128 probes over a handful of connections, not one each.
+  assert.ok(c.transport.stats.connections <= 4, `${c.transport.stats.connections} connections`);
 
   // Another credential is another cache key: its own token, never the first one's.
   const other = await c.probe(seeded.ref, {
