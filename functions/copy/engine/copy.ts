@@ -11,10 +11,18 @@
 //
 // Beyond kuik: the missing platforms are reported, not only logged (kuik #594); a digest-pinned
 // destination keeps every child, since a filtered index could not have the pinned digest.
+import { errorMessage } from '../../../shared/registry/errors.ts';
 import { apiHost, type ManifestRef, toManifestRef } from '../../../shared/registry/reference.ts';
 import type { BasicCredential, RegistryTransport } from '../../../shared/registry/transport.ts';
 import { copyAttached } from './attached-copy.ts';
-import { type BlobContext, type BlobOutcome, type BlobStats, copyBlob, emptyBlobStats } from './blob.ts';
+import {
+  type BlobContext,
+  type BlobOutcome,
+  type BlobStats,
+  CopyInterrupted,
+  copyBlob,
+  emptyBlobStats,
+} from './blob.ts';
 import { chooseCredential } from './credentials-choice.ts';
 import { hostLimit } from './limit.ts';
 import {
@@ -283,3 +291,51 @@ async function allSettledOrThrow(ps: Promise<unknown>[]): Promise<void> {
 }
 
 export type { ManifestRef };
+export { CopyInterrupted };
+
+export type MirrorOutcome =
+  | {
+      ok: true;
+      /** Digest at the destination reference. */
+      digest: string;
+      /** The copy's report; absent when the copy failed but the destination already had the image. */
+      result?: CopyResult;
+      /** §5.4 step 8: why the copy failed although the image counts as mirrored. */
+      tolerated?: string;
+    }
+  | { ok: false; error: string; interrupted: boolean };
+
+/**
+ * copyImage with kuik's tolerance (§5.4 step 8, shared-registry safety §5.7): when the copy fails,
+ * one GET of the destination manifest; if it is there (pushed by another cluster, or we may not
+ * push), the image counts as mirrored. A copy stopped on request is reported as such, unchecked.
+ */
+export async function mirrorImage(opts: CopyOptions): Promise<MirrorOutcome> {
+  try {
+    const result = await copyImage(opts);
+    return { ok: true, digest: result.digest, result };
+  } catch (err) {
+    const error = errorMessage(err);
+    if (err instanceof CopyInterrupted) return { ok: false, error, interrupted: true };
+    const dstRef = toManifestRef(opts.destination);
+    const base = new Repo(opts.transport, {
+      registry: dstRef.registry,
+      repository: dstRef.repository,
+      scopes: [{ repository: dstRef.repository, actions: ['pull'] }],
+      signal: opts.signal,
+    });
+    const reference = dstRef.tag ?? dstRef.digest ?? 'latest';
+    try {
+      const { value } = await chooseCredential(
+        base,
+        opts.destinationCredentials ?? [],
+        (r) => r.getManifest(reference),
+        (m) => m !== undefined,
+      );
+      if (value) return { ok: true, digest: value.digest, tolerated: error };
+    } catch {
+      // The check failing changes nothing: the copy failed.
+    }
+    return { ok: false, error, interrupted: false };
+  }
+}
