@@ -116,7 +116,7 @@ async function drive(
     rssMiB: rss / 1024 / 1024,
     clientCpu: ((cpu.user + cpu.system) / 1e6 / wall) * 100,
     registryCpu: ((procCpu(registryPid) - reg0) / wall) * 100,
-    machineBusy: ((busy1 - busy0) / (total1 - total0)) * 100,
+    machineBusy: ((busy1 - busy0) / (total1 - total0)) * 100 * availableParallelism(),
     errors,
   };
 }
@@ -197,16 +197,19 @@ async function main() {
   );
   console.log(`command: node bench/registry-probe.ts${SECONDS !== 5 ? ` --seconds=${SECONDS}` : ''}\n`);
   console.log(
-    '| client | c | probes | req/s | p50 ms | p99 ms | client RSS MiB | token requests | client CPU % | registry CPU % | machine busy % | errors |',
+    '| client | c | probes | req/s | p50 ms | p99 ms | client RSS MiB | token requests | client CPU % | registry CPU % | other CPU % | errors |',
   );
   console.log('| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |');
   for (const r of rows) {
     console.log(
-      `| ${r.client} | ${r.concurrency} | ${r.probes} | ${f(r.rps)} | ${f(r.p50, 1)} | ${f(r.p99, 1)} | ${f(r.rssMiB)} | ${r.tokens} | ${f(r.clientCpu)} | ${f(r.registryCpu)} | ${f(r.machineBusy)} | ${r.errors} |`,
+      `| ${r.client} | ${r.concurrency} | ${r.probes} | ${f(r.rps)} | ${f(r.p50, 1)} | ${f(r.p99, 1)} | ${f(r.rssMiB)} | ${r.tokens} | ${f(r.clientCpu)} | ${f(r.registryCpu)} | ${f(Math.max(0, r.machineBusy - r.clientCpu - r.registryCpu))} | ${r.errors} |`,
     );
   }
   console.log(
-    '\nCPU % is of one core (200 % = both cores of a 2-core machine). Client RSS is the peak of the whole',
+    '\nCPU % is of one core (200 % = both cores of a 2-core machine); "other" is everything else on the machine',
+  );
+  console.log(
+    "(this harness's etcd and kube-apiserver, anything else running). Client RSS is the peak of the whole",
   );
   console.log(
     `bench process (it also hosts the harness's token server): ${f(rssBefore)} MiB before the first probe.`,

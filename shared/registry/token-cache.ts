@@ -67,6 +67,10 @@ export class TokenCache {
     if (this.entries.get(key)?.token === token) this.entries.delete(key);
   }
 
+  clear(): void {
+    this.entries.clear();
+  }
+
   get size(): number {
     return this.entries.size;
   }

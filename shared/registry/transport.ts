@@ -75,7 +75,11 @@ export interface RegistryRequest extends RequestContext {
   /** The token scopes this request needs: `[{repository, actions: ['pull']}]`. */
   scopes: readonly Scope[];
   credential?: BasicCredential | undefined;
-  /** Transport retries (default on). A streamed body is never retried nor replayed after a 401. */
+  /**
+   * Transport retries. Default: on for GET, HEAD, PUT and DELETE; off for POST and PATCH, whose
+   * repetition is not harmless (a PATCH of an upload chunk moves the offset). A streamed body is
+   * never retried nor replayed after a 401.
+   */
   retry?: boolean;
 }
 
@@ -160,7 +164,7 @@ export class RegistryTransport {
       // Credentials go to the registry only, never to a redirect target (pre-signed storage URLs).
       if (auth !== undefined && sameOrigin) headers['authorization'] = auth;
       const { res, attempts: n } = await this.withRetries(host, url, req.method, headers, req.body, ctx, {
-        retry: (req.retry ?? true) && replayable,
+        retry: (req.retry ?? (req.method !== 'POST' && req.method !== 'PATCH')) && replayable,
         phase: 'request',
       });
       attempts += n;
@@ -191,9 +195,10 @@ export class RegistryTransport {
     }
   }
 
-  /** Forgets cached pings and tokens (a test that changed a registry's auth, say). */
+  /** Forgets cached pings and tokens (a registry whose auth was reconfigured, say). */
   forget(): void {
     for (const h of this.hosts.values()) delete h.ping;
+    this.tokens.clear();
   }
 
   async close(): Promise<void> {

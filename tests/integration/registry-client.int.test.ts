@@ -2,14 +2,17 @@
 // TLS + bearer tokens). A fault proxy stands in front of them only for what a real registry does
 // not do on demand: stalls, 5xx, 429 with Docker Hub's headers, stale tag caches.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { credentialsForImage } from '../../shared/registry/credentials.ts';
 import {
   OCI_INDEX,
+  OCI_MANIFEST,
   type ProbeResult,
   RegistryClient,
   type RetryPolicy,
+  uploadPath,
 } from '../../shared/registry/index.ts';
 import { harness, type RegistryInfo } from '../harness/env.ts';
 import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.ts';
@@ -504,6 +507,80 @@ describe('TLS and insecure registries', () => {
     );
     assertOutcome(await client([p.host]).probe(ref, { credentials: [cred(reg)] }), 'Unreachable');
   });
+});
+
+test('the transport serves the copy engine: push a blob and a manifest, delete by digest; pull-only may not push', async () => {
+  const reg = harness().registries.token;
+  const c = client([reg.host]);
+  const repo = uniq('transport/push');
+  const push = [{ repository: repo, actions: ['pull', 'push'] as const }];
+  const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+  const config = Buffer.from(
+    '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}',
+  );
+
+  const start = await c.transport.request(reg.host, {
+    method: 'POST',
+    path: uploadPath({ registry: reg.host, repository: repo }),
+    scopes: push,
+    credential: cred(reg),
+  });
+  await start.body.dump();
+  assert.equal(start.status, 202);
+  const location = new URL(start.headers.location as string, `https://${reg.host}`);
+  location.searchParams.set('digest', sha(config));
+  const put = await c.transport.request(reg.host, {
+    method: 'PUT',
+    path: location.toString(),
+    headers: { 'content-type': 'application/octet-stream' },
+    body: config,
+    scopes: push,
+    credential: cred(reg),
+  });
+  await put.body.dump();
+  assert.equal(put.status, 201);
+
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: {
+        mediaType: 'application/vnd.oci.image.config.v1+json',
+        digest: sha(config),
+        size: config.length,
+      },
+      layers: [],
+    }),
+  );
+  const putManifest = await c.transport.request(reg.host, {
+    method: 'PUT',
+    path: `/v2/${repo}/manifests/v1`,
+    headers: { 'content-type': OCI_MANIFEST },
+    body: manifest,
+    scopes: push,
+    credential: cred(reg),
+  });
+  await putManifest.body.dump();
+  assert.equal(putManifest.status, 201);
+  const probed = await c.probe(`${reg.host}/${repo}:v1`, { credentials: [cred(reg)] });
+  assertOutcome(probed, 'Available');
+  assert.equal(probed.descriptor?.digest, sha(manifest));
+  assert.equal(probed.descriptor?.mediaType, OCI_MANIFEST);
+
+  // A pull secret's identity gets a token without push: the registry refuses the upload.
+  const refused = await c.transport.request(reg.host, {
+    method: 'POST',
+    path: uploadPath({ registry: reg.host, repository: repo }),
+    scopes: push,
+    credential: { username: PULL_ONLY_USER, password: PULL_ONLY_PASSWORD },
+  });
+  await refused.body.dump();
+  assert.equal(refused.status, 401);
+
+  await c.deleteManifest(`${reg.host}/${repo}@${sha(manifest)}`, { credential: cred(reg) });
+  assertOutcome(await c.probe(`${reg.host}/${repo}:v1`, { credentials: [cred(reg)] }), 'NotFound');
+  const byDigest = await c.probe(`${reg.host}/${repo}@${sha(manifest)}`, { credentials: [cred(reg)] });
+  assertOutcome(byDigest, 'NotFound');
 });
 
 test('an invalid reference is Unreachable with the parser message, not an exception', async () => {
