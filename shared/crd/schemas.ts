@@ -243,6 +243,19 @@ const MirrorStatusSchema = obj({
   digest: v.optional(
     v.pipe(text(), v.regex(new RegExp(DIGEST_PATTERN), BOUND_MESSAGES.pattern(DIGEST_PATTERN))),
   ),
+  uploads: v.optional(
+    v.pipe(
+      v.array(
+        obj({
+          digest: v.pipe(text(), v.regex(new RegExp(DIGEST_PATTERN), BOUND_MESSAGES.pattern(DIGEST_PATTERN))),
+          location: bounded(4096),
+          offset: nonNegative(),
+        }),
+        'must be of type array',
+      ),
+      v.maxLength(16, BOUND_MESSAGES.maxItems(16)),
+    ),
+  ),
 });
 
 const MatchingImageSchema = obj({

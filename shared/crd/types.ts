@@ -91,6 +91,18 @@ export interface MirrorStatusEntry {
   platforms?: { mirrored?: string[]; missing?: string[] };
   /** Beyond kuik: digest of what was pushed to the mirror. */
   digest?: string;
+  /**
+   * Beyond kuik: blob uploads of a copy in progress, so that a copy restarted in a new process
+   * (a Job retry) resumes them instead of sending every byte again. Cleared on success.
+   */
+  uploads?: UploadSession[];
+}
+
+/** One resumable blob upload: the registry's session URL and how many bytes it held. */
+export interface UploadSession {
+  digest: string;
+  location: string;
+  offset: number;
 }
 
 export interface MatchingImage {
