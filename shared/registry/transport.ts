@@ -171,7 +171,12 @@ export class RegistryTransport {
 
       if (res.statusCode === 401 && sameOrigin && replayable && !reauthenticated) {
         reauthenticated = true;
-        const next = await this.reauthenticate(host, res.headers, auth, req, ctx);
+        const next = await this.reauthenticate(host, res.headers, auth, req, ctx).catch(
+          async (err: unknown) => {
+            await res.body.dump().catch(() => {});
+            throw err;
+          },
+        );
         if (next !== undefined && next !== auth) {
           await res.body.dump();
           auth = next;
