@@ -1,0 +1,72 @@
+// What every benchmark needs: latency summaries, a process's memory, and a printed table.
+import { readFileSync } from 'node:fs';
+
+export interface Summary {
+  count: number;
+  seconds: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+/** Latencies in ms and the wall time they took, summarized. */
+export function summarize(latenciesMs: readonly number[], wallMs: number): Summary {
+  const s = [...latenciesMs].sort((a, b) => a - b);
+  return {
+    count: s.length,
+    seconds: wallMs / 1000,
+    perSecond: s.length / (wallMs / 1000),
+    p50: percentile(s, 50),
+    p99: percentile(s, 99),
+    max: s.at(-1) ?? Number.NaN,
+  };
+}
+
+/** VmRSS and VmHWM (peak) of a process, in MiB, from /proc. */
+export function memoryOf(pid: number): { rssMiB: number; peakMiB: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { rssMiB: kb('VmRSS') / 1024, peakMiB: kb('VmHWM') / 1024 };
+}
+
+/** A Markdown table (paste-able into docs/performance.md). */
+export function table(head: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
+  const fmt = (v: string | number) =>
+    typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 2 : 1)) : v;
+  const lines = [head, head.map(() => '---'), ...rows.map((r) => r.map(fmt))];
+  return lines.map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
+
+/** Runs `task` with `concurrency` workers until `count` tasks are done; returns per-task latencies (ms). */
+export async function load(
+  count: number,
+  concurrency: number,
+  task: (i: number) => Promise<void>,
+): Promise<{ latencies: number[]; wallMs: number; errors: number }> {
+  const latencies: number[] = [];
+  let next = 0;
+  let errors = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const i = next++;
+        const s = performance.now();
+        try {
+          await task(i);
+          latencies.push(performance.now() - s);
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  return { latencies, wallMs: performance.now() - t0, errors };
+}
