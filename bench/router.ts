@@ -1,0 +1,236 @@
+// Router benchmark: AdmissionReviews over HTTPS to the router process, pinned to one core
+// (`taskset -c 1`), from a load generator on the other core. Realistic pods (3 containers), 20
+// routing CRs in the watch cache, real registries behind the probes.
+//   warm: probe verdicts cached (cacheTTL 60s) — the steady state of a busy cluster;
+//   cold: cacheTTL 0 — every review probes every alternative of every container.
+// Also: process start → /readyz, and the router's memory.
+// Run: node bench/router.ts   (starts and stops the harness itself)
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { harness } from '../tests/harness/env.ts';
+import { kubectl, namespace, seed } from '../tests/harness/fixtures.ts';
+import { freePort, startProc, stopProc, waitFor } from '../tests/harness/proc.ts';
+import { startHarness } from '../tests/harness/start.ts';
+import { load, memoryOf, summarize, table } from './lib.ts';
+
+const h0 = await startHarness();
+process.env['KUIK_HARNESS_STATE'] = h0.stateFile;
+const h = harness();
+const reg = h.registries.tls;
+const esc = reg.host.replace(/\./g, '\\.');
+const cpus = Number(execFileSync('nproc').toString().trim());
+
+try {
+  const ns = await namespace('bench');
+  for (const name of ['api', 'worker', 'sidecar']) await seed(reg, `bench/${name}`, '1');
+  // 20 routing CRs that all apply to the pod: 8 CISMs, 6 ISMs, 3 CRISs, 3 RISs.
+  const crs: unknown[] = [];
+  for (let i = 0; i < 8; i++) {
+    crs.push({
+      apiVersion: 'kuik.enix.io/v1alpha1',
+      kind: 'ClusterImageSetMirror',
+      metadata: { name: `bench-cism-${i}` },
+      spec: {
+        priority: i,
+        filter: { include: [{ image: `${esc}/bench/.*` }] },
+        mirrors: [{ registry: reg.host, path: `m${i}` }],
+      },
+    });
+  }
+  for (let i = 0; i < 6; i++) {
+    crs.push({
+      apiVersion: 'kuik.enix.io/v1alpha1',
+      kind: 'ImageSetMirror',
+      metadata: { name: `bench-ism-${i}`, namespace: ns },
+      spec: {
+        priority: i,
+        filter: { include: [{ image: `${esc}/bench/.*` }, { label: 'app=shop' }] },
+        mirrors: [{ registry: reg.host, path: `n${i}` }],
+      },
+    });
+  }
+  for (let i = 0; i < 3; i++) {
+    const up = (path: string) => ({ registry: reg.host, path, imageFilter: { include: ['/bench/.*'] } });
+    crs.push({
+      apiVersion: 'kuik.enix.io/v1alpha1',
+      kind: 'ClusterReplicatedImageSet',
+      metadata: { name: `bench-cris-${i}` },
+      spec: { upstreams: [up(''), up(`r${i}`)] },
+    });
+    crs.push({
+      apiVersion: 'kuik.enix.io/v1alpha1',
+      kind: 'ReplicatedImageSet',
+      metadata: { name: `bench-ris-${i}`, namespace: ns },
+      spec: { upstreams: [up(''), up(`s${i}`)] },
+    });
+  }
+  await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: crs }));
+  await kubectl([
+    'create',
+    'secret',
+    'docker-registry',
+    'pull',
+    '-n',
+    ns,
+    `--docker-server=${reg.host}`,
+    `--docker-username=${reg.username}`,
+    `--docker-password=${reg.password}`,
+  ]);
+
+  const container = (name: string) => ({
+    name,
+    image: `${reg.host}/bench/${name}:1`,
+    imagePullPolicy: 'IfNotPresent',
+    ports: [{ containerPort: 8080, protocol: 'TCP' }],
+    env: [
+      { name: 'MODE', value: 'production' },
+      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    ],
+    resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+    volumeMounts: [{ name: 'data', mountPath: '/data' }],
+  });
+  const podObject = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      generateName: 'shop-7d9f8-',
+      namespace: ns,
+      labels: { app: 'shop', 'pod-template-hash': '7d9f8' },
+      ownerReferences: [
+        { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'shop-7d9f8', uid: 'rs-uid', controller: true },
+      ],
+    },
+    spec: {
+      containers: ['api', 'worker', 'sidecar'].map(container),
+      imagePullSecrets: [{ name: 'pull' }],
+      volumes: [{ name: 'data', emptyDir: {} }],
+      serviceAccountName: 'default',
+      restartPolicy: 'Always',
+    },
+  };
+  const review = (i: number) =>
+    JSON.stringify({
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      request: {
+        uid: `bench-${i}`,
+        kind: { group: '', version: 'v1', kind: 'Pod' },
+        resource: { group: '', version: 'v1', resource: 'pods' },
+        operation: 'CREATE',
+        namespace: ns,
+        dryRun: false,
+        object: podObject,
+      },
+    });
+
+  const ca = readFileSync(h.pki.caCert);
+  const startRouter = async (cacheTTL: string) => {
+    const port = await freePort();
+    const webhookPort = await freePort();
+    const config = join(h.runDir, `bench-router-${cacheTTL}.yaml`);
+    writeFileSync(config, `routing:\n  activeCheck:\n    timeout: 2s\n    cacheTTL: ${cacheTTL}\n`);
+    const t0 = performance.now();
+    const core = cpus > 1 ? String(cpus - 1) : '0';
+    const proc = startProc(
+      h.runDir,
+      `bench-router-${cacheTTL}`,
+      'taskset',
+      ['-c', core, process.execPath, join(h.repoRoot, 'functions/main.ts')],
+      {
+        KUIK_FUNCTION: 'router',
+        KUIK_CONFIG: config,
+        KUBECONFIG: h.kubeconfig,
+        NODE_EXTRA_CA_CERTS: h.pki.caCert,
+        PORT: String(port),
+        WEBHOOK_PORT: String(webhookPort),
+        TLS_CERT_FILE: h.pki.webhookCert,
+        TLS_KEY_FILE: h.pki.webhookKey,
+        LOG_LEVEL: 'warn',
+      },
+    );
+    await waitFor('router', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, {
+      proc,
+      intervalMs: 5,
+    });
+    return { proc, port, webhookPort, readyMs: performance.now() - t0 };
+  };
+
+  const run = async (webhookPort: number, count: number, concurrency: number) => {
+    const agent = new Agent({ connect: { ca }, connections: concurrency, pipelining: 1 });
+    const url = `https://127.0.0.1:${webhookPort}/mutate`;
+    const r = await load(count, concurrency, async (i) => {
+      const res = await request(url, {
+        method: 'POST',
+        body: review(i),
+        headers: { 'content-type': 'application/json' },
+        dispatcher: agent,
+      });
+      const body = (await res.body.json()) as { response?: { allowed?: boolean } };
+      if (res.statusCode !== 200 || body.response?.allowed !== true) throw new Error(String(res.statusCode));
+    });
+    await agent.close();
+    return { ...summarize(r.latencies, r.wallMs), errors: r.errors };
+  };
+
+  const rows: (string | number)[][] = [];
+  const warm = await startRouter('60s');
+  await run(warm.webhookPort, 300, 8); // fill the probe cache and warm the JIT
+  for (const [count, c] of [
+    [3000, 1],
+    [20000, 64],
+    [20000, 256],
+  ] as const) {
+    const s = await run(warm.webhookPort, count, c);
+    const mem = memoryOf(warm.proc.child.pid!);
+    rows.push(['warm', c, s.count, s.perSecond, s.p50, s.p99, s.errors, mem.rssMiB, mem.peakMiB]);
+    console.log(rows.at(-1)!.join('\t'));
+  }
+  await stopProc(warm.proc);
+  const cold = await startRouter('0s');
+  await run(cold.webhookPort, 50, 4);
+  for (const [count, c] of [
+    [500, 1],
+    [3000, 64],
+  ] as const) {
+    const s = await run(cold.webhookPort, count, c);
+    const mem = memoryOf(cold.proc.child.pid!);
+    rows.push([
+      'cold (every probe misses)',
+      c,
+      s.count,
+      s.perSecond,
+      s.p50,
+      s.p99,
+      s.errors,
+      mem.rssMiB,
+      mem.peakMiB,
+    ]);
+  }
+  await stopProc(cold.proc);
+
+  const starts: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const r = await startRouter('1s');
+    starts.push(r.readyMs);
+    await stopProc(r.proc);
+  }
+  starts.sort((a, b) => a - b);
+
+  console.log(
+    `\nRouter admission benchmark — ${cpus} cores; router pinned to 1 core, load on the other; 3 containers/pod, 20 routing CRs.`,
+  );
+  console.log('Command: node bench/router.ts\n');
+  console.log(
+    table(
+      ['path', 'in flight', 'reviews', 'reviews/s', 'p50 ms', 'p99 ms', 'errors', 'RSS MiB', 'peak RSS MiB'],
+      rows,
+    ),
+  );
+  console.log(
+    `\nProcess start → /readyz (5 runs): min ${starts[0]!.toFixed(0)} ms, median ${starts[2]!.toFixed(0)} ms, max ${starts[4]!.toFixed(0)} ms`,
+  );
+} finally {
+  await h0.stop();
+}
