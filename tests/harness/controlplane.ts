@@ -1,7 +1,7 @@
 // etcd + a real kube-apiserver on loopback, envtest-style (test-infrastructure.md §3): no
 // scheduler, kubelet or controller-manager, so Pods stay Pending and namespaces never finish
 // deleting; admission (our webhook included), defaulting, validation and CRDs are all real.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import type { Pki } from './pki.ts';
@@ -52,7 +52,18 @@ export async function startApiserver(
 ): Promise<{ proc: Proc; url: string; port: number }> {
   const port = await freePort();
   const url = `https://127.0.0.1:${port}`;
+  // Metadata-level audit of every request: who called what. Tests use it to check that each
+  // function's RBAC covers exactly the calls its code makes.
+  const auditPolicy = join(runDir, 'audit-policy.yaml');
+  await writeFile(
+    auditPolicy,
+    'apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: Metadata\n',
+  );
   const proc = startProc(runDir, 'kube-apiserver', t.kubeApiserver, [
+    `--audit-policy-file=${auditPolicy}`,
+    `--audit-log-path=${join(runDir, 'audit.log')}`,
+    '--audit-log-format=json',
+    '--audit-log-mode=blocking',
     `--etcd-servers=${etcdUrl}`,
     // A prefix of its own: a leftover etcd or a shared one can never mix two runs' objects.
     `--etcd-prefix=/registry-${port}`,

@@ -29,7 +29,11 @@ export interface HarnessState {
   runDir: string;
   /** Admin kubeconfig (client certificate in group system:masters). */
   kubeconfig: string;
-  apiserver: { url: string; port: number };
+  apiserver: {
+    url: string;
+    port: number /** JSON lines, one audit event per request (level Metadata). */;
+    auditLog: string;
+  };
   pki: {
     dir: string;
     /** The cluster CA: signs the apiserver's and the test webhook's serving certificates. */

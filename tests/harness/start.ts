@@ -139,7 +139,7 @@ export async function startHarness(): Promise<Harness> {
     const state: HarnessState = {
       runDir,
       kubeconfig,
-      apiserver: { url: api.url, port: api.port },
+      apiserver: { url: api.url, port: api.port, auditLog: join(runDir, 'audit.log') },
       pki: {
         dir: pki.dir,
         caCert: pki.caCert,

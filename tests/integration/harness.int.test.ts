@@ -103,3 +103,28 @@ test('registry tls: /v2/ needs credentials over TLS signed by the harness CA', a
     200,
   );
 });
+
+test('the kube-apiserver audit log records who called what', async () => {
+  const ns = await namespace('audit');
+  const { readFile } = await import('node:fs/promises');
+  const lines = (await readFile(harness().apiserver.auditLog, 'utf8'))
+    .trim()
+    .split('\n')
+    .map(
+      (l) =>
+        JSON.parse(l) as {
+          verb: string;
+          user: { username: string };
+          objectRef?: { resource?: string; name?: string };
+        },
+    );
+  assert.ok(
+    lines.some(
+      (e) =>
+        e.verb === 'create' &&
+        e.objectRef?.resource === 'namespaces' &&
+        e.objectRef.name === ns &&
+        e.user.username === 'kuik-test-admin',
+    ),
+  );
+});
