@@ -95,14 +95,14 @@ describe('reservations', () => {
         registry: 'r.local:5000',
         spacingMs: 10_000,
         start: T0,
-        lastSlot: T0 + 30_000,
+        deadline: T0 + 40_000,
         count: 4,
-        end: '2026-11-25T10:00:40.000Z',
+        end: '2026-11-25T10:00:50.000Z',
       },
     ]);
     assert.deepEqual(r.ledger, {
       lease: { holder: 'tick-1', until: '2026-11-25T10:00:50.000Z' },
-      registries: [{ registry: 'r.local:5000', nextProbeAt: '2026-11-25T10:00:40.000Z' }],
+      registries: [{ registry: 'r.local:5000', nextProbeAt: '2026-11-25T10:00:50.000Z' }],
     });
     const few = reserve(undefined, [{ registry: 'r.local:5000', spacingMs: 10_000, wanted: 2 }], opts());
     assert.ok(few.ok);
@@ -174,12 +174,13 @@ describe('reservations', () => {
     );
   });
 
-  test('nextStart keeps the spacing and stops after the last slot', () => {
-    const r: Reservation = { registry: 'x', spacingMs: 100, start: 1000, lastSlot: 1200, count: 3, end: '' };
+  test('nextStart keeps the spacing, follows a late clock, and stops at the deadline', () => {
+    const r: Reservation = { registry: 'x', spacingMs: 100, start: 1000, deadline: 1300, count: 3, end: '' };
     assert.equal(nextStart(r, undefined, 900), 1000);
     assert.equal(nextStart(r, 1000, 1010), 1100);
-    assert.equal(nextStart(r, 1150, 1160), undefined); // 1250 would be past the last slot
-    assert.equal(nextStart(r, undefined, 1201), undefined);
+    assert.equal(nextStart(r, 1000, 1150), 1150);
+    assert.equal(nextStart(r, 1250, 1260), undefined); // 1350 would be past the deadline
+    assert.equal(nextStart(r, undefined, 1300), undefined);
   });
 });
 
@@ -203,7 +204,13 @@ describe('§10.11 J and the budget across instances', () => {
       const last = new Map<string, number>();
       for (const res of r.reservations) {
         let prev: number | undefined;
-        for (let t = nextStart(res, prev, now); t !== undefined; t = nextStart(res, prev, t)) {
+        let n = 0;
+        for (
+          let t = nextStart(res, prev, now);
+          t !== undefined && n < res.count;
+          t = nextStart(res, prev, t)
+        ) {
+          n++;
           starts.push(t);
           prev = t;
           last.set(res.registry, t);
@@ -259,8 +266,9 @@ describe('§10.11 J and the budget across instances', () => {
           for (const res of r.reservations) {
             let prev: number | undefined;
             let t = now;
-            for (;;) {
-              const at = nextStart(res, prev, t + Math.floor(rand() * 3));
+            for (let n = 0; n < res.count; n++) {
+              // The clock moves on between two starts (late wake-ups, slow credential lookups).
+              const at = nextStart(res, prev, t + Math.floor(rand() * 40));
               if (at === undefined || rand() < 0.05) break;
               starts.push({ registry: res.registry, at });
               prev = at;

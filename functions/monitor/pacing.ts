@@ -11,11 +11,12 @@
 // monitor scales to zero and may run as several instances, so the right to probe is RESERVED in the
 // ledger before any probe starts, with the resourceVersion precondition of the one status writer:
 // - a lease: one tick at a time may probe (no two instances probing the same overdue images);
-// - per registry, `nextProbeAt`: a tick reserves the slots start, start+spacing, … that fit before
-//   its probe deadline, and moves nextProbeAt past the last one. Slots left unused are given back
-//   when the tick ends (nextProbeAt = last start + spacing); a tick that dies keeps them spent.
-// Within a reservation, each probe starts at max(slot, previous start + spacing) and never after
-// the last slot, so the spacing holds across reservations and instances. docs/monitoring.md has the
+// - per registry, `nextProbeAt`: a tick reserves the registry from max(now, nextProbeAt) up to its
+//   probe deadline, for as many probes as fit there at the spacing, and moves nextProbeAt to
+//   deadline + spacing. What it did not use is given back when the tick ends (nextProbeAt = its last
+//   start + spacing); a tick that dies keeps the reservation spent until then.
+// Within a reservation each probe starts at max(now, start, previous start + spacing) and before
+// the deadline, so the spacing holds across reservations and instances. docs/monitoring.md has the
 // argument at length.
 import type {
   MonitoredImage,
@@ -127,12 +128,13 @@ export interface LaneRequest {
 export interface Reservation {
   registry: string;
   spacingMs: number;
-  /** First slot (epoch ms, fractional). */
+  /** No probe of this reservation starts before it (epoch ms, fractional). */
   start: number;
-  /** Start of the last slot: no probe of this reservation may start after it. */
-  lastSlot: number;
+  /** Nor at or after it: the tick's probe deadline. */
+  deadline: number;
+  /** At most this many probes: what fits between start and deadline at the spacing, or fewer if fewer are wanted. */
   count: number;
-  /** nextProbeAt as written by the reservation. */
+  /** nextProbeAt as written by the reservation: deadline + spacing, past any start it allows. */
   end: string;
 }
 
@@ -196,13 +198,15 @@ export function reserve(
     if (start >= opts.probeDeadline) continue;
     const fit = Math.ceil((opts.probeDeadline - start) / req.spacingMs);
     const count = Math.min(req.wanted, fit);
-    const end = isoMillis(start + count * req.spacingMs);
+    // Probes may start late (a slow credential lookup, concurrency), but never at or after the
+    // deadline: deadline + spacing is past what any of them allows.
+    const end = isoMillis(opts.probeDeadline + req.spacingMs);
     entries.set(req.registry, { registry: req.registry, nextProbeAt: end });
     reservations.push({
       registry: req.registry,
       spacingMs: req.spacingMs,
       start,
-      lastSlot: start + (count - 1) * req.spacingMs,
+      deadline: opts.probeDeadline,
       count,
       end,
     });
@@ -241,8 +245,8 @@ export function release(
 }
 
 /**
- * When the next probe of a lane may start: max(now, slot, previous start + spacing); undefined when
- * the reservation is used up (that time would be past its last slot).
+ * When the next probe of a lane may start: max(now, start, previous start + spacing); undefined when
+ * that is at or past the reservation's deadline. (The caller also stops after `count` probes.)
  */
 export function nextStart(
   r: Reservation,
@@ -250,7 +254,7 @@ export function nextStart(
   now: number,
 ): number | undefined {
   const t = Math.max(now, r.start, previousStart === undefined ? r.start : previousStart + r.spacingMs);
-  return t > r.lastSlot ? undefined : t;
+  return t >= r.deadline ? undefined : t;
 }
 
 /** Checks a log of probe starts against the budget: pairs of one registry closer than spacing. */

@@ -241,7 +241,6 @@ export async function runTick(deps: MonitorDeps, metrics?: MonitorMetrics): Prom
               settings: settings.get(r.registry) as ResolvedRegistryMonitoring,
               podsFor: (c) => c.holders.flatMap((h) => byName.get(h)?.pods ?? []),
               readSecret: secrets,
-              probeDeadline: budget.probeDeadline,
               signal: abort.signal,
               sleep,
               results,
@@ -378,7 +377,6 @@ interface LaneInput {
   settings: ResolvedRegistryMonitoring;
   podsFor: (c: Candidate) => V1Pod[];
   readSecret: (namespace: string, name: string) => Promise<SecretLike>;
-  probeDeadline: number;
   signal: AbortSignal;
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   results: Map<string, ProbeRecord>;
@@ -388,8 +386,8 @@ interface LaneInput {
 }
 
 /**
- * One registry's probes: start each at max(slot, previous start + spacing), never after the
- * reservation's last slot nor the probe deadline, with at most probeConcurrency in flight.
+ * One registry's probes: at most `count`, each started at max(now, reservation start, previous
+ * start + spacing) and before the probe deadline, with at most probeConcurrency in flight.
  */
 async function runLane(l: LaneInput): Promise<void> {
   const { deps, reservation: r, settings } = l;
@@ -406,13 +404,13 @@ async function runLane(l: LaneInput): Promise<void> {
       l.readSecret,
     );
     let at = nextStart(r, prev, deps.now());
-    while (at !== undefined && at < l.probeDeadline && deps.now() < at && !l.signal.aborted) {
+    while (at !== undefined && deps.now() < at && !l.signal.aborted) {
       await l.sleep(at - deps.now(), l.signal);
       at = nextStart(r, prev, deps.now());
     }
-    // Re-read the clock: a late wake-up must not start past the last slot.
+    // Re-read the clock: a late wake-up must not start at or past the deadline.
     const t = deps.now();
-    if (at === undefined || t > r.lastSlot || t >= l.probeDeadline || l.signal.aborted) break;
+    if (at === undefined || t < at || t >= r.deadline || l.signal.aborted) break;
     prev = t;
     launched++;
     l.lastStart.set(r.registry, t);

@@ -1,0 +1,900 @@
+// monitor end to end: Knative's own mtping reads PingSources from the real kube-apiserver and sends
+// ticks to the monitor (in this process, on a real socket); probes go to the harness's real
+// registries (TLS + htpasswd, TLS + bearer token), to registries this file starts and stops, and to
+// the fault proxy where a real registry cannot misbehave on demand (429, rate-limit headers, stalls).
+//
+// Isolation: each test labels its CISAs with a value of its own and its monitor only sees those
+// (cisaSelector), each scopes its CISAs to its own namespace, so tests and other files' objects
+// never meet.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { monitorDeps } from '../../functions/monitor/main.ts';
+import { createMonitorMetrics } from '../../functions/monitor/metrics.ts';
+import { overBudget } from '../../functions/monitor/pacing.ts';
+import { createMonitorApp } from '../../functions/monitor/server.ts';
+import type { MonitorDeps, TickSummary } from '../../functions/monitor/tick.ts';
+import { reconcileDeps } from '../../functions/reconcile/main.ts';
+import { createReconcileApp, createReconcileMetrics } from '../../functions/reconcile/server.ts';
+import { createRouterMetrics } from '../../functions/router/metrics.ts';
+import { sendCloudEvent } from '../../shared/cloudevents.ts';
+import { resolveConfig } from '../../shared/config/config.ts';
+import type { ClusterImageSetAvailability, ImageSetMirror, MonitoredImage } from '../../shared/crd/types.ts';
+import { listen, type Serving } from '../../shared/http/serve.ts';
+import { Kube } from '../../shared/kube/client.ts';
+import { createLogger } from '../../shared/log.ts';
+import { createRegistry } from '../../shared/metrics.ts';
+import { RegistryClient } from '../../shared/registry/client.ts';
+import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
+import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.ts';
+import { kubectl, namespace, seed, uniq } from '../harness/fixtures.ts';
+import { startFunction } from '../harness/functions.ts';
+import {
+  type Adapter,
+  readyPingSourceStatus,
+  startApiServerSourceAdapter,
+  startEventSink,
+  startPingAdapter,
+} from '../harness/knative.ts';
+import { type RunningRegistry, startRegistry } from '../harness/registry.ts';
+
+const kube = new Kube(kubeConfig());
+const log = createLogger('monitor-test', process.env['LOG_LEVEL'] ?? 'silent');
+const LABEL = 'kuik-test/monitor';
+let ca: string;
+let mtping: Adapter;
+const cleanups: (() => Promise<unknown>)[] = [];
+
+before(async () => {
+  ca = await readFile(harness().pki.caCert, 'utf8');
+  mtping = await startPingAdapter();
+});
+after(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => {});
+  await mtping?.stop();
+});
+
+async function eventually<T>(what: string, f: () => Promise<T | undefined>, ms = 45_000): Promise<T> {
+  const end = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await f();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > end)
+      throw new Error(`timed out: ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+// ---- fixtures ------------------------------------------------------------------------------------
+
+interface Monitor {
+  url: string;
+  deps: MonitorDeps;
+  starts: { registry: string; at: number }[];
+  metricsText(): Promise<string>;
+  tick(): Promise<TickSummary>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A monitor in this process, on a real socket, owning the CISAs labelled `selector`. With
+ * `ping`, a PingSource in `ns` sends it a tick every 2 s through mtping.
+ */
+async function startMonitor(opts: {
+  selector: string;
+  monitoring?: Record<string, unknown>;
+  instance?: string;
+  resync?: MonitorDeps['resync'];
+  ping?: { ns: string };
+}): Promise<Monitor> {
+  const r = resolveConfig({ monitoring: { tickBudget: '1500ms', ...opts.monitoring } });
+  assert.ok(r.ok, r.ok ? '' : r.error.message);
+  const client = new RegistryClient({
+    defaultHost: { ca },
+    retry: { attempts: 2, backoffMs: [50], jitter: 0 },
+  });
+  const deps = monitorDeps(
+    r.config,
+    { port: 0, instance: opts.instance ?? uniq('monitor'), cisaSelector: `${LABEL}=${opts.selector}` },
+    kube,
+    log,
+    { client, ...(opts.resync ? { resync: opts.resync } : {}) },
+  );
+  const starts: Monitor['starts'] = [];
+  deps.onProbeStart = (registry, at) => void starts.push({ registry, at });
+  const registry = createRegistry('monitor');
+  const app = createMonitorApp(deps, registry, createMonitorMetrics(registry));
+  const server: Serving = await listen(app, { port: 0, host: '127.0.0.1' });
+  const url = `http://127.0.0.1:${server.port}/`;
+  let pingName: string | undefined;
+  if (opts.ping) {
+    pingName = uniq('tick');
+    await kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'sources.knative.dev/v1',
+        kind: 'PingSource',
+        metadata: { name: pingName, namespace: opts.ping.ns },
+        // Six fields: seconds. Empty data, as the manifests' PingSource sends.
+        spec: { schedule: '*/2 * * * * *', sink: { uri: url } },
+      }),
+    );
+    await kubectl([
+      'patch',
+      'pingsource',
+      pingName,
+      '-n',
+      opts.ping.ns,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify(readyPingSourceStatus(url)),
+    ]);
+  }
+  const stop = async () => {
+    if (pingName && opts.ping)
+      await kubectl(['delete', 'pingsource', pingName, '-n', opts.ping.ns, '--wait=false']);
+    await server.close();
+    await client.close();
+  };
+  cleanups.push(stop);
+  return {
+    url,
+    deps,
+    starts,
+    metricsText: async () => await (await fetch(`${url}metrics`)).text(),
+    tick: async () => {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'x-connector': 'cron-connector' },
+        body: '',
+      });
+      assert.equal(res.status, 200);
+      return (await res.json()) as TickSummary;
+    },
+    stop,
+  };
+}
+
+async function createCisa(
+  selector: string,
+  spec: Record<string, unknown>,
+  name = uniq('cisa'),
+): Promise<string> {
+  await kubectl(
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'kuik.enix.io/v1alpha1',
+      kind: 'ClusterImageSetAvailability',
+      metadata: { name, labels: { [LABEL]: selector } },
+      spec,
+    }),
+  );
+  cleanups.push(() => kubectl(['delete', 'cisa', name, '--wait=false']));
+  return name;
+}
+
+const getCisa = (name: string) =>
+  kube.getKuik<ClusterImageSetAvailability>({ kind: 'ClusterImageSetAvailability', name });
+
+function entry(cisa: ClusterImageSetAvailability, image: string): MonitoredImage | undefined {
+  return cisa.status?.images?.find((i) => i.image === image);
+}
+
+/** Waits until `image` in CISA `name` satisfies `pred`, and returns it. */
+async function waitEntry(name: string, image: string, pred: (e: MonitoredImage) => boolean, ms?: number) {
+  return await eventually(
+    `${name}: ${image}`,
+    async () => {
+      const e = entry(await getCisa(name), image);
+      return e && pred(e) ? e : undefined;
+    },
+    ms,
+  );
+}
+
+async function pullSecret(
+  ns: string,
+  name: string,
+  reg: { host: string; username: string; password: string },
+) {
+  await kubectl([
+    'create',
+    'secret',
+    'docker-registry',
+    name,
+    '-n',
+    ns,
+    `--docker-server=${reg.host}`,
+    `--docker-username=${reg.username}`,
+    `--docker-password=${reg.password}`,
+  ]);
+}
+
+async function pod(
+  ns: string,
+  images: string[],
+  pullSecrets: string[] = [],
+  annotations: Record<string, string> = {},
+) {
+  const name = uniq('pod');
+  await kubectl(
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: ns, annotations },
+      spec: {
+        containers: images.map((image, i) => ({ name: `c${i}`, image })),
+        imagePullSecrets: pullSecrets.map((n) => ({ name: n })),
+      },
+    }),
+  );
+  return name;
+}
+
+/** A scoped CISA monitoring everything its namespace's pods use. */
+const inNamespace = (ns: string) => ({ filter: { include: [{ namespace: ns }] } });
+
+function fast(hosts: string[], extra: Record<string, unknown> = {}) {
+  return {
+    registries: {
+      items: Object.fromEntries(
+        hosts.map((h) => [h, { interval: '1s', maxPerInterval: 100, timeout: '3s', ...extra }]),
+      ),
+    },
+  };
+}
+
+/** Samples of one metric family from Prometheus text: labels and value. */
+function samples(text: string, name: string): { labels: Record<string, string>; value: number }[] {
+  const out: { labels: Record<string, string>; value: number }[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const m = /^[^{ ]+(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m) continue;
+    const labels: Record<string, string> = {};
+    for (const [, k, v] of (m[1] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g))
+      labels[k as string] = v as string;
+    out.push({ labels, value: Number(m[2]) });
+  }
+  return out;
+}
+
+function registryCerts() {
+  const pki = harness().pki;
+  return {
+    caCert: pki.caCert,
+    servingCert: pki.webhookCert,
+    servingKey: pki.webhookKey,
+    tokenCert: join(pki.dir, 'token.crt'),
+    tokenKey: join(pki.dir, 'token.key'),
+  };
+}
+
+async function faultProxy(reg: RegistryInfo): Promise<FaultProxy> {
+  const pki = harness().pki;
+  const p = await startFaultProxy({
+    upstream: reg.host,
+    caFile: reg.caFile,
+    tls: { certFile: pki.webhookCert, keyFile: pki.webhookKey },
+  });
+  cleanups.push(() => p.close());
+  return p;
+}
+
+// ---- tests ---------------------------------------------------------------------------------------
+
+describe('ticks delivered by mtping', () => {
+  test('registries up: Available, a missing tag NotFound, bearer-token auth via a pull secret; gauges and counters match status', async () => {
+    const { tls, token } = harness().registries;
+    const ns = await namespace('mon-up');
+    const sel = uniq('up');
+    const repo = uniq('mon/app');
+    const a = await seed(tls, repo, 'v1');
+    const b = await seed(token, repo, 'v1');
+    await pullSecret(ns, 'tls-pull', tls);
+    await pullSecret(ns, 'token-pull', token);
+    const missingRef = `${tls.host}/${repo}:missing`;
+    await pod(ns, [a.ref, missingRef], ['tls-pull']);
+    // The router rewrote this one: the annotation names what the spec asked for.
+    await pod(ns, [b.ref], ['token-pull'], { 'kuik.enix.io/original-images': JSON.stringify({ c0: b.ref }) });
+    const name = await createCisa(sel, inNamespace(ns));
+    const m = await startMonitor({ selector: sel, monitoring: fast([tls.host, token.host]), ping: { ns } });
+
+    const available = await waitEntry(name, a.ref, (e) => e.status !== 'Scheduled');
+    assert.equal(available.status, 'Available', available.lastError);
+    assert.equal(available.lastError, undefined);
+    assert.match(available.lastMonitor ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.equal(available.original, false);
+    const missing = await waitEntry(name, missingRef, (e) => e.status !== 'Scheduled');
+    assert.equal(missing.status, 'NotFound');
+    assert.match(missing.lastError ?? '', /^image not found: /);
+    const viaToken = await waitEntry(name, b.ref, (e) => e.status !== 'Scheduled');
+    assert.equal(viaToken.status, 'Available', viaToken.lastError);
+    assert.equal(viaToken.original, true);
+
+    const cisa = await eventually('ledger recorded', async () => {
+      const c = await getCisa(name);
+      return c.status?.monitoring?.lastTick ? c : undefined;
+    });
+    assert.equal(cisa.status?.imageCount, 3);
+    assert.deepEqual(
+      cisa.status?.monitoring?.registries?.map((r) => r.registry).sort(),
+      [tls.host, token.host].sort(),
+    );
+
+    // /status/images serves the same entries.
+    const body = (await (await fetch(`${m.url}status/images?groupBy=registry`)).json()) as {
+      groups: Record<string, { image: string; status: string }[]>;
+      total: number;
+    };
+    assert.ok(body.total >= 3);
+    assert.ok(body.groups[tls.host]?.some((i) => i.image === a.ref && i.status === 'Available'));
+
+    // The router's state gauges, computed from this status (functions/router/metrics.ts).
+    const routerRegistry = createRegistry('router');
+    const snapshot = await getCisa(name);
+    createRouterMetrics(routerRegistry, { cisas: () => [snapshot], mirrors: () => [] });
+    const text = await routerRegistry.metrics();
+    const expected = new Map<string, number>();
+    for (const img of snapshot.status?.images ?? []) {
+      const key = JSON.stringify([
+        name,
+        img.image.split('/')[0],
+        img.status,
+        String(img.unusedSince === undefined),
+        String(img.original === true),
+      ]);
+      expected.set(key, (expected.get(key) ?? 0) + 1);
+    }
+    const gauges = new Map(
+      samples(text, 'kube_image_keeper_monitoring_images').map((s) => [
+        JSON.stringify([
+          s.labels['name'],
+          s.labels['registry'],
+          s.labels['status'],
+          s.labels['used'],
+          s.labels['original'],
+        ]),
+        s.value,
+      ]),
+    );
+    assert.deepEqual(gauges, expected);
+    const ages = samples(text, 'kube_image_keeper_monitoring_image_last_monitor_age_minutes_count');
+    for (const host of [tls.host, token.host]) {
+      const n = (snapshot.status?.images ?? []).filter(
+        (i) => i.lastMonitor && i.image.startsWith(`${host}/`),
+      ).length;
+      assert.equal(ages.find((s) => s.labels['registry'] === host && s.labels['name'] === name)?.value, n);
+    }
+
+    // The monitor's own counters, by registry and the resulting status.
+    const own = await m.metricsText();
+    const probes = samples(own, 'kube_image_keeper_monitor_probes_total');
+    assert.ok(
+      (probes.find((s) => s.labels['registry'] === tls.host && s.labels['result'] === 'Available')?.value ??
+        0) >= 1,
+    );
+    assert.ok(
+      (probes.find((s) => s.labels['registry'] === tls.host && s.labels['result'] === 'NotFound')?.value ??
+        0) >= 1,
+    );
+    assert.ok(
+      (probes.find((s) => s.labels['registry'] === token.host && s.labels['result'] === 'Available')?.value ??
+        0) >= 1,
+    );
+    assert.ok(
+      samples(own, 'kube_image_keeper_monitor_ticks_total').some((s) => s.labels['outcome'] === 'Complete'),
+    );
+    assert.ok(
+      samples(own, 'kube_image_keeper_monitor_status_writes_total').some(
+        (s) => s.labels['result'] === 'written',
+      ),
+    );
+    await m.stop();
+  });
+
+  test('a registry stopped is Unreachable, and Available again once it is back', async () => {
+    const reg: RunningRegistry = await startRegistry({
+      runDir: harness().runDir,
+      name: uniq('mon-stop'),
+      auth: 'htpasswd',
+      certs: registryCerts(),
+      registryBin: '/usr/bin/docker-registry',
+    });
+    cleanups.push(() => reg.stop());
+    const ns = await namespace('mon-stop');
+    const sel = uniq('stop');
+    const seeded = await seed(reg.info, uniq('mon/app'), 'v1');
+    await pullSecret(ns, 'pull', reg.info);
+    await pod(ns, [seeded.ref], ['pull']);
+    const name = await createCisa(sel, inNamespace(ns));
+    await startMonitor({ selector: sel, monitoring: fast([reg.info.host]), ping: { ns } });
+
+    await waitEntry(name, seeded.ref, (e) => e.status === 'Available');
+    await reg.stop();
+    const down = await waitEntry(name, seeded.ref, (e) => e.status === 'Unreachable');
+    assert.match(down.lastError ?? '', /^registry unreachable: /);
+    await reg.restart();
+    const up = await waitEntry(name, seeded.ref, (e) => e.status === 'Available');
+    assert.equal(up.lastError, undefined);
+  });
+
+  test('refused credentials are InvalidAuth; a missing pull secret is UnavailableSecret (§10.11 I); the fallback secret is used', async () => {
+    const { tls, token } = harness().registries;
+    const ns = await namespace('mon-auth');
+    const sel = uniq('auth');
+    const repo = uniq('mon/auth');
+    const wrong = await seed(tls, repo, 'wrong');
+    const nosecret = await seed(tls, repo, 'nosecret');
+    const anon = await seed(tls, repo, 'anon');
+    const fb = await seed(token, repo, 'fb');
+    await pullSecret(ns, 'bad', { ...tls, password: 'not-the-password' });
+    await pullSecret(ns, 'fallback', token);
+    await pod(ns, [wrong.ref], ['bad']);
+    await pod(ns, [nosecret.ref], ['missing']);
+    await pod(ns, [anon.ref, fb.ref]);
+    const name = await createCisa(sel, inNamespace(ns));
+    const monitoring = fast([tls.host]);
+    (monitoring.registries.items as Record<string, unknown>)[token.host] = {
+      interval: '1s',
+      maxPerInterval: 100,
+      timeout: '3s',
+      fallbackCredentialSecret: { namespace: ns, name: 'fallback' },
+    };
+    await startMonitor({ selector: sel, monitoring, ping: { ns } });
+
+    const refused = await waitEntry(name, wrong.ref, (e) => e.status !== 'Scheduled');
+    assert.equal(refused.status, 'InvalidAuth');
+    assert.match(refused.lastError ?? '', /^authentication failed: /);
+    const unavailable = await waitEntry(name, nosecret.ref, (e) => e.status !== 'Scheduled');
+    assert.equal(unavailable.status, 'UnavailableSecret');
+    assert.equal(
+      unavailable.lastError,
+      `unavailable secret: pull secret ${ns}/missing: secrets "missing" not found`,
+    );
+    const anonymous = await waitEntry(name, anon.ref, (e) => e.status !== 'Scheduled');
+    assert.equal(anonymous.status, 'InvalidAuth');
+    const fallback = await waitEntry(name, fb.ref, (e) => e.status !== 'Scheduled');
+    assert.equal(fallback.status, 'Available', fallback.lastError);
+  });
+
+  test('§10.11 J, scaled down: two images of one registry at interval 3s / max 1 are probed at least 3 s apart', async () => {
+    const { tls } = harness().registries;
+    const ns = await namespace('mon-j');
+    const sel = uniq('j');
+    const repo = uniq('mon/j');
+    await pod(ns, [`${tls.host}/${repo}:one`, `${tls.host}/${repo}:two`]);
+    const name = await createCisa(sel, inNamespace(ns));
+    const m = await startMonitor({
+      selector: sel,
+      monitoring: {
+        registries: { items: { [tls.host]: { interval: '3s', maxPerInterval: 1, timeout: '2s' } } },
+      },
+      ping: { ns },
+    });
+    await eventually('both probed', async () => {
+      const c = await getCisa(name);
+      return (c.status?.images ?? []).length === 2 && c.status?.images?.every((i) => i.lastMonitor)
+        ? c
+        : undefined;
+    });
+    const times = m.starts.filter((s) => s.registry === tls.host).map((s) => s.at);
+    assert.ok(times.length >= 2);
+    for (let i = 1; i < times.length; i++) {
+      assert.ok((times[i] as number) - (times[i - 1] as number) >= 3000, `starts ${times.join(', ')}`);
+    }
+  });
+});
+
+describe('ticks posted directly (cron-connector form), to count them', () => {
+  test('429 and RateLimit-Remaining: 0 on a 200 are QuotaExceeded, a 429 is not retried; counters equal the probes', async () => {
+    const { tls } = harness().registries;
+    const proxy = await faultProxy(tls);
+    const ns = await namespace('mon-quota');
+    const sel = uniq('quota');
+    const repo = uniq('mon/quota');
+    await seed(tls, repo, 'a');
+    await seed(tls, repo, 'b');
+    await pullSecret(ns, 'pull', { ...tls, host: proxy.host });
+    const refA = `${proxy.host}/${repo}:a`;
+    const refB = `${proxy.host}/${repo}:b`;
+    await pod(ns, [refA, refB], ['pull']);
+    const dockerHub = { 'ratelimit-limit': '100;w=21600', 'docker-ratelimit-source': '203.0.113.7' };
+    proxy.fault({
+      path: /\/manifests\/a$/,
+      action: { respond: { status: 429, headers: { ...dockerHub, 'ratelimit-remaining': '0;w=21600' } } },
+    });
+    proxy.fault({
+      path: /\/manifests\/b$/,
+      action: { addHeaders: { ...dockerHub, 'ratelimit-remaining': '0;w=21600' } },
+    });
+    const name = await createCisa(sel, inNamespace(ns));
+    const m = await startMonitor({ selector: sel, monitoring: fast([proxy.host]) });
+
+    const summary = await m.tick();
+    assert.equal(summary.outcome, 'Complete');
+    assert.equal(summary.probed, 2);
+    const c = await getCisa(name);
+    for (const ref of [refA, refB]) {
+      const e = entry(c, ref);
+      assert.equal(e?.status, 'QuotaExceeded', e?.lastError);
+      assert.match(e?.lastError ?? '', /^rate limit exceeded: /);
+    }
+    assert.equal(proxy.count({ path: /\/manifests\/a$/ }), 1, 'a 429 is never retried');
+    const probes = samples(await m.metricsText(), 'kube_image_keeper_monitor_probes_total');
+    assert.deepEqual(
+      probes.map((s) => [s.labels['registry'], s.labels['result'], s.value]),
+      [[proxy.host, 'QuotaExceeded', 2]],
+    );
+    assert.equal(m.starts.length, 2);
+  });
+
+  test('a tick that runs out of budget records how far it got, and the next one resumes there', async () => {
+    const { tls } = harness().registries;
+    const proxy = await faultProxy(tls);
+    const ns = await namespace('mon-budget');
+    const sel = uniq('budget');
+    const repo = uniq('mon/budget');
+    await pullSecret(ns, 'pull', { ...tls, host: proxy.host });
+    const refs = ['t1', 't2', 't3', 't4', 't5'].map((t) => `${proxy.host}/${repo}:${t}`);
+    await pod(ns, refs, ['pull']);
+    // The first image in probe order (never checked, then by name) never gets an answer.
+    proxy.fault({ path: /\/manifests\/t1$/, action: { stall: true } });
+    const name = await createCisa(sel, inNamespace(ns));
+    const m = await startMonitor({
+      selector: sel,
+      monitoring: { ...fast([proxy.host], { timeout: '0s' }), probeConcurrency: 1 },
+    });
+
+    const first = await m.tick();
+    assert.equal(first.outcome, 'BudgetExceeded');
+    assert.equal(first.probed, 1);
+    assert.equal(first.aborted, 1);
+    assert.equal(first.pending, 4);
+    let c = await getCisa(name);
+    assert.equal(entry(c, refs[0]!)?.status, 'Unreachable');
+    assert.match(entry(c, refs[0]!)?.lastError ?? '', /time budget ran out \(monitoring\.tickBudget/);
+    for (const ref of refs.slice(1)) assert.equal(entry(c, ref)?.status, 'Scheduled');
+    assert.deepEqual(
+      { ...c.status?.monitoring?.lastTick, startedAt: '', finishedAt: '' },
+      { startedAt: '', finishedAt: '', outcome: 'BudgetExceeded', probed: 1, pending: 4 },
+    );
+    assert.equal(c.status?.monitoring?.lease, undefined, 'the lease is released');
+
+    await m.tick();
+    c = await getCisa(name);
+    for (const ref of refs.slice(1)) assert.equal(entry(c, ref)?.status, 'NotFound', ref);
+    // Probe order across both ticks: t1, then where the first tick stopped.
+    assert.deepEqual(
+      proxy.requests
+        .filter((r) => /\/manifests\//.test(r.path))
+        .map((r) => r.path.split('/').pop())
+        .slice(0, 5),
+      ['t1', 't2', 't3', 't4', 't5'],
+    );
+  });
+
+  test('two instances ticking at the same time never start two probes of a registry closer than its spacing', async () => {
+    const { tls } = harness().registries;
+    const ns = await namespace('mon-pace');
+    const sel = uniq('pace');
+    const repo = uniq('mon/pace');
+    await pod(
+      ns,
+      Array.from({ length: 12 }, (_, i) => `${tls.host}/${repo}:t${i}`),
+    );
+    const name = await createCisa(sel, inNamespace(ns));
+    // 5 per second: 200 ms apart; a 1.5 s tick has room for about six.
+    const monitoring = {
+      registries: { items: { [tls.host]: { interval: '1s', maxPerInterval: 5, timeout: '2s' } } },
+    };
+    const a = await startMonitor({ selector: sel, monitoring, instance: 'instance-a' });
+    const b = await startMonitor({ selector: sel, monitoring, instance: 'instance-b' });
+    const outcomes: string[] = [];
+    for (let round = 0; round < 4; round++) {
+      const [x, y] = await Promise.all([a.tick(), b.tick()]);
+      outcomes.push(x.outcome, y.outcome);
+    }
+    const starts = [...a.starts, ...b.starts];
+    assert.ok(starts.length >= 6, `${starts.length} probes (${outcomes.join(', ')})`);
+    assert.equal(
+      overBudget(starts, () => 200),
+      0,
+      `outcomes ${outcomes.join(', ')}`,
+    );
+    const c = await getCisa(name);
+    assert.equal(c.status?.monitoring?.lease, undefined);
+    assert.equal(c.status?.monitoring?.registries?.[0]?.registry, tls.host);
+  });
+});
+
+describe('§10.9 availability scenarios on the real API server', () => {
+  test('128: a CISA with an empty spec reconciles without error, twice', async () => {
+    const sel = uniq('empty');
+    const name = await createCisa(sel, {});
+    const m = await startMonitor({ selector: sel });
+    for (let i = 0; i < 2; i++) {
+      const s = await m.tick();
+      assert.deepEqual(s.errors, []);
+      assert.deepEqual(s.invalid, []);
+    }
+    const c = await getCisa(name);
+    assert.deepEqual(c.status?.images, []);
+    assert.equal(c.status?.imageCount, 0);
+  });
+
+  test('129: with unusedImageExpiry 1h, the image unused for 2 h goes, the one unused since now stays', async () => {
+    const { tls } = harness().registries;
+    const ns = await namespace('mon-129');
+    const sel = uniq('expiry');
+    const name = await createCisa(sel, {
+      unusedImageExpiry: '1h',
+      filter: { include: [{ image: '.*' }, { namespace: ns }] },
+    });
+    const now = Date.now();
+    const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const nginx = `${tls.host}/library/nginx:1.26`;
+    const redis = `${tls.host}/library/redis:7`;
+    await kubectl([
+      'patch',
+      'cisa',
+      name,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({
+        status: {
+          images: [
+            {
+              image: nginx,
+              status: 'Available',
+              unusedSince: iso(now - 2 * 3_600_000),
+              lastMonitor: iso(now),
+            },
+            { image: redis, status: 'Available', unusedSince: iso(now), lastMonitor: iso(now) },
+          ],
+        },
+      }),
+    ]);
+    const m = await startMonitor({ selector: sel });
+    await m.tick();
+    const c = await getCisa(name);
+    assert.deepEqual(
+      c.status?.images?.map((i) => i.image),
+      [redis],
+    );
+  });
+
+  test('130 / 131: a pod only outside the namespace scope leaves the image unused; one inside clears it', async () => {
+    const { tls } = harness().registries;
+    const inScope = await namespace('cisa-ns-in-scope');
+    const outOfScope = await namespace('cisa-ns-out-of-scope');
+    const sel = uniq('scope');
+    const image = `${tls.host}/library/nginx:latest`;
+    const name = await createCisa(sel, {
+      filter: {
+        include: [{ image: `${tls.host.replace(/[.:]/g, '\\$&')}/library/nginx:.*` }, { namespace: inScope }],
+      },
+    });
+    await kubectl([
+      'patch',
+      'cisa',
+      name,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({
+        status: { images: [{ image, status: 'Available', lastMonitor: new Date().toISOString() }] },
+      }),
+    ]);
+    await pod(outOfScope, [image]);
+    const m = await startMonitor({ selector: sel });
+    await m.tick();
+    let c = await getCisa(name);
+    assert.equal(c.status?.images?.length, 1);
+    assert.ok(entry(c, image)?.unusedSince, '130: unusedSince set');
+    await pod(inScope, [image]);
+    await m.tick();
+    c = await getCisa(name);
+    assert.equal(entry(c, image)?.unusedSince, undefined, '131: unusedSince cleared');
+  });
+
+  test('137 / 138: an invalid filter emits InvalidFilter and its images are never probed', async () => {
+    const sel = uniq('invalid');
+    const name = await createCisa(sel, { filter: { include: [{ label: '===' }] } });
+    const stored = 'invalid-filter-registry.example.com/foo:latest';
+    await kubectl([
+      'patch',
+      'cisa',
+      name,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status: { images: [{ image: stored, status: 'Scheduled' }] } }),
+    ]);
+    const m = await startMonitor({ selector: sel });
+    const s = await m.tick();
+    assert.deepEqual(s.invalid, [name]);
+    assert.deepEqual(m.starts, []);
+    const c = await getCisa(name);
+    assert.deepEqual(c.status?.images, [{ image: stored, status: 'Scheduled' }]);
+    const events = JSON.parse(
+      await kubectl(['get', 'events.events.k8s.io', '-n', 'default', '-o', 'json']),
+    ) as {
+      items: {
+        reason?: string;
+        note?: string;
+        action?: string;
+        type?: string;
+        regarding?: { name?: string; kind?: string };
+      }[];
+    };
+    const ev = events.items.find((e) => e.regarding?.name === name && e.reason === 'InvalidFilter');
+    assert.ok(ev, 'an InvalidFilter event');
+    assert.equal(ev.type, 'Warning');
+    assert.equal(ev.action, 'ReconcileSkipped');
+    assert.equal(ev.regarding?.kind, 'ClusterImageSetAvailability');
+    assert.match(ev.note ?? '', /^filter is invalid: spec\.filter\.include\[0\]\.label: /);
+  });
+});
+
+describe('the HTTP boundary', () => {
+  test('cron-connector POSTs tick, a PingSource CloudEvent ticks, anything else is a 400', async () => {
+    const m = await startMonitor({ selector: uniq('http') });
+    assert.equal((await m.tick()).cisas, 0);
+    await sendCloudEvent(m.url, {
+      id: 'ping-1',
+      type: 'dev.knative.sources.ping',
+      source: '/test',
+      data: {},
+    });
+    const notTick = await fetch(m.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    assert.equal(notTick.status, 400);
+    await assert.rejects(
+      sendCloudEvent(m.url, { id: 'x', type: 'dev.knative.apiserver.resource.add', source: '/t', data: {} }),
+      /answered 400/,
+    );
+  });
+});
+
+describe('the resync', () => {
+  test('ApiServerSource adapter stopped, an ImageSetMirror created: a tick of the monitor process fills its status', async () => {
+    const ns = await namespace('mon-resync');
+    const config = resolveConfig({});
+    assert.ok(config.ok);
+    // The reconcile function, fed by Knative's adapter, as deployed.
+    const reconcileSink = await startEventSink();
+    cleanups.push(() => reconcileSink.close());
+    const rdeps = reconcileDeps(config.config, { COPY_SINK: reconcileSink.url }, kubeConfig(), log);
+    const registry = createRegistry('reconcile');
+    const reconcile = await listen(createReconcileApp(rdeps, registry, createReconcileMetrics(registry)), {
+      port: 0,
+      host: '127.0.0.1',
+    });
+    cleanups.push(() => reconcile.close());
+    const adapter = await startApiServerSourceAdapter({
+      sink: `http://127.0.0.1:${reconcile.port}/`,
+      namespaces: [ns],
+      resources: [
+        { group: 'kuik.enix.io', version: 'v1alpha1', resource: 'imagesetmirrors' },
+        { group: '', version: 'v1', resource: 'pods' },
+      ],
+    });
+    cleanups.push(() => adapter.stop());
+    await kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'kuik.enix.io/v1alpha1',
+        kind: 'ImageSetMirror',
+        metadata: { name: 'sentinel', namespace: ns },
+        spec: {},
+      }),
+    );
+    await eventually('adapter delivering', async () => {
+      await kubectl(['annotate', 'ism', 'sentinel', '-n', ns, '--overwrite', `touch=${Date.now()}`]);
+      const o = await kube.getKuik<ImageSetMirror>({
+        kind: 'ImageSetMirror',
+        name: 'sentinel',
+        namespace: ns,
+      });
+      return o.metadata.finalizers?.length ? true : undefined;
+    });
+    // The events of what follows are lost: nobody delivers them.
+    await adapter.stop();
+    const ism = uniq('ism');
+    await kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'kuik.enix.io/v1alpha1',
+        kind: 'ImageSetMirror',
+        metadata: { name: ism, namespace: ns },
+        spec: {
+          filter: { include: [{ image: 'docker\\.io/library/nginx:.*' }] },
+          mirrors: [{ registry: 'mirror.example.com', path: 'cache' }],
+        },
+      }),
+    );
+    await pod(ns, ['nginx:1.27']);
+
+    // The monitor as a process (node functions/main.ts, KUIK_FUNCTION=monitor), ticked by mtping.
+    const monitorSink = await startEventSink();
+    cleanups.push(() => monitorSink.close());
+    const proc = await startFunction('monitor', {
+      env: { COPY_SINK: monitorSink.url, KUIK_MONITOR_CISA_SELECTOR: `${LABEL}=${uniq('none')}` },
+    });
+    cleanups.push(() => proc.stop());
+    const url = `http://127.0.0.1:${proc.port}/`;
+    const ping = uniq('tick');
+    await kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'sources.knative.dev/v1',
+        kind: 'PingSource',
+        metadata: { name: ping, namespace: ns },
+        spec: { schedule: '*/2 * * * * *', sink: { uri: url } },
+      }),
+    );
+    await kubectl([
+      'patch',
+      'pingsource',
+      ping,
+      '-n',
+      ns,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify(readyPingSourceStatus(url)),
+    ]);
+    cleanups.push(() => kubectl(['delete', 'pingsource', ping, '-n', ns, '--wait=false']));
+
+    const filled = await eventually('ISM status from the resync', async () => {
+      const o = await kube.getKuik<ImageSetMirror>({ kind: 'ImageSetMirror', name: ism, namespace: ns });
+      return o.status?.matchingImages?.length ? o : undefined;
+    });
+    assert.deepEqual(filled.status?.matchingImages, [
+      {
+        image: 'docker.io/library/nginx:1.27',
+        mirrors: [{ image: 'mirror.example.com/cache/library/nginx:1.27' }],
+      },
+    ]);
+    assert.deepEqual(filled.metadata.finalizers, ['kuik.enix.io/mirror-cleanup']);
+    // The copy request went out through the monitor's resync (its own sink), not reconcile's.
+    const copy = await monitorSink.waitFor(
+      (e) => (e.data as { owner?: { name?: string } })?.owner?.name === ism,
+    );
+    assert.equal(
+      (copy.data as { destination: string }).destination,
+      'mirror.example.com/cache/library/nginx:1.27',
+    );
+    assert.equal(
+      reconcileSink.events.filter((e) => (e.data as { owner?: { name?: string } })?.owner?.name === ism)
+        .length,
+      0,
+    );
+    // The status and the copy request come out while reconcileAll is still going through the
+    // cluster's other mirror sets; its counters are there once the tick's resync is done.
+    const metrics = await eventually('resync counted', async () => {
+      const text = await (await fetch(`${url}metrics`)).text();
+      return samples(text, 'kube_image_keeper_monitor_resyncs_total').some((s) => s.labels['result'] === 'ok')
+        ? text
+        : undefined;
+    });
+    assert.ok(
+      samples(metrics, 'kube_image_keeper_reconcile_total').some(
+        (s) => s.labels['kind'] === 'ImageSetMirror' && s.labels['outcome'] === 'reconciled' && s.value >= 1,
+      ),
+    );
+  });
+});
