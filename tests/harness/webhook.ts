@@ -9,8 +9,8 @@ import { harness, kubeConfig } from './env.ts';
 export interface WebhookOptions {
   name: string;
   url: string;
-  /** Only namespaces with this label reach the webhook (the harness's own are never touched). */
-  namespaceLabel: { key: string; value: string };
+  /** Only namespaces with this label reach the webhook; without it, every namespace but the excluded. */
+  namespaceLabel?: { key: string; value: string };
   failurePolicy?: 'Ignore' | 'Fail';
   timeoutSeconds?: number;
   operations?: ('CREATE' | 'UPDATE')[];
@@ -22,7 +22,7 @@ export async function registerRouterWebhook(o: WebhookOptions): Promise<() => Pr
   const caBundle = (await readFile(harness().pki.caCert)).toString('base64');
   const clientConfig = { url: o.url, caBundle };
   const namespaceSelector = {
-    matchLabels: { [o.namespaceLabel.key]: o.namespaceLabel.value },
+    ...(o.namespaceLabel ? { matchLabels: { [o.namespaceLabel.key]: o.namespaceLabel.value } } : {}),
     // As in manifests/: never the system namespaces, nor the router's own.
     matchExpressions: [
       { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'kuik-system'] },
