@@ -1,0 +1,233 @@
+// One copy request, end to end: the CR and its mirror entry, the Secrets, the copy, the status.
+// Request in, result out, no globals: the HTTP shell (server.ts) and the Job entry (job.ts) both
+// call this.
+//
+//   - The entry must still be the one the request is about (same CR uid, entry and mirror still in
+//     status); otherwise nothing is done and nothing is written.
+//   - A mirror already marked mirrored whose destination still answers with the recorded digest is
+//     a duplicate event: one HEAD, no write. A mirror whose image vanished from the registry is
+//     copied again (the registry is the truth, kuik #541).
+//   - Success: mirroredAt, digest, platforms; lastError and upload sessions cleared. Failure:
+//     lastError, sessions kept for the next attempt. Stopped on request: only the sessions.
+import type { V1Secret } from '@kubernetes/client-node';
+import type { CopyRequest } from '../../shared/copy-request.ts';
+import { apiStatus, type Kube, type KuikRef } from '../../shared/kube/client.ts';
+import type { Logger } from '../../shared/log.ts';
+import { credentialsForImage, type RegistryCredential } from '../../shared/registry/credentials.ts';
+import { errorMessage } from '../../shared/registry/errors.ts';
+import { toManifestRef } from '../../shared/registry/reference.ts';
+import type { RegistryTransport } from '../../shared/registry/transport.ts';
+import { type CopyResult, mirrorImage } from './engine/copy.ts';
+import { chooseCredential } from './engine/credentials-choice.ts';
+import { Repo } from './engine/repo.ts';
+import type { CopyMetrics } from './metrics.ts';
+import { applyFailure, applySuccess, applyUploads, findMirror, type MirrorSet } from './status.ts';
+
+export interface CopySettings {
+  chunkBytes: number;
+  recordEveryBytes: number;
+  hostConcurrency: number;
+}
+
+export const DEFAULT_SETTINGS: CopySettings = {
+  chunkBytes: 32 * 1024 * 1024,
+  recordEveryBytes: 64 * 1024 * 1024,
+  hostConcurrency: 4,
+};
+
+export interface CopyDeps {
+  kube: Pick<Kube, 'getKuik' | 'updateStatus' | 'getSecret'>;
+  transport: RegistryTransport;
+  log: Logger;
+  now: () => number;
+  settings: CopySettings;
+  /** True once the process was asked to stop: copies record their sessions and return. */
+  shouldStop?: () => boolean;
+  metrics?: CopyMetrics;
+}
+
+export type CopyOutcome =
+  | 'mirrored'
+  /** The copy failed but the destination has the image (§5.4 step 8). */
+  | 'tolerated'
+  /** A duplicate request for a mirror that is in place. */
+  | 'already-mirrored'
+  | 'failed'
+  /** Stopped on request with its upload sessions recorded; a rerun resumes. */
+  | 'interrupted'
+  /** The CR is gone or was re-created (another uid). */
+  | 'gone'
+  /** The entry or the mirror is no longer in status. */
+  | 'stale';
+
+export interface HandleResult {
+  outcome: CopyOutcome;
+  source: string;
+  destination: string;
+  digest?: string;
+  error?: string;
+  result?: CopyResult;
+  durationMs: number;
+}
+
+export async function handleCopy(req: CopyRequest, deps: CopyDeps): Promise<HandleResult> {
+  const t0 = performance.now();
+  const ref: KuikRef = { kind: req.owner.kind, name: req.owner.name, namespace: req.owner.namespace };
+  const done = (r: Omit<HandleResult, 'source' | 'destination' | 'durationMs'>): HandleResult => {
+    const out: HandleResult = {
+      ...r,
+      source: req.source,
+      destination: req.destination,
+      durationMs: Math.round(performance.now() - t0),
+    };
+    report(out, req, deps);
+    return out;
+  };
+
+  let cr: MirrorSet;
+  try {
+    cr = await deps.kube.getKuik<MirrorSet>(ref);
+  } catch (err) {
+    if (apiStatus(err) === 404) return done({ outcome: 'gone' });
+    throw err;
+  }
+  const found = findMirror(cr, req);
+  if (!found.ok) return done({ outcome: found.reason === 'uid' ? 'gone' : 'stale' });
+  const mirror = found.mirror;
+
+  const creds = await credentials(req, deps);
+  if (!creds.ok) return await fail(creds.error);
+
+  if (mirror.mirroredAt !== undefined) {
+    const present = await destinationDigest(req, creds.destination, deps).catch(() => undefined);
+    if (present !== undefined && (mirror.digest === undefined || mirror.digest === present)) {
+      return done({ outcome: 'already-mirrored', digest: present });
+    }
+  }
+
+  const outcome = await mirrorImage({
+    transport: deps.transport,
+    source: req.source,
+    destination: req.destination,
+    sourceCredentials: creds.source,
+    destinationCredentials: creds.destination,
+    platforms: req.platforms,
+    chunkBytes: deps.settings.chunkBytes,
+    recordEveryBytes: deps.settings.recordEveryBytes,
+    hostConcurrency: deps.settings.hostConcurrency,
+    ...(mirror.uploads ? { resume: mirror.uploads } : {}),
+    persistSessions: async (records) => {
+      await deps.kube.updateStatus<MirrorSet>(ref, (o) => applyUploads(o, req, records));
+    },
+    ...(deps.shouldStop ? { shouldStop: deps.shouldStop } : {}),
+  });
+
+  if (!outcome.ok) {
+    if (outcome.interrupted) return done({ outcome: 'interrupted', error: outcome.error });
+    return await fail(outcome.error);
+  }
+  const platforms = outcome.result?.platforms;
+  await deps.kube.updateStatus<MirrorSet>(ref, (o) =>
+    applySuccess(o, req, { digest: outcome.digest, ...(platforms ? { platforms } : {}) }, deps.now()),
+  );
+  if (outcome.tolerated !== undefined) {
+    return done({ outcome: 'tolerated', digest: outcome.digest, error: outcome.tolerated });
+  }
+  return done({
+    outcome: 'mirrored',
+    digest: outcome.digest,
+    ...(outcome.result ? { result: outcome.result } : {}),
+  });
+
+  async function fail(error: string): Promise<HandleResult> {
+    await deps.kube.updateStatus<MirrorSet>(ref, (o) => applyFailure(o, req, error));
+    return done({ outcome: 'failed', error });
+  }
+}
+
+type Credentials =
+  | { ok: true; source: RegistryCredential[]; destination: RegistryCredential[] }
+  | { ok: false; error: string };
+
+/** §5.4 steps 1–2: the pod's pull secrets for the source, the mirror's credential for the destination. */
+async function credentials(req: CopyRequest, deps: CopyDeps): Promise<Credentials> {
+  const read = async (namespace: string, name: string, role: string): Promise<V1Secret | string> => {
+    try {
+      return await deps.kube.getSecret(namespace, name);
+    } catch (err) {
+      const why = apiStatus(err) === 404 ? 'not found' : errorMessage(err);
+      return `${role} ${namespace}/${name}: ${why}`;
+    }
+  };
+  const sourceSecrets: V1Secret[] = [];
+  for (const name of req.sourcePullSecrets?.names ?? []) {
+    const s = await read(req.sourcePullSecrets?.namespace ?? '', name, 'pull secret');
+    if (typeof s === 'string') return { ok: false, error: s };
+    sourceSecrets.push(s);
+  }
+  const source = credentialsForImage(sourceSecrets, req.source);
+  if (!source.ok) return { ok: false, error: source.error.message };
+  let destination: RegistryCredential[] = [];
+  if (req.destinationSecret) {
+    const s = await read(req.destinationSecret.namespace, req.destinationSecret.name, 'credential secret');
+    if (typeof s === 'string') return { ok: false, error: s };
+    const d = credentialsForImage([s], req.destination);
+    if (!d.ok) return { ok: false, error: d.error.message };
+    destination = d.credentials;
+  }
+  return { ok: true, source: source.credentials, destination };
+}
+
+/** One HEAD of the destination reference: its digest, or undefined when it is not there. */
+async function destinationDigest(
+  req: CopyRequest,
+  credentials: readonly RegistryCredential[],
+  deps: CopyDeps,
+): Promise<string | undefined> {
+  const r = toManifestRef(req.destination);
+  const base = new Repo(deps.transport, {
+    registry: r.registry,
+    repository: r.repository,
+    scopes: [{ repository: r.repository, actions: ['pull'] }],
+  });
+  const { value } = await chooseCredential(
+    base,
+    credentials,
+    (repo) => repo.headManifest(r.tag ?? r.digest ?? 'latest'),
+    (v) => v !== undefined,
+  );
+  return value?.digest;
+}
+
+/** One log line per copy, with what a person greps for; metrics beside it. */
+function report(r: HandleResult, req: CopyRequest, deps: CopyDeps): void {
+  const owner = `${req.owner.kind}/${req.owner.namespace ? `${req.owner.namespace}/` : ''}${req.owner.name}`;
+  const res = r.result;
+  const line = {
+    owner,
+    source: r.source,
+    destination: r.destination,
+    outcome: r.outcome,
+    digest: r.digest,
+    duration_ms: r.durationMs,
+    ...(r.error !== undefined ? { error: r.error } : {}),
+    ...(res
+      ? {
+          filtered: res.filtered,
+          platforms: res.platforms,
+          already_present: res.alreadyPresent,
+          blobs: res.blobs,
+          bytes_uploaded: res.bytes.bytesUploaded,
+          bytes_resumed: res.bytes.bytesResumed,
+          source_reopens: res.bytes.sourceReopens,
+          attached: res.attached.copied,
+          ...(res.attached.errors.length > 0 ? { attached_errors: res.attached.errors } : {}),
+        }
+      : {}),
+  };
+  if (r.outcome === 'failed') deps.log.warn(line, 'copy failed');
+  else if (r.outcome === 'tolerated')
+    deps.log.warn(line, 'could not mirror image, but the image seems to be already mirrored');
+  else deps.log.info(line, `copy ${r.outcome}`);
+  deps.metrics?.observe(r, toManifestRef(req.destination).registry);
+}

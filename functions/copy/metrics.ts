@@ -1,0 +1,56 @@
+// The copy function's metrics: per-invocation counters and a duration histogram (a function that
+// scales to zero exports what it did, not cluster state). Labels: destination registry host and
+// result, never an image reference.
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { HandleResult } from './handle.ts';
+
+export function createCopyMetrics(registry: Registry) {
+  const copies = new Counter({
+    name: 'kube_image_keeper_copies_total',
+    help: 'Image copies by destination registry and result (mirrored, tolerated, already-mirrored, failed, interrupted, gone, stale).',
+    labelNames: ['registry', 'result'],
+    registers: [registry],
+  });
+  const events = new Counter({
+    name: 'kube_image_keeper_copy_events_total',
+    help: 'Copy CloudEvents received, by result (ok, invalid, retry).',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  const bytes = new Counter({
+    name: 'kube_image_keeper_copy_bytes_total',
+    help: 'Blob bytes by kind: uploaded (sent to the mirror), read (from the source), resumed (not sent again thanks to a resumed upload).',
+    labelNames: ['registry', 'kind'],
+    registers: [registry],
+  });
+  const blobs = new Counter({
+    name: 'kube_image_keeper_copy_blobs_total',
+    help: 'Blobs by outcome: uploaded, resumed, mounted (cross-repository), skipped (already there), foreign (not distributable).',
+    labelNames: ['registry', 'outcome'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'kube_image_keeper_copy_duration_seconds',
+    help: 'Time to handle one copy request, status writes included.',
+    labelNames: ['result'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800],
+    registers: [registry],
+  });
+  return {
+    events,
+    observe(r: HandleResult, registryHost: string): void {
+      copies.inc({ registry: registryHost, result: r.outcome });
+      duration.observe({ result: r.outcome }, r.durationMs / 1000);
+      const res = r.result;
+      if (!res) return;
+      bytes.inc({ registry: registryHost, kind: 'uploaded' }, res.bytes.bytesUploaded);
+      bytes.inc({ registry: registryHost, kind: 'read' }, res.bytes.bytesRead);
+      bytes.inc({ registry: registryHost, kind: 'resumed' }, res.bytes.bytesResumed);
+      for (const [outcome, n] of Object.entries(res.blobs)) {
+        if (n > 0) blobs.inc({ registry: registryHost, outcome }, n);
+      }
+    },
+  };
+}
+
+export type CopyMetrics = ReturnType<typeof createCopyMetrics>;

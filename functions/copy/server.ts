@@ -1,0 +1,56 @@
+// The copy function's HTTP shell (a Knative Service, or the same image as a JobSink's Job: job.ts):
+// POST / takes one `dev.kuik.copy.requested` CloudEvent and answers once the copy and its status
+// write are done (knative notes §3.5: never 202-and-continue, the pod may be scaled away).
+//
+// Answers (knative notes §5.4): 200 with the outcome, a failed copy included (its error is in
+// status and the next reconcile or resync asks again); 400 for a malformed event, nothing
+// written; 503 when the API server failed, so the sender retries.
+import type { Hono } from 'hono';
+import type { Registry } from 'prom-client';
+import { parseCloudEvent } from '../../shared/cloudevents.ts';
+import { createApp } from '../../shared/http/app.ts';
+import { decodeCopyEvent } from './event.ts';
+import { type CopyDeps, handleCopy } from './handle.ts';
+import type { CopyMetrics } from './metrics.ts';
+
+export function createCopyApp(
+  deps: CopyDeps,
+  registry: Registry,
+  metrics: CopyMetrics,
+  /** Copies in progress, for a shutdown that waits for them to record their sessions. */
+  inflight: Set<Promise<unknown>> = new Set(),
+): Hono {
+  const app = createApp({ registry });
+  app.post('/', async (c) => {
+    const parsed = parseCloudEvent(c.req.header(), await c.req.text());
+    const decoded = parsed.ok ? decodeCopyEvent(parsed.event) : parsed;
+    if (!decoded.ok) {
+      metrics.events.inc({ result: 'invalid' });
+      deps.log.warn({ id: parsed.ok ? parsed.event.id : undefined, error: decoded.error }, 'refused event');
+      return c.json({ error: decoded.error }, 400);
+    }
+    const id = parsed.ok ? parsed.event.id : undefined;
+    try {
+      const running = handleCopy(decoded.request, deps);
+      inflight.add(running);
+      const r = await running.finally(() => inflight.delete(running));
+      metrics.events.inc({ result: 'ok' });
+      return c.json(
+        {
+          id,
+          outcome: r.outcome,
+          source: r.source,
+          destination: r.destination,
+          ...(r.digest ? { digest: r.digest } : {}),
+          ...(r.error ? { error: r.error } : {}),
+        },
+        200,
+      );
+    } catch (err) {
+      metrics.events.inc({ result: 'retry' });
+      deps.log.warn({ id, err: (err as Error).message }, 'copy event failed, asking for a retry');
+      return c.json({ error: (err as Error).message }, 503);
+    }
+  });
+  return app;
+}

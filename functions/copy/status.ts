@@ -1,0 +1,74 @@
+// What a copy writes into its mirror entry, as pure mutations of the CR read by the status writer
+// (Kube.updateStatus: resourceVersion precondition, retried on conflict). Each returns false, and
+// nothing is written, when the object is no longer the one the request was about: another uid
+// (deleted and re-created under the same name), or the entry or mirror pruned since.
+import type { CopyRequest } from '../../shared/copy-request.ts';
+import type {
+  ClusterImageSetMirror,
+  ImageSetMirror,
+  MirrorStatusEntry,
+  UploadSession,
+} from '../../shared/crd/types.ts';
+
+export type MirrorSet = ImageSetMirror | ClusterImageSetMirror;
+
+/** The mirror entry a request is about, or why there is none. */
+export function findMirror(
+  cr: MirrorSet,
+  req: CopyRequest,
+): { ok: true; mirror: MirrorStatusEntry } | { ok: false; reason: 'uid' | 'entry' | 'mirror' } {
+  if (cr.metadata.uid !== req.owner.uid) return { ok: false, reason: 'uid' };
+  const entry = cr.status?.matchingImages?.find((e) => e.image === req.source);
+  if (!entry) return { ok: false, reason: 'entry' };
+  const mirror = entry.mirrors?.find((m) => m.image === req.destination);
+  if (!mirror) return { ok: false, reason: 'mirror' };
+  return { ok: true, mirror };
+}
+
+/** RFC 3339 with second precision, as kuik writes timestamps (§1.1). */
+export function rfc3339Seconds(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+export interface Success {
+  digest: string;
+  /** Absent when the copy failed but the destination already had the image (§5.4 step 8). */
+  platforms?: { mirrored: string[]; missing: string[] };
+}
+
+export function applySuccess(cr: MirrorSet, req: CopyRequest, s: Success, now: number): boolean {
+  const found = findMirror(cr, req);
+  if (!found.ok) return false;
+  const m = found.mirror;
+  m.mirroredAt = rfc3339Seconds(now);
+  m.digest = s.digest;
+  if (s.platforms) m.platforms = { mirrored: s.platforms.mirrored, missing: s.platforms.missing };
+  delete m.lastError;
+  delete m.uploads;
+  return true;
+}
+
+export function applyFailure(cr: MirrorSet, req: CopyRequest, error: string): boolean {
+  const found = findMirror(cr, req);
+  if (!found.ok) return false;
+  // The upload sessions stay: the next attempt resumes them.
+  if (found.mirror.lastError === error) return false;
+  found.mirror.lastError = error;
+  return true;
+}
+
+export function applyUploads(cr: MirrorSet, req: CopyRequest, sessions: readonly UploadSession[]): boolean {
+  const found = findMirror(cr, req);
+  if (!found.ok) return false;
+  // A mirror another copy finished meanwhile needs no resume point.
+  if (found.mirror.mirroredAt !== undefined && found.mirror.uploads === undefined) return false;
+  if (sessions.length === 0) {
+    if (found.mirror.uploads === undefined) return false;
+    delete found.mirror.uploads;
+  } else {
+    found.mirror.uploads = sessions
+      .slice(0, 16)
+      .map((s) => ({ digest: s.digest, location: s.location, offset: s.offset }));
+  }
+  return true;
+}

@@ -1,0 +1,363 @@
+// The copy function against the real kube-apiserver and registries: CloudEvents in over HTTP (the
+// Hono app, in this process) or from a JobSink-style event file (the function's own process, the
+// way a Job runs it), status written on the real ImageSetMirror and read back.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { CloudEvent, HTTP } from 'cloudevents';
+import type { Hono } from 'hono';
+import { type CopyDeps, DEFAULT_SETTINGS } from '../../functions/copy/handle.ts';
+import { createCopyMetrics } from '../../functions/copy/metrics.ts';
+import { createCopyApp } from '../../functions/copy/server.ts';
+import {
+  COPY_EVENT_SOURCE,
+  COPY_EVENT_TYPE,
+  type CopyRequest,
+  copyEventId,
+} from '../../shared/copy-request.ts';
+import type { ImageSetMirror, MirrorStatusEntry } from '../../shared/crd/types.ts';
+import { Kube } from '../../shared/kube/client.ts';
+import { createLogger } from '../../shared/log.ts';
+import { createRegistry } from '../../shared/metrics.ts';
+import { RegistryTransport } from '../../shared/registry/transport.ts';
+import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
+import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.ts';
+import { kubectl, namespace, seed, uniq } from '../harness/fixtures.ts';
+import { startProc } from '../harness/proc.ts';
+import { inspectRaw } from '../harness/registry.ts';
+
+const MiB = 1024 * 1024;
+const kube = new Kube(kubeConfig());
+let tls: RegistryInfo;
+let token: RegistryInfo;
+let ns: string;
+let app: Hono;
+let transport: RegistryTransport;
+/** The mirror registry as the CRs name it: a counting proxy in front of the token registry. */
+let mirror: FaultProxy;
+
+before(async () => {
+  ({ tls, token } = harness().registries);
+  ns = await namespace('copy');
+  transport = new RegistryTransport({ defaultHost: { ca: await readFile(tls.caFile, 'utf8') } });
+  const registry = createRegistry('copy');
+  const deps: CopyDeps = {
+    kube,
+    transport,
+    log: createLogger('copy', process.env['LOG_LEVEL'] ?? 'silent'),
+    now: Date.now,
+    settings: DEFAULT_SETTINGS,
+  };
+  app = createCopyApp(deps, registry, createCopyMetrics(registry));
+  const pki = harness().pki;
+  mirror = await startFaultProxy({
+    upstream: token.host,
+    caFile: token.caFile,
+    tls: { certFile: pki.webhookCert, keyFile: pki.webhookKey },
+  });
+  // The pod's pull secret for the source registry and the mirror's push credential.
+  for (const [name, reg, host] of [
+    ['pull', tls, tls.host],
+    ['push', token, mirror.host],
+  ] as const) {
+    await kubectl([
+      'create',
+      'secret',
+      'docker-registry',
+      name,
+      '-n',
+      ns,
+      `--docker-server=${host}`,
+      `--docker-username=${reg.username}`,
+      `--docker-password=${reg.password}`,
+    ]);
+  }
+});
+after(async () => {
+  await transport?.close();
+  await mirror?.close();
+});
+
+/** An ImageSetMirror whose status has one entry with one mirror, as reconcile leaves it. */
+async function mirrorSet(source: string, mirrorStatus: Partial<MirrorStatusEntry> = {}) {
+  const name = uniq('ism');
+  const repo = source.slice(tls.host.length + 1);
+  const destination = `${mirror.host}/mirror/${repo}`;
+  await kubectl(
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'kuik.enix.io/v1alpha1',
+      kind: 'ImageSetMirror',
+      metadata: { name, namespace: ns },
+      spec: { mirrors: [{ registry: mirror.host, path: 'mirror', credentialSecret: { name: 'push' } }] },
+    }),
+  );
+  const status = { matchingImages: [{ image: source, mirrors: [{ image: destination, ...mirrorStatus }] }] };
+  await kubectl([
+    'patch',
+    'ism',
+    name,
+    '-n',
+    ns,
+    '--subresource=status',
+    '--type=merge',
+    '-p',
+    JSON.stringify({ status }),
+  ]);
+  const cr = await read(name);
+  const req: CopyRequest = {
+    owner: { kind: 'ImageSetMirror', name, namespace: ns, uid: cr.metadata.uid ?? '' },
+    source,
+    destination,
+    sourcePullSecrets: { namespace: ns, names: ['pull'] },
+    destinationSecret: { namespace: ns, name: 'push' },
+    platforms: [{ architecture: 'amd64' }, { architecture: 'arm64' }],
+  };
+  return { name, req, destination };
+}
+
+const read = (name: string) => kube.getKuik<ImageSetMirror>({ kind: 'ImageSetMirror', name, namespace: ns });
+const mirrorOf = (cr: ImageSetMirror) => cr.status?.matchingImages?.[0]?.mirrors?.[0];
+
+function cloudEvent(req: CopyRequest): CloudEvent<CopyRequest> {
+  return new CloudEvent({
+    id: copyEventId(req),
+    type: COPY_EVENT_TYPE,
+    source: COPY_EVENT_SOURCE,
+    subject: req.destination,
+    datacontenttype: 'application/json',
+    data: req,
+  });
+}
+
+async function post(req: CopyRequest): Promise<{ status: number; body: Record<string, unknown> }> {
+  const msg = HTTP.binary(cloudEvent(req));
+  const res = await app.request('/', {
+    method: 'POST',
+    headers: msg.headers as Record<string, string>,
+    body: msg.body as string,
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+const RFC3339_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+
+describe('copy function over HTTP', () => {
+  test('mirrors the image and writes mirroredAt, digest and platforms on the ImageSetMirror', async () => {
+    const src = await seed(tls, uniq('fn/a'), 'v1');
+    const { name, req, destination } = await mirrorSet(src.ref, { lastError: 'an earlier failure' });
+    const r = await post(req);
+    assert.equal(r.status, 200);
+    assert.equal(r.body['outcome'], 'mirrored');
+    const m = mirrorOf(await read(name));
+    assert.match(m?.mirroredAt ?? '', RFC3339_SECONDS);
+    assert.equal(m?.digest, src.digest);
+    assert.deepEqual(m?.platforms, { mirrored: ['linux/amd64', 'linux/arm64'], missing: [] });
+    assert.equal(m?.lastError, undefined);
+    assert.equal(m?.uploads, undefined);
+    assert.equal((await inspectRaw(token, destination.replace(mirror.host, token.host))).digest, src.digest);
+  });
+
+  test('a duplicate event for a mirrored entry makes one manifest HEAD and writes nothing', async () => {
+    const src = await seed(tls, uniq('fn/b'), 'v1');
+    const { name, req } = await mirrorSet(src.ref);
+    assert.equal((await post(req)).body['outcome'], 'mirrored');
+    const before = await read(name);
+    const seen = mirror.requests.length;
+    const r = await post(req);
+    assert.equal(r.body['outcome'], 'already-mirrored');
+    const requests = mirror.requests.slice(seen);
+    assert.deepEqual(
+      requests.map((q) => `${q.method} ${q.path.replace(/\?.*/, '')}`),
+      [`HEAD /v2/mirror/${req.source.slice(tls.host.length + 1).replace(':v1', '')}/manifests/v1`],
+    );
+    assert.equal((await read(name)).metadata.resourceVersion, before.metadata.resourceVersion);
+  });
+
+  test('re-mirrors an entry marked mirrored whose image vanished from the registry (kuik #541)', async () => {
+    const src = await seed(tls, uniq('fn/c'), 'v1');
+    const { name, req } = await mirrorSet(src.ref, {
+      mirroredAt: '2020-01-01T00:00:00Z',
+      digest: src.digest,
+    });
+    const r = await post(req);
+    assert.equal(r.body['outcome'], 'mirrored');
+    assert.notEqual(mirrorOf(await read(name))?.mirroredAt, '2020-01-01T00:00:00Z');
+  });
+
+  test('a failed copy writes lastError and leaves mirroredAt unset', async () => {
+    const { name, req } = await mirrorSet(`${tls.host}/${uniq('fn/missing')}:v1`);
+    const r = await post(req);
+    assert.equal(r.status, 200);
+    assert.equal(r.body['outcome'], 'failed');
+    const m = mirrorOf(await read(name));
+    assert.match(m?.lastError ?? '', /not found/);
+    assert.equal(m?.mirroredAt, undefined);
+  });
+
+  test('a single image of another platform fails with kuik’s exact error in status (§10.11 H)', async () => {
+    const src = await seed(tls, uniq('fn/arm'), 'v1', { archs: ['arm64'] });
+    const { name, req } = await mirrorSet(src.ref);
+    const r = await post({ ...req, platforms: [{ architecture: 'amd64' }] });
+    assert.equal(r.body['outcome'], 'failed');
+    assert.equal(
+      mirrorOf(await read(name))?.lastError,
+      'none of the configured platforms are available in the source image: amd64',
+    );
+  });
+
+  test('a missing pull secret fails the copy with a message naming it, never its content', async () => {
+    const src = await seed(tls, uniq('fn/d'), 'v1');
+    const { name, req } = await mirrorSet(src.ref);
+    const r = await post({ ...req, sourcePullSecrets: { namespace: ns, names: ['pull', 'nope'] } });
+    assert.equal(r.body['outcome'], 'failed');
+    assert.equal(mirrorOf(await read(name))?.lastError, `pull secret ${ns}/nope: not found`);
+  });
+
+  test('writes nothing for a request about another incarnation of the CR', async () => {
+    const src = await seed(tls, uniq('fn/e'), 'v1');
+    const { name, req } = await mirrorSet(src.ref);
+    const before = await read(name);
+    const r = await post({ ...req, owner: { ...req.owner, uid: 'an-older-uid' } });
+    assert.equal(r.body['outcome'], 'gone');
+    assert.equal((await read(name)).metadata.resourceVersion, before.metadata.resourceVersion);
+  });
+
+  test('answers 400 with the reason to a malformed event, and writes nothing', async () => {
+    const src = await seed(tls, uniq('fn/f'), 'v1');
+    const { name, req } = await mirrorSet(src.ref);
+    const before = await read(name);
+    const bad = await post({ ...req, platforms: [] });
+    assert.equal(bad.status, 400);
+    assert.match(String(bad.body['error']), /platforms must list at least one platform/);
+    const notCe = await app.request('/', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    assert.equal(notCe.status, 400);
+    const msg = HTTP.binary(new CloudEvent({ type: 'dev.example.other', source: '/x', data: req }));
+    const other = await app.request('/', {
+      method: 'POST',
+      headers: msg.headers as Record<string, string>,
+      body: msg.body as string,
+    });
+    assert.equal(other.status, 400);
+    assert.match(String(((await other.json()) as { error: string }).error), /unexpected event type/);
+    assert.equal((await read(name)).metadata.resourceVersion, before.metadata.resourceVersion);
+  });
+});
+
+describe('copy function as a JobSink Job', () => {
+  /** Runs `node functions/main.ts` as the Job's container would, with the event file mounted. */
+  async function job(req: CopyRequest, env: Record<string, string> = {}) {
+    const h = harness();
+    const dir = await mkdtemp(join(h.runDir, 'jobsink-event-'));
+    // The JobSink stores the event in structured mode (Go SDK MarshalJSON).
+    await writeFile(join(dir, 'event'), HTTP.structured(cloudEvent(req)).body as string);
+    const config = join(dir, 'config.yaml');
+    await writeFile(config, '{}\n');
+    return startProc(h.runDir, uniq('copy-job'), process.execPath, [join(h.repoRoot, 'functions/main.ts')], {
+      KUIK_FUNCTION: 'copy',
+      KUIK_CONFIG: config,
+      K_EVENT_PATH: dir,
+      K_EXECUTION_MODE: 'batch',
+      KUBECONFIG: h.kubeconfig,
+      NODE_EXTRA_CA_CERTS: h.pki.caCert,
+      LOG_LEVEL: 'info',
+      ...env,
+    });
+  }
+
+  test('reads the event file, copies, writes status and exits 0', async () => {
+    const src = await seed(tls, uniq('fn/job'), 'v1');
+    const { name, req } = await mirrorSet(src.ref);
+    const p = await job(req);
+    assert.equal(await p.exited, 0, await readFile(p.logFile, 'utf8'));
+    const m = mirrorOf(await read(name));
+    assert.equal(m?.digest, src.digest);
+    assert.match(m?.mirroredAt ?? '', RFC3339_SECONDS);
+  });
+
+  test('SIGTERM mid-layer records the upload in status; the retried Job resumes it', async () => {
+    // 40 chunks of 1 MiB, each followed by a status write: the test sees the first records long
+    // before the layer could finish.
+    const src = await seed(tls, uniq('fn/resume'), 'v1', { archs: ['amd64'], layerMb: 40 });
+    const { name, req } = await mirrorSet(src.ref);
+    const small = { KUIK_COPY_CHUNK_MIB: '1', KUIK_COPY_RECORD_EVERY_MIB: '1' };
+    const patched = () =>
+      mirror.requests.filter((q) => q.method === 'PATCH').reduce((n, q) => n + q.bytesIn, 0);
+    const before = patched();
+
+    const first = await job(req, small);
+    let recorded: MirrorStatusEntry['uploads'];
+    for (let i = 0; i < 600 && !recorded; i++) {
+      recorded = mirrorOf(await read(name))?.uploads?.filter((u) => u.offset >= 2 * MiB);
+      if (!recorded?.length) recorded = undefined;
+      if (!recorded) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(recorded, 'the Job recorded its upload session');
+    first.child.kill('SIGTERM');
+    assert.equal(await first.exited, 1, 'an interrupted copy asks for a retry');
+    const m1 = mirrorOf(await read(name));
+    assert.equal(m1?.mirroredAt, undefined);
+    const session = m1?.uploads?.[0];
+    assert.ok(session && session.offset >= 2 * MiB);
+    const sentFirst = patched() - before;
+
+    const second = await job(req, small);
+    assert.equal(await second.exited, 0, await readFile(second.logFile, 'utf8'));
+    const sentSecond = patched() - before - sentFirst;
+    const layer = JSON.parse(
+      (
+        await inspectRaw(
+          tls,
+          `${src.ref.slice(0, src.ref.lastIndexOf(':'))}@${await firstChild(src.ref, src.digest)}`,
+        )
+      ).raw,
+    ) as { layers: { size: number }[] };
+    const layerSize = layer.layers[0]!.size;
+    assert.ok(
+      sentSecond < layerSize,
+      `the retry sent ${sentSecond} bytes, less than the ${layerSize}-byte layer`,
+    );
+    assert.equal(sentSecond, layerSize - session.offset, 'exactly what the registry did not hold');
+    const m2 = mirrorOf(await read(name));
+    assert.equal(m2?.digest, src.digest);
+    assert.equal(m2?.uploads, undefined, 'sessions cleared on success');
+    const log = await readFile(second.logFile, 'utf8');
+    assert.match(log, /"bytes_resumed":\d+/);
+  });
+
+  test('an unusable event file exits 2 (retrying cannot help)', async () => {
+    const h = harness();
+    const dir = await mkdtemp(join(h.runDir, 'jobsink-event-'));
+    await writeFile(
+      join(dir, 'event'),
+      '{"specversion":"1.0","id":"x","source":"/x","type":"dev.kuik.copy.requested","data":{}}',
+    );
+    await writeFile(join(dir, 'config.yaml'), '{}\n');
+    const p = startProc(
+      h.runDir,
+      uniq('copy-job'),
+      process.execPath,
+      [join(h.repoRoot, 'functions/main.ts')],
+      {
+        KUIK_FUNCTION: 'copy',
+        KUIK_CONFIG: join(dir, 'config.yaml'),
+        K_EVENT_PATH: dir,
+        KUBECONFIG: h.kubeconfig,
+      },
+    );
+    assert.equal(await p.exited, 2);
+    assert.match(await readFile(p.logFile, 'utf8'), /invalid copy request/);
+  });
+});
+
+async function firstChild(ref: string, digest: string): Promise<string> {
+  const idx = JSON.parse((await inspectRaw(tls, `${ref.slice(0, ref.lastIndexOf(':'))}@${digest}`)).raw) as {
+    manifests: { digest: string }[];
+  };
+  return idx.manifests[0]!.digest;
+}
