@@ -81,6 +81,8 @@ export interface ContainerDecision {
     | 'OnlyAlternative';
   /** The alternatives tried before `chosen`, and why each lost. */
   rejected: { image: string; by: string; result: string; message: string }[];
+  /** Every alternative in the order tried (for `kuik explain`; not written to the pod). */
+  alternatives: { image: string; by: string }[];
 }
 
 export interface Admission {
@@ -218,7 +220,12 @@ async function decideContainer(
   });
   ctx.notes.push(...built.notes.map((n) => `container ${c.name}: ${n}`));
   const alts = built.alternatives;
-  const base = { container: c.name, key: c.key, original: c.image };
+  const base = {
+    container: c.name,
+    key: c.key,
+    original: c.image,
+    alternatives: alts.map((a) => ({ image: a.image, by: describeSource(a.source) })),
+  };
   if (alts.length === 0) {
     return { ...base, chosen: c.image, by: 'original', reason: 'NoAlternatives', rejected: [] };
   }

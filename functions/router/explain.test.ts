@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { V1Pod } from '@kubernetes/client-node';
+import { AvailabilityChecker } from './availability.ts';
+import type { RouterDeps } from './decide.ts';
+import { explainPod, podAsWritten, renderExplanation } from './explain.ts';
+
+const deps: RouterDeps = {
+  config: {
+    rewriteOnNeverImagePullPolicy: false,
+    honorPrioritiesOnAlwaysImagePullPolicy: false,
+    skip: () => false,
+  },
+  routingSet: () => ({
+    cisms: [
+      {
+        apiVersion: 'kuik.enix.io/v1alpha1',
+        kind: 'ClusterImageSetMirror',
+        metadata: { name: 'g', uid: 'u' },
+        spec: {
+          filter: { include: [{ image: '.*' }] },
+          mirrors: [
+            {
+              registry: 'harbor.example.com',
+              path: 'm',
+              credentialSecret: { name: 's', namespace: 'kuik-system' },
+            },
+          ],
+        },
+      },
+    ],
+    isms: [],
+    crises: [],
+    riss: [],
+  }),
+  getSecret: async () => ({ metadata: { name: 's', namespace: 'kuik-system' }, data: {} }),
+  credentialsFor: () => [],
+  checker: new AvailabilityChecker({
+    ttlMs: 0,
+    probe: async (i) =>
+      i.domain === 'docker.io'
+        ? { outcome: 'NotFound', message: 'image not found: nope' }
+        : { outcome: 'Available', message: '' },
+  }),
+  upsertSecret: async () => {
+    throw new Error('explain must never write');
+  },
+  staleMirror: () => {
+    throw new Error('explain must never signal');
+  },
+};
+
+test('an admitted pod is explained as written: originals restored, kuik annotations dropped', () => {
+  const admitted: V1Pod = {
+    metadata: {
+      name: 'p',
+      annotations: {
+        'kuik.enix.io/original-images': '{"app":"nginx:1.27","init:i":"alpine:3"}',
+        'kuik.enix.io/reason': '{}',
+        keep: 'me',
+      },
+    },
+    spec: {
+      containers: [{ name: 'app', image: 'harbor.example.com/m/library/nginx:1.27' }],
+      initContainers: [{ name: 'i', image: 'x/alpine:3' }],
+    },
+  };
+  const p = podAsWritten(admitted, 'ns');
+  assert.equal(p.spec?.containers[0]?.image, 'nginx:1.27');
+  assert.equal(p.spec?.initContainers?.[0]?.image, 'alpine:3');
+  assert.deepEqual(p.metadata?.annotations, { keep: 'me' });
+  assert.equal(admitted.spec?.containers[0]?.image, 'harbor.example.com/m/library/nginx:1.27');
+});
+
+test('explain runs the real decision as a dry run and lists every alternative with its verdict', async () => {
+  const a = await explainPod(
+    { metadata: { name: 'p' }, spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] } },
+    'ns',
+    deps,
+  );
+  const text = renderExplanation(a, 'ns/p');
+  assert.match(text, /container app: nginx:1\.27/);
+  assert.match(
+    text,
+    /→ harbor\.example\.com\/m\/library\/nginx:1\.27 {3}\(OnFailure, from ClusterImageSetMirror\/g\)/,
+  );
+  assert.match(
+    text,
+    / 1\. docker\.io\/library\/nginx:1\.27 {2}\[original\] {2}NotFound: image not found: nope/,
+  );
+  assert.match(
+    text,
+    / 2\. harbor\.example\.com\/m\/library\/nginx:1\.27 {2}\[ClusterImageSetMirror\/g\] {2}chosen/,
+  );
+});
