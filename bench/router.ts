@@ -178,9 +178,9 @@ try {
   const warm = await startRouter('60s');
   await run(warm.webhookPort, 300, 8); // fill the probe cache and warm the JIT
   for (const [count, c] of [
-    [3000, 1],
-    [20000, 64],
-    [20000, 256],
+    [2000, 1],
+    [10000, 64],
+    [10000, 256],
   ] as const) {
     const s = await run(warm.webhookPort, count, c);
     const mem = memoryOf(warm.proc.child.pid!);
@@ -191,8 +191,8 @@ try {
   const cold = await startRouter('0s');
   await run(cold.webhookPort, 50, 4);
   for (const [count, c] of [
-    [500, 1],
-    [3000, 64],
+    [100, 1],
+    [400, 64],
   ] as const) {
     const s = await run(cold.webhookPort, count, c);
     const mem = memoryOf(cold.proc.child.pid!);

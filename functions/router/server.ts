@@ -104,7 +104,7 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
     ttlMs: settings.checkTtlMs,
     onLookup: (hit) => metrics.probeCache.inc({ result: hit ? 'hit' : 'miss' }),
   });
-  const stale = new StaleMirrorClearer({
+  const staleClearer = new StaleMirrorClearer({
     writer: kube,
     ...settings.staleMirror,
     onResult: (r) => {
@@ -146,7 +146,18 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
     credentialsFor: io.credentialsFor,
     checker,
     upsertSecret: (s) => kube.upsertSecret(s, false),
-    staleMirror: (cr, image) => void stale.signal(cr, image),
+    // Only when the cached status says it was mirrored (§4.10 "target entries"): a NotFound on a
+    // mirror nothing was copied to yet is the normal state, and must not cost an API call.
+    staleMirror: (cr, image) => {
+      const obj =
+        cr.kind === 'ImageSetMirror'
+          ? caches.ism.get(cr.namespace, cr.name)
+          : caches.cism.get(undefined, cr.name);
+      const stale = obj?.status?.matchingImages?.some((e) =>
+        e.mirrors?.some((m) => m.image === image && m.mirroredAt !== undefined),
+      );
+      if (stale) void staleClearer.signal(cr, image);
+    },
   };
 
   await Promise.all(Object.values(caches).map((c) => c.start()));
