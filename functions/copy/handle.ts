@@ -4,8 +4,8 @@
 //
 //   - The entry must still be the one the request is about (same CR uid, entry and mirror still in
 //     status); otherwise nothing is done and nothing is written.
-//   - A mirror already marked mirrored whose destination still answers with the recorded digest is
-//     a duplicate event: one HEAD, no write. A mirror whose image vanished from the registry is
+//   - A mirror already marked mirrored whose destination still has the image is a duplicate
+//     event: one HEAD, no write. A mirror whose image vanished from the registry is
 //     copied again (the registry is the truth, kuik #541).
 //   - Success: mirroredAt, digest, platforms; lastError and upload sessions cleared. Failure:
 //     lastError, sessions kept for the next attempt. Stopped on request: only the sessions.
@@ -98,11 +98,11 @@ export async function handleCopy(req: CopyRequest, deps: CopyDeps): Promise<Hand
   const creds = await credentials(req, deps);
   if (!creds.ok) return await fail(creds.error);
 
+  // Present is enough, whatever digest the tag has now: a mirror is copied once and never
+  // re-synced with a moving upstream tag (§5.4 step 9).
   if (mirror.mirroredAt !== undefined) {
     const present = await destinationDigest(req, creds.destination, deps).catch(() => undefined);
-    if (present !== undefined && (mirror.digest === undefined || mirror.digest === present)) {
-      return done({ outcome: 'already-mirrored', digest: present });
-    }
+    if (present !== undefined) return done({ outcome: 'already-mirrored', digest: present });
   }
 
   const outcome = await mirrorImage({

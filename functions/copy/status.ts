@@ -60,8 +60,6 @@ export function applyFailure(cr: MirrorSet, req: CopyRequest, error: string): bo
 export function applyUploads(cr: MirrorSet, req: CopyRequest, sessions: readonly UploadSession[]): boolean {
   const found = findMirror(cr, req);
   if (!found.ok) return false;
-  // A mirror another copy finished meanwhile needs no resume point.
-  if (found.mirror.mirroredAt !== undefined && found.mirror.uploads === undefined) return false;
   if (sessions.length === 0) {
     if (found.mirror.uploads === undefined) return false;
     delete found.mirror.uploads;

@@ -144,6 +144,24 @@ describe('copy engine, registry to registry', () => {
     assert.deepEqual(r.platforms, { mirrored: ['linux/amd64'], missing: ['linux/s390x'] });
   });
 
+  test('keeps every child of a digest-pinned index: a filtered index could not have that digest', async () => {
+    const src = await seed(tls, uniq('engine/pinned'), 'v1');
+    const repo = src.ref.slice(0, src.ref.lastIndexOf(':'));
+    const dst = `${token.host}/${uniq('mirror/pinned')}@${src.digest}`;
+    const r = await copyImage({
+      transport: transport(),
+      source: `${repo}@${src.digest}`,
+      destination: dst,
+      sourceCredentials: cred(tls),
+      destinationCredentials: cred(token),
+      platforms: [{ architecture: 'amd64' }, { architecture: 's390x' }],
+    });
+    assert.equal(r.digest, src.digest);
+    assert.equal(r.filtered, false);
+    assert.deepEqual(await childPlatforms(token, dst), ['linux/amd64', 'linux/arm64']);
+    assert.deepEqual(r.platforms, { mirrored: ['linux/amd64', 'linux/arm64'], missing: ['s390x'] });
+  });
+
   test('refuses a single-arch image of another platform with kuik’s exact error', async () => {
     const src = await seed(tls, uniq('engine/d'), 'v1');
     // A single arm64 manifest (no index) under its own tag.
@@ -315,7 +333,6 @@ describe('copy engine, registry to registry', () => {
     const p = await proxy(token);
     const repo = uniq('mirror/j');
     const records: UploadRecord[][] = [];
-    let chunks = 0;
     const opts = {
       source: src.ref,
       destination: `${p.host}/${repo}:v1`,
@@ -326,13 +343,14 @@ describe('copy engine, registry to registry', () => {
       recordEveryBytes: 2 * MiB,
       pause: noPause,
     };
-    // Run 1 stops (as on SIGTERM) after two chunks of the big layer, recording its session.
+    // Run 1 stops after two chunks of the big layer, recording its session.
     await assert.rejects(
       copyImage({
         ...opts,
         transport: transport(),
         persistSessions: async (r) => void records.push(r),
-        shouldStop: () => ++chunks >= 2,
+        // As on SIGTERM once 4 MiB of the layer are recorded.
+        shouldStop: () => records.some((rs) => rs.some((r) => r.offset >= 4 * MiB)),
       }),
       /stopped at byte 4194304 of sha256:/,
     );

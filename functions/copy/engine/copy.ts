@@ -236,7 +236,11 @@ export async function copyImage(opts: CopyOptions): Promise<CopyResult> {
           blobs.foreign++;
           return;
         }
-        const outcome = await limit.run(() => copyBlob(d, blobCtx));
+        const outcome = await limit.run(() => {
+          // Waiting for a slot can outlast a stop request: do not start a blob then.
+          if (blobCtx.shouldStop()) throw new CopyInterrupted(`stopped before copying ${d.digest}`);
+          return copyBlob(d, blobCtx);
+        });
         blobs[outcome]++;
       })();
       inflight.set(d.digest, p);
