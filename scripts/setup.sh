@@ -61,3 +61,28 @@ if [ ! -f "$CRDS/.done" ]; then
   cp "$EVENTING_DIR"/config/core/configmaps/*.yaml "$CRDS/eventing-configmaps/"
   chmod -R u+w "$CRDS"; touch "$CRDS/.done"
 fi
+
+# helm, for `helm lint` / `helm template` of manifests/helm (same wrapper-module trick as above).
+HELM="$CACHE/helm/$HELM_VERSION"
+if [ ! -x "$HELM/helm" ]; then
+  echo "setup: building helm $HELM_VERSION"
+  W=$(mktemp -d)
+  (cd "$W" && go mod init helmbin >/dev/null 2>&1 \
+    && go get "helm.sh/helm/v3@$HELM_VERSION" >/dev/null \
+    && go build -trimpath -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
+         -o "$HELM.tmp/" helm.sh/helm/v3/cmd/helm)
+  rm -rf "$W"
+  rm -rf "$HELM"; mv "$HELM.tmp" "$HELM"
+fi
+
+# cert-manager's Certificate and Issuer CRDs, so the manifests test can dry-run those objects too
+# (the harness runs no cert-manager; only the schemas are needed).
+CM="$CACHE/cert-manager-crds/$CERT_MANAGER_VERSION"
+if [ ! -f "$CM/.done" ]; then
+  echo "setup: fetching cert-manager CRDs $CERT_MANAGER_VERSION"
+  CM_DIR=$(go mod download -json "github.com/cert-manager/cert-manager@$CERT_MANAGER_VERSION" \
+    | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  rm -rf "$CM"; mkdir -p "$CM"
+  cp "$CM_DIR"/deploy/crds/cert-manager.io_certificates.yaml "$CM_DIR"/deploy/crds/cert-manager.io_issuers.yaml "$CM/"
+  chmod -R u+w "$CM"; touch "$CM/.done"
+fi

@@ -1,0 +1,83 @@
+{{/* Labels of every object: the three app.kubernetes.io keys kustomize renders, plus Helm's own.
+Call with (dict "root" $ "component" "router"). */}}
+{{- define "kuik.labels" -}}
+app.kubernetes.io/name: kuik-functions
+app.kubernetes.io/part-of: kube-image-keeper
+app.kubernetes.io/component: {{ .component }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
+{{- end }}
+
+{{/* A Deployment's selector: stable across upgrades, so no version or chart label. */}}
+{{- define "kuik.selector" -}}
+app.kubernetes.io/name: kuik-functions
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{- define "kuik.image" -}}
+{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{- end }}
+
+{{/* Restarts pods (and makes new Knative revisions) when the configuration changes: functions
+read it only at start. */}}
+{{- define "kuik.configChecksum" -}}
+checksum/config: {{ include (print .Template.BasePath "/config.yaml") . | sha256sum }}
+{{- end }}
+
+{{/* Container hardening. Knative accepts these at container level only (a pod securityContext
+needs its kubernetes.podspec-securitycontext flag), so the user is set here too. */}}
+{{- define "kuik.containerSecurityContext" -}}
+securityContext:
+  runAsNonRoot: true
+  {{- if .withUser }}
+  runAsUser: 65532
+  runAsGroup: 65532
+  {{- end }}
+  readOnlyRootFilesystem: true
+  allowPrivilegeEscalation: false
+  capabilities:
+    drop: [ALL]
+  seccompProfile:
+    type: RuntimeDefault
+{{- end }}
+
+{{- define "kuik.podSecurityContext" -}}
+securityContext:
+  runAsNonRoot: true
+  runAsUser: 65532
+  runAsGroup: 65532
+  seccompProfile:
+    type: RuntimeDefault
+{{- end }}
+
+{{- define "kuik.env" -}}
+- name: KUIK_FUNCTION
+  value: {{ .function }}
+- name: LOG_LEVEL
+  value: {{ .root.Values.logLevel }}
+{{- end }}
+
+{{- define "kuik.copySink" -}}
+{{- if eq .Values.copy.sink "job" -}}
+http://job-sink.{{ .Values.copy.knativeEventingNamespace }}.svc.cluster.local/{{ .Release.Namespace }}/kuik-copy
+{{- else if eq .Values.copy.sink "service" -}}
+http://kuik-copy.{{ .Release.Namespace }}.svc.cluster.local
+{{- else -}}
+{{- fail (printf "copy.sink must be job or service, got %q" .Values.copy.sink) -}}
+{{- end -}}
+{{- end }}
+
+{{- define "kuik.configVolume" -}}
+volumes:
+  - name: config
+    configMap:
+      name: kuik-config
+{{- end }}
+
+{{- define "kuik.configMount" -}}
+- name: config
+  mountPath: /etc/kube-image-keeper
+  readOnly: true
+{{- end }}

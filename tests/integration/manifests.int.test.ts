@@ -1,0 +1,389 @@
+// manifests/ on a real kube-apiserver: the kustomize output and the Helm chart (defaults and a set
+// of non-default values) go through a server-side dry run, so every object is checked against the
+// real schemas: Kubernetes' own, the kuik CRDs, Knative Serving/Eventing's CRDs and cert-manager's
+// (the harness runs no cert-manager; setup.sh copies its Certificate and Issuer CRDs out of the
+// pinned Go module and this file installs them). Beyond the schemas, the checks the API server
+// cannot make: Helm and kustomize agree, labels, Knative's default feature flags, the JobSink's
+// Job, and the webhook registration the integration tests use.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import { AdmissionregistrationV1Api } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { routerEnv } from '../../functions/router/main.ts';
+import { harness, kubeConfig } from '../harness/env.ts';
+import { kubectl, uniq } from '../harness/fixtures.ts';
+import { run } from '../harness/proc.ts';
+import { manifestTools } from '../harness/tools.ts';
+import { registerRouterWebhook } from '../harness/webhook.ts';
+
+type Obj = {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  // biome-ignore lint/suspicious/noExplicitAny: manifests are free-form YAML; tests index into them.
+  spec?: any;
+  // biome-ignore lint/suspicious/noExplicitAny: as above.
+  [k: string]: any;
+};
+
+const tools = () => manifestTools();
+const chart = () => join(harness().repoRoot, 'manifests/helm/kuik-functions');
+
+function parseDocs(text: string): Obj[] {
+  return parseAllDocuments(text)
+    .map((d) => d.toJSON() as Obj | null)
+    .filter((o): o is Obj => o !== null);
+}
+
+const key = (o: Obj) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+
+async function kustomize(): Promise<Obj[]> {
+  return parseDocs(await kubectl(['kustomize', join(harness().repoRoot, 'manifests')]));
+}
+
+async function helmTemplate(namespace: string, ...args: string[]): Promise<Obj[]> {
+  return parseDocs(
+    await run(tools().helm, [
+      'template',
+      'kuik',
+      chart(),
+      '--namespace',
+      namespace,
+      '--include-crds',
+      '--kube-version',
+      '1.35.4',
+      ...args,
+    ]),
+  );
+}
+
+/** Server-side dry-run apply: every object validated and defaulted by the API server, none stored. */
+async function dryRun(objs: Obj[]): Promise<string[]> {
+  const out = await kubectl(
+    ['apply', '--server-side', '--dry-run=server', '--field-manager=kuik-manifests-test', '-f', '-'],
+    objs.map((o) => JSON.stringify(o)).join('\n'),
+  );
+  return out.split('\n').filter(Boolean);
+}
+
+/** Helm's own labels and the config checksum are the only differences a default install may have. */
+const HELM_ONLY_LABELS = [
+  'app.kubernetes.io/instance',
+  'app.kubernetes.io/managed-by',
+  'app.kubernetes.io/version',
+  'helm.sh/chart',
+];
+function normalize(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(normalize);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (k === 'labels' || k === 'annotations') {
+      const kept = Object.fromEntries(
+        Object.entries(v as Record<string, string>).filter(
+          ([lk]) => !HELM_ONLY_LABELS.includes(lk) && lk !== 'checksum/config',
+        ),
+      );
+      if (Object.keys(kept).length > 0) out[k] = kept;
+      continue;
+    }
+    out[k] = normalize(v);
+  }
+  return out;
+}
+
+let kustomized: Obj[];
+
+before(async () => {
+  const k = ['--kubeconfig', harness().kubeconfig];
+  // cert-manager's CRDs, for real: the dry runs below need their schemas (cluster-scoped, harmless
+  // to other files; re-applying is a no-op).
+  await run(harness().bins.kubectl, [
+    ...k,
+    'apply',
+    '--server-side',
+    '--field-manager=kuik-manifests-test',
+    '-f',
+    tools().certManagerCrdDir,
+  ]);
+  await run(harness().bins.kubectl, [
+    ...k,
+    'wait',
+    '--for=condition=Established',
+    '--timeout=60s',
+    'crd/certificates.cert-manager.io',
+    'crd/issuers.cert-manager.io',
+  ]);
+  // Namespaced dry runs need their namespace to exist (a dry-run Namespace is not stored).
+  await kubectl(['create', 'namespace', 'kuik-system']).catch(() => '');
+  kustomized = await kustomize();
+});
+
+test('kustomize renders the CRDs, the namespace and every function', () => {
+  const names = kustomized.map(key).sort();
+  for (const expected of [
+    'Namespace//kuik-system',
+    'CustomResourceDefinition//imagesetmirrors.kuik.enix.io',
+    'CustomResourceDefinition//clusterimagesetavailabilities.kuik.enix.io',
+    'Deployment/kuik-system/kuik-router',
+    'PodDisruptionBudget/kuik-system/kuik-router',
+    'Certificate/kuik-system/kuik-router',
+    'MutatingWebhookConfiguration//kuik-router',
+    'Service/kuik-system/kuik-reconcile',
+    'ApiServerSource/kuik-system/kuik-reconcile',
+    'PingSource/kuik-system/kuik-monitor',
+    'JobSink/kuik-system/kuik-copy',
+    'Service/kuik-system/kuik-copy',
+    'Service/kuik-system/kuik-monitor',
+  ]) {
+    assert.ok(names.includes(expected), `${expected} missing from ${names.join(', ')}`);
+  }
+  for (const fn of ['router', 'reconcile', 'reconcile-source', 'monitor', 'copy']) {
+    for (const kind of ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding']) {
+      const ns = kind === 'ServiceAccount' ? 'kuik-system' : '';
+      assert.ok(names.includes(`${kind}/${ns}/kuik-${fn}`), `${kind} kuik-${fn}`);
+    }
+  }
+});
+
+test('every object but the CRDs carries the app.kubernetes.io name, part-of and component labels', () => {
+  // The CRDs are crds/*.yaml as they are (kuik v2's, byte for byte where kuik defines them).
+  for (const o of kustomized.filter((o) => o.kind !== 'CustomResourceDefinition')) {
+    const l = o.metadata.labels ?? {};
+    assert.equal(l['app.kubernetes.io/name'], 'kuik-functions', key(o));
+    assert.equal(l['app.kubernetes.io/part-of'], 'kube-image-keeper', key(o));
+    assert.ok(l['app.kubernetes.io/component'], `${key(o)} has no component label`);
+  }
+});
+
+test('helm lint passes', async () => {
+  const out = await run(tools().helm, ['lint', chart(), '--strict', '--namespace', 'kuik-system']);
+  assert.match(out, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+});
+
+test('the chart with default values renders what kustomize renders (Helm labels aside, no Namespace)', async () => {
+  const rendered = await helmTemplate('kuik-system');
+  // helm install --create-namespace makes the namespace; everything else must be the same object.
+  const expected = kustomized.filter((o) => o.kind !== 'Namespace');
+  assert.deepEqual(rendered.map(key).sort(), expected.map(key).sort());
+  const byKey = new Map(rendered.map((o) => [key(o), o]));
+  for (const o of expected) assert.deepEqual(normalize(byKey.get(key(o))), normalize(o), key(o));
+});
+
+test('the chart refuses a decision deadline that does not fit in the webhook timeout', async () => {
+  await assert.rejects(
+    helmTemplate('kuik-system', '--set', 'router.webhook.timeoutSeconds=3'),
+    /decisionDeadlineMs must be below/,
+  );
+  await assert.rejects(
+    helmTemplate('kuik-system', '--set', 'copy.sink=queue'),
+    /copy.sink must be job or service/,
+  );
+});
+
+test('the kustomize output passes a server-side dry run', async () => {
+  const lines = await dryRun(kustomized);
+  assert.equal(lines.length, kustomized.length, lines.join('\n'));
+  for (const l of lines) assert.match(l, /serverside-applied \(server dry run\)$/);
+  // The dry run is not vacuous: a misspelt field in a Knative Service is refused by its CRD schema.
+  const ksvc = structuredClone(
+    kustomized.find((o) => o.metadata.name === 'kuik-reconcile' && o.kind === 'Service')!,
+  );
+  ksvc.spec.template.spec.containerConcurency = 10;
+  await assert.rejects(dryRun([ksvc]), /spec.template.spec.containerConcurency: field not declared in schema/);
+});
+
+test('the chart passes a server-side dry run, with defaults and with every option changed', async () => {
+  const ns = uniq('kuik-helm');
+  await kubectl(['create', 'namespace', ns]);
+  const defaults = await helmTemplate(ns);
+  assert.equal((await dryRun(defaults)).length, defaults.length);
+  const custom = await helmTemplate(
+    ns,
+    '--set',
+    'image.repository=registry.example.com/kuik/functions,image.tag=1.2.3,logLevel=debug',
+    '--set',
+    'copy.sink=service,router.replicas=3,router.priorityClassName=system-cluster-critical',
+    '--set',
+    'router.webhook.operations={CREATE},router.webhook.namespaceSelector.matchLabels.routing=on',
+    '--set',
+    'router.certManager.issuerRef.kind=ClusterIssuer,router.certManager.issuerRef.name=corp-ca',
+    '--set',
+    'monitor.schedule=*/5 * * * *,reconcile.maxScale=6',
+    '--set-json',
+    'extraEnv=[{"name":"NODE_EXTRA_CA_CERTS","value":"/etc/ssl/corp.pem"}]',
+    '--set-json',
+    'router.tolerations=[{"key":"infra","operator":"Exists","effect":"NoSchedule"}]',
+    '--set-json',
+    'config={"routing":{"activeCheck":{"timeout":"2s"}}}',
+    '--set-json',
+    'reconcile.source.namespaceSelector={"matchLabels":{"kuik":"on"}}',
+  );
+  assert.equal((await dryRun(custom)).length, custom.length);
+  const get = (kind: string, name: string) =>
+    custom.find((o) => o.kind === kind && o.metadata.name === name)!;
+  // The values reach the objects they are about.
+  assert.equal(get('Issuer', 'kuik-selfsigned'), undefined);
+  assert.deepEqual(get('Certificate', 'kuik-router').spec.issuerRef, {
+    kind: 'ClusterIssuer',
+    name: 'corp-ca',
+  });
+  const reconcile = get('Service', 'kuik-reconcile').spec.template.spec.containers[0];
+  assert.equal(reconcile.image, 'registry.example.com/kuik/functions:1.2.3');
+  assert.deepEqual(
+    reconcile.env.find((e: { name: string }) => e.name === 'COPY_SINK'),
+    { name: 'COPY_SINK', value: `http://kuik-copy.${ns}.svc.cluster.local` },
+  );
+  assert.ok(reconcile.env.some((e: { name: string }) => e.name === 'NODE_EXTRA_CA_CERTS'));
+  const webhook = get('MutatingWebhookConfiguration', 'kuik-router');
+  assert.deepEqual(webhook.webhooks[0].rules[0].operations, ['CREATE']);
+  assert.deepEqual(webhook.webhooks[0].namespaceSelector.matchLabels, { routing: 'on' });
+  assert.equal(webhook.webhooks[0].namespaceSelector.matchExpressions[0].values[0], ns);
+  assert.equal(webhook.metadata.annotations?.['cert-manager.io/inject-ca-from'], `${ns}/kuik-router`);
+  assert.equal(
+    get('ConfigMap', 'kuik-config').data['config.yaml'],
+    'routing:\n  activeCheck:\n    timeout: 2s\n',
+  );
+  assert.equal(get('PingSource', 'kuik-monitor').spec.schedule, '*/5 * * * *');
+});
+
+test("the JobSink's Job template is a valid batch/v1 Job (the JobSink CRD does not check it)", async () => {
+  const sink = kustomized.find((o) => o.kind === 'JobSink')!;
+  // JobSink adds the event volume and K_EVENT_PATH when it creates the Job; nothing else changes.
+  const job = {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { ...sink.spec.job.metadata, name: uniq('kuik-copy'), namespace: 'kuik-system' },
+    spec: sink.spec.job.spec,
+  };
+  const out = JSON.parse(
+    await kubectl(['create', '--dry-run=server', '-o', 'json', '-f', '-'], JSON.stringify(job)),
+  ) as Obj;
+  assert.equal(out.spec.template.spec.serviceAccountName, 'kuik-copy');
+  assert.deepEqual(out.spec.podFailurePolicy.rules[0].onExitCodes.values, [2]);
+});
+
+test('Knative Services use only what Knative accepts with its default feature flags', () => {
+  const ksvcs = kustomized.filter((o) => o.apiVersion === 'serving.knative.dev/v1');
+  assert.deepEqual(ksvcs.map((o) => o.metadata.name).sort(), ['kuik-copy', 'kuik-monitor', 'kuik-reconcile']);
+  for (const s of ksvcs) {
+    const name = s.metadata.name;
+    // Knative's webhook rejects autoscaling annotations on the Service itself (knative notes §3.2).
+    assert.ok(
+      !Object.keys(s.metadata.annotations ?? {}).some((a) => a.startsWith('autoscaling.knative.dev/')),
+      name,
+    );
+    const tmpl = s.spec.template;
+    assert.equal(
+      tmpl.metadata.annotations['autoscaling.knative.dev/min-scale'],
+      '0',
+      `${name} scales to zero`,
+    );
+    assert.equal(s.metadata.labels?.['networking.knative.dev/visibility'], 'cluster-local', name);
+    const pod = tmpl.spec;
+    // Feature-flagged (off by default): pod securityContext, affinity, tolerations, nodeSelector,
+    // fieldRef env, emptyDir is on by default but unused.
+    for (const field of ['securityContext', 'affinity', 'tolerations', 'nodeSelector', 'initContainers']) {
+      assert.equal(
+        pod[field],
+        undefined,
+        `${name}: spec.template.spec.${field} needs a Knative feature flag`,
+      );
+    }
+    assert.ok(pod.timeoutSeconds <= 600, `${name}: above Knative's max-revision-timeout-seconds`);
+    assert.equal(pod.containers.length, 1, name);
+    const c = pod.containers[0];
+    assert.equal(c.ports.length, 1, `${name}: Knative allows exactly one port`);
+    assert.equal(c.ports[0].containerPort, 8080, `${name}: PORT, which the functions listen on`);
+    for (const e of c.env) {
+      assert.equal(e.valueFrom?.fieldRef, undefined, `${name}: ${e.name} uses fieldRef (feature flag)`);
+      assert.ok(
+        !['PORT', 'K_SERVICE', 'K_CONFIGURATION', 'K_REVISION'].includes(e.name),
+        `${name}: reserved ${e.name}`,
+      );
+    }
+    assert.deepEqual(c.securityContext, {
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      runAsGroup: 65532,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+  }
+});
+
+test("the router's ports, certificate path and deadline are the ones its code uses", () => {
+  const d = kustomized.find((o) => o.kind === 'Deployment')!;
+  const c = d.spec.template.spec.containers[0];
+  const env = Object.fromEntries(c.env.map((e: { name: string; value: string }) => [e.name, e.value]));
+  const defaults = routerEnv(env);
+  const ports = Object.fromEntries(
+    c.ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort]),
+  );
+  assert.deepEqual(ports, { webhook: defaults.webhookPort, http: defaults.metricsPort });
+  const tls = c.volumeMounts.find((m: { name: string }) => m.name === 'tls');
+  assert.equal(`${tls.mountPath}/tls.crt`, defaults.tlsCertFile);
+  const webhook = kustomized.find((o) => o.kind === 'MutatingWebhookConfiguration')!;
+  for (const w of webhook.webhooks) {
+    assert.ok(defaults.decisionDeadlineMs < w.timeoutSeconds * 1000, 'the router answers before the timeout');
+    assert.equal(w.clientConfig.service.port, 443);
+    assert.equal(
+      d.spec.template.spec.containers[0].ports.find((p: { name: string }) => p.name === 'webhook')
+        .containerPort,
+      9443,
+    );
+  }
+  const svc = kustomized.find((o) => o.kind === 'Service' && o.apiVersion === 'v1')!;
+  assert.deepEqual(
+    svc.spec.ports.map((p: { port: number; targetPort: string }) => [p.port, p.targetPort]),
+    [
+      [443, 'webhook'],
+      [8080, 'http'],
+    ],
+  );
+});
+
+test('the webhooks in manifests/ are registered like the ones the integration tests use', async () => {
+  // tests/harness/webhook.ts registers the router by URL; everything else must match manifests/.
+  const name = uniq('kuik-manifest-compare');
+  const unregister = await registerRouterWebhook({
+    name,
+    url: 'https://127.0.0.1:1/mutate',
+    // No namespace has this label: the registration is never called.
+    namespaceLabel: { key: 'kuik-manifests-test', value: name },
+  });
+  try {
+    const api = kubeConfig().makeApiClient(AdmissionregistrationV1Api);
+    const stored = await api.readMutatingWebhookConfiguration({ name });
+    const manifest = kustomized.find((o) => o.kind === 'MutatingWebhookConfiguration')!;
+    const shape = (w: Record<string, unknown>) => ({
+      name: w['name'],
+      rules: w['rules'],
+      failurePolicy: w['failurePolicy'],
+      sideEffects: w['sideEffects'],
+      timeoutSeconds: w['timeoutSeconds'],
+      reinvocationPolicy: w['reinvocationPolicy'] ?? 'Never',
+      admissionReviewVersions: w['admissionReviewVersions'],
+      path:
+        (w['clientConfig'] as { url?: string; service?: { path?: string } }).service?.path ??
+        new URL((w['clientConfig'] as { url: string }).url).pathname,
+    });
+    assert.deepEqual(
+      (stored.webhooks ?? []).map((w) => shape(JSON.parse(JSON.stringify(w)))),
+      manifest.webhooks.map(shape),
+    );
+    // The harness excludes a subset of what the manifests exclude.
+    const excluded = manifest.webhooks[0].namespaceSelector.matchExpressions[0].values as string[];
+    for (const ns of ['kube-system', 'kuik-system']) assert.ok(excluded.includes(ns));
+  } finally {
+    await unregister();
+  }
+});
