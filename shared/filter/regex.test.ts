@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { LruCache } from './lru.ts';
+import { LruCache } from '../lru.ts';
 import { clearRegexCache, compileFullMatch, regexCacheSize } from './regex.ts';
 
 function matches(pattern: string, input: string): boolean {

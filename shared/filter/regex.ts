@@ -17,7 +17,7 @@
 // already rejects it for imageFilter (QUIRK fixed, docs/quirks.md).
 
 import { RE2JS } from 're2js';
-import { LruCache } from './lru.ts';
+import { LruCache } from '../lru.ts';
 
 export interface RegexError {
   readonly code: 'invalid-regex';
@@ -38,6 +38,9 @@ export type RegexResult = { ok: true; regex: FullMatchRegex } | { ok: false; err
 /** Distinct patterns kept compiled; CRs hold at most 16+16 patterns each, so this covers ~100 CRs. */
 export const REGEX_CACHE_SIZE = 4096;
 
+/** Inputs whose answer each compiled pattern remembers. */
+export const MATCH_CACHE_SIZE = 512;
+
 const cache = new LruCache<string, RegexResult>(REGEX_CACHE_SIZE);
 
 function compileUncached(pattern: string): RegexResult {
@@ -45,10 +48,17 @@ function compileUncached(pattern: string): RegexResult {
     // Validate the pattern alone: the wrapper must not be able to repair an unbalanced `)`.
     RE2JS.compile(pattern);
     const re = RE2JS.compile(`^(?:${pattern})$`);
-    return {
-      ok: true,
-      regex: { pattern, matches: (input: string) => re.testExact(input) },
+    // The same few image references are matched against the same patterns on every admission,
+    // and re2js's matcher dominates the router's CPU profile: remember recent answers.
+    const seen = new LruCache<string, boolean>(MATCH_CACHE_SIZE);
+    const matches = (input: string) => {
+      const hit = seen.get(input);
+      if (hit !== undefined) return hit;
+      const result = re.testExact(input);
+      seen.set(input, result);
+      return result;
     };
+    return { ok: true, regex: { pattern, matches } };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     return { ok: false, error: { code: 'invalid-regex', pattern, message } };

@@ -11,7 +11,7 @@
 //   a=b,c!=d          comma: every requirement must hold (AND)
 //   "" (empty)        matches everything (labels.Parse("") is Everything())
 
-import { LruCache } from './lru.ts';
+import { LruCache } from '../lru.ts';
 
 export type SelectorOperator = 'exists' | '!' | '=' | '==' | '!=' | 'in' | 'notin' | 'gt' | 'lt';
 

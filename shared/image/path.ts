@@ -1,6 +1,7 @@
 // String helpers for building and comparing image locations. kuik builds every mirror and
 // upstream reference with Go's `path.Join` and compares locations with `strings.HasPrefix`;
 // `cleanJoin` is the former, `hasLocationPrefix` the latter with the boundary kuik forgot.
+import { LruCache } from '../lru.ts';
 
 /** Go's `path.Clean`: collapse `//`, drop `.`, resolve `..`, no trailing slash, "" → ".". */
 export function cleanPath(p: string): string {
@@ -31,8 +32,16 @@ export function cleanPath(p: string): string {
 export function cleanJoin(...elems: readonly (string | undefined)[]): string {
   const parts = elems.filter((e): e is string => e !== undefined && e !== '');
   if (parts.length === 0) return '';
-  return cleanPath(parts.join('/'));
+  // Every admission joins the same mirror prefixes and image paths again: remember the answers.
+  const joined = parts.join('/');
+  const hit = cleaned.get(joined);
+  if (hit !== undefined) return hit;
+  const out = cleanPath(joined);
+  cleaned.set(joined, out);
+  return out;
 }
+
+const cleaned = new LruCache<string, string>(8192);
 
 /**
  * Whether `location` (an image reference or repository) lies under `prefix` (a registry, or a

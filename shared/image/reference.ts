@@ -10,6 +10,7 @@
 // Unlike kuik, digest references are first-class here: `nginx@sha256:…` and `nginx:1@sha256:…`
 // parse into a reference with a digest, and the mapping helpers keep the digest. Whether a caller
 // skips them (kuik's `@` exclusion, §2.2) is the caller's decision, not the parser's.
+import { LruCache } from '../lru.ts';
 
 /**
  * Distribution's RepositoryNameTotalLengthMax. v0.6.0 counts it on the repository path without
@@ -181,6 +182,18 @@ function parseQualified(s: string): ReferenceResult {
  * the empty string are rejected.
  */
 export function parseReference(input: string): ReferenceResult {
+  // Results are immutable and inputs repeat (every admission parses the same images and their
+  // alternatives), so recent ones are remembered.
+  const hit = parsed.get(input);
+  if (hit !== undefined) return hit;
+  const result = parseUncached(input);
+  parsed.set(input, result);
+  return result;
+}
+
+const parsed = new LruCache<string, ReferenceResult>(8192);
+
+function parseUncached(input: string): ReferenceResult {
   if (input === '') return fail('empty', 'invalid reference format');
   if (input.length > REFERENCE_MAX_INPUT_LENGTH) {
     return fail('too-long', `invalid reference format: longer than ${REFERENCE_MAX_INPUT_LENGTH} characters`);
