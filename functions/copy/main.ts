@@ -11,6 +11,7 @@ import { Kube } from '../../shared/kube/client.ts';
 import type { Logger } from '../../shared/log.ts';
 import { createRegistry } from '../../shared/metrics.ts';
 import { RegistryTransport } from '../../shared/registry/transport.ts';
+import { COPY_TRANSPORT } from './engine/copy.ts';
 import { type CopyDeps, type CopySettings, DEFAULT_SETTINGS } from './handle.ts';
 import { runJob } from './job.ts';
 import { createCopyMetrics } from './metrics.ts';
@@ -37,7 +38,7 @@ export function copySettings(env: NodeJS.ProcessEnv): CopySettings {
 
 export async function start(_config: Config, env: NodeJS.ProcessEnv, kc: KubeConfig, log: Logger) {
   let stopping = false;
-  const transport = new RegistryTransport();
+  const transport = new RegistryTransport(COPY_TRANSPORT);
   const registry = createRegistry('copy');
   const metrics = createCopyMetrics(registry);
   const deps: CopyDeps = {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import { copyImage, mirrorImage } from '../../functions/copy/engine/copy.ts';
+import { COPY_TRANSPORT, copyImage, mirrorImage } from '../../functions/copy/engine/copy.ts';
 import type { Descriptor } from '../../functions/copy/engine/manifest.ts';
 import { Repo } from '../../functions/copy/engine/repo.ts';
 import type { UploadRecord } from '../../functions/copy/engine/sessions.ts';
@@ -37,6 +37,7 @@ after(async () => {
 /** A fresh transport (no pooled connections, pings or tokens) trusting the harness CA. */
 function transport(): RegistryTransport {
   const t = new RegistryTransport({
+    ...COPY_TRANSPORT,
     defaultHost: { ca },
     retry: { attempts: 2, backoffMs: [20], jitter: 0 },
   });

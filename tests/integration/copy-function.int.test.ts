@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CloudEvent, HTTP } from 'cloudevents';
 import type { Hono } from 'hono';
+import { COPY_TRANSPORT } from '../../functions/copy/engine/copy.ts';
 import { type CopyDeps, DEFAULT_SETTINGS } from '../../functions/copy/handle.ts';
 import { createCopyMetrics } from '../../functions/copy/metrics.ts';
 import { createCopyApp } from '../../functions/copy/server.ts';
@@ -40,7 +41,10 @@ let mirror: FaultProxy;
 before(async () => {
   ({ tls, token } = harness().registries);
   ns = await namespace('copy');
-  transport = new RegistryTransport({ defaultHost: { ca: await readFile(tls.caFile, 'utf8') } });
+  transport = new RegistryTransport({
+    ...COPY_TRANSPORT,
+    defaultHost: { ca: await readFile(tls.caFile, 'utf8') },
+  });
   const registry = createRegistry('copy');
   const deps: CopyDeps = {
     kube,
