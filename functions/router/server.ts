@@ -27,6 +27,7 @@ import type { RouterDeps } from './decide.ts';
 import { RerouteEvents } from './events.ts';
 import { handleReview } from './handle.ts';
 import { createRouterMetrics } from './metrics.ts';
+import { SecretCache } from './secret-cache.ts';
 import { StaleMirrorClearer } from './stale-mirror.ts';
 
 export interface RouterSettings {
@@ -45,6 +46,8 @@ export interface RouterSettings {
   honorPrioritiesOnAlwaysImagePullPolicy: boolean;
   skip: (pod: PodLike) => boolean;
   relistMs?: number;
+  /** How long a Secret read is reused (rotation shows within this). */
+  secretTtlMs?: number;
 }
 
 export interface RouterIO {
@@ -122,6 +125,16 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
     },
   });
   const events = new RerouteEvents(kube, log);
+  // Pull secrets are read on every admission: a short-lived cache keeps that off the API server
+  // (kuik watched every Secret of the cluster instead; this holds only those in use).
+  const secrets = new SecretCache(async (namespace, name) => {
+    try {
+      return await kube.getSecret(namespace, name);
+    } catch (err) {
+      if (apiStatus(err) === 404) return undefined;
+      throw err;
+    }
+  }, settings.secretTtlMs ?? 10_000);
 
   const deps: RouterDeps = {
     config: {
@@ -135,14 +148,7 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
       crises: caches.cris.list(),
       riss: caches.ris.list(namespace),
     }),
-    getSecret: async (namespace, name) => {
-      try {
-        return await kube.getSecret(namespace, name);
-      } catch (err) {
-        if (apiStatus(err) === 404) return undefined;
-        throw err;
-      }
-    },
+    getSecret: (namespace, name) => secrets.get(namespace, name),
     credentialsFor: io.credentialsFor,
     checker,
     upsertSecret: (s) => kube.upsertSecret(s, false),
