@@ -5,8 +5,8 @@ import type { Config } from '../../shared/config/config.ts';
 import { compileGlobalSkip } from '../../shared/filter/filter.ts';
 import type { Logger } from '../../shared/log.ts';
 import { RegistryClient } from '../../shared/registry/client.ts';
-import { credentialsForImage } from '../../shared/registry/credentials.ts';
 import type { Probe } from './availability.ts';
+import { KeyringCache } from './keyring-cache.ts';
 import { type RunningRouter, startRouter } from './server.ts';
 
 export interface RouterEnv {
@@ -38,6 +38,7 @@ export async function runRouter(
   const skip = compileGlobalSkip(config.skipLabels, config.skipAnnotations);
   if (!skip.ok) throw new Error(skip.error.message);
   const client = new RegistryClient();
+  const keyrings = new KeyringCache();
   const check = config.routing.activeCheck;
   const probe: Probe = async (image, credentials) => {
     const r = await client.probe(image, {
@@ -64,11 +65,7 @@ export async function runRouter(
       kc,
       log,
       probe,
-      credentialsFor: (secrets, image) => {
-        const r = credentialsForImage(secrets, image);
-        if (!r.ok) throw new Error(r.error.message);
-        return r.credentials;
-      },
+      credentialsFor: (secrets, image) => keyrings.credentialsFor(secrets, image),
     },
   );
 }
