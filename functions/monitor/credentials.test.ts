@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { SecretLike } from '../../shared/registry/credentials.ts';
-import { resolveCredentials, type SecretReader, secretSetsFor, verdict } from './credentials.ts';
+import { resolveCredentials, type SecretReader, secretIndex, verdict } from './credentials.ts';
 
 const IMAGE = 'registry.local:5000/team/app:1';
 
@@ -47,7 +47,7 @@ describe('pods that can lend pull secrets', () => {
       pod('c', 'mirror.local/team/app:1', ['m'], IMAGE),
       pod('d', IMAGE, ['s1', 's2']),
     ];
-    assert.deepEqual(secretSetsFor(IMAGE, pods), [
+    assert.deepEqual(secretIndex(pods).get(IMAGE), [
       { namespace: 'c', names: ['m'] },
       { namespace: 'd', names: ['s1', 's2'] },
     ]);

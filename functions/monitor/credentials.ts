@@ -11,7 +11,10 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { SecretReference } from '../../shared/config/config.ts';
 import type { MonitorStatus } from '../../shared/crd/types.ts';
 import {
+  buildKeyring,
   credentialsForImage,
+  type KeyringResult,
+  lookupCredentials,
   type RegistryCredential,
   type SecretLike,
 } from '../../shared/registry/credentials.ts';
@@ -23,14 +26,22 @@ export interface SecretSet {
   names: string[];
 }
 
-/** The pods that could lend their pull secrets for `image`, in order, as (namespace, names). */
-export function secretSetsFor(image: string, pods: readonly V1Pod[]): SecretSet[] {
-  const out: SecretSet[] = [];
+/**
+ * For each image the pods use (current or annotation original), the pods that could lend their
+ * pull secrets for it, in list order, as (namespace, names). Built once per tick and CISA: looking
+ * pods up per image would cost images × pods × containers.
+ */
+export function secretIndex(pods: readonly V1Pod[]): Map<string, SecretSet[]> {
+  const out = new Map<string, SecretSet[]>();
   for (const pod of pods) {
     const names = (pod.spec?.imagePullSecrets ?? []).flatMap((s) => (s.name ? [s.name] : []));
     if (names.length === 0) continue;
-    if (!currentImages(pod).includes(image) && !originalImages(pod).includes(image)) continue;
-    out.push({ namespace: pod.metadata?.namespace ?? '', names });
+    const set = { namespace: pod.metadata?.namespace ?? '', names };
+    for (const image of new Set([...currentImages(pod), ...originalImages(pod)])) {
+      const list = out.get(image);
+      if (list) list.push(set);
+      else out.set(image, [set]);
+    }
   }
   return out;
 }
@@ -59,24 +70,30 @@ export async function resolveCredentials(
   sets: readonly SecretSet[],
   fallback: SecretReference | null,
   read: SecretReader,
+  keyrings: Map<string, KeyringResult> = new Map(),
 ): Promise<Resolved> {
   const errors: string[] = [];
   for (const set of sets) {
-    const results = await Promise.allSettled(set.names.map((name) => read(set.namespace, name)));
-    const failed = results.flatMap((r, i) =>
-      r.status === 'rejected' ? [`pull secret ${set.namespace}/${set.names[i]}: ${message(r.reason)}`] : [],
-    );
-    if (failed.length > 0) {
-      errors.push(...failed);
+    const key = `${set.namespace}/${set.names.join(',')}`;
+    let keyring = keyrings.get(key);
+    if (keyring === undefined) {
+      const results = await Promise.allSettled(set.names.map((name) => read(set.namespace, name)));
+      const failed = results.flatMap((r, i) =>
+        r.status === 'rejected' ? [`pull secret ${set.namespace}/${set.names[i]}: ${message(r.reason)}`] : [],
+      );
+      if (failed.length > 0) {
+        errors.push(...failed);
+        continue;
+      }
+      // One keyring per set of Secrets and tick: thousands of images share a handful of them.
+      keyring = buildKeyring(results.map((r) => (r as PromiseFulfilledResult<SecretLike>).value));
+      keyrings.set(key, keyring);
+    }
+    if (!keyring.ok) {
+      errors.push(keyring.error.message);
       continue;
     }
-    const secrets = results.map((r) => (r as PromiseFulfilledResult<SecretLike>).value);
-    const creds = credentialsForImage(secrets, image);
-    if (!creds.ok) {
-      errors.push(creds.error.message);
-      continue;
-    }
-    return { credentials: creds.credentials, from: `pull secrets ${set.namespace}/${set.names.join(',')}` };
+    return { credentials: lookupCredentials(keyring.keyring, image), from: `pull secrets ${key}` };
   }
   if (fallback) {
     const where = `${fallback.namespace}/${fallback.name}`;

@@ -23,11 +23,11 @@ import type { ClusterImageSetAvailability, MonitorTickRecord, TickOutcome } from
 import { invalidFilterNote, type PodLike } from '../../shared/filter/filter.ts';
 import { apiMessage, type Kube, type KuikRef } from '../../shared/kube/client.ts';
 import type { Logger } from '../../shared/log.ts';
-import type { SecretLike } from '../../shared/registry/credentials.ts';
+import type { KeyringResult, SecretLike } from '../../shared/registry/credentials.ts';
 import type { Outcome } from '../../shared/registry/outcome.ts';
 import type { ProbeOptions } from '../../shared/registry/probe.ts';
 import { rfc3339 } from '../reconcile/status.ts';
-import { resolveCredentials, secretSetsFor, verdict } from './credentials.ts';
+import { resolveCredentials, type SecretSet, secretIndex, verdict } from './credentials.ts';
 import { annotationOriginals } from './discovery.ts';
 import type { MonitorMetrics } from './metrics.ts';
 import {
@@ -230,7 +230,16 @@ export async function runTick(deps: MonitorDeps, metrics?: MonitorMetrics): Prom
       const abort = new AbortController();
       const timer = setTimeout(() => abort.abort(), Math.max(0, budget.abortAt - deps.now()));
       const secrets = memoSecrets(kube);
-      const byName = new Map(compiled.map((c) => [c.name, c]));
+      const keyrings = new Map<string, KeyringResult>();
+      // Pull secrets come from the pods in scope of the CISAs that list the image (§6.4 step 1).
+      const indexes = new Map(valid.map((c) => [c.name, secretIndex(c.pods)]));
+      const setsFor = (c: Candidate): SecretSet[] => {
+        if (c.holders.length === 1) return indexes.get(c.holders[0] as string)?.get(c.image) ?? [];
+        const seen = new Set<SecretSet>();
+        return c.holders
+          .flatMap((h) => indexes.get(h)?.get(c.image) ?? [])
+          .filter((s) => !seen.has(s) && !!seen.add(s));
+      };
       try {
         await Promise.all(
           reservations.map((r) =>
@@ -239,8 +248,9 @@ export async function runTick(deps: MonitorDeps, metrics?: MonitorMetrics): Prom
               reservation: r,
               candidates: candidates.get(r.registry) ?? [],
               settings: settings.get(r.registry) as ResolvedRegistryMonitoring,
-              podsFor: (c) => c.holders.flatMap((h) => byName.get(h)?.pods ?? []),
+              setsFor,
               readSecret: secrets,
+              keyrings,
               signal: abort.signal,
               sleep,
               results,
@@ -375,8 +385,9 @@ interface LaneInput {
   reservation: Reservation;
   candidates: readonly Candidate[];
   settings: ResolvedRegistryMonitoring;
-  podsFor: (c: Candidate) => V1Pod[];
+  setsFor: (c: Candidate) => SecretSet[];
   readSecret: (namespace: string, name: string) => Promise<SecretLike>;
+  keyrings: Map<string, KeyringResult>;
   signal: AbortSignal;
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   results: Map<string, ProbeRecord>;
@@ -399,9 +410,10 @@ async function runLane(l: LaneInput): Promise<void> {
     if (l.signal.aborted) break;
     const creds = await resolveCredentials(
       c.image,
-      secretSetsFor(c.image, l.podsFor(c)),
+      l.setsFor(c),
       settings.fallbackCredentialSecret,
       l.readSecret,
+      l.keyrings,
     );
     let at = nextStart(r, prev, deps.now());
     while (at !== undefined && deps.now() < at && !l.signal.aborted) {
