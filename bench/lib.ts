@@ -70,3 +70,43 @@ export async function load(
   );
   return { latencies, wallMs: performance.now() - t0, errors };
 }
+
+/**
+ * Open-loop load: requests start at a fixed `rate` per second whatever the server does (as an API
+ * server sends admissions), latency counted from each request's *scheduled* start so a stalled
+ * server cannot hide its queueing (no coordinated omission). `maxInFlight` bounds the client.
+ */
+export async function openLoop(
+  rate: number,
+  seconds: number,
+  maxInFlight: number,
+  task: (i: number) => Promise<void>,
+): Promise<{ latencies: number[]; wallMs: number; errors: number; dropped: number }> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let dropped = 0;
+  let inFlight = 0;
+  const total = Math.round(rate * seconds);
+  const t0 = performance.now();
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const scheduled = t0 + (i * 1000) / rate;
+    const wait = scheduled - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    if (inFlight >= maxInFlight) {
+      dropped++;
+      continue;
+    }
+    inFlight++;
+    pending.push(
+      task(i)
+        .then(
+          () => void latencies.push(performance.now() - scheduled),
+          () => void errors++,
+        )
+        .finally(() => inFlight--),
+    );
+  }
+  await Promise.all(pending);
+  return { latencies, wallMs: performance.now() - t0, errors, dropped };
+}
