@@ -13,7 +13,7 @@ import { harness } from '../tests/harness/env.ts';
 import { kubectl, namespace, seed } from '../tests/harness/fixtures.ts';
 import { freePort, startProc, stopProc, waitFor } from '../tests/harness/proc.ts';
 import { startHarness } from '../tests/harness/start.ts';
-import { load, memoryOf, summarize, table } from './lib.ts';
+import { load, memoryOf, openLoop, summarize, table } from './lib.ts';
 
 const h0 = await startHarness();
 process.env['KUIK_HARNESS_STATE'] = h0.stateFile;
@@ -187,6 +187,26 @@ try {
     rows.push(['warm', c, s.count, s.perSecond, s.p50, s.p99, s.errors, mem.rssMiB, mem.peakMiB]);
     console.log(rows.at(-1)!.join('\t'));
   }
+  // Open loop: admissions arrive at a fixed rate, as an API server sends them.
+  const openRows: (string | number)[][] = [];
+  for (const rate of [500, 1000, 1500]) {
+    const agent = new Agent({ connect: { ca }, connections: 64, pipelining: 1 });
+    const url = `https://127.0.0.1:${warm.webhookPort}/mutate`;
+    const r = await openLoop(rate, 10, 64, async (i) => {
+      const res = await request(url, {
+        method: 'POST',
+        body: review(i),
+        headers: { 'content-type': 'application/json' },
+        dispatcher: agent,
+      });
+      await res.body.json();
+      if (res.statusCode !== 200) throw new Error(String(res.statusCode));
+    });
+    await agent.close();
+    const s = summarize(r.latencies, r.wallMs);
+    openRows.push([rate, s.count, s.perSecond, s.p50, s.p99, r.errors, r.dropped]);
+    console.log(openRows.at(-1)!.join('\t'));
+  }
   await stopProc(warm.proc);
   const cold = await startRouter('0s');
   await run(cold.webhookPort, 50, 4);
@@ -226,6 +246,13 @@ try {
     table(
       ['path', 'in flight', 'reviews', 'reviews/s', 'p50 ms', 'p99 ms', 'errors', 'RSS MiB', 'peak RSS MiB'],
       rows,
+    ),
+  );
+  console.log('\nOpen loop (fixed arrival rate, at most 64 in flight, warm cache):\n');
+  console.log(
+    table(
+      ['offered/s', 'reviews', 'served/s', 'p50 ms', 'p99 ms', 'errors', 'dropped (64 in flight)'],
+      openRows,
     ),
   );
   console.log(
