@@ -27,6 +27,19 @@ export function reconcileDeps(
   const sink = env['COPY_SINK'];
   const kube = new Kube(kc);
   const client = new RegistryClient();
+  const credentialsOf = async (credential: { namespace: string; name: string }, image: string) => {
+    let secret: Awaited<ReturnType<typeof kube.getSecret>>;
+    try {
+      secret = await kube.getSecret(credential.namespace, credential.name);
+    } catch (err) {
+      throw new Error(
+        `credential secret ${credential.namespace}/${credential.name}: ${apiStatus(err) === 404 ? 'not found' : (err as Error).message}`,
+      );
+    }
+    const r = credentialsForImage([secret], image);
+    if (!r.ok) throw new Error(r.error.message);
+    return r.credentials;
+  };
   return {
     kube,
     log,
@@ -46,25 +59,16 @@ export function reconcileDeps(
         data: req,
       });
     },
-    deleteImage: async (image, credential) => {
-      let credentials: { username: string; password: string }[] = [];
-      if (credential) {
-        let secret: Awaited<ReturnType<typeof kube.getSecret>>;
-        try {
-          secret = await kube.getSecret(credential.namespace, credential.name);
-        } catch (err) {
-          throw new Error(
-            `credential secret ${credential.namespace}/${credential.name}: ${apiStatus(err) === 404 ? 'not found' : (err as Error).message}`,
-          );
-        }
-        const r = credentialsForImage([secret], image);
-        if (!r.ok) throw new Error(r.error.message);
-        credentials = r.credentials;
-      } else {
-        // §5.5: without a configured credential kuik skips the deletion; we try anonymously, which
-        // a registry that allows deletion without auth honours and any other refuses (then: error).
-      }
-      return await deleteMirroredImage(client, image, credentials);
+    // §5.5: without a configured credential kuik skips the deletion; we try anonymously, which a
+    // registry that allows deletion without auth honours and any other refuses (then: an error).
+    deleteImage: async (image, credential) =>
+      await deleteMirroredImage(client, image, credential ? await credentialsOf(credential, image) : []),
+    mirrorExists: async (image, credential) => {
+      const credentials = credential ? await credentialsOf(credential, image) : [];
+      const r = await client.probe(image, { credentials, timeoutMs: 10_000 });
+      if (r.outcome === 'Available') return true;
+      if (r.outcome === 'NotFound') return false;
+      return undefined; // unreachable, auth, quota: say nothing rather than re-copy on a guess
     },
     warn: async (cr, reason, note) => {
       const err = await kube.recordEvent(

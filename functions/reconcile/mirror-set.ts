@@ -37,6 +37,11 @@ export interface ReconcileDeps {
     image: string,
     credential: { namespace: string; name: string } | undefined,
   ): Promise<'deleted' | 'absent' | 'kept-shared'>;
+  /** Whether a mirrored image is still in its registry (undefined: could not tell). Resync only. */
+  mirrorExists?(
+    image: string,
+    credential: { namespace: string; name: string } | undefined,
+  ): Promise<boolean | undefined>;
   /** A Warning event on the CR (InvalidFilter, failed deletions). */
   warn(obj: MirrorSet, reason: string, note: string): Promise<void>;
   now(): number;
@@ -48,6 +53,8 @@ export interface ReconcileResult {
   copiesRequested: number;
   deleted: number;
   errors: string[];
+  /** Mirrors found missing from their registry and queued for copy again (resync only). */
+  remirrored?: number;
   /** When a retention deadline comes up (the monitor's resync acts on it; nothing sleeps). */
   nextRetentionMs?: number;
 }
@@ -68,7 +75,11 @@ async function listPods(kube: Kube, namespace: string | undefined): Promise<V1Po
   return list.items;
 }
 
-export async function reconcileMirrorSet(ref: KuikRef, deps: ReconcileDeps): Promise<ReconcileResult> {
+export async function reconcileMirrorSet(
+  ref: KuikRef,
+  deps: ReconcileDeps,
+  opts: { verifyMirrors?: boolean } = {},
+): Promise<ReconcileResult> {
   const { kube, log } = deps;
   const result: ReconcileResult = { ref, outcome: 'reconciled', copiesRequested: 0, deleted: 0, errors: [] };
   let cr: MirrorSet;
@@ -217,6 +228,44 @@ export async function reconcileMirrorSet(ref: KuikRef, deps: ReconcileDeps): Pro
       return true;
     });
     if (after) synced = after;
+  }
+
+  // 10a. The registry is the truth (kuik #541): on a resync, mirrors marked as copied are checked,
+  // and one that vanished (deleted by hand, by another cluster's retention, by registry GC) loses
+  // its mirroredAt and is copied again below.
+  if (opts.verifyMirrors && deps.mirrorExists) {
+    const vanished: string[] = [];
+    for (const entry of synced.status?.matchingImages ?? []) {
+      if (entry.unusedSince !== undefined) continue;
+      for (const m of entry.mirrors ?? []) {
+        if (!m.mirroredAt) continue;
+        const exists = await deps
+          .mirrorExists(m.image, credentialFor(synced, m.image))
+          .catch(() => undefined);
+        if (exists === false) vanished.push(m.image);
+      }
+    }
+    if (vanished.length > 0) {
+      log.info(
+        { cr: `${synced.kind}/${synced.metadata.name}`, images: vanished },
+        'mirrored images vanished from their registry: copying again',
+      );
+      const after = await kube.updateStatus<MirrorSet>(ref, (o) => {
+        if (o.metadata.uid !== uid) return false;
+        let changed = false;
+        for (const e of o.status?.matchingImages ?? []) {
+          for (const m of e.mirrors ?? []) {
+            if (m.mirroredAt && vanished.includes(m.image)) {
+              delete m.mirroredAt;
+              changed = true;
+            }
+          }
+        }
+        return changed;
+      });
+      if (after) synced = after;
+      result.remirrored = vanished.length;
+    }
   }
 
   // 10. One copy request per in-use entry mirror not yet mirrored.

@@ -67,6 +67,7 @@ async function run(
   targets: { mirrorSets: KuikRef[]; secretOwners: KuikRef[] },
   deps: ReconcileDeps,
   m?: ReconcileMetrics,
+  opts: { verifyMirrors?: boolean } = {},
 ): Promise<Summary> {
   const summary: Summary = { mirrorSets: [], secretOwners: [] };
   for (const ref of targets.secretOwners) {
@@ -75,7 +76,7 @@ async function run(
     summary.secretOwners.push({ ref, ...r });
   }
   for (const ref of targets.mirrorSets) {
-    const r = await reconcileMirrorSet(ref, deps);
+    const r = await reconcileMirrorSet(ref, deps, opts);
     m?.reconciles.inc({ kind: ref.kind, outcome: r.errors.length > 0 ? 'error' : r.outcome });
     m?.copies.inc(r.copiesRequested);
     summary.mirrorSets.push(r);
@@ -93,7 +94,10 @@ async function run(
   return summary;
 }
 
-/** Every mirror set and secret owner, reconciled once: the monitor's resync (the lost-event net). */
+/**
+ * Every mirror set and secret owner, reconciled once: the monitor's resync (the lost-event net).
+ * It also checks that mirrored images are still in their registries (re-copying those that are not).
+ */
 export async function reconcileAll(deps: ReconcileDeps, m?: ReconcileMetrics): Promise<Summary> {
   const { cisms, isms } = await listMirrorSets(deps);
   const cris = (await deps.kube.custom.listClusterCustomObject({
@@ -124,6 +128,7 @@ export async function reconcileAll(deps: ReconcileDeps, m?: ReconcileMetrics): P
     },
     deps,
     m,
+    { verifyMirrors: true },
   );
 }
 
