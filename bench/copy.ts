@@ -9,8 +9,8 @@
 // It starts the harness itself (startHarness) and stops it; layouts go to a temporary directory
 // that is removed at the end. Results: a markdown table on stdout.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RegistryInfo } from '../tests/harness/env.ts';
@@ -40,29 +40,31 @@ const MiB = 1024 * 1024;
 interface Run {
   /** Process wall time, start-up included. */
   seconds: number;
+  /** User + system CPU of the copying process. */
+  cpuSeconds: number;
   /** The copy alone, as the engine process timed it (skopeo: not measured). */
   copySeconds?: number;
   peakMiB: number;
 }
 
-/** VmHWM of a running process in MiB, or NaN once it is gone. */
-function peakOf(pid: number): number {
-  try {
-    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-    return Number(/^VmHWM:\s+(\d+) kB/m.exec(s)?.[1] ?? Number.NaN) / 1024;
-  } catch {
-    return Number.NaN;
-  }
-}
+const TIME = '/usr/bin/time';
 
-/** Runs a command, sampling its peak RSS every 20 ms until it exits (VmHWM only grows). */
+/**
+ * Runs a command under GNU time: wall seconds, CPU seconds (user + system) and peak RSS
+ * (ru_maxrss, the kernel's own high-water mark) of the process.
+ */
 async function measured(
   cmd: string,
   argv: string[],
   env: Record<string, string> = {},
-): Promise<{ stdout: string; seconds: number; peakMiB: number }> {
+): Promise<{ stdout: string; seconds: number; cpuSeconds: number; peakMiB: number }> {
+  if (!existsSync(TIME)) throw new Error(`${TIME} (GNU time) is needed to measure CPU and peak RSS`);
+  const out = join(tmpdir(), `kuik-bench-time-${process.pid}-${Date.now()}-${Math.random()}`);
   const t0 = performance.now();
-  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(TIME, ['-f', '%U %S %M', '-o', out, cmd, ...argv], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => {
@@ -71,15 +73,12 @@ async function measured(
   child.stderr.on('data', (d: Buffer) => {
     stderr += d.toString();
   });
-  let peak = 0;
-  const timer = setInterval(() => {
-    const p = peakOf(child.pid ?? 0);
-    if (p > peak) peak = p;
-  }, 20);
   const code = await new Promise<number>((r) => child.on('exit', (c) => r(c ?? 1)));
-  clearInterval(timer);
+  const seconds = (performance.now() - t0) / 1000;
   if (code !== 0) throw new Error(`${cmd} exited ${code}: ${stderr.slice(-2000)}`);
-  return { stdout, seconds: (performance.now() - t0) / 1000, peakMiB: peak };
+  const [user, sys, maxKb] = (await readFile(out, 'utf8')).trim().split('\n').at(-1)!.split(' ').map(Number);
+  await rm(out, { force: true });
+  return { stdout, seconds, cpuSeconds: (user ?? 0) + (sys ?? 0), peakMiB: (maxKb ?? 0) / 1024 };
 }
 
 /**
@@ -120,7 +119,7 @@ async function engine(
     transport: { requests: number; pings: number; tokenFetches: number };
   };
   // The child's own VmHWM at the end is exact; the parent's sampling is the fallback.
-  return { seconds: m.seconds, peakMiB: Number.isFinite(out.peakMiB) ? out.peakMiB : m.peakMiB, out };
+  return { seconds: m.seconds, cpuSeconds: m.cpuSeconds, peakMiB: m.peakMiB, out };
 }
 
 /**
@@ -161,7 +160,7 @@ async function skopeo(
     `docker://${destination}`,
   ]);
   const m = await measured(cmd, argv);
-  return { seconds: m.seconds, peakMiB: m.peakMiB };
+  return { seconds: m.seconds, cpuSeconds: m.cpuSeconds, peakMiB: m.peakMiB };
 }
 
 const median = (xs: number[]) => {
@@ -200,7 +199,12 @@ try {
           if (r.out.result.digest !== seeded.digest)
             throw new Error(`digest changed: ${r.out.result.digest}`);
           bytes = r.out.result.bytes.bytesUploaded;
-          ours.push({ seconds: r.seconds, copySeconds: r.out.wallMs / 1000, peakMiB: r.peakMiB });
+          ours.push({
+            seconds: r.seconds,
+            cpuSeconds: r.cpuSeconds,
+            copySeconds: r.out.wallMs / 1000,
+            peakMiB: r.peakMiB,
+          });
         } else {
           theirs.push(await skopeo(tls, token, seeded.ref, dest));
         }
@@ -222,28 +226,45 @@ try {
       `engine (Node defaults) ${total} MiB: ${plain.seconds.toFixed(2)} s, peak ${plain.peakMiB.toFixed(0)} MiB`,
     );
     const mb = bytes / MiB;
-    const e = median(ours.map((r) => r.seconds));
-    const ec = median(ours.map((r) => r.copySeconds ?? Number.NaN));
-    const s = median(theirs.map((r) => r.seconds));
-    rows.push([
-      `${total} MiB (2 × ${LAYERS} × ${layerMb} MiB)`,
-      'kuik copy engine (deployed runtime settings)',
-      e,
-      ec,
-      mb / e,
-      Math.max(...ours.map((r) => r.peakMiB)),
-      (s / e).toFixed(2),
+    const summary = (runs: Run[]) => ({
+      seconds: median(runs.map((r) => r.seconds)),
+      best: Math.min(...runs.map((r) => r.seconds)),
+      cpu: median(runs.map((r) => r.cpuSeconds)),
+      copy: median(runs.map((r) => r.copySeconds ?? Number.NaN)),
+      peak: Math.max(...runs.map((r) => r.peakMiB)),
+    });
+    const e = summary(ours);
+    const k = summary(theirs);
+    const p = summary([
+      {
+        seconds: plain.seconds,
+        cpuSeconds: plain.cpuSeconds,
+        copySeconds: plain.out.wallMs / 1000,
+        peakMiB: plain.peakMiB,
+      },
     ]);
-    rows.push(['', 'skopeo copy --all', s, '—', mb / s, Math.max(...theirs.map((r) => r.peakMiB)), '1.00']);
-    rows.push([
-      '',
-      'kuik copy engine, Node defaults (1 run)',
-      plain.seconds,
-      plain.out.wallMs / 1000,
-      mb / plain.seconds,
-      plain.peakMiB,
-      (s / plain.seconds).toFixed(2),
-    ]);
+    const row = (label: string, tool: string, x: ReturnType<typeof summary>, copy: boolean) => [
+      label,
+      tool,
+      x.seconds,
+      x.best,
+      copy ? x.copy : '—',
+      x.cpu,
+      mb / x.seconds,
+      x.peak,
+      (k.seconds / x.seconds).toFixed(2),
+      (k.cpu / x.cpu).toFixed(2),
+    ];
+    rows.push(
+      row(
+        `${total} MiB (2 × ${LAYERS} × ${layerMb} MiB)`,
+        'kuik copy engine (deployed runtime settings)',
+        e,
+        true,
+      ),
+    );
+    rows.push(row('', 'skopeo copy --all', k, false));
+    rows.push(row('', 'kuik copy engine, Node defaults (1 run)', p, true));
 
     // A no-op re-copy: the destination already has the image.
     const dest = `${token.host}/${uniq('bench/noop')}:v1`;
@@ -276,11 +297,14 @@ console.log(
     [
       'image',
       'tool',
-      'process s',
+      'wall s (median)',
+      'wall s (best)',
       'copy s (in process)',
-      'MiB/s (process)',
+      'CPU s',
+      'MiB/s',
       'peak RSS MiB',
       'speed vs skopeo',
+      'CPU efficiency vs skopeo',
     ],
     rows,
   ),

@@ -220,6 +220,7 @@ function report(r: HandleResult, req: CopyRequest, deps: CopyDeps): void {
           bytes_uploaded: res.bytes.bytesUploaded,
           bytes_resumed: res.bytes.bytesResumed,
           source_reopens: res.bytes.sourceReopens,
+          ...(res.bytes.sessionsRefused > 0 ? { sessions_refused: res.bytes.sessionsRefused } : {}),
           attached: res.attached.copied,
           ...(res.attached.errors.length > 0 ? { attached_errors: res.attached.errors } : {}),
         }

@@ -398,6 +398,7 @@ describe('copy engine, registry to registry', () => {
     });
     assert.equal(r.blobs.resumed, 0);
     assert.equal(r.blobs.uploaded, 2);
+    assert.equal(r.bytes.sessionsRefused, 1);
     assert.equal((await inspectRaw(token, `${token.host}/${repo}:v1`)).digest, src.digest);
   });
 });

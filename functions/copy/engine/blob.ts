@@ -33,12 +33,21 @@ export interface BlobStats {
   bytesResumed: number;
   /** Source re-opens after a broken connection. */
   sourceReopens: number;
-  /** Sessions abandoned and restarted from byte 0. */
+  /** Sessions abandoned and restarted from byte 0 after a failure in this run. */
   restarts: number;
+  /** Sessions recorded by an earlier run that the registry no longer accepts (see docs/copy.md). */
+  sessionsRefused: number;
 }
 
 export function emptyBlobStats(): BlobStats {
-  return { bytesUploaded: 0, bytesRead: 0, bytesResumed: 0, sourceReopens: 0, restarts: 0 };
+  return {
+    bytesUploaded: 0,
+    bytesRead: 0,
+    bytesResumed: 0,
+    sourceReopens: 0,
+    restarts: 0,
+    sessionsRefused: 0,
+  };
 }
 
 export class CopyInterrupted extends Error {
@@ -82,6 +91,8 @@ export async function copyBlob(desc: Descriptor, ctx: BlobContext): Promise<Blob
         outcome = 'resumed';
         ctx.stats.bytesResumed += offset;
       }
+    } else {
+      ctx.stats.sessionsRefused++;
     }
   }
 
