@@ -36,7 +36,7 @@ export const DEFAULT_SETTINGS: CopySettings = {
 };
 
 export interface CopyDeps {
-  kube: Pick<Kube, 'getKuik' | 'updateStatus' | 'getSecret'>;
+  kube: Pick<Kube, 'getKuik' | 'updateStatus' | 'getSecret' | 'recordEvent'>;
   transport: RegistryTransport;
   log: Logger;
   now: () => number;
@@ -127,9 +127,13 @@ export async function handleCopy(req: CopyRequest, deps: CopyDeps): Promise<Hand
     return await fail(outcome.error);
   }
   const platforms = outcome.result?.platforms;
-  await deps.kube.updateStatus<MirrorSet>(ref, (o) =>
+  const written = await deps.kube.updateStatus<MirrorSet>(ref, (o) =>
     applySuccess(o, req, { digest: outcome.digest, ...(platforms ? { platforms } : {}) }, deps.now()),
   );
+  if (written) {
+    const missing = platforms?.missing.length ? `; missing platforms: ${platforms.missing.join(', ')}` : '';
+    await event(cr, 'Normal', 'Mirrored', `${req.destination} (${outcome.digest})${missing}`, deps);
+  }
   if (outcome.tolerated !== undefined) {
     return done({ outcome: 'tolerated', digest: outcome.digest, error: outcome.tolerated });
   }
@@ -140,9 +144,32 @@ export async function handleCopy(req: CopyRequest, deps: CopyDeps): Promise<Hand
   });
 
   async function fail(error: string): Promise<HandleResult> {
-    await deps.kube.updateStatus<MirrorSet>(ref, (o) => applyFailure(o, req, error));
+    // An event when the error is new, not on every retry of the same failure.
+    const written = await deps.kube.updateStatus<MirrorSet>(ref, (o) => applyFailure(o, req, error));
+    if (written) await event(cr, 'Warning', 'MirrorFailed', `${req.destination}: ${error}`, deps);
     return done({ outcome: 'failed', error });
   }
+}
+
+/** An Event on the CR for `kubectl describe`; a failure to record it is only logged. */
+async function event(
+  cr: MirrorSet,
+  type: 'Normal' | 'Warning',
+  reason: string,
+  note: string,
+  deps: CopyDeps,
+): Promise<void> {
+  const err = await deps.kube.recordEvent(
+    {
+      apiVersion: cr.apiVersion,
+      kind: cr.kind,
+      name: cr.metadata.name ?? '',
+      namespace: cr.metadata.namespace,
+      uid: cr.metadata.uid,
+    },
+    { type, reason, action: 'Copy', note, controller: 'kuik.enix.io/copy' },
+  );
+  if (err) deps.log.warn({ reason, err: err.message }, 'could not record event');
 }
 
 type Credentials =

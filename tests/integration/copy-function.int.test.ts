@@ -161,6 +161,14 @@ describe('copy function over HTTP', () => {
     assert.equal(m?.lastError, undefined);
     assert.equal(m?.uploads, undefined);
     assert.equal((await inspectRaw(token, destination.replace(mirror.host, token.host))).digest, src.digest);
+    const events = await kube.events.listNamespacedEvent({
+      namespace: ns,
+      fieldSelector: `regarding.name=${name}`,
+    });
+    assert.deepEqual(
+      events.items.map((e) => [e.type, e.reason]),
+      [['Normal', 'Mirrored']],
+    );
   });
 
   test('a duplicate event for a mirrored entry makes one manifest HEAD and writes nothing', async () => {
@@ -198,6 +206,17 @@ describe('copy function over HTTP', () => {
     const m = mirrorOf(await read(name));
     assert.match(m?.lastError ?? '', /not found/);
     assert.equal(m?.mirroredAt, undefined);
+    // One Warning event for `kubectl describe`; the same failure again records no second one.
+    await post(req);
+    const events = await kube.events.listNamespacedEvent({
+      namespace: ns,
+      fieldSelector: `regarding.name=${name}`,
+    });
+    assert.deepEqual(
+      events.items.map((e) => [e.type, e.reason]),
+      [['Warning', 'MirrorFailed']],
+    );
+    assert.match(events.items[0]?.note ?? '', /not found/);
   });
 
   test('a single image of another platform fails with kuik’s exact error in status (§10.11 H)', async () => {
