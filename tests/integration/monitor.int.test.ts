@@ -862,6 +862,10 @@ describe('the resync', () => {
     const filled = await eventually('ISM status from the resync', async () => {
       const o = await kube.getKuik<ImageSetMirror>({ kind: 'ImageSetMirror', name: ism, namespace: ns });
       return o.status?.matchingImages?.length ? o : undefined;
+    }).catch(async (err: Error) => {
+      // What the monitor process said is the first thing to read when this fails.
+      const tail = (await readFile(proc.proc.logFile, 'utf8')).split('\n').slice(-30).join('\n');
+      throw new Error(`${err.message}\nmonitor log (last lines):\n${tail}`);
     });
     assert.deepEqual(filled.status?.matchingImages, [
       {
