@@ -2,7 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { harness, type RegistryInfo } from './env.ts';
+import { Kube } from '../../shared/kube/client.ts';
+import { harness, kubeConfig, type RegistryInfo } from './env.ts';
 import { run } from './proc.ts';
 import { type Seeded, type SeedOptions, seedImage } from './registry.ts';
 
@@ -43,4 +44,62 @@ export async function namespace(prefix = 'test'): Promise<string> {
   const name = uniq(prefix);
   await kubectl(['create', 'namespace', name]);
   return name;
+}
+
+/** Polls `f` until it returns something other than undefined (errors count as "not yet"). */
+export async function eventually<T>(
+  what: string,
+  f: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+  intervalMs = 250,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** A `kubernetes.io/dockerconfigjson` Secret for `reg` in `namespace`, as `kubectl create secret docker-registry` makes it. */
+export async function registrySecret(namespace: string, name: string, reg: RegistryInfo): Promise<void> {
+  await kubectl([
+    '-n',
+    namespace,
+    'create',
+    'secret',
+    'docker-registry',
+    name,
+    `--docker-server=${reg.host}`,
+    `--docker-username=${reg.username}`,
+    `--docker-password=${reg.password}`,
+  ]);
+}
+
+/**
+ * Knative's ApiServerSource adapter sends no initial list and drops what changes while its watches
+ * start: before a test relies on events, wait until a sentinel ImageSetMirror in `namespace` has
+ * demonstrably been reconciled (it got its finalizer), touching it until it has.
+ */
+export async function waitUntilReconcileReceives(namespace: string): Promise<void> {
+  const kube = new Kube(kubeConfig());
+  await kubectl(
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'kuik.enix.io/v1alpha1',
+      kind: 'ImageSetMirror',
+      metadata: { name: 'sentinel', namespace },
+      spec: {},
+    }),
+  );
+  await eventually('the ApiServerSource adapter delivering to reconcile', async () => {
+    await kubectl(['annotate', 'ism', 'sentinel', '-n', namespace, '--overwrite', `touch=${Date.now()}`]);
+    const o = await kube.getKuik<{ metadata: { finalizers?: string[] } }>({
+      kind: 'ImageSetMirror',
+      name: 'sentinel',
+      namespace,
+    });
+    return o.metadata.finalizers?.length ? true : undefined;
+  });
 }

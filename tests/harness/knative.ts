@@ -117,6 +117,8 @@ export async function startApiServerSourceAdapter(opts: {
   namespaces?: string[];
   mode?: 'Resource' | 'Reference';
   name?: string;
+  /** Whose identity the adapter watches with (an ApiServerSource's serviceAccountName); default admin. */
+  kubeconfig?: string;
 }): Promise<Adapter> {
   const h = harness();
   const name = opts.name ?? uniq('apiserversource');
@@ -129,7 +131,7 @@ export async function startApiServerSourceAdapter(opts: {
     mode: opts.mode ?? 'Resource',
   };
   const proc = startProc(h.runDir, name, h.bins.apiserverReceiveAdapter, [], {
-    KUBECONFIG: h.kubeconfig,
+    KUBECONFIG: opts.kubeconfig ?? h.kubeconfig,
     SYSTEM_NAMESPACE: 'knative-eventing',
     NAMESPACE: opts.namespaces?.[0] ?? 'default',
     NAME: name,

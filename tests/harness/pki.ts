@@ -107,6 +107,12 @@ export async function makePki(dir: string): Promise<Pki> {
       p('token.crt'),
     ]),
   ]);
+  return pkiPaths(dir);
+}
+
+/** The files of a PKI made by makePki in `dir` (to start more parts that trust the same CA). */
+export function pkiPaths(dir: string): Pki {
+  const p = (n: string) => join(dir, n);
   return {
     dir,
     caCert: p('ca.crt'),

@@ -196,7 +196,10 @@ test('the kustomize output passes a server-side dry run', async () => {
     kustomized.find((o) => o.metadata.name === 'kuik-reconcile' && o.kind === 'Service')!,
   );
   ksvc.spec.template.spec.containerConcurency = 10;
-  await assert.rejects(dryRun([ksvc]), /spec.template.spec.containerConcurency: field not declared in schema/);
+  await assert.rejects(
+    dryRun([ksvc]),
+    /spec.template.spec.containerConcurency: field not declared in schema/,
+  );
 });
 
 test('the chart passes a server-side dry run, with defaults and with every option changed', async () => {

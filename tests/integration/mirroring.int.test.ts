@@ -6,7 +6,15 @@ import { after, before, test } from 'node:test';
 import type { ImageSetMirror } from '../../shared/crd/types.ts';
 import { Kube } from '../../shared/kube/client.ts';
 import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
-import { kubectl, namespace, seed, uniq } from '../harness/fixtures.ts';
+import {
+  eventually,
+  kubectl,
+  namespace,
+  registrySecret,
+  seed,
+  uniq,
+  waitUntilReconcileReceives,
+} from '../harness/fixtures.ts';
 import { type RunningFunction, startFunction } from '../harness/functions.ts';
 import { type Adapter, startApiServerSourceAdapter } from '../harness/knative.ts';
 import { run } from '../harness/proc.ts';
@@ -21,43 +29,13 @@ let ns: string;
 let upstream: RegistryInfo;
 let mirror: RegistryInfo;
 
-async function eventually<T>(what: string, f: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
-
 const config = 'mirroring:\n  platforms:\n    - architecture: amd64\n    - architecture: arm64\n';
 
 before(async () => {
   ({ tls: upstream, token: mirror } = harness().registries);
   ns = await namespace('mirroring');
-  await kubectl([
-    '-n',
-    ns,
-    'create',
-    'secret',
-    'docker-registry',
-    'push',
-    `--docker-server=${mirror.host}`,
-    `--docker-username=${mirror.username}`,
-    `--docker-password=${mirror.password}`,
-  ]);
-  await kubectl([
-    '-n',
-    ns,
-    'create',
-    'secret',
-    'docker-registry',
-    'pull',
-    `--docker-server=${upstream.host}`,
-    `--docker-username=${upstream.username}`,
-    `--docker-password=${upstream.password}`,
-  ]);
+  await registrySecret(ns, 'push', mirror);
+  await registrySecret(ns, 'pull', upstream);
   copy = await startFunction('copy', { config });
   reconcile = await startFunction('reconcile', {
     config,
@@ -72,21 +50,7 @@ before(async () => {
       { group: '', version: 'v1', resource: 'pods' },
     ],
   });
-  // The adapter drops what changes while its watches start: wait until events demonstrably flow.
-  await kubectl(
-    ['apply', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'kuik.enix.io/v1alpha1',
-      kind: 'ImageSetMirror',
-      metadata: { name: 'sentinel', namespace: ns },
-      spec: {},
-    }),
-  );
-  await eventually('adapter delivering', async () => {
-    await kubectl(['annotate', 'ism', 'sentinel', '-n', ns, '--overwrite', `touch=${Date.now()}`]);
-    const o = await kube.getKuik<ImageSetMirror>({ kind: 'ImageSetMirror', name: 'sentinel', namespace: ns });
-    return o.metadata.finalizers?.length ? true : undefined;
-  });
+  await waitUntilReconcileReceives(ns);
 });
 
 after(async () => {

@@ -12,7 +12,7 @@ import { Kube } from '../../shared/kube/client.ts';
 import { createLogger } from '../../shared/log.ts';
 import { createRegistry } from '../../shared/metrics.ts';
 import { kubeConfig } from '../harness/env.ts';
-import { kubectl, namespace, uniq } from '../harness/fixtures.ts';
+import { eventually, kubectl, namespace, uniq, waitUntilReconcileReceives } from '../harness/fixtures.ts';
 import { type Adapter, startApiServerSourceAdapter } from '../harness/knative.ts';
 
 const kube = new Kube(kubeConfig());
@@ -48,45 +48,13 @@ before(async () => {
       { group: '', version: 'v1', resource: 'pods' },
     ],
   });
-  // The adapter sends no initial list and drops what changes while its watches start, so wait
-  // until a sentinel's events demonstrably flow (touching it until reconcile has finalized it).
-  await kubectl(
-    ['apply', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'kuik.enix.io/v1alpha1',
-      kind: 'ImageSetMirror',
-      metadata: { name: 'sentinel', namespace: ns },
-      spec: {},
-    }),
-  );
-  await eventually(
-    'adapter delivering',
-    async () => {
-      await kubectl(['annotate', 'ism', 'sentinel', '-n', ns, '--overwrite', `touch=${Date.now()}`]);
-      const o = await kube.getKuik<ImageSetMirror>({
-        kind: 'ImageSetMirror',
-        name: 'sentinel',
-        namespace: ns,
-      });
-      return o.metadata.finalizers?.length ? true : undefined;
-    },
-    60_000,
-  );
+  await waitUntilReconcileReceives(ns);
 });
+
 after(async () => {
   await adapter?.stop();
   await server?.close();
 });
-
-async function eventually<T>(what: string, f: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 test('an ImageSetMirror and a Pod: status fills, a copy is requested, the pod going away marks it unused', async () => {
   const name = uniq('ism');

@@ -7,7 +7,7 @@ import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import type { ClusterImageSetMirror } from '../../shared/crd/types.ts';
 import { Kube } from '../../shared/kube/client.ts';
 import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
-import { kubectl, namespace, seed, uniq } from '../harness/fixtures.ts';
+import { eventually, kubectl, namespace, seed, uniq } from '../harness/fixtures.ts';
 import { type RunningFunction, startFunction } from '../harness/functions.ts';
 import { type RunningRegistry, startRegistry } from '../harness/registry.ts';
 import { registerRouterWebhook, waitActive } from '../harness/webhook.ts';
@@ -53,16 +53,6 @@ function pod(name: string, image: string, extra: Partial<V1Pod['spec']> = {}): V
     metadata: { name },
     spec: { containers: [{ name: 'app', image }], imagePullSecrets: [{ name: 'origin-pull' }], ...extra },
   };
-}
-
-async function eventually<T>(what: string, f: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 before(async () => {

@@ -7,19 +7,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { HarnessState } from '../harness/env.ts';
+import { eventually } from '../harness/fixtures.ts';
 import { isAlive, run } from '../harness/proc.ts';
 import { inspectRaw, seedImage } from '../harness/registry.ts';
 import { repoRoot } from '../harness/tools.ts';
-
-async function eventually<T>(what: string, f: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 test('npm start: mirror an image with kubectl, route a pod to it, stop cleanly with Ctrl-C', {
   timeout: 300_000,

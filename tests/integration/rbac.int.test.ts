@@ -1,0 +1,633 @@
+// Each function's RBAC in manifests/ against what its code really calls. The ServiceAccounts,
+// ClusterRoles and bindings come from `kubectl kustomize manifests/`; every function runs as its
+// own process (node functions/main.ts) with a token of its ServiceAccount, is driven through the
+// code paths that need each rule, and the API server's audit log then says which (verb, resource)
+// each identity used. Two checks per identity:
+//   - nothing it did was refused (no 403), and everything it did is granted by its own role;
+//   - every rule of its role was used at least once, or is listed in EXEMPT with the reason.
+// It runs on a control plane of its own (private-controlplane.ts): the functions act cluster-wide
+// (reconcile and the monitor's resync rewrite every mirror set they can list), which must not reach
+// other test files' objects, and the audit log then holds only this file's calls.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { after, before, test } from 'node:test';
+import { CoreV1Api, EventsV1Api, type V1Pod } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import type {
+  ClusterImageSetAvailability,
+  ClusterImageSetMirror,
+  ImageSetMirror,
+} from '../../shared/crd/types.ts';
+import { MIRROR_FINALIZER, OWNER_LABELS, SECRET_FINALIZER } from '../../shared/crd/types.ts';
+import { Kube } from '../../shared/kube/client.ts';
+import { harness, type RegistryInfo } from '../harness/env.ts';
+import { kubectl as harnessKubectl, seed, uniq } from '../harness/fixtures.ts';
+import { type RunningFunction, startFunction } from '../harness/functions.ts';
+import { type Adapter, startApiServerSourceAdapter } from '../harness/knative.ts';
+import { type PrivateControlPlane, startPrivateControlPlane } from '../harness/private-controlplane.ts';
+import { type RunningRegistry, startRegistry } from '../harness/registry.ts';
+
+interface RbacRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+interface Obj {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  rules?: RbacRule[];
+  roleRef?: { name: string };
+  subjects?: { kind: string; name: string; namespace?: string }[];
+  // biome-ignore lint/suspicious/noExplicitAny: manifests are free-form YAML.
+  [k: string]: any;
+}
+
+/** Rules a function's code does not reach, and why. Everything else must be used. */
+const EXEMPT: Record<string, Record<string, string>> = {
+  'kuik-reconcile-source': Object.fromEntries(
+    [
+      'kuik.enix.io/imagesetmirrors',
+      'kuik.enix.io/clusterimagesetmirrors',
+      'kuik.enix.io/clusterreplicatedimagesets',
+      'core/pods',
+    ].map((r) => [
+      `${r}:get`,
+      "Knative's ApiServerSource controller checks get, list and watch with SubjectAccessReviews " +
+        'before it deploys the adapter (knative notes §1.4); the adapter itself lists and watches',
+    ]),
+  ),
+};
+
+let cp: PrivateControlPlane;
+let kube: Kube;
+let core: CoreV1Api;
+let manifests: Obj[];
+let origin: RunningRegistry;
+let mirror: RegistryInfo;
+/** A repository prefix of this run on the harness's TLS registry. */
+let P: string;
+const running: { stop(): Promise<void> }[] = [];
+const kubeconfigs: Record<string, string> = {};
+
+const sa = (name: string) => `system:serviceaccount:kuik-system:${name}`;
+
+function dockerConfig(reg: RegistryInfo): string {
+  const auth = Buffer.from(`${reg.username}:${reg.password}`).toString('base64');
+  return JSON.stringify({ auths: { [reg.host]: { auth } } });
+}
+
+async function pullSecret(namespace: string, name: string, reg: RegistryInfo): Promise<void> {
+  await core.createNamespacedSecret({
+    namespace,
+    body: {
+      metadata: { name, namespace },
+      type: 'kubernetes.io/dockerconfigjson',
+      data: { '.dockerconfigjson': Buffer.from(dockerConfig(reg)).toString('base64') },
+    },
+  });
+}
+
+async function apply(obj: object): Promise<void> {
+  await cp.kubectl(['apply', '--server-side', '--field-manager=rbac-test', '-f', '-'], JSON.stringify(obj));
+}
+
+async function ns(prefix: string): Promise<string> {
+  const name = uniq(prefix);
+  await cp.kubectl(['create', 'namespace', name]);
+  return name;
+}
+
+async function eventually<T>(what: string, f: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const quote = (host: string) => host.replace(/\./g, '\\.');
+
+// --- the audit log and the roles ---------------------------------------------------------------
+
+interface AuditEvent {
+  user: { username: string };
+  verb: string;
+  stage: string;
+  requestURI: string;
+  objectRef?: { apiGroup?: string; resource?: string; subresource?: string; namespace?: string };
+  responseStatus?: { code?: number };
+}
+
+const ruleKey = (group: string, resource: string, verb: string) => `${group || 'core'}/${resource}:${verb}`;
+
+/** (group/resource[/subresource]:verb) → one request URI that used it, per identity. */
+async function usage(user: string): Promise<{ used: Map<string, string>; refused: string[] }> {
+  const used = new Map<string, string>();
+  const refused: string[] = [];
+  for (const line of (await readFile(cp.auditLog, 'utf8')).split('\n')) {
+    if (!line) continue;
+    const e = JSON.parse(line) as AuditEvent;
+    // Discovery (non-resource URLs) is every authenticated user's, through system:discovery.
+    const resource = e.objectRef?.resource;
+    if (e.user.username !== user || !resource) continue;
+    const sub = e.objectRef?.subresource;
+    const k = ruleKey(e.objectRef?.apiGroup ?? '', sub ? `${resource}/${sub}` : resource, e.verb);
+    if (e.responseStatus?.code === 403) refused.push(`${k} ${e.requestURI}`);
+    else if (!used.has(k)) used.set(k, `${e.verb} ${e.requestURI}`);
+  }
+  return { used, refused };
+}
+
+/** What the manifests grant an identity: the rules of every ClusterRole bound to it. */
+function granted(account: string): Set<string> {
+  const roles = manifests
+    .filter(
+      (o) =>
+        o.kind === 'ClusterRoleBinding' &&
+        o.subjects?.some(
+          (s) => s.kind === 'ServiceAccount' && s.name === account && s.namespace === 'kuik-system',
+        ),
+    )
+    .map((b) => b.roleRef?.name);
+  const out = new Set<string>();
+  for (const role of manifests.filter((o) => o.kind === 'ClusterRole' && roles.includes(o.metadata.name))) {
+    for (const r of role.rules ?? [])
+      for (const g of r.apiGroups)
+        for (const res of r.resources) for (const v of r.verbs) out.add(ruleKey(g, res, v));
+  }
+  return out;
+}
+
+async function assertLeastPrivilege(account: string): Promise<void> {
+  const { used, refused } = await usage(sa(account));
+  assert.deepEqual(refused, [], `${account} was refused`);
+  const grants = granted(account);
+  assert.ok(grants.size > 0, `no role bound to ${account}`);
+  const outside = [...used.keys()].filter((k) => !grants.has(k));
+  assert.deepEqual(outside, [], `${account} used what its role does not grant`);
+  const exempt = EXEMPT[account] ?? {};
+  const unused = [...grants].filter((k) => !used.has(k) && !(k in exempt)).sort();
+  assert.deepEqual(unused, [], `${account}'s role grants what its code never used`);
+  // An exemption for a rule the code does use is stale.
+  for (const k of Object.keys(exempt)) {
+    assert.ok(grants.has(k), `${account}: exemption for ${k}, which the role does not grant`);
+    assert.ok(!used.has(k), `${account}: ${k} is used after all; drop its exemption`);
+  }
+}
+
+// --- setup ---------------------------------------------------------------------------------------
+
+before(async () => {
+  const h = harness();
+  cp = await startPrivateControlPlane('rbac');
+  running.push(cp);
+  kube = new Kube(cp.kc());
+  core = cp.kc().makeApiClient(CoreV1Api);
+  manifests = parseAllDocuments(await harnessKubectl(['kustomize', `${h.repoRoot}/manifests`]))
+    .map((d) => d.toJSON() as Obj)
+    .filter(Boolean);
+  // The namespace and every ServiceAccount, ClusterRole and binding, exactly as manifests/ has them.
+  const identity = manifests.filter((o) =>
+    ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind),
+  );
+  await cp.kubectl(['apply', '--server-side', '-f', '-'], identity.map((o) => JSON.stringify(o)).join('\n'));
+  for (const name of [
+    'kuik-router',
+    'kuik-reconcile',
+    'kuik-reconcile-source',
+    'kuik-monitor',
+    'kuik-copy',
+  ]) {
+    kubeconfigs[name] = await cp.serviceAccountKubeconfig('kuik-system', name);
+  }
+
+  mirror = h.registries.tls;
+  P = uniq('rbac');
+  origin = await startRegistry({
+    runDir: h.runDir,
+    name: uniq('rbac-origin'),
+    auth: 'htpasswd',
+    certs: {
+      caCert: h.pki.caCert,
+      servingCert: h.pki.webhookCert,
+      servingKey: h.pki.webhookKey,
+      tokenCert: h.pki.webhookCert,
+      tokenKey: h.pki.webhookKey,
+    },
+  });
+  running.push(origin);
+  await seed(origin.info, 'app/web', '1');
+  await seed(origin.info, 'app/missing', '1');
+  await seed(mirror, `${P}/mirror/app/web`, '1');
+  await seed(mirror, `${P}/src/app`, '1');
+  await seed(mirror, `${P}/mon/app`, '1');
+});
+
+after(async () => {
+  for (const r of running.reverse()) await r.stop().catch(() => {});
+});
+
+// --- the router ----------------------------------------------------------------------------------
+
+let router: RunningFunction;
+let copy: RunningFunction;
+
+test('router: routing, secret copies, events and stale-mirror clearing use exactly its role', async () => {
+  router = await startFunction('router', {
+    config: 'routing:\n  activeCheck:\n    timeout: 2s\n    cacheTTL: 0s\n',
+    env: { KUBECONFIG: kubeconfigs['kuik-router']! },
+  });
+  running.push(router);
+  // The MutatingWebhookConfiguration of manifests/, with the URL of this process instead of the
+  // in-cluster Service (cert-manager would inject the CA; here it is the harness's).
+  const mwc = structuredClone(manifests.find((o) => o.kind === 'MutatingWebhookConfiguration')!);
+  const caBundle = (await readFile(harness().pki.caCert)).toString('base64');
+  for (const w of mwc['webhooks'] as { clientConfig: object }[]) {
+    w.clientConfig = { url: `https://127.0.0.1:${router.webhookPort}/mutate`, caBundle };
+  }
+  await apply(mwc);
+
+  const app = await ns('app');
+  await pullSecret(app, 'origin-pull', origin.info);
+  await pullSecret(app, 'mirror-cred', mirror);
+  await pullSecret('kuik-system', 'mirror-cred', mirror);
+  const cism = uniq('cism');
+  const ism = uniq('ism');
+  const include = [{ image: `${quote(origin.info.host)}/.*` }];
+  await apply({
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ClusterImageSetMirror',
+    metadata: { name: cism },
+    spec: {
+      filter: { include },
+      mirrors: [
+        {
+          registry: mirror.host,
+          path: `${P}/mirror`,
+          credentialSecret: { name: 'mirror-cred', namespace: 'kuik-system' },
+        },
+      ],
+    },
+  });
+  await apply({
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ImageSetMirror',
+    metadata: { name: ism, namespace: app },
+    spec: {
+      filter: { include },
+      mirrors: [{ registry: mirror.host, path: `${P}/ism`, credentialSecret: { name: 'mirror-cred' } }],
+    },
+  });
+  const pod = (name: string, image: string): V1Pod => ({
+    metadata: { name },
+    spec: { containers: [{ name: 'app', image }], imagePullSecrets: [{ name: 'origin-pull' }] },
+  });
+  // The apiserver picks the configuration up asynchronously: dry-run until the router answers.
+  await eventually('webhook active', async () => {
+    const p = await core.createNamespacedPod({
+      namespace: app,
+      body: pod('probe', 'busybox:1'),
+      dryRun: 'All',
+    });
+    return p.metadata?.annotations?.['kuik.enix.io/original-images'] ? true : undefined;
+  });
+
+  await origin.stop();
+  const web = await core.createNamespacedPod({
+    namespace: app,
+    body: pod('web', `${origin.info.host}/app/web:1`),
+  });
+  assert.equal(web.spec?.containers[0]?.image, `${mirror.host}/${P}/mirror/app/web:1`);
+  // A second pod finds the credential's copy already there: the router replaces it.
+  await core.createNamespacedPod({ namespace: app, body: pod('web2', `${origin.info.host}/app/web:1`) });
+  const copies = await core.listNamespacedSecret({ namespace: app, labelSelector: OWNER_LABELS.uid });
+  assert.equal(copies.items.length, 1);
+
+  // Both mirror sets claim an image their mirrors do not have: each NotFound clears mirroredAt.
+  const missing = `${origin.info.host}/app/missing:1`;
+  const stale = (path: string) => ({
+    matchingImages: [
+      {
+        image: missing,
+        mirrors: [{ image: `${mirror.host}/${path}/app/missing:1`, mirroredAt: '2026-01-01T00:00:00Z' }],
+      },
+    ],
+  });
+  await kube.updateStatus<ClusterImageSetMirror>({ kind: 'ClusterImageSetMirror', name: cism }, (o) => {
+    o.status = stale(`${P}/mirror`);
+    return true;
+  });
+  await kube.updateStatus<ImageSetMirror>({ kind: 'ImageSetMirror', name: ism, namespace: app }, (o) => {
+    o.status = stale(`${P}/ism`);
+    return true;
+  });
+  const mirroredAt = async () => {
+    const a = await kube.getKuik<ClusterImageSetMirror>({ kind: 'ClusterImageSetMirror', name: cism });
+    const b = await kube.getKuik<ImageSetMirror>({ kind: 'ImageSetMirror', name: ism, namespace: app });
+    return [a, b].map((o) => o.status?.matchingImages?.[0]?.mirrors?.[0]?.mirroredAt);
+  };
+  // The router sees the statuses through its watch: admit pods until it has acted on both.
+  let i = 0;
+  await eventually('stale mirroredAt cleared', async () => {
+    if ((await mirroredAt()).every((m) => m === undefined)) return true;
+    await core.createNamespacedPod({ namespace: app, body: pod(`missing-${i++}`, missing) });
+    return undefined;
+  });
+  await eventually('ImageRerouted event', async () => {
+    const events = await cp.kc().makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: app });
+    return events.items.find((e) => e.reason === 'ImageRerouted' && e.regarding?.name === 'web');
+  });
+
+  await assertLeastPrivilege('kuik-router');
+});
+
+// --- reconcile, its ApiServerSource, copy -------------------------------------------------------
+
+test('reconcile, its ApiServerSource and copy: mirror sets, secret owners, deletions and copies use exactly their roles', async () => {
+  copy = await startFunction('copy', { env: { KUBECONFIG: kubeconfigs['kuik-copy']! } });
+  running.push(copy);
+  const reconcile = await startFunction('reconcile', {
+    env: { KUBECONFIG: kubeconfigs['kuik-reconcile']!, COPY_SINK: `http://127.0.0.1:${copy.port}/` },
+  });
+  running.push(reconcile);
+  const adapter: Adapter = await startApiServerSourceAdapter({
+    sink: `http://127.0.0.1:${reconcile.port}/`,
+    kubeconfig: kubeconfigs['kuik-reconcile-source']!,
+    // The ApiServerSource of manifests/.
+    resources: [
+      { group: 'kuik.enix.io', version: 'v1alpha1', resource: 'imagesetmirrors' },
+      { group: 'kuik.enix.io', version: 'v1alpha1', resource: 'clusterimagesetmirrors' },
+      { group: 'kuik.enix.io', version: 'v1alpha1', resource: 'clusterreplicatedimagesets' },
+      { group: '', version: 'v1', resource: 'pods' },
+    ],
+  });
+  running.push(adapter);
+  const source = manifests.find((o) => o.kind === 'ApiServerSource')!;
+  assert.deepEqual(
+    source['spec'].resources.map((r: { kind: string }) => r.kind),
+    ['ImageSetMirror', 'ClusterImageSetMirror', 'ClusterReplicatedImageSet', 'Pod'],
+  );
+
+  const rec = await ns('rec');
+  // The adapter sends nothing for what exists when it starts: touch a sentinel until reconcile
+  // has finalized it, then events demonstrably flow.
+  await apply({
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ImageSetMirror',
+    metadata: { name: 'sentinel', namespace: rec },
+    spec: {},
+  });
+  await eventually(
+    'adapter delivering',
+    async () => {
+      await cp.kubectl(['annotate', 'ism', 'sentinel', '-n', rec, '--overwrite', `touch=${Date.now()}`]);
+      const o = await kube.getKuik<ImageSetMirror>({
+        kind: 'ImageSetMirror',
+        name: 'sentinel',
+        namespace: rec,
+      });
+      return o.metadata.finalizers?.length ? true : undefined;
+    },
+    60_000,
+  );
+
+  await pullSecret(rec, 'pull', mirror);
+  await pullSecret(rec, 'push', mirror);
+  const src = `${mirror.host}/${P}/src/app:1`;
+  const include = [{ image: `${quote(mirror.host)}/${P}/src/.*` }];
+  const ism = uniq('ism');
+  const cism = uniq('cism');
+  await apply({
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ImageSetMirror',
+    metadata: { name: ism, namespace: rec },
+    spec: {
+      filter: { include },
+      mirrors: [{ registry: mirror.host, path: `${P}/dst-ism`, credentialSecret: { name: 'push' } }],
+    },
+  });
+  await apply({
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ClusterImageSetMirror',
+    metadata: { name: cism },
+    spec: {
+      filter: { include },
+      mirrors: [
+        { registry: mirror.host, path: `${P}/dst-cism`, credentialSecret: { name: 'push', namespace: rec } },
+      ],
+    },
+  });
+  await core.createNamespacedPod({
+    namespace: rec,
+    body: {
+      metadata: { name: 'src' },
+      spec: { containers: [{ name: 'app', image: src }], imagePullSecrets: [{ name: 'pull' }] },
+    },
+  });
+  // reconcile fills status and asks for the copies; copy mirrors and records them.
+  const mirrored = async (ref: {
+    kind: 'ImageSetMirror' | 'ClusterImageSetMirror';
+    name: string;
+    namespace?: string;
+  }) =>
+    await eventually(
+      `${ref.kind} mirrored`,
+      async () => {
+        const o = await kube.getKuik<ImageSetMirror | ClusterImageSetMirror>(ref);
+        return o.status?.matchingImages?.[0]?.mirrors?.[0]?.mirroredAt ? o : undefined;
+      },
+      60_000,
+    );
+  await mirrored({ kind: 'ImageSetMirror', name: ism, namespace: rec });
+  await mirrored({ kind: 'ClusterImageSetMirror', name: cism });
+
+  // An invalid filter: reconcile warns with an event.
+  await apply({
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ImageSetMirror',
+    metadata: { name: 'invalid', namespace: rec },
+    spec: {
+      filter: { include: [{ label: '===' }] },
+      mirrors: [{ registry: mirror.host, path: `${P}/invalid` }],
+    },
+  });
+  await eventually('InvalidFilter event', async () => {
+    const events = await cp.kc().makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: rec });
+    return events.items.find((e) => e.reason === 'InvalidFilter') ? true : undefined;
+  });
+
+  // A ClusterReplicatedImageSet owning a pull-secret copy (as the router makes them), deleted:
+  // reconcile finalizes it first, then deletes the copy and lets it go.
+  const cris = uniq('cris');
+  await apply({
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ClusterReplicatedImageSet',
+    metadata: { name: cris },
+    spec: { upstreams: [{ registry: mirror.host, path: `/${P}/src` }] },
+  });
+  const finalized = await eventually('CRIS finalizer', async () => {
+    const o = await kube.getKuik<{ metadata: { uid: string; finalizers?: string[] } }>({
+      kind: 'ClusterReplicatedImageSet',
+      name: cris,
+    });
+    return o.metadata.finalizers?.includes(SECRET_FINALIZER) ? o : undefined;
+  });
+  await core.createNamespacedSecret({
+    namespace: rec,
+    body: {
+      metadata: { name: 'kuik-copy-of-cris', labels: { [OWNER_LABELS.uid]: finalized.metadata.uid } },
+      type: 'kubernetes.io/dockerconfigjson',
+      data: { '.dockerconfigjson': Buffer.from(dockerConfig(mirror)).toString('base64') },
+    },
+  });
+  await cp.kubectl(['delete', 'clusterreplicatedimageset', cris, '--wait=false']);
+  // The mirrored ImageSetMirror, deleted: its mirrored image is deleted with its credential.
+  await cp.kubectl(['delete', 'imagesetmirror', ism, '-n', rec, '--wait=false']);
+  await eventually('CRIS and ISM gone', async () => {
+    const left = await cp.kubectl(['get', 'clusterreplicatedimagesets,imagesetmirrors', '-A', '-o', 'name']);
+    return left.includes(cris) || left.includes(ism) ? undefined : true;
+  });
+  assert.equal(
+    (await core.listNamespacedSecret({ namespace: rec, labelSelector: OWNER_LABELS.uid })).items.length,
+    0,
+  );
+
+  await adapter.stop();
+  await assertLeastPrivilege('kuik-reconcile-source');
+  await assertLeastPrivilege('kuik-reconcile');
+  await assertLeastPrivilege('kuik-copy');
+});
+
+// --- the monitor -----------------------------------------------------------------------------------
+
+test('monitor: a tick (probes, ledger, events) and its resync of every CR use exactly its role', async () => {
+  // No ApiServerSource now (stopped above): what changes below is the resync's to handle.
+  const monitor = await startFunction('monitor', {
+    config: 'monitoring:\n  tickBudget: 20s\n',
+    env: {
+      KUBECONFIG: kubeconfigs['kuik-monitor']!,
+      COPY_SINK: `http://127.0.0.1:${copy.port}/`,
+    },
+  });
+  running.push(monitor);
+  const mon = await ns('mon');
+  await pullSecret(mon, 'pull', mirror);
+  await pullSecret(mon, 'push', mirror);
+  const image = `${mirror.host}/${P}/mon/app:1`;
+  await core.createNamespacedPod({
+    namespace: mon,
+    body: {
+      metadata: { name: 'mon' },
+      spec: { containers: [{ name: 'app', image }], imagePullSecrets: [{ name: 'pull' }] },
+    },
+  });
+  const cisa = uniq('cisa');
+  await apply({
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ClusterImageSetAvailability',
+    metadata: { name: cisa },
+    spec: { filter: { include: [{ image: `${quote(mirror.host)}/${P}/mon/.*` }] } },
+  });
+  await apply({
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ClusterImageSetAvailability',
+    metadata: { name: uniq('cisa-invalid') },
+    spec: { filter: { include: [{ label: '===' }] } },
+  });
+  // New mirror sets and a CRIS nobody reconciled yet: the resync finalizes them and fills status.
+  const include = [{ image: `${quote(mirror.host)}/${P}/mon/.*` }];
+  await apply({
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ImageSetMirror',
+    metadata: { name: uniq('ism'), namespace: mon },
+    spec: {
+      filter: { include },
+      mirrors: [{ registry: mirror.host, path: `${P}/mon-ism`, credentialSecret: { name: 'push' } }],
+    },
+  });
+  await apply({
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ClusterImageSetMirror',
+    metadata: { name: uniq('cism') },
+    spec: { filter: { include }, mirrors: [{ registry: mirror.host, path: `${P}/mon-cism` }] },
+  });
+  await apply({
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ClusterReplicatedImageSet',
+    metadata: { name: uniq('cris') },
+    spec: { upstreams: [{ registry: mirror.host, path: `/${P}/mon` }] },
+  });
+  // Deletions the ApiServerSource missed: a CRIS with a secret copy, a mirrored ImageSetMirror.
+  const crisDel = uniq('cris-del');
+  await apply({
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ClusterReplicatedImageSet',
+    metadata: { name: crisDel, finalizers: [SECRET_FINALIZER] },
+    spec: { upstreams: [{ registry: mirror.host, path: `/${P}/mon` }] },
+  });
+  const crisUid = (
+    await kube.getKuik<{ metadata: { uid: string } }>({ kind: 'ClusterReplicatedImageSet', name: crisDel })
+  ).metadata.uid;
+  await core.createNamespacedSecret({
+    namespace: mon,
+    body: {
+      metadata: { name: 'kuik-copy-of-cris', labels: { [OWNER_LABELS.uid]: crisUid } },
+      type: 'kubernetes.io/dockerconfigjson',
+      data: { '.dockerconfigjson': Buffer.from(dockerConfig(mirror)).toString('base64') },
+    },
+  });
+  const ismDel = uniq('ism-del');
+  await apply({
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ImageSetMirror',
+    metadata: { name: ismDel, namespace: mon, finalizers: [MIRROR_FINALIZER] },
+    spec: {
+      filter: { include },
+      mirrors: [{ registry: mirror.host, path: `${P}/gone`, credentialSecret: { name: 'push' } }],
+    },
+  });
+  await kube.updateStatus<ImageSetMirror>({ kind: 'ImageSetMirror', name: ismDel, namespace: mon }, (o) => {
+    o.status = {
+      matchingImages: [
+        { image, mirrors: [{ image: `${mirror.host}/${P}/gone/app:1`, mirroredAt: '2026-01-01T00:00:00Z' }] },
+      ],
+    };
+    return true;
+  });
+  await cp.kubectl(['delete', 'clusterreplicatedimageset', crisDel, '--wait=false']);
+  await cp.kubectl(['delete', 'imagesetmirror', ismDel, '-n', mon, '--wait=false']);
+
+  // Ticks the way OpenFaaS's cron-connector sends them (a PingSource's CloudEvent takes the same
+  // path once parsed), until the CISA holds a probe result.
+  const tick = async () => {
+    const r = await fetch(`http://127.0.0.1:${monitor.port}/`, {
+      method: 'POST',
+      headers: { 'x-connector': 'cron-connector', 'x-topic': 'cron-function' },
+    });
+    assert.equal(r.status, 200, await r.clone().text());
+    return (await r.json()) as { resync: string; errors: string[] };
+  };
+  const first = await tick();
+  assert.equal(first.resync, 'ok', JSON.stringify(first));
+  await eventually(
+    'CISA probed',
+    async () => {
+      const o = await kube.getKuik<ClusterImageSetAvailability>({
+        kind: 'ClusterImageSetAvailability',
+        name: cisa,
+      });
+      const probed = o.status?.images?.find((i) => i.image === image && i.lastMonitor);
+      if (probed) return probed;
+      await tick();
+      return undefined;
+    },
+    90_000,
+  );
+  const left = await cp.kubectl(['get', 'clusterreplicatedimagesets,imagesetmirrors', '-A', '-o', 'name']);
+  assert.ok(!left.includes(crisDel) && !left.includes(ismDel), left);
+
+  await assertLeastPrivilege('kuik-monitor');
+});
