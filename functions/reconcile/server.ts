@@ -61,6 +61,8 @@ async function listMirrorSets(deps: ReconcileDeps, namespace?: string) {
 export interface Summary {
   mirrorSets: ReconcileResult[];
   secretOwners: { ref: KuikRef; outcome: string; deleted: number }[];
+  /** Reconciles that threw (the others still ran). */
+  failed: { ref: KuikRef; error: string }[];
 }
 
 async function run(
@@ -69,27 +71,43 @@ async function run(
   m?: ReconcileMetrics,
   opts: { verifyMirrors?: boolean } = {},
 ): Promise<Summary> {
-  const summary: Summary = { mirrorSets: [], secretOwners: [] };
+  const summary: Summary = { mirrorSets: [], secretOwners: [], failed: [] };
+  const name = (ref: KuikRef) => `${ref.kind}/${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
+  // One CR failing (API error, a registry timing out) must not stop the others: the resync is the
+  // net for every CR at once.
+  const guarded = async (ref: KuikRef, kind: string, f: () => Promise<void>) => {
+    try {
+      await f();
+    } catch (err) {
+      m?.reconciles.inc({ kind, outcome: 'failed' });
+      summary.failed.push({ ref, error: (err as Error).message });
+      deps.log.warn({ cr: name(ref), err: (err as Error).message }, 'reconcile failed');
+    }
+  };
   for (const ref of targets.secretOwners) {
-    const r = await reconcileSecretOwner(ref, deps.kube);
-    m?.reconciles.inc({ kind: `secret-owner/${ref.kind}`, outcome: r.outcome });
-    summary.secretOwners.push({ ref, ...r });
+    await guarded(ref, `secret-owner/${ref.kind}`, async () => {
+      const r = await reconcileSecretOwner(ref, deps.kube);
+      m?.reconciles.inc({ kind: `secret-owner/${ref.kind}`, outcome: r.outcome });
+      summary.secretOwners.push({ ref, ...r });
+    });
   }
   for (const ref of targets.mirrorSets) {
-    const r = await reconcileMirrorSet(ref, deps, opts);
-    m?.reconciles.inc({ kind: ref.kind, outcome: r.errors.length > 0 ? 'error' : r.outcome });
-    m?.copies.inc(r.copiesRequested);
-    summary.mirrorSets.push(r);
-    deps.log.info(
-      {
-        cr: `${ref.kind}/${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`,
-        outcome: r.outcome,
-        copies: r.copiesRequested,
-        deleted: r.deleted,
-        errors: r.errors,
-      },
-      'reconciled',
-    );
+    await guarded(ref, ref.kind, async () => {
+      const r = await reconcileMirrorSet(ref, deps, opts);
+      m?.reconciles.inc({ kind: ref.kind, outcome: r.errors.length > 0 ? 'error' : r.outcome });
+      m?.copies.inc(r.copiesRequested);
+      summary.mirrorSets.push(r);
+      deps.log.info(
+        {
+          cr: name(ref),
+          outcome: r.outcome,
+          copies: r.copiesRequested,
+          deleted: r.deleted,
+          errors: r.errors,
+        },
+        'reconciled',
+      );
+    });
   }
   return summary;
 }
@@ -158,6 +176,11 @@ export function createReconcileApp(deps: ReconcileDeps, registry: Registry, m: R
         targets.mirrorSets.push(...mirrorSetsForPod(d.targets.pod, cisms, isms, deps.skip));
       }
       const summary = await run(targets, deps, m);
+      if (summary.failed.length > 0) {
+        // The source retries on 503 (knative notes §5.4); the others were reconciled anyway.
+        m.events.inc({ result: 'retry' });
+        return c.json(summary, 503);
+      }
       m.events.inc({ result: 'ok' });
       m.duration.observe((performance.now() - t0) / 1000);
       return c.json(summary, 200);
