@@ -21,12 +21,13 @@ export function reconcileDeps(
   env: NodeJS.ProcessEnv,
   kc: KubeConfig,
   log: Logger,
+  /** A registry client of the caller's (tests: one trusting a private CA). */
+  client: RegistryClient = new RegistryClient(),
 ): ReconcileDeps {
   const skip = compileGlobalSkip(config.skipLabels, config.skipAnnotations);
   if (!skip.ok) throw new Error(skip.error.message);
   const sink = env['COPY_SINK'];
   const kube = new Kube(kc);
-  const client = new RegistryClient();
   const credentialsOf = async (credential: { namespace: string; name: string }, image: string) => {
     let secret: Awaited<ReturnType<typeof kube.getSecret>>;
     try {

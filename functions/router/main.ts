@@ -7,6 +7,7 @@ import type { Logger } from '../../shared/log.ts';
 import { RegistryClient } from '../../shared/registry/client.ts';
 import type { Probe } from './availability.ts';
 import { KeyringCache } from './keyring-cache.ts';
+import { ageBuckets } from './metrics.ts';
 import { type RunningRouter, startRouter } from './server.ts';
 
 export interface RouterEnv {
@@ -60,6 +61,7 @@ export async function runRouter(
       rewriteOnNeverImagePullPolicy: config.routing.rewriteOnNeverImagePullPolicy,
       honorPrioritiesOnAlwaysImagePullPolicy: config.routing.honorPrioritiesOnAlwaysImagePullPolicy,
       skip: skip.value,
+      ageBuckets: ageBuckets(config.metrics.imageLastMonitorAgeMinutes.legacy),
     },
     {
       kc,

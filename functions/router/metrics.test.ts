@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ClusterImageSetAvailability, ClusterImageSetMirror } from '../../shared/crd/types.ts';
 import { createRegistry } from '../../shared/metrics.ts';
-import { createRouterMetrics, exponentialBuckets } from './metrics.ts';
+import { ageBuckets, createRouterMetrics, exponentialBuckets } from './metrics.ts';
 
 /** The value of the sample of `name` whose labels include `labels`, in any order. */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
@@ -107,4 +107,38 @@ test('state gauges are computed from CRD status at scrape time', async () => {
   state.cisas = [];
   text = await registry.metrics();
   assert.doesNotMatch(text, /kube_image_keeper_monitoring_images\{/);
+});
+
+test('the age histogram honours metrics.imageLastMonitorAgeMinutes.legacy', () => {
+  const base = {
+    bucketType: '' as const,
+    start: 1,
+    factor: 1.94,
+    count: 12,
+    min: 1,
+    max: 1440,
+    custom: [1, 5, 10],
+  };
+  assert.deepEqual(ageBuckets(base), exponentialBuckets(1, 1.94, 12));
+  assert.deepEqual(ageBuckets({ ...base, bucketType: 'custom' }), [1, 5, 10]);
+  assert.deepEqual(ageBuckets({ ...base, bucketType: 'disabled' }), []);
+  const range = ageBuckets({ ...base, bucketType: 'exponentialRange', min: 1, max: 1000, count: 4 });
+  assert.deepEqual(range, [1, 10, 100, 1000]);
+});
+
+test('build info and is_leader are exported', async () => {
+  const registry = createRegistry('router');
+  createRouterMetrics(registry, { cisas: () => [], mirrors: () => [] }, Date.now, {
+    build: { version: '1.2.3', revision: 'abc', built: 'now' },
+  });
+  const text = await registry.metrics();
+  assert.equal(
+    sample(text, 'kube_image_keeper_manager_build_info', {
+      version: '1.2.3',
+      revision: 'abc',
+      nodeversion: process.version,
+    }),
+    1,
+  );
+  assert.equal(sample(text, 'kube_image_keeper_manager_is_leader', {}), 1);
 });

@@ -20,12 +20,48 @@ export function exponentialBuckets(start: number, factor: number, count: number)
   return Array.from({ length: count }, (_, i) => Number((start * factor ** i).toFixed(3)));
 }
 
+export interface LegacyBuckets {
+  bucketType: '' | 'exponential' | 'exponentialRange' | 'custom' | 'disabled';
+  start: number;
+  factor: number;
+  count: number;
+  min: number;
+  max: number;
+  custom: number[];
+}
+
+/**
+ * The classic buckets of the last-monitor-age histogram from `metrics.imageLastMonitorAgeMinutes
+ * .legacy` (§8.2). kuik also emits a native histogram; prom-client has none, so only these exist
+ * (`disabled` leaves just `+Inf`, `_sum` and `_count`).
+ */
+export function ageBuckets(l: LegacyBuckets): number[] {
+  switch (l.bucketType) {
+    case 'disabled':
+      return [];
+    case 'custom':
+      return [...l.custom];
+    case 'exponentialRange': {
+      // Prometheus' ExponentialBucketsRange: `count` buckets from min to max.
+      const factor = (l.max / l.min) ** (1 / (l.count - 1));
+      return exponentialBuckets(l.min, factor, l.count);
+    }
+    default:
+      return exponentialBuckets(l.start, l.factor, l.count);
+  }
+}
+
 function registryOf(image: string): string {
   const r = parseReference(image);
   return r.ok ? r.ref.domain : 'invalid';
 }
 
-export function createRouterMetrics(registry: Registry, state: StateSource, now: () => number = Date.now) {
+export function createRouterMetrics(
+  registry: Registry,
+  state: StateSource,
+  now: () => number = Date.now,
+  opts: { ageBuckets?: number[]; build?: { version: string; revision: string; built: string } } = {},
+) {
   const reviews = new Counter({
     name: 'kube_image_keeper_router_reviews_total',
     help: 'Admission reviews handled, by outcome (rerouted, unchanged, skipped, ignored, invalid, error, timeout).',
@@ -64,6 +100,28 @@ export function createRouterMetrics(registry: Registry, state: StateSource, now:
     registers: [registry],
   });
 
+  const build = opts.build ?? {
+    version: process.env['KUIK_VERSION'] ?? 'dev',
+    revision: process.env['KUIK_REVISION'] ?? '',
+    built: process.env['KUIK_BUILT'] ?? '',
+  };
+  new Gauge({
+    name: 'kube_image_keeper_manager_build_info',
+    help: 'Constant 1, labelled with the build (kuik: goversion/goos/goarch; here the Node.js runtime).',
+    labelNames: ['version', 'revision', 'built', 'nodeversion', 'os', 'arch'],
+    registers: [registry],
+    collect() {
+      this.set({ ...build, nodeversion: process.version, os: process.platform, arch: process.arch }, 1);
+    },
+  });
+  new Gauge({
+    name: 'kube_image_keeper_manager_is_leader',
+    help: 'Always 1: every router replica serves admissions and state gauges (no leader election; sum with max() across replicas).',
+    registers: [registry],
+    collect() {
+      this.set(1);
+    },
+  });
   new Gauge({
     name: 'kube_image_keeper_manager_up',
     help: 'Always 1 while the router runs.',
@@ -96,7 +154,7 @@ export function createRouterMetrics(registry: Registry, state: StateSource, now:
     name: 'kube_image_keeper_monitoring_image_last_monitor_age_minutes',
     help: 'Age in minutes of the last check of each monitored image (rebuilt at each scrape).',
     labelNames: ['name', 'registry'],
-    buckets: exponentialBuckets(1, 1.94, 12),
+    buckets: opts.ageBuckets ?? exponentialBuckets(1, 1.94, 12),
     registers: [registry],
     collect() {
       this.reset();

@@ -46,6 +46,8 @@ export interface RouterSettings {
   honorPrioritiesOnAlwaysImagePullPolicy: boolean;
   skip: (pod: PodLike) => boolean;
   relistMs?: number;
+  /** Classic buckets of the last-monitor-age histogram (config metrics.imageLastMonitorAgeMinutes). */
+  ageBuckets?: number[];
   /** How long a Secret read is reused (rotation shows within this). */
   secretTtlMs?: number;
 }
@@ -92,10 +94,12 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
     cisa: cache<ClusterImageSetAvailability>(io, 'ClusterImageSetAvailability', settings.relistMs),
   };
   const registry = createRegistry('router');
-  const metrics = createRouterMetrics(registry, {
-    cisas: () => caches.cisa.list(),
-    mirrors: () => [...caches.cism.list(), ...caches.ism.list()],
-  });
+  const metrics = createRouterMetrics(
+    registry,
+    { cisas: () => caches.cisa.list(), mirrors: () => [...caches.cism.list(), ...caches.ism.list()] },
+    Date.now,
+    settings.ageBuckets ? { ageBuckets: settings.ageBuckets } : {},
+  );
 
   const probe: Probe = async (image, creds) => {
     const r = await io.probe(image, creds);

@@ -1,10 +1,16 @@
 // Mirroring end to end: Knative's apiserver_receive_adapter → reconcile (process) → copy (process)
-// → real registries; the monitor's resync (reconcileAll) repairs a mirror that vanished; deleting
+// → real registries; the resync's per-CR reconcile repairs a mirror that vanished; deleting
 // the CR deletes what it mirrored.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
+import { reconcileDeps } from '../../functions/reconcile/main.ts';
+import { reconcileMirrorSet } from '../../functions/reconcile/mirror-set.ts';
+import { defaultConfig } from '../../shared/config/config.ts';
 import type { ImageSetMirror } from '../../shared/crd/types.ts';
 import { Kube } from '../../shared/kube/client.ts';
+import { createLogger } from '../../shared/log.ts';
+import { RegistryClient } from '../../shared/registry/client.ts';
 import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
 import {
   eventually,
@@ -23,7 +29,6 @@ import { inspectRaw } from '../harness/registry.ts';
 const kube = new Kube(kubeConfig());
 let copy: RunningFunction;
 let reconcile: RunningFunction;
-let monitor: RunningFunction;
 let adapter: Adapter;
 let ns: string;
 let upstream: RegistryInfo;
@@ -41,7 +46,6 @@ before(async () => {
     config,
     env: { COPY_SINK: `http://127.0.0.1:${copy.port}/` },
   });
-  monitor = await startFunction('monitor', { config, env: { COPY_SINK: `http://127.0.0.1:${copy.port}/` } });
   adapter = await startApiServerSourceAdapter({
     sink: `http://127.0.0.1:${reconcile.port}/`,
     namespaces: [ns],
@@ -56,7 +60,6 @@ before(async () => {
 after(async () => {
   await adapter?.stop();
   await reconcile?.stop();
-  await monitor?.stop();
   await copy?.stop();
 });
 
@@ -102,7 +105,9 @@ test('an ImageSetMirror and a Pod: the image lands in the mirror with the same d
   );
   assert.deepEqual([...(mirrored.platforms?.mirrored ?? [])].sort(), ['linux/amd64', 'linux/arm64']);
 
-  // The tag vanishes from the mirror; the monitor's next tick (its full resync) notices and re-copies.
+  // The tag vanishes from the mirror; the resync's per-CR reconcile (what a monitor tick runs for
+  // every CR) notices and requests the copy again. Scoped to this CR: a whole-cluster resync would
+  // reach into other test files' CRs running at the same time.
   await run('skopeo', [
     'delete',
     `--creds=${mirror.username}:${mirror.password}`,
@@ -110,17 +115,20 @@ test('an ImageSetMirror and a Pod: the image lands in the mirror with the same d
     `docker://${target}`,
   ]);
   await assert.rejects(inspectRaw(mirror, target));
-  const tick = await fetch(`http://127.0.0.1:${monitor.port}/`, {
-    method: 'POST',
-    headers: { 'x-connector': 'cron-connector' },
-  });
-  assert.ok(tick.ok, `tick answered ${tick.status}`);
+  const client = new RegistryClient({ defaultHost: { ca: readFileSync(harness().pki.caCert) } });
+  const deps = reconcileDeps(
+    defaultConfig(),
+    { COPY_SINK: `http://127.0.0.1:${copy.port}/` },
+    kubeConfig(),
+    createLogger('resync', 'silent'),
+    client,
+  );
+  const r = await reconcileMirrorSet(ref, deps, { verifyMirrors: true });
+  await client.close();
+  assert.equal(r.remirrored, 1);
+  assert.equal(r.copiesRequested, 1);
   await eventually('mirrored again', async () =>
     (await inspectRaw(mirror, target)).digest === seeded.digest ? true : undefined,
-  );
-  const again = await kube.getKuik<ImageSetMirror>(ref);
-  assert.ok(
-    (again.status?.matchingImages?.[0]?.mirrors?.[0]?.mirroredAt ?? '') >= (mirrored.mirroredAt ?? ''),
   );
 
   // Deleting the CR deletes what it mirrored (the pod runs the original, not the mirror copy).
