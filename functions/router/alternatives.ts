@@ -12,6 +12,7 @@ import type {
 import { imageFilterFor } from '../../shared/filter/filter.ts';
 import { mapReplicatedUpstreams, mirrorReference } from '../../shared/image/mapping.ts';
 import { type ImageReference, parseReference } from '../../shared/image/reference.ts';
+import { LruCache } from '../../shared/lru.ts';
 
 export type RoutingKind =
   | 'ClusterImageSetMirror'
@@ -218,6 +219,40 @@ export function buildAlternatives(
     alternatives.push({ image: c.image, ref: c.ref, source: c.source });
   }
   return { alternatives, originalDiscarded, notes };
+}
+
+// --- memoized ---
+
+const ids = new WeakMap<object, number>();
+let nextId = 1;
+function idOf(o: object): number {
+  let id = ids.get(o);
+  if (id === undefined) {
+    id = nextId++;
+    ids.set(o, id);
+  }
+  return id;
+}
+const memo = new LruCache<string, BuildResult>(4096);
+
+/**
+ * buildAlternatives, remembered: its inputs (the CR objects of the watch cache, which are replaced,
+ * never mutated, when a CR changes; the image; the pull policy) repeat on every admission of the
+ * same workload. The result is shared: callers must not mutate it.
+ */
+export function buildAlternativesCached(
+  original: ImageReference,
+  crs: RoutingSet,
+  opts: BuildOptions,
+): BuildResult {
+  const ids = (l: readonly object[]) => l.map(idOf).join('.');
+  const key = `${ids(crs.cisms)}|${ids(crs.isms)}|${ids(crs.crises)}|${ids(crs.riss)}|${original.string}|${opts.imagePullPolicy ?? ''}|${opts.honorPrioritiesOnAlwaysImagePullPolicy}`;
+  let r = memo.get(key);
+  if (r === undefined) {
+    r = buildAlternatives(original, crs, opts);
+    memo.set(key, r);
+  }
+  return r;
 }
 
 /** `Kind/name` (kuik v3's `rewritten-by` form), or `original`. */

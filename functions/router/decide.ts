@@ -14,7 +14,7 @@ import { type ImageReference, parseReference } from '../../shared/image/referenc
 import {
   type Alternative,
   type AlternativeSource,
-  buildAlternatives,
+  buildAlternativesCached,
   type CrRef,
   describeSource,
   type RoutingSet,
@@ -214,7 +214,7 @@ async function decideContainer(
   ctx: Ctx,
 ): Promise<ContainerDecision | undefined> {
   const { deps, input } = ctx;
-  const built = buildAlternatives(ref, ctx.crs, {
+  const built = buildAlternativesCached(ref, ctx.crs, {
     imagePullPolicy: c.imagePullPolicy,
     honorPrioritiesOnAlwaysImagePullPolicy: deps.config.honorPrioritiesOnAlwaysImagePullPolicy,
   });

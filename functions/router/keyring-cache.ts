@@ -25,6 +25,8 @@ const idOf = (o: object) => {
 
 export class KeyringCache {
   readonly #cache = new LruCache<string, KeyringResult>(1024);
+  /** Lookups by (keyring, image name): matching keys re-parses and re-globs every index entry. */
+  readonly #lookups = new LruCache<string, RegistryCredential[]>(8192);
   builds = 0;
 
   credentialsFor(secrets: readonly SecretLike[], image: ImageReference): RegistryCredential[] {
@@ -37,6 +39,13 @@ export class KeyringCache {
       this.#cache.set(key, k);
     }
     if (!k.ok) throw new Error(k.error.message);
-    return lookupCredentials(k.keyring, image);
+    // Credentials depend on the repository name only (§2.8 step 3), not on tag or digest.
+    const lookupKey = `${key}\n${image.name}`;
+    let creds = this.#lookups.get(lookupKey);
+    if (creds === undefined) {
+      creds = lookupCredentials(k.keyring, image);
+      this.#lookups.set(lookupKey, creds);
+    }
+    return creds;
   }
 }
