@@ -1,7 +1,7 @@
 // Runs one of our functions as its own process (`node functions/main.ts`), the way a container
 // would, against the harness: KUBECONFIG, the harness CA trusted for registries, a config file.
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { harness } from './env.ts';
 import { uniq } from './fixtures.ts';
 import { freePort, type Proc, startProc, stopProc, waitFor } from './proc.ts';
@@ -19,7 +19,15 @@ export interface RunningFunction {
 
 export async function startFunction(
   name: 'router' | 'reconcile' | 'monitor' | 'copy',
-  opts: { config?: string; env?: Record<string, string> } = {},
+  opts: {
+    config?: string;
+    env?: Record<string, string>;
+    /**
+     * The entry point to run: the sources by default, or a bundle (scripts/bundle.ts). The whole
+     * suite runs against the bundle with KUIK_FUNCTION_ENTRY=dist/bundle/main.mjs.
+     */
+    entry?: string;
+  } = {},
 ): Promise<RunningFunction> {
   const h = harness();
   const id = uniq(name);
@@ -45,7 +53,8 @@ export async function startFunction(
     ...opts.env,
   };
   const launch = async () => {
-    const proc = startProc(h.runDir, id, process.execPath, [join(h.repoRoot, 'functions/main.ts')], env);
+    const entry = opts.entry ?? process.env['KUIK_FUNCTION_ENTRY'] ?? 'functions/main.ts';
+    const proc = startProc(h.runDir, id, process.execPath, [resolve(h.repoRoot, entry)], env);
     await waitFor(`${name} /readyz`, async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, {
       proc,
       timeoutMs: 30_000,
