@@ -38,7 +38,11 @@ printf 'root:x:0:\nnonroot:x:65532:\n' > "$ROOTFS/etc/group"
 printf 'hosts: files dns\n' > "$ROOTFS/etc/nsswitch.conf"
 
 echo "build-image: building $IMAGE (storage $STORAGE_DRIVER, isolation $BUILDAH_ISOLATION)"
+OLD=$(buildah images -q "$IMAGE" 2>/dev/null || true)
 buildah build --layers=false -f Containerfile -t "$IMAGE" . >&2
+# The image this tag named before: untagged now, and vfs keeps every byte of it.
+NEW=$(buildah images -q "$IMAGE")
+if [ -n "$OLD" ] && [ "$OLD" != "$NEW" ]; then buildah rmi "$OLD" >/dev/null 2>&1 || true; fi
 if [ -n "${KUIK_IMAGE_ARCHIVE:-}" ]; then
   buildah push "$IMAGE" "oci-archive:$KUIK_IMAGE_ARCHIVE"
 fi
