@@ -172,7 +172,7 @@ export async function seedImage(
   const key = `${archs.join('_')}-${opts.layerMb ?? 0.01}x${opts.layers ?? 1}${opts.fresh ? `-${Date.now()}-${Math.random()}` : ''}`;
   const layout = join(opts.layoutDir, key);
   if (!existsSync(join(layout, 'index.json'))) {
-    const tmp = `${layout}.tmp-${process.pid}`;
+    const tmp = `${layout}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
     await run('python3', [
       opts.mkimage,
       tmp,
@@ -181,7 +181,8 @@ export async function seedImage(
       String(opts.layers ?? 1),
       archs.join(','),
     ]);
-    await rm(layout, { recursive: true, force: true });
+    // Test files seed in parallel processes: the first finished layout wins, and a layout once in
+    // place is never removed (another process may be pushing from it right now).
     const { rename } = await import('node:fs/promises');
     await rename(tmp, layout).catch(async () => rm(tmp, { recursive: true, force: true }));
   }
