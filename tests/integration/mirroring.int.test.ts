@@ -129,7 +129,11 @@ test('an ImageSetMirror and a Pod: the image lands in the mirror with the same d
   assert.equal(r.copiesRequested, 1);
   await eventually('mirrored again', async () =>
     (await inspectRaw(mirror, target)).digest === seeded.digest ? true : undefined,
-  );
+  ).catch(async (err: Error) => {
+    const status = JSON.stringify((await kube.getKuik<ImageSetMirror>(ref)).status);
+    const log = readFileSync(copy.proc.logFile, 'utf8').split('\n').slice(-15).join('\n');
+    throw new Error(`${err.message}\nstatus: ${status}\ncopy log:\n${log}`);
+  });
 
   // Deleting the CR deletes what it mirrored (the pod runs the original, not the mirror copy).
   await kubectl(['delete', 'ism', name, '-n', ns, '--wait=false']);
