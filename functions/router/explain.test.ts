@@ -1,54 +1,22 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
-import { AvailabilityChecker } from './availability.ts';
 import type { RouterDeps } from './decide.ts';
 import { explainPod, podAsWritten, renderExplanation } from './explain.ts';
+import { oneMirrorDeps } from './test-deps.ts';
 
-const deps: RouterDeps = {
-  config: {
-    rewriteOnNeverImagePullPolicy: false,
-    honorPrioritiesOnAlwaysImagePullPolicy: false,
-    skip: () => false,
+const deps: RouterDeps = oneMirrorDeps(
+  {
+    getSecret: async () => ({ metadata: { name: 's', namespace: 'kuik-system' }, data: {} }),
+    upsertSecret: async () => {
+      throw new Error('explain must never write');
+    },
+    staleMirror: () => {
+      throw new Error('explain must never signal');
+    },
   },
-  routingSet: () => ({
-    cisms: [
-      {
-        apiVersion: 'kuik.enix.io/v1alpha1',
-        kind: 'ClusterImageSetMirror',
-        metadata: { name: 'g', uid: 'u' },
-        spec: {
-          filter: { include: [{ image: '.*' }] },
-          mirrors: [
-            {
-              registry: 'harbor.example.com',
-              path: 'm',
-              credentialSecret: { name: 's', namespace: 'kuik-system' },
-            },
-          ],
-        },
-      },
-    ],
-    isms: [],
-    crises: [],
-    riss: [],
-  }),
-  getSecret: async () => ({ metadata: { name: 's', namespace: 'kuik-system' }, data: {} }),
-  credentialsFor: () => [],
-  checker: new AvailabilityChecker({
-    ttlMs: 0,
-    probe: async (i) =>
-      i.domain === 'docker.io'
-        ? { outcome: 'NotFound', message: 'image not found: nope' }
-        : { outcome: 'Available', message: '' },
-  }),
-  upsertSecret: async () => {
-    throw new Error('explain must never write');
-  },
-  staleMirror: () => {
-    throw new Error('explain must never signal');
-  },
-};
+  { credentialSecret: { name: 's', namespace: 'kuik-system' } },
+);
 
 test('an admitted pod is explained as written: originals restored, kuik annotations dropped', () => {
   const admitted: V1Pod = {

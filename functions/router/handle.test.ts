@@ -5,42 +5,9 @@ import jsonpatch from 'fast-json-patch';
 import { AvailabilityChecker } from './availability.ts';
 import type { RouterDeps } from './decide.ts';
 import { handleReview } from './handle.ts';
+import { oneMirrorDeps } from './test-deps.ts';
 
-const deps = (over: Partial<RouterDeps> = {}): RouterDeps => ({
-  config: {
-    rewriteOnNeverImagePullPolicy: false,
-    honorPrioritiesOnAlwaysImagePullPolicy: false,
-    skip: () => false,
-  },
-  routingSet: () => ({
-    cisms: [
-      {
-        apiVersion: 'kuik.enix.io/v1alpha1',
-        kind: 'ClusterImageSetMirror',
-        metadata: { name: 'g', uid: 'u' },
-        spec: {
-          filter: { include: [{ image: '.*' }] },
-          mirrors: [{ registry: 'harbor.example.com', path: 'm' }],
-        },
-      },
-    ],
-    isms: [],
-    crises: [],
-    riss: [],
-  }),
-  getSecret: async () => undefined,
-  credentialsFor: () => [],
-  checker: new AvailabilityChecker({
-    ttlMs: 0,
-    probe: async (i) =>
-      i.domain === 'docker.io'
-        ? { outcome: 'NotFound', message: 'image not found: 404' }
-        : { outcome: 'Available', message: '' },
-  }),
-  upsertSecret: async () => {},
-  staleMirror: () => {},
-  ...over,
-});
+const deps = (over: Partial<RouterDeps> = {}) => oneMirrorDeps(over);
 const pod: V1Pod = {
   metadata: { name: 'p', namespace: 'ns' },
   spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] },

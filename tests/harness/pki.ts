@@ -37,21 +37,24 @@ export async function makePki(dir: string): Promise<Pki> {
   await writeFile(p('server.ext'), SERVER_EXT);
   await writeFile(p('client.ext'), CLIENT_EXT);
   const days = '30';
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    days,
-    '-subj',
-    '/CN=kuik-test-ca',
-    '-keyout',
-    p('ca.key'),
-    '-out',
-    p('ca.crt'),
-  ]);
+  // A self-signed certificate: the CA, and the registry token signer (distribution's rootcertbundle).
+  const selfSigned = (cn: string, name: string) =>
+    run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      days,
+      '-subj',
+      `/CN=${cn}`,
+      '-keyout',
+      p(`${name}.key`),
+      '-out',
+      p(`${name}.crt`),
+    ]);
+  await selfSigned('kuik-test-ca', 'ca');
   const leaf = async (name: string, subj: string, ext: string) => {
     await run('openssl', [
       'req',
@@ -91,21 +94,7 @@ export async function makePki(dir: string): Promise<Pki> {
     run('openssl', ['genrsa', '-out', p('sa.key'), '2048']).then(() =>
       run('openssl', ['rsa', '-in', p('sa.key'), '-pubout', '-out', p('sa.pub')]),
     ),
-    run('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      days,
-      '-subj',
-      '/CN=kuik-test-token-signer',
-      '-keyout',
-      p('token.key'),
-      '-out',
-      p('token.crt'),
-    ]),
+    selfSigned('kuik-test-token-signer', 'token'),
   ]);
   return pkiPaths(dir);
 }
