@@ -6,6 +6,7 @@
 import type { ImageReference } from '../../shared/image/reference.ts';
 import { LruCache } from '../../shared/lru.ts';
 import type { Outcome } from '../../shared/registry/outcome.ts';
+import { SingleFlight } from '../../shared/single-flight.ts';
 
 export interface Credential {
   username: string;
@@ -41,7 +42,7 @@ export class AvailabilityChecker {
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #cache: LruCache<string, { result: ProbeResult; expires: number }>;
-  readonly #inflight = new Map<string, Promise<ProbeResult>>();
+  readonly #inflight = new SingleFlight<ProbeResult>();
   readonly #onLookup: (hit: boolean) => void;
 
   constructor(opts: {
@@ -66,16 +67,11 @@ export class AvailabilityChecker {
       return { ...hit.result, cached: true };
     }
     this.#onLookup(false);
-    let flight = this.#inflight.get(key);
-    if (!flight) {
-      flight = this.#probe(image, credentials)
-        .then((result) => {
-          if (this.#ttlMs > 0) this.#cache.set(key, { result, expires: this.#now() + this.#ttlMs });
-          return result;
-        })
-        .finally(() => this.#inflight.delete(key));
-      this.#inflight.set(key, flight);
-    }
+    const flight = this.#inflight.do(key, async () => {
+      const result = await this.#probe(image, credentials);
+      if (this.#ttlMs > 0) this.#cache.set(key, { result, expires: this.#now() + this.#ttlMs });
+      return result;
+    });
     return { ...(await flight), cached: false };
   }
 }

@@ -3,6 +3,7 @@
 // remembered too; errors are not.
 import type { V1Secret } from '@kubernetes/client-node';
 import { LruCache } from '../../shared/lru.ts';
+import { SingleFlight } from '../../shared/single-flight.ts';
 
 type Fetch = (namespace: string, name: string) => Promise<V1Secret | undefined>;
 
@@ -11,7 +12,7 @@ export class SecretCache {
   readonly #ttlMs: number;
   readonly #now: () => number;
   readonly #cache = new LruCache<string, { secret: V1Secret | undefined; expires: number }>(4096);
-  readonly #inflight = new Map<string, Promise<V1Secret | undefined>>();
+  readonly #inflight = new SingleFlight<V1Secret | undefined>();
   fetches = 0;
 
   constructor(fetch: Fetch, ttlMs: number, now: () => number = Date.now) {
@@ -24,17 +25,12 @@ export class SecretCache {
     const key = `${namespace}/${name}`;
     const hit = this.#cache.get(key);
     if (hit && hit.expires > this.#now()) return hit.secret;
-    let flight = this.#inflight.get(key);
-    if (!flight) {
+    const flight = this.#inflight.do(key, async () => {
       this.fetches++;
-      flight = this.#fetch(namespace, name)
-        .then((secret) => {
-          this.#cache.set(key, { secret, expires: this.#now() + this.#ttlMs });
-          return secret;
-        })
-        .finally(() => this.#inflight.delete(key));
-      this.#inflight.set(key, flight);
-    }
+      const secret = await this.#fetch(namespace, name);
+      this.#cache.set(key, { secret, expires: this.#now() + this.#ttlMs });
+      return secret;
+    });
     return await flight;
   }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { raceSignal, SingleFlight } from './single-flight.ts';
+import { raceSignal, SingleFlight } from '../single-flight.ts';
 import { TokenCache, tokenExpiry } from './token-cache.ts';
 
 test('64 concurrent requests for one key cost one fetch', async () => {

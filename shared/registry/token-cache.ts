@@ -1,7 +1,7 @@
 // Bearer tokens cached per (registry, scopes, credential) until shortly before they expire, with
 // one fetch in flight per key: 64 concurrent probes of one repository cost ONE token request
 // (ARCHITECTURE "Shared code"; the benchmark counts them on the token server).
-import { SingleFlight } from './single-flight.ts';
+import { SingleFlight } from '../single-flight.ts';
 
 export interface FetchedToken {
   token: string;

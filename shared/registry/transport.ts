@@ -14,6 +14,7 @@ import type { Readable } from 'node:stream';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import { Agent, type Dispatcher, request } from 'undici';
 import * as v from 'valibot';
+import { raceSignal, SingleFlight } from '../single-flight.ts';
 import { type Challenge, parseChallenges, pickChallenge, type Scope, scopeStrings } from './challenge.ts';
 import type { RegistryCredential } from './credentials.ts';
 import { deadlinePassed, type RequestContext } from './deadline.ts';
@@ -27,7 +28,6 @@ import {
 import { isRetryableStatus, parseRateLimit } from './outcome.ts';
 import { apiHost } from './reference.ts';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy, sleepWithin } from './retry.ts';
-import { raceSignal, SingleFlight } from './single-flight.ts';
 import { DEFAULT_TOKEN_LIFETIME_MS, TokenCache } from './token-cache.ts';
 
 /** What the client needs of a credential; shared/registry/credentials.ts's type carries more. */
