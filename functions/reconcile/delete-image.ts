@@ -3,6 +3,8 @@
 // `:latest` with it (QUIRK). Here: delete the tag itself (OCI 1.1; kuik #636); when the registry
 // refuses tag deletion, fall back to the digest only if no other tag shares it, else leave it.
 
+import { createHash } from 'node:crypto';
+import { claimTag, otherClaim } from '../../shared/claims.ts';
 import type { RegistryClient } from '../../shared/registry/client.ts';
 import { RegistryError } from '../../shared/registry/errors.ts';
 import { type ManifestRef, toManifestRef } from '../../shared/registry/reference.ts';
@@ -32,6 +34,8 @@ export async function deleteMirroredImage(
   client: RegistryClient,
   image: string,
   credentials: readonly BasicCredential[],
+  /** This cluster's identity in the shared registry (§5.7, shared/claims.ts). */
+  cluster = 'default',
   timeoutMs = 30_000,
 ): Promise<DeleteOutcome> {
   const ref = toManifestRef(image);
@@ -39,9 +43,31 @@ export async function deleteMirroredImage(
   const head = await client.probe(ref, { timeoutMs, credentials });
   if (head.outcome === 'NotFound') return 'absent';
   if (head.outcome !== 'Available') throw new Error(head.message);
+  const tags = await tagsOf(client, ref, credential);
+  const own = claimTag(cluster, ref);
+  // A claim is a manifest of its own (ensureClaim): deleting its digest removes that tag only.
+  const dropOwnClaim = async () => {
+    if (!tags.includes(own)) return;
+    const claim = await client.probe({ ...ref, tag: own, digest: undefined }, { timeoutMs, credentials });
+    const d = claim.descriptor?.digest;
+    if (d)
+      await client
+        .deleteManifest(
+          { registry: ref.registry, repository: ref.repository, digest: d },
+          { timeoutMs, credential },
+        )
+        .catch(() => {});
+  };
+  // Another cluster still has this image in use: withdraw our claim only, and keep the image. The
+  // last cluster to let go deletes it.
+  if (tags.some((t) => otherClaim(t, cluster, ref))) {
+    await dropOwnClaim();
+    return 'kept-shared';
+  }
   if (ref.tag !== undefined && ref.digest === undefined) {
     try {
       await client.deleteManifest(ref, { timeoutMs, credential });
+      await dropOwnClaim();
       return 'deleted';
     } catch (err) {
       const status = err instanceof RegistryError ? err.status : undefined;
@@ -51,9 +77,10 @@ export async function deleteMirroredImage(
   }
   const digest = ref.digest ?? head.descriptor?.digest;
   if (!digest) throw new Error(`no digest for ${image}`);
-  // Only delete the manifest when nothing else names it.
-  for (const tag of await tagsOf(client, ref, credential)) {
-    if (tag === ref.tag) continue;
+  // By digest every tag naming the manifest goes: only when none but this reference and our own
+  // claim does (kuik deleted by digest regardless, QUIRK).
+  for (const tag of tags) {
+    if (tag === ref.tag || tag === own) continue;
     const other = await client.probe(
       { registry: ref.registry, repository: ref.repository, tag },
       { timeoutMs, credentials },
@@ -64,5 +91,85 @@ export async function deleteMirroredImage(
     { registry: ref.registry, repository: ref.repository, digest },
     { timeoutMs, credential },
   );
+  await dropOwnClaim();
   return 'deleted';
+}
+
+const EMPTY = '{}';
+const EMPTY_DESCRIPTOR = {
+  mediaType: 'application/vnd.oci.empty.v1+json',
+  digest: `sha256:${createHash('sha256').update(EMPTY).digest('hex')}`,
+  size: 2,
+};
+
+/**
+ * This cluster's claim on a mirrored image it has in use (§5.7): a small OCI artifact manifest
+ * tagged `kuik-claim.<cluster>.<ref>`, whose `subject` is the image and whose annotations name the
+ * cluster. Being a manifest of its own (unique per cluster and reference), it can be deleted by
+ * digest without touching the image or other claims, on registries without tag deletion too.
+ * Costs one HEAD when the claim is there.
+ */
+export async function ensureClaim(
+  client: RegistryClient,
+  image: string,
+  credentials: readonly BasicCredential[],
+  cluster = 'default',
+  timeoutMs = 30_000,
+): Promise<void> {
+  const ref = toManifestRef(image);
+  const tag = claimTag(cluster, ref);
+  const repo = { registry: ref.registry, repository: ref.repository };
+  const claim = await client.probe({ ...repo, tag }, { timeoutMs, credentials });
+  if (claim.outcome === 'Available') return;
+  if (claim.outcome !== 'NotFound') throw new Error(claim.message);
+  const credential = credentials[0];
+  const image0 = await client.probe(ref, { timeoutMs, credentials });
+  if (!image0.descriptor) throw new Error(image0.message || `no descriptor for ${image}`);
+  const push = async (
+    method: 'HEAD' | 'POST' | 'PUT',
+    path: string,
+    body?: string,
+    headers: Record<string, string> = {},
+  ) => {
+    const res = await client.transport.request(ref.registry, {
+      method,
+      path,
+      headers,
+      ...(body === undefined ? {} : { body }),
+      scopes: [{ repository: ref.repository, actions: ['pull', 'push'] }],
+      credential,
+      timeoutMs,
+    });
+    await res.body.dump();
+    return res;
+  };
+  // The empty config/layer blob every claim refers to.
+  if ((await push('HEAD', `/v2/${ref.repository}/blobs/${EMPTY_DESCRIPTOR.digest}`)).status !== 200) {
+    const start = await push('POST', `/v2/${ref.repository}/blobs/uploads/`);
+    const location = String(start.headers['location'] ?? '');
+    if (start.status !== 202 || !location)
+      throw new RegistryError('http', `claim blob upload: ${start.status}`, { status: start.status });
+    const url = new URL(location, `https://${ref.registry}`);
+    url.searchParams.set('digest', EMPTY_DESCRIPTOR.digest);
+    const done = await push('PUT', url.toString(), EMPTY, { 'content-type': 'application/octet-stream' });
+    if (done.status !== 201)
+      throw new RegistryError('http', `claim blob: ${done.status}`, { status: done.status });
+  }
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    artifactType: 'application/vnd.kuik.claim.v1',
+    config: EMPTY_DESCRIPTOR,
+    layers: [EMPTY_DESCRIPTOR],
+    subject: image0.descriptor,
+    annotations: {
+      'kuik.enix.io/claim-cluster': cluster,
+      'kuik.enix.io/claim-reference': ref.digest ?? ref.tag ?? 'latest',
+    },
+  });
+  const put = await push('PUT', `/v2/${ref.repository}/manifests/${tag}`, manifest, {
+    'content-type': 'application/vnd.oci.image.manifest.v1+json',
+  });
+  if (put.status !== 201)
+    throw new RegistryError('http', `PUT claim ${tag}: ${put.status}`, { status: put.status });
 }

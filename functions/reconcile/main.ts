@@ -11,7 +11,7 @@ import type { Logger } from '../../shared/log.ts';
 import { createRegistry } from '../../shared/metrics.ts';
 import { RegistryClient } from '../../shared/registry/client.ts';
 import { credentialsForImage } from '../../shared/registry/credentials.ts';
-import { deleteMirroredImage } from './delete-image.ts';
+import { deleteMirroredImage, ensureClaim } from './delete-image.ts';
 import type { ReconcileDeps } from './mirror-set.ts';
 import { createReconcileApp, createReconcileMetrics } from './server.ts';
 
@@ -28,6 +28,8 @@ export function reconcileDeps(
   if (!skip.ok) throw new Error(skip.error.message);
   const sink = env['COPY_SINK'];
   const kube = new Kube(kc);
+  // This cluster's name in registries shared with other clusters (§5.7): set it per cluster.
+  const cluster = env['KUIK_CLUSTER_ID'] || 'default';
   const credentialsOf = async (credential: { namespace: string; name: string }, image: string) => {
     let secret: Awaited<ReturnType<typeof kube.getSecret>>;
     try {
@@ -63,7 +65,14 @@ export function reconcileDeps(
     // §5.5: without a configured credential kuik skips the deletion; we try anonymously, which a
     // registry that allows deletion without auth honours and any other refuses (then: an error).
     deleteImage: async (image, credential) =>
-      await deleteMirroredImage(client, image, credential ? await credentialsOf(credential, image) : []),
+      await deleteMirroredImage(
+        client,
+        image,
+        credential ? await credentialsOf(credential, image) : [],
+        cluster,
+      ),
+    claim: async (image, credential) =>
+      await ensureClaim(client, image, credential ? await credentialsOf(credential, image) : [], cluster),
     mirrorExists: async (image, credential) => {
       const credentials = credential ? await credentialsOf(credential, image) : [];
       const r = await client.probe(image, { credentials, timeoutMs: 10_000 });

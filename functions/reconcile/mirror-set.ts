@@ -42,6 +42,8 @@ export interface ReconcileDeps {
     image: string,
     credential: { namespace: string; name: string } | undefined,
   ): Promise<boolean | undefined>;
+  /** Records this cluster's claim on a mirrored image it has in use (§5.7). Resync only. */
+  claim?(image: string, credential: { namespace: string; name: string } | undefined): Promise<void>;
   /** A Warning event on the CR (InvalidFilter, failed deletions). */
   warn(obj: MirrorSet, reason: string, note: string): Promise<void>;
   now(): number;
@@ -239,10 +241,17 @@ export async function reconcileMirrorSet(
       if (entry.unusedSince !== undefined) continue;
       for (const m of entry.mirrors ?? []) {
         if (!m.mirroredAt) continue;
-        const exists = await deps
-          .mirrorExists(m.image, credentialFor(synced, m.image))
-          .catch(() => undefined);
+        const credential = credentialFor(synced, m.image);
+        const exists = await deps.mirrorExists(m.image, credential).catch(() => undefined);
         if (exists === false) vanished.push(m.image);
+        // In use here: say so in the shared registry, so no other cluster deletes it (§5.7).
+        if (exists === true && deps.claim) {
+          await deps
+            .claim(m.image, credential)
+            .catch((err: Error) =>
+              log.warn({ image: m.image, err: err.message }, 'could not claim a mirrored image'),
+            );
+        }
       }
     }
     if (vanished.length > 0) {
