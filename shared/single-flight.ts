@@ -15,6 +15,11 @@ export class SingleFlight<T> {
     return p;
   }
 
+  /** True while work under `key` runs (a caller of `do` would join it). */
+  has(key: string): boolean {
+    return this.inflight.has(key);
+  }
+
   get size(): number {
     return this.inflight.size;
   }

@@ -13,7 +13,7 @@ export function createCopyMetrics(registry: Registry) {
   });
   const events = new Counter({
     name: 'kube_image_keeper_copy_events_total',
-    help: 'Copy CloudEvents received, by result (ok, invalid, retry).',
+    help: 'Copy CloudEvents received, by result (ok, joined: answered by the same copy already running, invalid, retry).',
     labelNames: ['result'],
     registers: [registry],
   });

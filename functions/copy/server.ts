@@ -5,12 +5,18 @@
 // Answers (knative notes §5.4): 200 with the outcome, a failed copy included (its error is in
 // status and the next reconcile or resync asks again); 400 for a malformed event, nothing
 // written; 503 when the API server failed, so the sender retries.
+//
+// The same request arriving while its copy runs (an ImageSetMirror event and a Pod event seconds
+// apart, a broker's redelivery) joins the running copy and gets its answer: two copies of one image
+// into one repository would upload every blob twice and race on the status write.
 import type { Hono } from 'hono';
 import type { Registry } from 'prom-client';
 import { parseCloudEvent } from '../../shared/cloudevents.ts';
+import { copyEventId } from '../../shared/copy-request.ts';
 import { createApp } from '../../shared/http/app.ts';
+import { SingleFlight } from '../../shared/single-flight.ts';
 import { decodeCopyEvent } from './event.ts';
-import { type CopyDeps, handleCopy } from './handle.ts';
+import { type CopyDeps, type HandleResult, handleCopy } from './handle.ts';
 import type { CopyMetrics } from './metrics.ts';
 
 export function createCopyApp(
@@ -21,6 +27,7 @@ export function createCopyApp(
   inflight: Set<Promise<unknown>> = new Set(),
 ): Hono {
   const app = createApp({ registry });
+  const flights = new SingleFlight<HandleResult>();
   app.post('/', async (c) => {
     const parsed = parseCloudEvent(c.req.header(), await c.req.text());
     const decoded = parsed.ok ? decodeCopyEvent(parsed.event) : parsed;
@@ -30,11 +37,20 @@ export function createCopyApp(
       return c.json({ error: decoded.error }, 400);
     }
     const id = parsed.ok ? parsed.event.id : undefined;
+    // The request's own identity, not the event id: a sender may mint its own ids.
+    const key = copyEventId(decoded.request);
+    const joined = flights.has(key);
+    if (joined) {
+      deps.log.info(
+        { id, source: decoded.request.source, destination: decoded.request.destination },
+        'joined the same copy, already running',
+      );
+    }
     try {
-      const running = handleCopy(decoded.request, deps);
+      const running = flights.do(key, () => handleCopy(decoded.request, deps));
       inflight.add(running);
       const r = await running.finally(() => inflight.delete(running));
-      metrics.events.inc({ result: 'ok' });
+      metrics.events.inc({ result: joined ? 'joined' : 'ok' });
       return c.json(
         {
           id,

@@ -187,6 +187,21 @@ describe('copy function over HTTP', () => {
     assert.equal((await read(name)).metadata.resourceVersion, before.metadata.resourceVersion);
   });
 
+  test('the same request twice at once runs one copy: the second joins the first and gets its answer', async () => {
+    const src = await seed(tls, uniq('fn/j'), 'v1');
+    const { req } = await mirrorSet(src.ref);
+    const repoPath = `/v2/mirror/${req.source.slice(tls.host.length + 1).replace(':v1', '')}/`;
+    const seen = mirror.requests.length;
+    const [a, b] = await Promise.all([post(req), post(req)]);
+    assert.deepEqual(a, b);
+    assert.equal(a.body['outcome'], 'mirrored');
+    const puts = mirror.requests
+      .slice(seen)
+      .filter((q) => q.method === 'PUT' && q.path.startsWith(`${repoPath}manifests/`));
+    // One index and its two platform manifests, each written once.
+    assert.equal(puts.length, 3, puts.map((q) => q.path).join('\n'));
+  });
+
   test('re-mirrors an entry marked mirrored whose image vanished from the registry (kuik #541)', async () => {
     const src = await seed(tls, uniq('fn/c'), 'v1');
     const { name, req } = await mirrorSet(src.ref, {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { reconcileDeps } from '../../functions/reconcile/main.ts';
 import { reconcileMirrorSet } from '../../functions/reconcile/mirror-set.ts';
-import { defaultConfig } from '../../shared/config/config.ts';
+import { parseConfig } from '../../shared/config/config.ts';
 import type { ImageSetMirror } from '../../shared/crd/types.ts';
 import { Kube } from '../../shared/kube/client.ts';
 import { createLogger } from '../../shared/log.ts';
@@ -116,8 +116,13 @@ test('an ImageSetMirror and a Pod: the image lands in the mirror with the same d
   ]);
   await assert.rejects(inspectRaw(mirror, target));
   const client = new RegistryClient({ defaultHost: { ca: readFileSync(harness().pki.caCert) } });
+  // The resync must run with the reconcile function's own configuration: with the defaults
+  // (amd64 only) it would ask for a filtered copy whose digest is not the upstream's, racing the
+  // function's own unfiltered re-copy.
+  const resolved = parseConfig(config);
+  assert.ok(resolved.ok);
   const deps = reconcileDeps(
-    defaultConfig(),
+    resolved.config,
     { COPY_SINK: `http://127.0.0.1:${copy.port}/` },
     kubeConfig(),
     createLogger('resync', 'silent'),
