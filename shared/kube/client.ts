@@ -7,10 +7,21 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   EventsV1Api,
+  type EventsV1Event,
   KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
   type V1Secret,
 } from '@kubernetes/client-node';
 import { GROUP, KINDS, type KuikKind, VERSION } from '../crd/types.ts';
+import {
+  type EventFacts,
+  type EventRegarding,
+  eventNote,
+  sameEvent,
+  seriesKey,
+  seriesPatch,
+} from './event-series.ts';
 
 /** In a cluster: the ServiceAccount; elsewhere: $KUBECONFIG or ~/.kube/config. */
 export function loadKubeConfig(): KubeConfig {
@@ -78,6 +89,7 @@ export class Kube {
   readonly core: CoreV1Api;
   readonly custom: CustomObjectsApi;
   readonly events: EventsV1Api;
+  readonly #eventWrites = new Map<string, Promise<Error | undefined>>();
 
   constructor(kc: KubeConfig) {
     this.kc = kc;
@@ -164,21 +176,49 @@ export class Kube {
   }
 
   /**
-   * An events.k8s.io Event about a kuik CR (or any object), for `kubectl describe`. Failures are
-   * returned, not thrown: an event is never worth failing the work it reports on.
+   * An events.k8s.io Event about a kuik CR (or any object), for `kubectl describe`. A repeat of an
+   * event still stored (same object, type, reason, action, note, controller) bumps that event's
+   * series instead of writing a new one (event-series.ts). Failures are returned, not thrown: an
+   * event is never worth failing the work it reports on.
    */
-  async recordEvent(
-    regarding: {
-      apiVersion: string;
-      kind: string;
-      name: string;
-      namespace?: string | undefined;
-      uid?: string | undefined;
-    },
-    e: { type: 'Normal' | 'Warning'; reason: string; action: string; note: string; controller: string },
-  ): Promise<Error | undefined> {
+  async recordEvent(regarding: EventRegarding, e: EventFacts): Promise<Error | undefined> {
     const namespace = regarding.namespace || 'default';
+    const key = seriesKey(namespace, regarding, e);
+    // One write at a time per key in this process: concurrent repeats would race on the series.
+    const previous = this.#eventWrites.get(key) ?? Promise.resolve();
+    const mine = previous.then(() => this.#writeEvent(namespace, regarding, e));
+    this.#eventWrites.set(key, mine);
     try {
+      return await mine;
+    } finally {
+      if (this.#eventWrites.get(key) === mine) this.#eventWrites.delete(key);
+    }
+  }
+
+  async #writeEvent(namespace: string, regarding: EventRegarding, e: EventFacts): Promise<Error | undefined> {
+    try {
+      for (let attempt = 1; attempt <= 10; attempt++) {
+        if (attempt > 1) await new Promise((r) => setTimeout(r, Math.random() * 20 * Math.min(attempt, 5)));
+        const stored = await this.#storedEvent(namespace, regarding, e);
+        if (!stored?.metadata?.name) break;
+        const name = stored.metadata.name;
+        try {
+          // A merge patch of the series alone, with the read resourceVersion as precondition: a
+          // full replace would send back eventTime, which client-node rounds to milliseconds and
+          // events.k8s.io keeps immutable.
+          await this.events.patchNamespacedEvent(
+            { namespace, name, body: seriesPatch(stored, microTime(new Date())) },
+            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+          );
+          return undefined;
+        } catch (err) {
+          // Gone (events expire after an hour): write a new one. Changed by another writer (409):
+          // read it again, after a jittered pause, and add to its count; after ten losses in a row
+          // a new event is better than none.
+          if (apiStatus(err) === 404) break;
+          if (apiStatus(err) !== 409) throw err;
+        }
+      }
       await this.events.createNamespacedEvent({
         namespace,
         body: {
@@ -188,7 +228,7 @@ export class Kube {
           type: e.type,
           reason: e.reason,
           action: e.action,
-          note: e.note.length > 1024 ? `${e.note.slice(0, 1023)}…` : e.note,
+          note: eventNote(e.note),
           reportingController: e.controller,
           reportingInstance: hostname(),
           regarding: { ...regarding, ...(regarding.namespace ? {} : { namespace: undefined }) },
@@ -198,6 +238,24 @@ export class Kube {
     } catch (err) {
       return err as Error;
     }
+  }
+
+  /**
+   * The stored earlier occurrence of an event, if any: a list filtered on the object's name and
+   * the reason (the API server indexes neither, but events of one name and reason are few). Not
+   * remembered in the process: functions scale to zero, and the list also finds what another
+   * replica wrote.
+   */
+  async #storedEvent(
+    namespace: string,
+    regarding: EventRegarding,
+    e: EventFacts,
+  ): Promise<EventsV1Event | undefined> {
+    const list = await this.events.listNamespacedEvent({
+      namespace,
+      fieldSelector: `regarding.name=${regarding.name},reason=${e.reason}`,
+    });
+    return list.items.filter((item) => sameEvent(item, regarding, e)).at(-1);
   }
 
   async getSecret(namespace: string, name: string): Promise<V1Secret> {

@@ -84,3 +84,51 @@ test('updateObject adds a finalizer and tolerates a deleted object', async () =>
   assert.deepEqual(withFinalizer?.metadata.finalizers, ['kuik.enix.io/mirror-cleanup']);
   assert.equal(await kube.updateObject({ ...ref, name: 'does-not-exist' }, () => true), undefined);
 });
+
+test('a repeated event bumps the stored event’s series, across processes and under concurrency; another note is another event', async () => {
+  const ns = await namespace('events');
+  const name = uniq('ism');
+  await kubectl(['apply', '-f', '-'], ism(name, ns));
+  const a = new Kube(kubeConfig());
+  const cr = await a.getKuik<ImageSetMirror>({ kind: 'ImageSetMirror', name, namespace: ns });
+  const regarding = {
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ImageSetMirror',
+    name,
+    namespace: ns,
+    uid: cr.metadata.uid,
+  };
+  const warn = {
+    type: 'Warning' as const,
+    reason: 'InvalidFilter',
+    action: 'Reconcile',
+    note: 'filter is invalid: spec.filter.include[0].label: bad',
+    controller: 'kuik.enix.io/reconcile',
+  };
+  const list = async () =>
+    (await a.events.listNamespacedEvent({ namespace: ns, fieldSelector: `regarding.name=${name}` })).items;
+
+  assert.equal(await a.recordEvent(regarding, warn), undefined);
+  assert.equal(await a.recordEvent(regarding, warn), undefined);
+  // A fresh process (a function scaled from zero) finds the stored event and adds to it.
+  assert.equal(await new Kube(kubeConfig()).recordEvent(regarding, warn), undefined);
+  let events = await list();
+  assert.equal(events.length, 1);
+  assert.equal(events[0]?.series?.count, 3);
+  assert.ok(events[0]?.series?.lastObservedTime);
+
+  // Concurrent repeats, from one process and from another, lose no count.
+  const b = new Kube(kubeConfig());
+  const errors = await Promise.all([
+    ...Array.from({ length: 4 }, () => a.recordEvent(regarding, warn)),
+    ...Array.from({ length: 4 }, () => b.recordEvent(regarding, warn)),
+  ]);
+  assert.deepEqual(errors, Array(8).fill(undefined));
+  events = await list();
+  assert.equal(events.length, 1);
+  assert.equal(events[0]?.series?.count, 11);
+
+  assert.equal(await a.recordEvent(regarding, { ...warn, note: 'filter is invalid: other' }), undefined);
+  events = await list();
+  assert.equal(events.length, 2);
+});
