@@ -1,6 +1,12 @@
 // The test command: finds the test files, starts the harness when any of them is an integration
 // test (`*.int.test.ts`), runs them all with node's test runner, and tears the harness down
 // whatever happens. Usage: node tests/run.ts [--unit] [FILE...]
+//
+// Two phases. First every file but the cluster-wide ones, four at a time: each works in its own
+// namespaces and repositories. Then the cluster-wide ones (`*.cluster.int.test.ts`), one at a
+// time: they run what acts on every object of the cluster (an ApiServerSource watching all
+// namespaces, a monitor whose resync reconciles every mirror set), which would rewrite the
+// hand-made objects of files running beside them.
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -54,12 +60,23 @@ try {
   // Integration files spend their time waiting on real processes, so run a few side by side even
   // on two cores; each test uses its own namespace and repository.
   const concurrency = process.env['KUIK_TEST_CONCURRENCY'] ?? '4';
-  const child = spawn(
-    process.execPath,
-    ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
-    { stdio: 'inherit', env, cwd: repoRoot },
-  );
-  code = await new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
+  const clusterWide = files.filter((f) => f.endsWith('.cluster.int.test.ts'));
+  const sideBySide = files.filter((f) => !clusterWide.includes(f));
+  const phases = [
+    { name: 'side by side', files: sideBySide, concurrency },
+    { name: 'cluster-wide, one at a time', files: clusterWide, concurrency: '1' },
+  ].filter((p) => p.files.length > 0);
+  const codes: number[] = [];
+  for (const phase of phases) {
+    if (phases.length > 1) console.log(`\n=== ${phase.name}: ${phase.files.length} files ===`);
+    const child = spawn(
+      process.execPath,
+      ['--test', `--test-concurrency=${phase.concurrency}`, '--test-reporter=spec', ...phase.files],
+      { stdio: 'inherit', env, cwd: repoRoot },
+    );
+    codes.push(await new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0)))));
+  }
+  code = codes.find((c) => c !== 0) ?? 0;
 } catch (err) {
   console.error(`test run failed before the tests: ${(err as Error).message}`);
   code = 1;

@@ -103,3 +103,41 @@ export async function waitUntilReconcileReceives(namespace: string): Promise<voi
     return o.metadata.finalizers?.length ? true : undefined;
   });
 }
+
+/** A pod (never scheduled: the harness runs no kubelet) using `images`; its generated name. */
+export async function pod(
+  ns: string,
+  images: string[],
+  pullSecrets: string[] = [],
+  annotations: Record<string, string> = {},
+) {
+  const name = uniq('pod');
+  await kubectl(
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: ns, annotations },
+      spec: {
+        containers: images.map((image, i) => ({ name: `c${i}`, image })),
+        imagePullSecrets: pullSecrets.map((n) => ({ name: n })),
+      },
+    }),
+  );
+  return name;
+}
+
+/** Samples of one metric family from Prometheus text: labels and value. */
+export function samples(text: string, name: string): { labels: Record<string, string>; value: number }[] {
+  const out: { labels: Record<string, string>; value: number }[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const m = /^[^{ ]+(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m) continue;
+    const labels: Record<string, string> = {};
+    for (const [, k, v] of (m[1] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g))
+      labels[k as string] = v as string;
+    out.push({ labels, value: Number(m[2]) });
+  }
+  return out;
+}

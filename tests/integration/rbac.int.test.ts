@@ -340,6 +340,35 @@ test('router: routing, secret copies, events and stale-mirror clearing use exact
     const events = await cp.kc().makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: app });
     return events.items.find((e) => e.reason === 'ImageRerouted' && e.regarding?.name === 'web');
   });
+  // Two pods of one ReplicaSet rerouted alike: one event on the ReplicaSet, whose series counts
+  // the second (events list + patch).
+  const replicaPod = (): V1Pod => {
+    const p = pod('', `${origin.info.host}/app/web:1`);
+    p.metadata = {
+      generateName: 'web-rs-',
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          name: 'web-rs',
+          uid: '00000000-0000-4000-8000-000000000001',
+          controller: true,
+        },
+      ],
+    };
+    return p;
+  };
+  await core.createNamespacedPod({ namespace: app, body: replicaPod() });
+  await eventually('ImageRerouted event on the ReplicaSet', async () => {
+    const events = await cp.kc().makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: app });
+    return events.items.find((e) => e.reason === 'ImageRerouted' && e.regarding?.name === 'web-rs');
+  });
+  await core.createNamespacedPod({ namespace: app, body: replicaPod() });
+  await eventually('its series counts the second pod', async () => {
+    const events = await cp.kc().makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: app });
+    const onRs = events.items.filter((e) => e.reason === 'ImageRerouted' && e.regarding?.name === 'web-rs');
+    return onRs.length === 1 && onRs[0]?.series?.count === 2 ? true : undefined;
+  });
 
   await assertLeastPrivilege('kuik-router');
 });
@@ -443,6 +472,25 @@ test('reconcile, its ApiServerSource and copy: mirror sets, secret owners, delet
     );
   await mirrored({ kind: 'ImageSetMirror', name: ism, namespace: rec });
   await mirrored({ kind: 'ClusterImageSetMirror', name: cism });
+  // mirroredAt cleared (as the router does for a mirror answering NotFound): reconcile asks again,
+  // copy copies again, and its Mirrored event, the same as before, is counted in the first one's
+  // series (events list + patch).
+  await kube.updateStatus<ClusterImageSetMirror>({ kind: 'ClusterImageSetMirror', name: cism }, (o) => {
+    const m = o.status?.matchingImages?.[0]?.mirrors?.[0];
+    if (m) delete m.mirroredAt;
+    return true;
+  });
+  await eventually(
+    'Mirrored event counted twice',
+    async () => {
+      const events = await cp.kc().makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: 'default' });
+      const mirroredEvents = events.items.filter(
+        (e) => e.reason === 'Mirrored' && e.regarding?.name === cism,
+      );
+      return mirroredEvents.length === 1 && mirroredEvents[0]?.series?.count === 2 ? true : undefined;
+    },
+    60_000,
+  );
 
   // An invalid filter: reconcile warns with an event.
   await apply({
@@ -457,6 +505,13 @@ test('reconcile, its ApiServerSource and copy: mirror sets, secret owners, delet
   await eventually('InvalidFilter event', async () => {
     const events = await cp.kc().makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: rec });
     return events.items.find((e) => e.reason === 'InvalidFilter') ? true : undefined;
+  });
+  // Touched: reconcile warns again, on the same event (its series).
+  await cp.kubectl(['annotate', 'ism', 'invalid', '-n', rec, '--overwrite', `touch=${Date.now()}`]);
+  await eventually('InvalidFilter event counted twice', async () => {
+    const events = await cp.kc().makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: rec });
+    const invalid = events.items.filter((e) => e.reason === 'InvalidFilter');
+    return invalid.length === 1 && (invalid[0]?.series?.count ?? 1) >= 2 ? true : undefined;
   });
 
   // A ClusterReplicatedImageSet owning a pull-secret copy (as the router makes them), deleted:
@@ -531,10 +586,11 @@ test('monitor: a tick (probes, ledger, events) and its resync of every CR use ex
     metadata: { name: cisa },
     spec: { filter: { include: [{ image: `${quote(mirror.host)}/${P}/mon/.*` }] } },
   });
+  const cisaInvalid = uniq('cisa-invalid');
   await apply({
     apiVersion: 'kuik.enix.io/v1alpha1',
     kind: 'ClusterImageSetAvailability',
-    metadata: { name: uniq('cisa-invalid') },
+    metadata: { name: cisaInvalid },
     spec: { filter: { include: [{ label: '===' }] } },
   });
   // New mirror sets and a CRIS nobody reconciled yet: the resync finalizes them and fills status.
@@ -628,6 +684,15 @@ test('monitor: a tick (probes, ledger, events) and its resync of every CR use ex
   );
   const left = await cp.kubectl(['get', 'clusterreplicatedimagesets,imagesetmirrors', '-A', '-o', 'name']);
   assert.ok(!left.includes(crisDel) && !left.includes(ismDel), left);
+  // The invalid CISA warns on every tick: one event, its series counting the ticks.
+  await tick();
+  await eventually('InvalidFilter on the CISA counted per tick', async () => {
+    const events = await cp.kc().makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: 'default' });
+    const invalid = events.items.filter(
+      (e) => e.reason === 'InvalidFilter' && e.regarding?.name === cisaInvalid,
+    );
+    return invalid.length === 1 && (invalid[0]?.series?.count ?? 1) >= 2 ? true : undefined;
+  });
 
   await assertLeastPrivilege('kuik-monitor');
 });
