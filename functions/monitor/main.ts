@@ -75,7 +75,7 @@ export async function start(config: Config, env: NodeJS.ProcessEnv, kc: KubeConf
   const rdeps = reconcileDeps(config, env, kc, log);
   const reconcileMetrics = createReconcileMetrics(registry);
   const deps = monitorDeps(config, settings, new Kube(kc), log, {
-    resync: () => reconcileAll(rdeps, reconcileMetrics),
+    resync: ({ stopAt }) => reconcileAll(rdeps, reconcileMetrics, { stopAt }),
   });
   const app = createMonitorApp(deps, registry, createMonitorMetrics(registry));
   const srv = await listen(app, { port: settings.port });

@@ -39,7 +39,7 @@ export function createMonitorMetrics(registry: Registry) {
     }),
     resyncs: new Counter({
       name: 'kube_image_keeper_monitor_resyncs_total',
-      help: 'Full resyncs of every mirror set and secret owner run by ticks, by result (ok, failed).',
+      help: 'Full resyncs of every mirror set and secret owner run by ticks, by result (ok, partial: the tick budget ran out first, failed).',
       labelNames: ['result'],
       registers: [registry],
     }),

@@ -54,8 +54,11 @@ export interface MonitorDeps {
   config: Config;
   skip: (pod: PodLike) => boolean;
   probe: Prober;
-  /** The full resync (reconcileAll with reconcile's own deps); omitted: no resync. */
-  resync?: () => Promise<unknown>;
+  /**
+   * The full resync (reconcileAll with reconcile's own deps), starting no CR after `stopAt`;
+   * resolves with how many CRs it did not reach. Omitted: no resync.
+   */
+  resync?: (opts: { stopAt: number }) => Promise<{ notReached: number }>;
   /** A Warning event on a CISA (InvalidFilter). */
   warn(cisa: ClusterImageSetAvailability, reason: string, note: string): Promise<void>;
   /** Which CISAs this monitor owns (a label selector); default: all of them. */
@@ -83,7 +86,8 @@ export interface TickSummary {
   pending: number;
   aborted: number;
   writes: { written: number; unchanged: number; gone: number; failed: number; skipped: number };
-  resync: 'ok' | 'failed' | 'off';
+  /** `partial`: the tick's budget ran out before every CR was reached (the next tick starts elsewhere). */
+  resync: 'ok' | 'partial' | 'failed' | 'off';
   errors: string[];
 }
 
@@ -142,10 +146,20 @@ export async function runTick(deps: MonitorDeps, metrics?: MonitorMetrics): Prom
     errors: [],
   };
 
-  // 1. The safety net runs whatever happens to the rest of the tick.
+  // 1. The safety net runs whatever happens to the rest of the tick, and within its budget: no CR
+  // starts once the probes are being aborted, so what is under way ends by the hard deadline.
   const resync = deps.resync
-    ? deps.resync().then(
-        () => metrics?.resyncs.inc({ result: 'ok' }),
+    ? deps.resync({ stopAt: budget.abortAt }).then(
+        ({ notReached }) => {
+          if (notReached > 0) {
+            summary.resync = 'partial';
+            log.warn(
+              { tick: id, not_reached: notReached },
+              'resync stopped at the tick budget; the next tick starts elsewhere in the list',
+            );
+          }
+          metrics?.resyncs.inc({ result: summary.resync });
+        },
         (err: unknown) => {
           summary.resync = 'failed';
           summary.errors.push(`resync: ${apiMessage(err)}`);

@@ -11,6 +11,7 @@ import type { ClusterImageSetMirror, ImageSetMirror } from '../../shared/crd/typ
 import { createApp } from '../../shared/http/app.ts';
 import type { KuikRef } from '../../shared/kube/client.ts';
 import { dispatch, mirrorSetsForPod } from './dispatch.ts';
+import { eachUntil, rotate } from './each-until.ts';
 import { type ReconcileDeps, type ReconcileResult, reconcileMirrorSet } from './mirror-set.ts';
 import { reconcileSecretOwner } from './secret-owner.ts';
 
@@ -63,15 +64,33 @@ export interface Summary {
   secretOwners: { ref: KuikRef; outcome: string; deleted: number }[];
   /** Reconciles that threw (the others still ran). */
   failed: { ref: KuikRef; error: string }[];
+  /** CRs the resync did not reach before its deadline (the next one starts elsewhere). */
+  notReached: number;
+}
+
+export interface RunOptions {
+  verifyMirrors?: boolean;
+  /** CRs reconciled at once. */
+  concurrency?: number;
+  /** No CR starts after this time (epoch ms). */
+  stopAt?: number | undefined;
 }
 
 async function run(
   targets: { mirrorSets: KuikRef[]; secretOwners: KuikRef[] },
   deps: ReconcileDeps,
   m?: ReconcileMetrics,
-  opts: { verifyMirrors?: boolean } = {},
+  opts: RunOptions = {},
 ): Promise<Summary> {
-  const summary: Summary = { mirrorSets: [], secretOwners: [], failed: [] };
+  const summary: Summary = { mirrorSets: [], secretOwners: [], failed: [], notReached: 0 };
+  const each = async (refs: KuikRef[], fn: (ref: KuikRef) => Promise<void>) => {
+    const r = await eachUntil(
+      refs,
+      { concurrency: opts.concurrency ?? 1, stopAt: opts.stopAt, now: deps.now },
+      fn,
+    );
+    summary.notReached += r.notReached;
+  };
   const name = (ref: KuikRef) => `${ref.kind}/${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
   // One CR failing (API error, a registry timing out) must not stop the others: the resync is the
   // net for every CR at once.
@@ -84,16 +103,16 @@ async function run(
       deps.log.warn({ cr: name(ref), err: (err as Error).message }, 'reconcile failed');
     }
   };
-  for (const ref of targets.secretOwners) {
-    await guarded(ref, `secret-owner/${ref.kind}`, async () => {
+  await each(targets.secretOwners, (ref) =>
+    guarded(ref, `secret-owner/${ref.kind}`, async () => {
       const r = await reconcileSecretOwner(ref, deps.kube);
       m?.reconciles.inc({ kind: `secret-owner/${ref.kind}`, outcome: r.outcome });
       summary.secretOwners.push({ ref, ...r });
-    });
-  }
-  for (const ref of targets.mirrorSets) {
-    await guarded(ref, ref.kind, async () => {
-      const r = await reconcileMirrorSet(ref, deps, opts);
+    }),
+  );
+  await each(targets.mirrorSets, (ref) =>
+    guarded(ref, ref.kind, async () => {
+      const r = await reconcileMirrorSet(ref, deps, { verifyMirrors: opts.verifyMirrors ?? false });
       m?.reconciles.inc({ kind: ref.kind, outcome: r.errors.length > 0 ? 'error' : r.outcome });
       m?.copies.inc(r.copiesRequested);
       summary.mirrorSets.push(r);
@@ -107,16 +126,30 @@ async function run(
         },
         'reconciled',
       );
-    });
-  }
+    }),
+  );
   return summary;
+}
+
+/** How the monitor's tick runs the resync. */
+export interface ResyncOptions {
+  /** No CR starts after this time (epoch ms): the tick's budget. */
+  stopAt?: number;
+  /** CRs reconciled at once (default 4: each is a few API calls and registry HEADs). */
+  concurrency?: number;
+  /** Where in each list to start (default: random), so a cut-short resync is not always cut at the same CRs. */
+  offset?: number;
 }
 
 /**
  * Every mirror set and secret owner, reconciled once: the monitor's resync (the lost-event net).
  * It also checks that mirrored images are still in their registries (re-copying those that are not).
  */
-export async function reconcileAll(deps: ReconcileDeps, m?: ReconcileMetrics): Promise<Summary> {
+export async function reconcileAll(
+  deps: ReconcileDeps,
+  m?: ReconcileMetrics,
+  opts: ResyncOptions = {},
+): Promise<Summary> {
   const { cisms, isms } = await listMirrorSets(deps);
   const cris = (await deps.kube.custom.listClusterCustomObject({
     group: 'kuik.enix.io',
@@ -125,28 +158,35 @@ export async function reconcileAll(deps: ReconcileDeps, m?: ReconcileMetrics): P
   })) as {
     items: { metadata: { name?: string } }[];
   };
+  const offset = opts.offset ?? Math.floor(Math.random() * 2 ** 31);
   return await run(
     {
-      mirrorSets: [
-        ...cisms.map((c): KuikRef => ({ kind: 'ClusterImageSetMirror', name: c.metadata.name ?? '' })),
-        ...isms.map(
-          (i): KuikRef => ({
-            kind: 'ImageSetMirror',
-            name: i.metadata.name ?? '',
-            namespace: i.metadata.namespace ?? '',
-          }),
-        ),
-      ],
-      secretOwners: [
-        ...cisms.map((c): KuikRef => ({ kind: 'ClusterImageSetMirror', name: c.metadata.name ?? '' })),
-        ...cris.items.map(
-          (c): KuikRef => ({ kind: 'ClusterReplicatedImageSet', name: c.metadata.name ?? '' }),
-        ),
-      ],
+      mirrorSets: rotate(
+        [
+          ...cisms.map((c): KuikRef => ({ kind: 'ClusterImageSetMirror', name: c.metadata.name ?? '' })),
+          ...isms.map(
+            (i): KuikRef => ({
+              kind: 'ImageSetMirror',
+              name: i.metadata.name ?? '',
+              namespace: i.metadata.namespace ?? '',
+            }),
+          ),
+        ],
+        offset,
+      ),
+      secretOwners: rotate(
+        [
+          ...cisms.map((c): KuikRef => ({ kind: 'ClusterImageSetMirror', name: c.metadata.name ?? '' })),
+          ...cris.items.map(
+            (c): KuikRef => ({ kind: 'ClusterReplicatedImageSet', name: c.metadata.name ?? '' }),
+          ),
+        ],
+        offset,
+      ),
     },
     deps,
     m,
-    { verifyMirrors: true },
+    { verifyMirrors: true, concurrency: opts.concurrency ?? 4, stopAt: opts.stopAt },
   );
 }
 

@@ -536,6 +536,36 @@ describe('ticks posted directly (cron-connector form), to count them', () => {
     );
   });
 
+  test('the resync gets the tick budget as its deadline; one that could not reach every CR makes the tick say partial', async () => {
+    const stops: number[] = [];
+    let notReached = 2;
+    const m = await startMonitor({
+      selector: uniq('resync-budget'),
+      resync: async ({ stopAt }) => {
+        stops.push(stopAt);
+        return { notReached };
+      },
+    });
+    const before = Date.now();
+    const partial = await m.tick();
+    assert.equal(partial.resync, 'partial');
+    assert.equal(stops.length, 1);
+    // tickBudget 1500ms: no CR may start after the probes' abort point, before the hard deadline.
+    assert.ok(
+      stops[0]! > before && stops[0]! < before + 1500,
+      `stopAt ${stops[0]! - before} ms after the tick`,
+    );
+    notReached = 0;
+    assert.equal((await m.tick()).resync, 'ok');
+    const text = await m.metricsText();
+    assert.deepEqual(
+      samples(text, 'kube_image_keeper_monitor_resyncs_total')
+        .map((x) => `${x.labels['result']} ${x.value}`)
+        .sort(),
+      ['ok 1', 'partial 1'],
+    );
+  });
+
   test('two instances ticking at the same time never start two probes of a registry closer than its spacing', async () => {
     const { tls } = harness().registries;
     const ns = await namespace('mon-pace');
