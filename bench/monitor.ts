@@ -36,7 +36,7 @@ import { createLogger } from '../shared/log.ts';
 import { createRegistry } from '../shared/metrics.ts';
 import { RegistryClient } from '../shared/registry/client.ts';
 import { kubeConfig, type RegistryInfo } from '../tests/harness/env.ts';
-import { kubectl, namespace, seed } from '../tests/harness/fixtures.ts';
+import { apply, namespace, seed } from '../tests/harness/fixtures.ts';
 import { type RunningRegistry, startRegistry } from '../tests/harness/registry.ts';
 import { startHarness } from '../tests/harness/start.ts';
 import { tools } from '../tests/harness/tools.ts';
@@ -192,17 +192,14 @@ try {
   }
   console.error(`created ${pods.length} pods in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
   for (const r of regs) {
-    await kubectl(
-      ['apply', '-f', '-'],
-      JSON.stringify({
-        apiVersion: 'kuik.enix.io/v1alpha1',
-        kind: 'ClusterImageSetAvailability',
-        metadata: { name: `bench-${r.host.replace(/[.:]/g, '-')}`, labels: { [LABEL]: 'yes' } },
-        spec: {
-          filter: { include: [{ image: `${r.host.replace(/[.]/g, '\\.')}/.*` }, { namespace: ns }] },
-        },
-      }),
-    );
+    await apply({
+      apiVersion: 'kuik.enix.io/v1alpha1',
+      kind: 'ClusterImageSetAvailability',
+      metadata: { name: `bench-${r.host.replace(/[.:]/g, '-')}`, labels: { [LABEL]: 'yes' } },
+      spec: {
+        filter: { include: [{ image: `${r.host.replace(/[.]/g, '\\.')}/.*` }, { namespace: ns }] },
+      },
+    });
   }
 
   const log = createLogger('bench', 'silent');

@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { harness } from '../tests/harness/env.ts';
-import { kubectl, namespace, seed } from '../tests/harness/fixtures.ts';
+import { apply, kubectl, namespace, seed } from '../tests/harness/fixtures.ts';
 import { freePort, startProc, stopProc, waitFor } from '../tests/harness/proc.ts';
 import { startHarness } from '../tests/harness/start.ts';
 import { load, memoryOf, openLoop, summarize, table } from './lib.ts';
@@ -26,7 +26,7 @@ try {
   const ns = await namespace('bench');
   for (const name of ['api', 'worker', 'sidecar']) await seed(reg, `bench/${name}`, '1');
   // 20 routing CRs that all apply to the pod: 8 CISMs, 6 ISMs, 3 CRISs, 3 RISs.
-  const crs: unknown[] = [];
+  const crs: object[] = [];
   for (let i = 0; i < 8; i++) {
     crs.push({
       apiVersion: 'kuik.enix.io/v1alpha1',
@@ -66,7 +66,7 @@ try {
       spec: { upstreams: [up(''), up(`s${i}`)] },
     });
   }
-  await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: crs }));
+  await apply(...crs);
   await kubectl([
     'create',
     'secret',

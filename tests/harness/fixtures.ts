@@ -39,6 +39,12 @@ export async function kubectl(args: string[], input?: string): Promise<string> {
   );
 }
 
+/** `kubectl apply` of objects (one, or several as a List), as cluster admin. */
+export async function apply(...objects: object[]): Promise<string> {
+  const doc = objects.length === 1 ? objects[0] : { apiVersion: 'v1', kind: 'List', items: objects };
+  return await kubectl(['apply', '-f', '-'], JSON.stringify(doc));
+}
+
 /** Creates a namespace with a unique name and returns it (namespaces never finish deleting here). */
 export async function namespace(prefix = 'test'): Promise<string> {
   const name = uniq(prefix);
@@ -84,15 +90,12 @@ export async function registrySecret(namespace: string, name: string, reg: Regis
  */
 export async function waitUntilReconcileReceives(namespace: string): Promise<void> {
   const kube = new Kube(kubeConfig());
-  await kubectl(
-    ['apply', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'kuik.enix.io/v1alpha1',
-      kind: 'ImageSetMirror',
-      metadata: { name: 'sentinel', namespace },
-      spec: {},
-    }),
-  );
+  await apply({
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ImageSetMirror',
+    metadata: { name: 'sentinel', namespace },
+    spec: {},
+  });
   await eventually('the ApiServerSource adapter delivering to reconcile', async () => {
     await kubectl(['annotate', 'ism', 'sentinel', '-n', namespace, '--overwrite', `touch=${Date.now()}`]);
     const o = await kube.getKuik<{ metadata: { finalizers?: string[] } }>({
@@ -112,18 +115,15 @@ export async function pod(
   annotations: Record<string, string> = {},
 ) {
   const name = uniq('pod');
-  await kubectl(
-    ['apply', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name, namespace: ns, annotations },
-      spec: {
-        containers: images.map((image, i) => ({ name: `c${i}`, image })),
-        imagePullSecrets: pullSecrets.map((n) => ({ name: n })),
-      },
-    }),
-  );
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: ns, annotations },
+    spec: {
+      containers: images.map((image, i) => ({ name: `c${i}`, image })),
+      imagePullSecrets: pullSecrets.map((n) => ({ name: n })),
+    },
+  });
   return name;
 }
 

@@ -4,7 +4,7 @@
 // requests to copy, and the router is registered as a real MutatingWebhookConfiguration.
 import { join } from 'node:path';
 import { harness } from './env.ts';
-import { kubectl } from './fixtures.ts';
+import { apply, kubectl } from './fixtures.ts';
 import { type RunningFunction, startFunction } from './functions.ts';
 import {
   type Adapter,
@@ -75,20 +75,17 @@ export async function startStack(opts: { tickSchedule?: string } = {}): Promise<
     });
     stops.push(apiserverSource.stop);
     const monitorUrl = `http://127.0.0.1:${monitor.port}/`;
-    await kubectl(
-      ['apply', '-f', '-'],
-      JSON.stringify({
-        apiVersion: 'sources.knative.dev/v1',
-        kind: 'PingSource',
-        metadata: { name: 'kuik-monitor-tick', namespace: 'kuik-system' },
-        spec: {
-          schedule: opts.tickSchedule ?? '*/30 * * * * *',
-          contentType: 'application/json',
-          data: '{}',
-          sink: { uri: monitorUrl },
-        },
-      }),
-    );
+    await apply({
+      apiVersion: 'sources.knative.dev/v1',
+      kind: 'PingSource',
+      metadata: { name: 'kuik-monitor-tick', namespace: 'kuik-system' },
+      spec: {
+        schedule: opts.tickSchedule ?? '*/30 * * * * *',
+        contentType: 'application/json',
+        data: '{}',
+        sink: { uri: monitorUrl },
+      },
+    });
     await kubectl([
       'patch',
       'pingsource',

@@ -24,7 +24,7 @@ import { createRegistry } from '../../shared/metrics.ts';
 import { RegistryTransport } from '../../shared/registry/transport.ts';
 import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
 import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.ts';
-import { kubectl, namespace, seed, uniq } from '../harness/fixtures.ts';
+import { apply, kubectl, namespace, seed, uniq } from '../harness/fixtures.ts';
 import { startProc } from '../harness/proc.ts';
 import { inspectRaw } from '../harness/registry.ts';
 
@@ -88,15 +88,12 @@ async function mirrorSet(source: string, mirrorStatus: Partial<MirrorStatusEntry
   const name = uniq('ism');
   const repo = source.slice(tls.host.length + 1);
   const destination = `${mirror.host}/mirror/${repo}`;
-  await kubectl(
-    ['apply', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'kuik.enix.io/v1alpha1',
-      kind: 'ImageSetMirror',
-      metadata: { name, namespace: ns },
-      spec: { mirrors: [{ registry: mirror.host, path: 'mirror', credentialSecret: { name: 'push' } }] },
-    }),
-  );
+  await apply({
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ImageSetMirror',
+    metadata: { name, namespace: ns },
+    spec: { mirrors: [{ registry: mirror.host, path: 'mirror', credentialSecret: { name: 'push' } }] },
+  });
   const status = { matchingImages: [{ image: source, mirrors: [{ image: destination, ...mirrorStatus }] }] };
   await kubectl([
     'patch',

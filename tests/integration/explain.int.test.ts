@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { harness } from '../harness/env.ts';
-import { kubectl, namespace, seed, uniq } from '../harness/fixtures.ts';
+import { apply, kubectl, namespace, seed, uniq } from '../harness/fixtures.ts';
 import { run } from '../harness/proc.ts';
 
 test('kuik explain shows each container’s alternatives, verdicts and the winner, and writes nothing', async () => {
@@ -18,29 +18,23 @@ test('kuik explain shows each container’s alternatives, verdicts and the winne
       auths: { [reg.host]: { auth: Buffer.from(`${reg.username}:${reg.password}`).toString('base64') } },
     }),
   ).toString('base64');
-  await kubectl(
-    ['apply', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'reg', namespace: ns },
-      type: 'kubernetes.io/dockerconfigjson',
-      data: { '.dockerconfigjson': auth },
-    }),
-  );
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'reg', namespace: ns },
+    type: 'kubernetes.io/dockerconfigjson',
+    data: { '.dockerconfigjson': auth },
+  });
   const cr = uniq('explain');
-  await kubectl(
-    ['apply', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'kuik.enix.io/v1alpha1',
-      kind: 'ImageSetMirror',
-      metadata: { name: cr, namespace: ns },
-      spec: {
-        filter: { include: [{ image: `.*/${repo.replace('/', '\\/')}:.*` }] },
-        mirrors: [{ registry: reg.host, path: 'mirror', credentialSecret: { name: 'reg' } }],
-      },
-    }),
-  );
+  await apply({
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ImageSetMirror',
+    metadata: { name: cr, namespace: ns },
+    spec: {
+      filter: { include: [{ image: `.*/${repo.replace('/', '\\/')}:.*` }] },
+      mirrors: [{ registry: reg.host, path: 'mirror', credentialSecret: { name: 'reg' } }],
+    },
+  });
   const file = join(h.runDir, `${cr}.yaml`);
   await writeFile(
     file,

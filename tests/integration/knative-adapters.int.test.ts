@@ -2,8 +2,9 @@
 // harness's kube-apiserver to a receiver on loopback: the path reconcile and monitor rely on.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { kubectl, namespace, uniq } from '../harness/fixtures.ts';
+import { apply, kubectl, namespace, uniq } from '../harness/fixtures.ts';
 import {
+  type ReceivedEvent,
   readyPingSourceStatus,
   startApiServerSourceAdapter,
   startEventSink,
@@ -20,14 +21,24 @@ test('apiserver_receive_adapter sends a Resource-mode CloudEvent for a created P
     resources: [{ group: '', version: 'v1', resource: 'pods' }],
   });
   t.after(() => adapter.stop());
-  const pod = uniq('pod');
-  // The adapter's informer needs a moment to sync; creating after start is still delivered as an add.
-  await kubectl(['run', pod, '-n', ns, '--image=nginx:1.27', '--restart=Never']);
-  const ev = await sink.waitFor(
-    (e) =>
-      e.type === 'dev.knative.apiserver.resource.add' &&
-      (e.data as { metadata?: { name?: string } })?.metadata?.name === pod,
-  );
+  // The adapter sends nothing for what exists when its watch starts, and drops what changes before
+  // (tests/harness/fixtures.ts, waitUntilReconcileReceives): create pods until one is delivered.
+  let ev: ReceivedEvent | undefined;
+  let pod = '';
+  for (let attempt = 0; ev === undefined; attempt++) {
+    if (attempt === 10) throw new Error(`no add event for any of ${attempt} pods`);
+    pod = uniq('pod');
+    await kubectl(['run', pod, '-n', ns, '--image=nginx:1.27', '--restart=Never']);
+    const name = pod;
+    ev = await sink
+      .waitFor(
+        (e) =>
+          e.type === 'dev.knative.apiserver.resource.add' &&
+          (e.data as { metadata?: { name?: string } })?.metadata?.name === name,
+        3000,
+      )
+      .catch(() => undefined);
+  }
   const data = ev.data as {
     kind: string;
     metadata: { namespace: string };
@@ -52,21 +63,18 @@ test('mtping delivers ticks of a PingSource to its sink', async (t) => {
   const sink = await startEventSink();
   t.after(() => sink.close());
   const name = uniq('tick');
-  await kubectl(
-    ['apply', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'sources.knative.dev/v1',
-      kind: 'PingSource',
-      metadata: { name, namespace: ns },
-      // Six fields: mtping's cron parser accepts seconds, so the test needs no minute-long wait.
-      spec: {
-        schedule: '*/2 * * * * *',
-        contentType: 'application/json',
-        data: '{"tick":true}',
-        sink: { uri: sink.url },
-      },
-    }),
-  );
+  await apply({
+    apiVersion: 'sources.knative.dev/v1',
+    kind: 'PingSource',
+    metadata: { name, namespace: ns },
+    // Six fields: mtping's cron parser accepts seconds, so the test needs no minute-long wait.
+    spec: {
+      schedule: '*/2 * * * * *',
+      contentType: 'application/json',
+      data: '{"tick":true}',
+      sink: { uri: sink.url },
+    },
+  });
   await kubectl([
     'patch',
     'pingsource',

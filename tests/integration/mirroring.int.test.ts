@@ -13,6 +13,7 @@ import { createLogger } from '../../shared/log.ts';
 import { RegistryClient } from '../../shared/registry/client.ts';
 import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
 import {
+  apply,
   eventually,
   kubectl,
   namespace,
@@ -67,20 +68,17 @@ test('an ImageSetMirror and a Pod: the image lands in the mirror with the same d
   const repo = uniq('mirroring/app');
   const seeded = await seed(upstream, repo, 'v1');
   const name = uniq('ism');
-  await kubectl(
-    ['apply', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'kuik.enix.io/v1alpha1',
-      kind: 'ImageSetMirror',
-      metadata: { name, namespace: ns },
-      spec: {
-        filter: {
-          include: [{ image: `${upstream.host.replace(/\./g, '\\.')}/${repo.replace('/', '\\/')}:.*` }],
-        },
-        mirrors: [{ registry: mirror.host, path: 'mirror', credentialSecret: { name: 'push' } }],
+  await apply({
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ImageSetMirror',
+    metadata: { name, namespace: ns },
+    spec: {
+      filter: {
+        include: [{ image: `${upstream.host.replace(/\./g, '\\.')}/${repo.replace('/', '\\/')}:.*` }],
       },
-    }),
-  );
+      mirrors: [{ registry: mirror.host, path: 'mirror', credentialSecret: { name: 'push' } }],
+    },
+  });
   const ref = { kind: 'ImageSetMirror' as const, name, namespace: ns };
   await kubectl([
     '-n',
@@ -153,15 +151,12 @@ test('an invalid filter: an InvalidFilter event, no finalizer, no status (§10.8
   // kuik's CRD admitted invalid patterns; ours refuses them, so write the object the way an
   // object stored under kuik's CRD would be: through the status-less path with a label selector
   // the CRD cannot check.
-  await kubectl(
-    ['apply', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'kuik.enix.io/v1alpha1',
-      kind: 'ImageSetMirror',
-      metadata: { name, namespace: ns },
-      spec: { filter: { include: [{ label: '===' }] }, mirrors: [{ registry: mirror.host }] },
-    }),
-  );
+  await apply({
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ImageSetMirror',
+    metadata: { name, namespace: ns },
+    spec: { filter: { include: [{ label: '===' }] }, mirrors: [{ registry: mirror.host }] },
+  });
   const ev = await eventually('InvalidFilter event', async () => {
     const list = await kube.events.listNamespacedEvent({ namespace: ns });
     return list.items.find((e) => e.reason === 'InvalidFilter' && e.regarding?.name === name);

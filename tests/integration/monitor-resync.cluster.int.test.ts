@@ -15,6 +15,7 @@ import { createLogger } from '../../shared/log.ts';
 import { createRegistry } from '../../shared/metrics.ts';
 import { kubeConfig } from '../harness/env.ts';
 import {
+  apply,
   eventually,
   kubectl,
   namespace,
@@ -75,18 +76,15 @@ describe('the resync', () => {
     // The events of what follows are lost: nobody delivers them.
     await adapter.stop();
     const ism = uniq('ism');
-    await kubectl(
-      ['apply', '-f', '-'],
-      JSON.stringify({
-        apiVersion: 'kuik.enix.io/v1alpha1',
-        kind: 'ImageSetMirror',
-        metadata: { name: ism, namespace: ns },
-        spec: {
-          filter: { include: [{ image: 'docker\\.io/library/nginx:.*' }] },
-          mirrors: [{ registry: 'mirror.example.com', path: 'cache' }],
-        },
-      }),
-    );
+    await apply({
+      apiVersion: 'kuik.enix.io/v1alpha1',
+      kind: 'ImageSetMirror',
+      metadata: { name: ism, namespace: ns },
+      spec: {
+        filter: { include: [{ image: 'docker\\.io/library/nginx:.*' }] },
+        mirrors: [{ registry: 'mirror.example.com', path: 'cache' }],
+      },
+    });
     await pod(ns, ['nginx:1.27']);
 
     // The monitor as a process (node functions/main.ts, KUIK_FUNCTION=monitor), ticked by mtping.
@@ -98,15 +96,12 @@ describe('the resync', () => {
     cleanups.push(() => proc.stop());
     const url = `http://127.0.0.1:${proc.port}/`;
     const ping = uniq('tick');
-    await kubectl(
-      ['apply', '-f', '-'],
-      JSON.stringify({
-        apiVersion: 'sources.knative.dev/v1',
-        kind: 'PingSource',
-        metadata: { name: ping, namespace: ns },
-        spec: { schedule: '*/2 * * * * *', sink: { uri: url } },
-      }),
-    );
+    await apply({
+      apiVersion: 'sources.knative.dev/v1',
+      kind: 'PingSource',
+      metadata: { name: ping, namespace: ns },
+      spec: { schedule: '*/2 * * * * *', sink: { uri: url } },
+    });
     await kubectl([
       'patch',
       'pingsource',

@@ -26,7 +26,7 @@ import { createRegistry } from '../../shared/metrics.ts';
 import { RegistryClient } from '../../shared/registry/client.ts';
 import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
 import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.ts';
-import { kubectl, namespace, pod, samples, seed, uniq } from '../harness/fixtures.ts';
+import { apply, kubectl, namespace, pod, samples, seed, uniq } from '../harness/fixtures.ts';
 import { type Adapter, readyPingSourceStatus, startPingAdapter } from '../harness/knative.ts';
 import { type RunningRegistry, startRegistry } from '../harness/registry.ts';
 
@@ -106,16 +106,13 @@ async function startMonitor(opts: {
   let pingName: string | undefined;
   if (opts.ping) {
     pingName = uniq('tick');
-    await kubectl(
-      ['apply', '-f', '-'],
-      JSON.stringify({
-        apiVersion: 'sources.knative.dev/v1',
-        kind: 'PingSource',
-        metadata: { name: pingName, namespace: opts.ping.ns },
-        // Six fields: seconds. Empty data, as the manifests' PingSource sends.
-        spec: { schedule: '*/2 * * * * *', sink: { uri: url } },
-      }),
-    );
+    await apply({
+      apiVersion: 'sources.knative.dev/v1',
+      kind: 'PingSource',
+      metadata: { name: pingName, namespace: opts.ping.ns },
+      // Six fields: seconds. Empty data, as the manifests' PingSource sends.
+      spec: { schedule: '*/2 * * * * *', sink: { uri: url } },
+    });
     await kubectl([
       'patch',
       'pingsource',
@@ -158,15 +155,12 @@ async function createCisa(
   spec: Record<string, unknown>,
   name = uniq('cisa'),
 ): Promise<string> {
-  await kubectl(
-    ['apply', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'kuik.enix.io/v1alpha1',
-      kind: 'ClusterImageSetAvailability',
-      metadata: { name, labels: { [LABEL]: selector } },
-      spec,
-    }),
-  );
+  await apply({
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ClusterImageSetAvailability',
+    metadata: { name, labels: { [LABEL]: selector } },
+    spec,
+  });
   cleanups.push(() => kubectl(['delete', 'cisa', name, '--wait=false']));
   return name;
 }

@@ -12,7 +12,14 @@ import { Kube } from '../../shared/kube/client.ts';
 import { createLogger } from '../../shared/log.ts';
 import { createRegistry } from '../../shared/metrics.ts';
 import { kubeConfig } from '../harness/env.ts';
-import { eventually, kubectl, namespace, uniq, waitUntilReconcileReceives } from '../harness/fixtures.ts';
+import {
+  apply,
+  eventually,
+  kubectl,
+  namespace,
+  uniq,
+  waitUntilReconcileReceives,
+} from '../harness/fixtures.ts';
 import { type Adapter, startApiServerSourceAdapter } from '../harness/knative.ts';
 
 const kube = new Kube(kubeConfig());
@@ -58,18 +65,15 @@ after(async () => {
 
 test('an ImageSetMirror and a Pod: status fills, a copy is requested, the pod going away marks it unused', async () => {
   const name = uniq('ism');
-  await kubectl(
-    ['apply', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'kuik.enix.io/v1alpha1',
-      kind: 'ImageSetMirror',
-      metadata: { name, namespace: ns },
-      spec: {
-        filter: { include: [{ image: 'docker\\.io/library/nginx:.*' }] },
-        mirrors: [{ registry: 'mirror.example.com', path: 'cache', credentialSecret: { name: 'push' } }],
-      },
-    }),
-  );
+  await apply({
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ImageSetMirror',
+    metadata: { name, namespace: ns },
+    spec: {
+      filter: { include: [{ image: 'docker\\.io/library/nginx:.*' }] },
+      mirrors: [{ registry: 'mirror.example.com', path: 'cache', credentialSecret: { name: 'push' } }],
+    },
+  });
   const ref = { kind: 'ImageSetMirror' as const, name, namespace: ns };
   await kubectl([
     'run',
@@ -118,15 +122,12 @@ test('an ImageSetMirror and a Pod: status fills, a copy is requested, the pod go
 
 test('a ClusterImageSetMirror gets both finalizers; deleting it deletes its secret copies everywhere', async () => {
   const name = uniq('cism');
-  await kubectl(
-    ['apply', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'kuik.enix.io/v1alpha1',
-      kind: 'ClusterImageSetMirror',
-      metadata: { name },
-      spec: { mirrors: [] },
-    }),
-  );
+  await apply({
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ClusterImageSetMirror',
+    metadata: { name },
+    spec: { mirrors: [] },
+  });
   const cism = await eventually('finalizers', async () => {
     const o = await kube.getKuik<ClusterImageSetMirror>({ kind: 'ClusterImageSetMirror', name });
     return (o.metadata.finalizers ?? []).length === 2 ? o : undefined;
@@ -190,15 +191,12 @@ test('a malformed event is refused with 400 and its reason, and writes nothing',
 
 test('duplicated and replayed events converge to the same status', async () => {
   const name = uniq('dup');
-  await kubectl(
-    ['apply', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'kuik.enix.io/v1alpha1',
-      kind: 'ImageSetMirror',
-      metadata: { name, namespace: ns },
-      spec: { filter: { include: [{ image: '.*redis.*' }] }, mirrors: [{ registry: 'mirror.example.com' }] },
-    }),
-  );
+  await apply({
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ImageSetMirror',
+    metadata: { name, namespace: ns },
+    spec: { filter: { include: [{ image: '.*redis.*' }] }, mirrors: [{ registry: 'mirror.example.com' }] },
+  });
   await kubectl(['run', 'cache', '-n', ns, '--image=redis:7', '--restart=Never']);
   const ref = { kind: 'ImageSetMirror' as const, name, namespace: ns };
   const first = await eventually('status', async () => {

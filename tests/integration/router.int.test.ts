@@ -7,7 +7,7 @@ import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import type { ClusterImageSetMirror } from '../../shared/crd/types.ts';
 import { Kube } from '../../shared/kube/client.ts';
 import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
-import { eventually, kubectl, namespace, seed, uniq } from '../harness/fixtures.ts';
+import { apply, eventually, kubectl, namespace, seed, uniq } from '../harness/fixtures.ts';
 import { type RunningFunction, startFunction } from '../harness/functions.ts';
 import { type RunningRegistry, startRegistry } from '../harness/registry.ts';
 import { registerRouterWebhook, waitActive } from '../harness/webhook.ts';
@@ -79,35 +79,29 @@ before(async () => {
   }
   await seed(origin.info, 'app/missing', '1');
   await kubectl(['create', 'namespace', 'kuik-system']).catch(() => '');
-  await kubectl(
-    ['apply', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'mirror-cred', namespace: 'kuik-system' },
-      type: 'kubernetes.io/dockerconfigjson',
-      data: { '.dockerconfigjson': Buffer.from(dockerConfig(mirror)).toString('base64') },
-    }),
-  );
+  await apply({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'mirror-cred', namespace: 'kuik-system' },
+    type: 'kubernetes.io/dockerconfigjson',
+    data: { '.dockerconfigjson': Buffer.from(dockerConfig(mirror)).toString('base64') },
+  });
   cism = uniq('global');
-  await kubectl(
-    ['apply', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'kuik.enix.io/v1alpha1',
-      kind: 'ClusterImageSetMirror',
-      metadata: { name: cism },
-      spec: {
-        filter: { include: [{ image: `${origin.info.host.replace(/\./g, '\\.')}/.*` }] },
-        mirrors: [
-          {
-            registry: mirror.host,
-            path: 'mirror',
-            credentialSecret: { name: 'mirror-cred', namespace: 'kuik-system' },
-          },
-        ],
-      },
-    }),
-  );
+  await apply({
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ClusterImageSetMirror',
+    metadata: { name: cism },
+    spec: {
+      filter: { include: [{ image: `${origin.info.host.replace(/\./g, '\\.')}/.*` }] },
+      mirrors: [
+        {
+          registry: mirror.host,
+          path: 'mirror',
+          credentialSecret: { name: 'mirror-cred', namespace: 'kuik-system' },
+        },
+      ],
+    },
+  });
   router = await startFunction('router', {
     config: 'routing:\n  activeCheck:\n    timeout: 2s\n    cacheTTL: 0s\n',
   });
