@@ -6,7 +6,8 @@ import { COPY_EVENT_SOURCE, COPY_EVENT_TYPE, copyEventId } from '../../shared/co
 import { API_VERSION } from '../../shared/crd/types.ts';
 import { compileGlobalSkip } from '../../shared/filter/filter.ts';
 import { listen } from '../../shared/http/serve.ts';
-import { apiStatus, Kube } from '../../shared/kube/client.ts';
+import { Kube } from '../../shared/kube/client.ts';
+import { kubeSecretCache } from '../../shared/kube/secret-cache.ts';
 import type { Logger } from '../../shared/log.ts';
 import { createRegistry } from '../../shared/metrics.ts';
 import { RegistryClient } from '../../shared/registry/client.ts';
@@ -30,15 +31,19 @@ export function reconcileDeps(
   const kube = new Kube(kc);
   // This cluster's name in registries shared with other clusters (§5.7): set it per cluster.
   const cluster = env['KUIK_CLUSTER_ID'] || 'default';
+  // Mirror credentials, read for every mirror set of a resync: a few seconds' cache (a rotated
+  // credential is picked up within that).
+  const secrets = kubeSecretCache(kube, 5_000);
   const credentialsOf = async (credential: { namespace: string; name: string }, image: string) => {
-    let secret: Awaited<ReturnType<typeof kube.getSecret>>;
+    let secret: Awaited<ReturnType<typeof secrets.get>>;
     try {
-      secret = await kube.getSecret(credential.namespace, credential.name);
+      secret = await secrets.get(credential.namespace, credential.name);
     } catch (err) {
       throw new Error(
-        `credential secret ${credential.namespace}/${credential.name}: ${apiStatus(err) === 404 ? 'not found' : (err as Error).message}`,
+        `credential secret ${credential.namespace}/${credential.name}: ${(err as Error).message}`,
       );
     }
+    if (!secret) throw new Error(`credential secret ${credential.namespace}/${credential.name}: not found`);
     const r = credentialsForImage([secret], image);
     if (!r.ok) throw new Error(r.error.message);
     return r.credentials;

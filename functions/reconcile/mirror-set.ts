@@ -16,6 +16,7 @@ import { collectMirrorPrefixes, isMirroredImage, mirrorForReference } from '../.
 import { apiStatus, type Kube, type KuikRef } from '../../shared/kube/client.ts';
 import type { Logger } from '../../shared/log.ts';
 import { dropMirror, planRetention } from './retention.ts';
+import { type ClusterSnapshot, listClusterView } from './snapshot.ts';
 import { currentImages, syncMatchingImages } from './status.ts';
 
 export type MirrorSet = ImageSetMirror | ClusterImageSetMirror;
@@ -80,7 +81,11 @@ async function listPods(kube: Kube, namespace: string | undefined): Promise<V1Po
 export async function reconcileMirrorSet(
   ref: KuikRef,
   deps: ReconcileDeps,
-  opts: { verifyMirrors?: boolean } = {},
+  opts: {
+    verifyMirrors?: boolean;
+    /** The resync's shared view of pods and mirror sets; without it, this reconcile lists its own. */
+    snapshot?: ClusterSnapshot;
+  } = {},
 ): Promise<ReconcileResult> {
   const { kube, log } = deps;
   const result: ReconcileResult = { ref, outcome: 'reconciled', copiesRequested: 0, deleted: 0, errors: [] };
@@ -137,62 +142,53 @@ export async function reconcileMirrorSet(
     return { ...result, outcome: 'invalid-filter' };
   }
   const { podMatcher, imageFilter } = selection.value;
-  const pods = (await listPods(kube, namespace)).filter((p) => !deps.skip(p) && podMatcher(p));
+  const view = opts.snapshot ? await opts.snapshot.view(namespace) : await listClusterView(kube, namespace);
+  const pods = view.pods.filter((p) => !deps.skip(p) && podMatcher(p));
 
   // 6. Finalizer.
+  let current = cr;
   if (!(cr.metadata.finalizers ?? []).includes(MIRROR_FINALIZER)) {
-    await kube.updateObject<MirrorSet>(ref, (o) => {
+    const written = await kube.updateObject<MirrorSet>(ref, (o) => {
       if (o.metadata.uid !== uid || (o.metadata.finalizers ?? []).includes(MIRROR_FINALIZER)) return false;
       o.metadata.finalizers = [...(o.metadata.finalizers ?? []), MIRROR_FINALIZER];
       return true;
     });
+    if (written) current = written;
   }
 
   // 7. Mirror-loop protection needs every mirror set that could have produced a pod's image.
-  const [cisms, isms] = await Promise.all([
-    kube.custom.listClusterCustomObject({
-      group: 'kuik.enix.io',
-      version: 'v1alpha1',
-      plural: 'clusterimagesetmirrors',
-    }),
-    namespace
-      ? kube.custom.listNamespacedCustomObject({
-          group: 'kuik.enix.io',
-          version: 'v1alpha1',
-          namespace,
-          plural: 'imagesetmirrors',
-        })
-      : kube.custom.listClusterCustomObject({
-          group: 'kuik.enix.io',
-          version: 'v1alpha1',
-          plural: 'imagesetmirrors',
-        }),
-  ]);
-  const prefixes = collectMirrorPrefixes(
-    (cisms as { items: ClusterImageSetMirror[] }).items,
-    (isms as { items: ImageSetMirror[] }).items,
-    { forCluster: namespace === undefined },
-  );
+  const prefixes = collectMirrorPrefixes(view.cisms, view.isms, { forCluster: namespace === undefined });
 
   // 8. Status sync, computed inside the write so it always starts from the stored status.
   let sourcePods = new Map<string, V1Pod>();
   const now = deps.now();
-  let synced = await kube.updateStatus<MirrorSet>(ref, (o) => {
-    if (o.metadata.uid !== uid) return false;
-    const next = syncMatchingImages({
-      pods,
-      previous: o.status?.matchingImages ?? [],
-      imageFilter,
-      isMirrored: (image, podNs) => isMirroredImage(image, podNs, prefixes),
-      mirrors: o.spec.mirrors ?? [],
-      now,
-    });
-    sourcePods = next.sourcePods;
-    if (JSON.stringify(next.matchingImages) === JSON.stringify(o.status?.matchingImages ?? [])) return false;
-    o.status = { ...o.status, matchingImages: next.matchingImages };
-    return true;
-  });
-  synced ??= await kube.getKuik<MirrorSet>(ref);
+  let read: MirrorSet | undefined;
+  let synced = await kube.updateStatus<MirrorSet>(
+    ref,
+    (o) => {
+      read = o;
+      if (o.metadata.uid !== uid) return false;
+      const next = syncMatchingImages({
+        pods,
+        previous: o.status?.matchingImages ?? [],
+        imageFilter,
+        isMirrored: (image, podNs) => isMirroredImage(image, podNs, prefixes),
+        mirrors: o.spec.mirrors ?? [],
+        now,
+      });
+      sourcePods = next.sourcePods;
+      if (JSON.stringify(next.matchingImages) === JSON.stringify(o.status?.matchingImages ?? []))
+        return false;
+      o.status = { ...o.status, matchingImages: next.matchingImages };
+      return true;
+    },
+    // As read at the start of this reconcile (or as the finalizer write returned it); if another
+    // writer changed it since, the write is refused (409) and retried from a fresh read.
+    current,
+  );
+  // Nothing to write: what the write would have started from is the current object (a GET fewer
+  // per mirror set of a resync).
+  synced ??= read ?? (await kube.getKuik<MirrorSet>(ref));
 
   // 9. Retention.
   const cleanup = synced.spec.cleanup;

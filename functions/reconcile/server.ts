@@ -14,6 +14,7 @@ import { dispatch, mirrorSetsForPod } from './dispatch.ts';
 import { eachUntil, rotate } from './each-until.ts';
 import { type ReconcileDeps, type ReconcileResult, reconcileMirrorSet } from './mirror-set.ts';
 import { reconcileSecretOwner } from './secret-owner.ts';
+import { type ClusterSnapshot, clusterSnapshot } from './snapshot.ts';
 
 export function createReconcileMetrics(registry: Registry) {
   return {
@@ -70,6 +71,8 @@ export interface Summary {
 
 export interface RunOptions {
   verifyMirrors?: boolean;
+  /** One list of pods and mirror sets shared by every mirror set reconciled (the resync). */
+  snapshot?: ClusterSnapshot;
   /** CRs reconciled at once. */
   concurrency?: number;
   /** No CR starts after this time (epoch ms). */
@@ -112,7 +115,10 @@ async function run(
   );
   await each(targets.mirrorSets, (ref) =>
     guarded(ref, ref.kind, async () => {
-      const r = await reconcileMirrorSet(ref, deps, { verifyMirrors: opts.verifyMirrors ?? false });
+      const r = await reconcileMirrorSet(ref, deps, {
+        verifyMirrors: opts.verifyMirrors ?? false,
+        ...(opts.snapshot ? { snapshot: opts.snapshot } : {}),
+      });
       m?.reconciles.inc({ kind: ref.kind, outcome: r.errors.length > 0 ? 'error' : r.outcome });
       m?.copies.inc(r.copiesRequested);
       summary.mirrorSets.push(r);
@@ -186,7 +192,12 @@ export async function reconcileAll(
     },
     deps,
     m,
-    { verifyMirrors: true, concurrency: opts.concurrency ?? 4, stopAt: opts.stopAt },
+    {
+      verifyMirrors: true,
+      concurrency: opts.concurrency ?? 4,
+      stopAt: opts.stopAt,
+      snapshot: clusterSnapshot(deps.kube, deps.now),
+    },
   );
 }
 

@@ -18,7 +18,8 @@ import type { PodLike } from '../../shared/filter/filter.ts';
 import { createApp } from '../../shared/http/app.ts';
 import { listen, type Serving } from '../../shared/http/serve.ts';
 import type { ImageReference } from '../../shared/image/reference.ts';
-import { apiStatus, collectionPath, Kube } from '../../shared/kube/client.ts';
+import { collectionPath, Kube } from '../../shared/kube/client.ts';
+import { kubeSecretCache } from '../../shared/kube/secret-cache.ts';
 import { type KubeObject, WatchCache } from '../../shared/kube/watch-cache.ts';
 import type { Logger } from '../../shared/log.ts';
 import { createRegistry } from '../../shared/metrics.ts';
@@ -27,7 +28,6 @@ import type { RouterDeps } from './decide.ts';
 import { RerouteEvents } from './events.ts';
 import { handleReview } from './handle.ts';
 import { createRouterMetrics } from './metrics.ts';
-import { SecretCache } from './secret-cache.ts';
 import { StaleMirrorClearer } from './stale-mirror.ts';
 
 export interface RouterSettings {
@@ -131,14 +131,7 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
   const events = new RerouteEvents(kube, log);
   // Pull secrets are read on every admission: a short-lived cache keeps that off the API server
   // (kuik watched every Secret of the cluster instead; this holds only those in use).
-  const secrets = new SecretCache(async (namespace, name) => {
-    try {
-      return await kube.getSecret(namespace, name);
-    } catch (err) {
-      if (apiStatus(err) === 404) return undefined;
-      throw err;
-    }
-  }, settings.secretTtlMs ?? 10_000);
+  const secrets = kubeSecretCache(kube, settings.secretTtlMs ?? 10_000);
 
   const deps: RouterDeps = {
     config: {

@@ -124,8 +124,10 @@ export class Kube {
   async updateStatus<T extends { metadata?: { resourceVersion?: string }; status?: unknown }>(
     ref: KuikRef,
     mutate: (obj: T) => boolean,
+    /** The object as just read: the first attempt starts from (a copy of) it instead of a GET. */
+    from?: T,
   ): Promise<T | undefined> {
-    return await this.#readModifyWrite(ref, mutate, (obj) => this.replaceKuikStatus(ref, obj));
+    return await this.#readModifyWrite(ref, mutate, (obj) => this.replaceKuikStatus(ref, obj), from);
   }
 
   async replaceKuik<T>(ref: KuikRef, body: T): Promise<T> {
@@ -154,12 +156,14 @@ export class Kube {
     ref: KuikRef,
     mutate: (obj: T) => boolean,
     write: (obj: T) => Promise<T>,
+    from?: T,
   ): Promise<T | undefined> {
     const attempts = 12;
     for (let i = 1; ; i++) {
       let obj: T;
       try {
-        obj = await this.getKuik<T>(ref);
+        // A stale `from` costs one 409 and a GET, as a concurrent writer would.
+        obj = i === 1 && from !== undefined ? structuredClone(from) : await this.getKuik<T>(ref);
       } catch (err) {
         if (apiStatus(err) === 404) return undefined;
         throw err;

@@ -71,6 +71,36 @@ test('concurrent status writers both land: resourceVersion precondition and retr
   assert.equal(stored.status?.matchingImages?.length, 8);
 });
 
+test('updateStatus from an object already read: no GET when it is current; a stale one is refused and redone from a fresh read', async () => {
+  const ns = await namespace('status-from');
+  const name = uniq('ism');
+  await kubectl(['apply', '-f', '-'], ism(name, ns));
+  const kube = new Kube(kubeConfig());
+  const ref = { kind: 'ImageSetMirror' as const, name, namespace: ns };
+  const add = (image: string) => (o: ImageSetMirror) => {
+    o.status = { matchingImages: [...(o.status?.matchingImages ?? []), { image, mirrors: [] }] };
+    return true;
+  };
+  const read = await kube.getKuik<ImageSetMirror>(ref);
+  let gets = 0;
+  const getKuik = kube.getKuik.bind(kube);
+  kube.getKuik = async <T>(r: typeof ref) => {
+    gets++;
+    return await getKuik<T>(r);
+  };
+  await kube.updateStatus<ImageSetMirror>(ref, add('docker.io/library/a:1'), read);
+  assert.equal(gets, 0, 'current object: written without a GET');
+  // `read` is stale now (the write above changed the resourceVersion).
+  await kube.updateStatus<ImageSetMirror>(ref, add('docker.io/library/b:1'), read);
+  assert.equal(gets, 1, 'stale object: one 409, one GET');
+  const stored = await getKuik<ImageSetMirror>(ref);
+  assert.deepEqual(
+    stored.status?.matchingImages?.map((m) => m.image),
+    ['docker.io/library/a:1', 'docker.io/library/b:1'],
+  );
+  assert.equal(read.status, undefined, 'the object passed in is not changed');
+});
+
 test('updateObject adds a finalizer and tolerates a deleted object', async () => {
   const ns = await namespace('fin');
   const name = uniq('ism');

@@ -1,9 +1,11 @@
-// Secrets the router reads on every admission (pods' pull secrets, CRs' credentials), reused for a
-// few seconds and fetched once however many admissions ask at the same time. Absent Secrets are
+// Secrets read again and again (the router: on every admission, pods' pull secrets and CRs'
+// credentials; reconcile: mirror credentials, for every mirror set of a resync), reused for a
+// few seconds and fetched once however many callers ask at the same time. Absent Secrets are
 // remembered too; errors are not.
 import type { V1Secret } from '@kubernetes/client-node';
-import { LruCache } from '../../shared/lru.ts';
-import { SingleFlight } from '../../shared/single-flight.ts';
+import { LruCache } from '../lru.ts';
+import { SingleFlight } from '../single-flight.ts';
+import { apiStatus, type Kube } from './client.ts';
 
 type Fetch = (namespace: string, name: string) => Promise<V1Secret | undefined>;
 
@@ -33,4 +35,16 @@ export class SecretCache {
     });
     return await flight;
   }
+}
+
+/** A SecretCache reading through `kube` (a missing Secret is remembered as absent). */
+export function kubeSecretCache(kube: Pick<Kube, 'getSecret'>, ttlMs: number): SecretCache {
+  return new SecretCache(async (namespace, name) => {
+    try {
+      return await kube.getSecret(namespace, name);
+    } catch (err) {
+      if (apiStatus(err) === 404) return undefined;
+      throw err;
+    }
+  }, ttlMs);
 }

@@ -1,0 +1,68 @@
+// What the resync reads once for every mirror set instead of once per mirror set: the pods of the
+// cluster and the mirror sets (for mirror-loop protection). Reconciling each of N mirror sets
+// alone lists pods (every pod of the cluster, for a ClusterImageSetMirror) and every
+// ClusterImageSetMirror N times over; on a cluster with 10,000 pods and a thousand mirror sets
+// that is the resync's whole cost, on the API server too (kuik v2 read them from informer caches).
+//
+// A snapshot older than `maxAgeMs` is listed again before it is used, so a long resync never
+// decides on a view of the cluster more than that old. Deletions (a CR going away deletes images
+// no pod uses any more) never use it: they list afresh.
+import type { V1Pod } from '@kubernetes/client-node';
+import type { ClusterImageSetMirror, ImageSetMirror } from '../../shared/crd/types.ts';
+import type { Kube } from '../../shared/kube/client.ts';
+
+export interface ClusterView {
+  pods: V1Pod[];
+  cisms: ClusterImageSetMirror[];
+  isms: ImageSetMirror[];
+}
+
+export interface ClusterSnapshot {
+  /** The pods of `namespace` (all of them for undefined), the CISMs, the ISMs of `namespace`. */
+  view(namespace: string | undefined): Promise<ClusterView>;
+}
+
+/** Every pod (of `namespace`, or all) and the mirror sets that may have produced their images. */
+export async function listClusterView(kube: Kube, namespace: string | undefined): Promise<ClusterView> {
+  const g = { group: 'kuik.enix.io', version: 'v1alpha1' };
+  const [pods, cisms, isms] = await Promise.all([
+    namespace ? kube.core.listNamespacedPod({ namespace }) : kube.core.listPodForAllNamespaces(),
+    kube.custom.listClusterCustomObject({ ...g, plural: 'clusterimagesetmirrors' }),
+    namespace
+      ? kube.custom.listNamespacedCustomObject({ ...g, namespace, plural: 'imagesetmirrors' })
+      : kube.custom.listClusterCustomObject({ ...g, plural: 'imagesetmirrors' }),
+  ]);
+  return {
+    pods: pods.items,
+    cisms: (cisms as { items: ClusterImageSetMirror[] }).items,
+    isms: (isms as { items: ImageSetMirror[] }).items,
+  };
+}
+
+/** The part of a whole-cluster view a mirror set of `namespace` (undefined: cluster-wide) sees. */
+export function viewOf(all: ClusterView, namespace: string | undefined): ClusterView {
+  if (namespace === undefined) return all;
+  return {
+    pods: all.pods.filter((p) => p.metadata?.namespace === namespace),
+    cisms: all.cisms,
+    isms: all.isms.filter((i) => i.metadata.namespace === namespace),
+  };
+}
+
+/** One whole-cluster list shared by every mirror set of a resync, listed again once `maxAgeMs` old. */
+export function clusterSnapshot(kube: Kube, now: () => number, maxAgeMs = 10_000): ClusterSnapshot {
+  let current: { at: number; all: Promise<ClusterView> } | undefined;
+  return {
+    async view(namespace) {
+      if (!current || now() - current.at > maxAgeMs) {
+        const all = listClusterView(kube, undefined);
+        current = { at: now(), all };
+        // A failed list is not kept: the next mirror set lists again.
+        all.catch(() => {
+          if (current?.all === all) current = undefined;
+        });
+      }
+      return viewOf(await current.all, namespace);
+    },
+  };
+}
