@@ -45,6 +45,28 @@ export async function apply(...objects: object[]): Promise<string> {
   return await kubectl(['apply', '-f', '-'], JSON.stringify(doc));
 }
 
+/**
+ * A merge patch of an object's status subresource, as a controller would write it (`body` holds
+ * `status`): for the statuses tests give CRs and Knative sources nobody reconciles here.
+ */
+export async function patchStatus(
+  resource: string,
+  name: string,
+  body: object,
+  namespace?: string,
+): Promise<string> {
+  return await kubectl([
+    'patch',
+    resource,
+    name,
+    ...(namespace ? ['-n', namespace] : []),
+    '--subresource=status',
+    '--type=merge',
+    '-p',
+    JSON.stringify(body),
+  ]);
+}
+
 /** Creates a namespace with a unique name and returns it (namespaces never finish deleting here). */
 export async function namespace(prefix = 'test'): Promise<string> {
   const name = uniq(prefix);

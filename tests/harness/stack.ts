@@ -4,7 +4,7 @@
 // requests to copy, and the router is registered as a real MutatingWebhookConfiguration.
 import { join } from 'node:path';
 import { harness } from './env.ts';
-import { apply, kubectl } from './fixtures.ts';
+import { apply, kubectl, patchStatus } from './fixtures.ts';
 import { type RunningFunction, startFunction } from './functions.ts';
 import {
   type Adapter,
@@ -86,17 +86,7 @@ export async function startStack(opts: { tickSchedule?: string } = {}): Promise<
         sink: { uri: monitorUrl },
       },
     });
-    await kubectl([
-      'patch',
-      'pingsource',
-      'kuik-monitor-tick',
-      '-n',
-      'kuik-system',
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      JSON.stringify(readyPingSourceStatus(monitorUrl)),
-    ]);
+    await patchStatus('pingsource', 'kuik-monitor-tick', readyPingSourceStatus(monitorUrl), 'kuik-system');
     const ping = await startPingAdapter('kuik-monitor-ping');
     stops.push(ping.stop);
     return {

@@ -24,7 +24,7 @@ import { createRegistry } from '../../shared/metrics.ts';
 import { RegistryTransport } from '../../shared/registry/transport.ts';
 import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
 import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.ts';
-import { apply, kubectl, namespace, seed, uniq } from '../harness/fixtures.ts';
+import { apply, kubectl, namespace, patchStatus, seed, uniq } from '../harness/fixtures.ts';
 import { startProc } from '../harness/proc.ts';
 import { inspectRaw } from '../harness/registry.ts';
 
@@ -95,17 +95,7 @@ async function mirrorSet(source: string, mirrorStatus: Partial<MirrorStatusEntry
     spec: { mirrors: [{ registry: mirror.host, path: 'mirror', credentialSecret: { name: 'push' } }] },
   });
   const status = { matchingImages: [{ image: source, mirrors: [{ image: destination, ...mirrorStatus }] }] };
-  await kubectl([
-    'patch',
-    'ism',
-    name,
-    '-n',
-    ns,
-    '--subresource=status',
-    '--type=merge',
-    '-p',
-    JSON.stringify({ status }),
-  ]);
+  await patchStatus('ism', name, { status }, ns);
   const cr = await read(name);
   const req: CopyRequest = {
     owner: { kind: 'ImageSetMirror', name, namespace: ns, uid: cr.metadata.uid ?? '' },

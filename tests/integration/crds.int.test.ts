@@ -17,7 +17,7 @@ import { BOUND_MESSAGES, MESSAGES, parseKuikObject } from '../../shared/crd/sche
 import { API_VERSION, KINDS, type KindInfo, type KuikKind } from '../../shared/crd/types.ts';
 import { INVALID_CASES, VALID_CASES } from '../../shared/crd/validation-cases.ts';
 import { kubeConfig } from '../harness/env.ts';
-import { kubectl, namespace, uniq } from '../harness/fixtures.ts';
+import { kubectl, namespace, patchStatus, uniq } from '../harness/fixtures.ts';
 
 const FIELD_MANAGER = 'kuik-crds-test';
 const SAMPLE_DIR = new URL('../../crds/samples/', import.meta.url);
@@ -156,15 +156,9 @@ describe('the five CRDs as served', () => {
   it('prints the Images column of a ClusterImageSetAvailability from status.imageCount', async () => {
     const cisa = await apply(await build('ClusterImageSetAvailability', { unusedImageExpiry: '1h' }, 'cisa'));
     const name = cisa.metadata!.name!;
-    await kubectl([
-      'patch',
-      'cisa',
-      name,
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      JSON.stringify({ status: { imageCount: 3, images: [{ image: 'docker.io/library/nginx:1.27' }] } }),
-    ]);
+    await patchStatus('cisa', name, {
+      status: { imageCount: 3, images: [{ image: 'docker.io/library/nginx:1.27' }] },
+    });
     const table = await kubectl(['get', 'cisa', name]);
     // Custom columns replace the default ones, so no AGE, as with kuik's CRD.
     assert.match(table, /^NAME\s+IMAGES\n/);

@@ -2,7 +2,7 @@
 // harness's kube-apiserver to a receiver on loopback: the path reconcile and monitor rely on.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { apply, kubectl, namespace, uniq } from '../harness/fixtures.ts';
+import { apply, kubectl, namespace, patchStatus, uniq } from '../harness/fixtures.ts';
 import {
   type ReceivedEvent,
   readyPingSourceStatus,
@@ -75,17 +75,7 @@ test('mtping delivers ticks of a PingSource to its sink', async (t) => {
       sink: { uri: sink.url },
     },
   });
-  await kubectl([
-    'patch',
-    'pingsource',
-    name,
-    '-n',
-    ns,
-    '--subresource=status',
-    '--type=merge',
-    '-p',
-    JSON.stringify(readyPingSourceStatus(sink.url)),
-  ]);
+  await patchStatus('pingsource', name, readyPingSourceStatus(sink.url), ns);
   const adapter = await startPingAdapter();
   t.after(() => adapter.stop());
   const ev = await sink.waitFor((e) => e.type === 'dev.knative.sources.ping', 45_000);

@@ -19,6 +19,7 @@ import {
   eventually,
   kubectl,
   namespace,
+  patchStatus,
   pod,
   samples,
   uniq,
@@ -102,17 +103,7 @@ describe('the resync', () => {
       metadata: { name: ping, namespace: ns },
       spec: { schedule: '*/2 * * * * *', sink: { uri: url } },
     });
-    await kubectl([
-      'patch',
-      'pingsource',
-      ping,
-      '-n',
-      ns,
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      JSON.stringify(readyPingSourceStatus(url)),
-    ]);
+    await patchStatus('pingsource', ping, readyPingSourceStatus(url), ns);
     cleanups.push(() => kubectl(['delete', 'pingsource', ping, '-n', ns, '--wait=false']));
 
     const filled = await eventually('ISM status from the resync', async () => {

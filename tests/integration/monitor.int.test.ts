@@ -26,7 +26,7 @@ import { createRegistry } from '../../shared/metrics.ts';
 import { RegistryClient } from '../../shared/registry/client.ts';
 import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
 import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.ts';
-import { apply, kubectl, namespace, pod, samples, seed, uniq } from '../harness/fixtures.ts';
+import { apply, kubectl, namespace, patchStatus, pod, samples, seed, uniq } from '../harness/fixtures.ts';
 import { type Adapter, readyPingSourceStatus, startPingAdapter } from '../harness/knative.ts';
 import { type RunningRegistry, startRegistry } from '../harness/registry.ts';
 
@@ -113,17 +113,7 @@ async function startMonitor(opts: {
       // Six fields: seconds. Empty data, as the manifests' PingSource sends.
       spec: { schedule: '*/2 * * * * *', sink: { uri: url } },
     });
-    await kubectl([
-      'patch',
-      'pingsource',
-      pingName,
-      '-n',
-      opts.ping.ns,
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      JSON.stringify(readyPingSourceStatus(url)),
-    ]);
+    await patchStatus('pingsource', pingName, readyPingSourceStatus(url), opts.ping.ns);
   }
   const stop = async () => {
     if (pingName && opts.ping)
@@ -621,27 +611,19 @@ describe('§10.9 availability scenarios on the real API server', () => {
     const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const nginx = `${tls.host}/library/nginx:1.26`;
     const redis = `${tls.host}/library/redis:7`;
-    await kubectl([
-      'patch',
-      'cisa',
-      name,
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      JSON.stringify({
-        status: {
-          images: [
-            {
-              image: nginx,
-              status: 'Available',
-              unusedSince: iso(now - 2 * 3_600_000),
-              lastMonitor: iso(now),
-            },
-            { image: redis, status: 'Available', unusedSince: iso(now), lastMonitor: iso(now) },
-          ],
-        },
-      }),
-    ]);
+    await patchStatus('cisa', name, {
+      status: {
+        images: [
+          {
+            image: nginx,
+            status: 'Available',
+            unusedSince: iso(now - 2 * 3_600_000),
+            lastMonitor: iso(now),
+          },
+          { image: redis, status: 'Available', unusedSince: iso(now), lastMonitor: iso(now) },
+        ],
+      },
+    });
     const m = await startMonitor({ selector: sel });
     await m.tick();
     const c = await getCisa(name);
@@ -662,17 +644,9 @@ describe('§10.9 availability scenarios on the real API server', () => {
         include: [{ image: `${tls.host.replace(/[.:]/g, '\\$&')}/library/nginx:.*` }, { namespace: inScope }],
       },
     });
-    await kubectl([
-      'patch',
-      'cisa',
-      name,
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      JSON.stringify({
-        status: { images: [{ image, status: 'Available', lastMonitor: new Date().toISOString() }] },
-      }),
-    ]);
+    await patchStatus('cisa', name, {
+      status: { images: [{ image, status: 'Available', lastMonitor: new Date().toISOString() }] },
+    });
     await pod(outOfScope, [image]);
     const m = await startMonitor({ selector: sel });
     await m.tick();
@@ -689,15 +663,7 @@ describe('§10.9 availability scenarios on the real API server', () => {
     const sel = uniq('invalid');
     const name = await createCisa(sel, { filter: { include: [{ label: '===' }] } });
     const stored = 'invalid-filter-registry.example.com/foo:latest';
-    await kubectl([
-      'patch',
-      'cisa',
-      name,
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      JSON.stringify({ status: { images: [{ image: stored, status: 'Scheduled' }] } }),
-    ]);
+    await patchStatus('cisa', name, { status: { images: [{ image: stored, status: 'Scheduled' }] } });
     const m = await startMonitor({ selector: sel });
     const s = await m.tick();
     assert.deepEqual(s.invalid, [name]);
