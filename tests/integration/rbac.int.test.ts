@@ -9,10 +9,18 @@
 // (reconcile and the monitor's resync rewrite every mirror set they can list), which must not reach
 // other test files' objects, and the audit log then holds only this file's calls.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CoreV1Api, EventsV1Api, type V1Pod } from '@kubernetes/client-node';
+import { CloudEvent, HTTP } from 'cloudevents';
 import { parseAllDocuments } from 'yaml';
+import {
+  COPY_EVENT_SOURCE,
+  COPY_EVENT_TYPE,
+  type CopyRequest,
+  copyEventId,
+} from '../../shared/copy-request.ts';
 import type {
   ClusterImageSetAvailability,
   ClusterImageSetMirror,
@@ -25,6 +33,7 @@ import { kubectl as harnessKubectl, seed, uniq } from '../harness/fixtures.ts';
 import { type RunningFunction, startFunction } from '../harness/functions.ts';
 import { type Adapter, startApiServerSourceAdapter } from '../harness/knative.ts';
 import { type PrivateControlPlane, startPrivateControlPlane } from '../harness/private-controlplane.ts';
+import { startProc } from '../harness/proc.ts';
 import { type RunningRegistry, startRegistry } from '../harness/registry.ts';
 
 interface RbacRule {
@@ -558,7 +567,7 @@ test('reconcile, its ApiServerSource and copy: mirror sets, secret owners, delet
 
 // --- the monitor -----------------------------------------------------------------------------------
 
-test('monitor: a tick (probes, ledger, events) and its resync of every CR use exactly its role', async () => {
+test('monitor: a tick (probes, ledger, events) and its resync of every CR use exactly its role; then the copy function as a Job uses exactly kuik-copy', async () => {
   // No ApiServerSource now (stopped above): what changes below is the resync's to handle.
   const monitor = await startFunction('monitor', {
     config: 'monitoring:\n  tickBudget: 20s\n',
@@ -595,10 +604,11 @@ test('monitor: a tick (probes, ledger, events) and its resync of every CR use ex
   });
   // New mirror sets and a CRIS nobody reconciled yet: the resync finalizes them and fills status.
   const include = [{ image: `${quote(mirror.host)}/${P}/mon/.*` }];
+  const monIsm = uniq('ism');
   await apply({
     apiVersion: 'kuik.enix.io/v1alpha1',
     kind: 'ImageSetMirror',
-    metadata: { name: uniq('ism'), namespace: mon },
+    metadata: { name: monIsm, namespace: mon },
     spec: {
       filter: { include },
       mirrors: [{ registry: mirror.host, path: `${P}/mon-ism`, credentialSecret: { name: 'push' } }],
@@ -695,4 +705,64 @@ test('monitor: a tick (probes, ledger, events) and its resync of every CR use ex
   });
 
   await assertLeastPrivilege('kuik-monitor');
+
+  // The copy function as a JobSink Job (event file, exit code), as kuik-copy: the monitor's mirror
+  // set marked not mirrored, nothing else running that would copy it.
+  const monRef = { kind: 'ImageSetMirror' as const, name: monIsm, namespace: mon };
+  const copied = await eventually('the resync’s copy landed', async () => {
+    const o = await kube.getKuik<ImageSetMirror>(monRef);
+    return o.status?.matchingImages?.[0]?.mirrors?.[0]?.mirroredAt ? o : undefined;
+  });
+  await kube.updateStatus<ImageSetMirror>(monRef, (o) => {
+    const m = o.status?.matchingImages?.[0]?.mirrors?.[0];
+    if (m) delete m.mirroredAt;
+    return true;
+  });
+  const entry = copied.status?.matchingImages?.[0];
+  const req: CopyRequest = {
+    owner: { kind: 'ImageSetMirror', name: monIsm, namespace: mon, uid: copied.metadata.uid ?? '' },
+    source: entry?.image ?? '',
+    destination: entry?.mirrors?.[0]?.image ?? '',
+    sourcePullSecrets: { namespace: mon, names: ['pull'] },
+    destinationSecret: { namespace: mon, name: 'push' },
+    platforms: [{ architecture: 'amd64' }],
+  };
+  const h = harness();
+  const eventDir = join(h.runDir, uniq('rbac-jobsink'));
+  await mkdir(eventDir, { recursive: true });
+  await writeFile(
+    join(eventDir, 'event'),
+    HTTP.structured(
+      new CloudEvent({
+        id: copyEventId(req),
+        type: COPY_EVENT_TYPE,
+        source: COPY_EVENT_SOURCE,
+        subject: req.destination,
+        datacontenttype: 'application/json',
+        data: req,
+      }),
+    ).body as string,
+  );
+  await writeFile(join(eventDir, 'config.yaml'), '{}\n');
+  const jobProc = startProc(
+    h.runDir,
+    uniq('rbac-copy-job'),
+    process.execPath,
+    [join(h.repoRoot, 'functions/main.ts')],
+    {
+      KUIK_FUNCTION: 'copy',
+      KUIK_CONFIG: join(eventDir, 'config.yaml'),
+      K_EVENT_PATH: eventDir,
+      K_EXECUTION_MODE: 'batch',
+      KUBECONFIG: kubeconfigs['kuik-copy']!,
+      NODE_EXTRA_CA_CERTS: h.pki.caCert,
+      LOG_LEVEL: 'info',
+    },
+  );
+  assert.equal(await jobProc.exited, 0, await readFile(jobProc.logFile, 'utf8'));
+  assert.match(
+    (await kube.getKuik<ImageSetMirror>(monRef)).status?.matchingImages?.[0]?.mirrors?.[0]?.mirroredAt ?? '',
+    /Z$/,
+  );
+  await assertLeastPrivilege('kuik-copy');
 });
