@@ -294,14 +294,18 @@ test('router: routing, secret copies, events and stale-mirror clearing use exact
     metadata: { name },
     spec: { containers: [{ name: 'app', image }], imagePullSecrets: [{ name: 'origin-pull' }] },
   });
-  // The apiserver picks the configuration up asynchronously: dry-run until the router answers.
-  await eventually('webhook active', async () => {
+  // The apiserver picks the configuration up asynchronously, and the router's watch cache the new
+  // mirror sets: dry-run until the router answers with the mirror sets in view (an image they
+  // cover has alternatives, the original still answering).
+  await eventually('webhook active, mirror sets in the router’s cache', async () => {
     const p = await core.createNamespacedPod({
       namespace: app,
-      body: pod('probe', 'busybox:1'),
+      body: pod('probe', `${origin.info.host}/app/web:1`),
       dryRun: 'All',
     });
-    return p.metadata?.annotations?.['kuik.enix.io/original-images'] ? true : undefined;
+    return p.metadata?.annotations?.['kuik.enix.io/reason'] === '{"app":"OriginalAvailable"}'
+      ? true
+      : undefined;
   });
 
   await origin.stop();
@@ -309,7 +313,11 @@ test('router: routing, secret copies, events and stale-mirror clearing use exact
     namespace: app,
     body: pod('web', `${origin.info.host}/app/web:1`),
   });
-  assert.equal(web.spec?.containers[0]?.image, `${mirror.host}/${P}/mirror/app/web:1`);
+  assert.equal(
+    web.spec?.containers[0]?.image,
+    `${mirror.host}/${P}/mirror/app/web:1`,
+    JSON.stringify(web.metadata?.annotations),
+  );
   // A second pod finds the credential's copy already there: the router replaces it.
   await core.createNamespacedPod({ namespace: app, body: pod('web2', `${origin.info.host}/app/web:1`) });
   const copies = await core.listNamespacedSecret({ namespace: app, labelSelector: OWNER_LABELS.uid });
