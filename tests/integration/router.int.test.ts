@@ -262,10 +262,15 @@ test('a mirror answering NotFound clears its stale mirroredAt in the CR status',
   const ns = await appNamespace('stale');
   const created = await core.createNamespacedPod({ namespace: ns, body: pod('s', source) });
   assert.equal(created.spec?.containers[0]?.image, source);
+  // The router acts on the status its watch cache holds, which follows the write above a moment
+  // later: admit pods until it has seen it and acted.
+  let i = 0;
   await eventually('mirroredAt cleared', async () => {
     const o = await kube.getKuik<ClusterImageSetMirror>({ kind: 'ClusterImageSetMirror', name: cism });
     const m = o.status?.matchingImages?.[0]?.mirrors?.[0];
-    return m && m.mirroredAt === undefined ? true : undefined;
+    if (m && m.mirroredAt === undefined) return true;
+    await core.createNamespacedPod({ namespace: ns, body: pod(`s-${i++}`, source) });
+    return undefined;
   });
 });
 
