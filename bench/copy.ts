@@ -17,14 +17,9 @@ import type { RegistryInfo } from '../tests/harness/env.ts';
 import { uniq } from '../tests/harness/fixtures.ts';
 import { seedImage } from '../tests/harness/registry.ts';
 import { startHarness } from '../tests/harness/start.ts';
-import { table } from './lib.ts';
+import { benchArgs, table } from './lib.ts';
 
-const args = new Map(
-  process.argv.slice(2).map((a) => {
-    const [k, v] = a.replace(/^--/, '').split('=');
-    return [k ?? '', v ?? 'true'] as const;
-  }),
-);
+const args = benchArgs();
 const REPS = Number(args.get('reps') ?? 2);
 const SIZES = (args.get('sizes') ?? '100,1024').split(',').map(Number);
 const PLATFORMS = [{ architecture: 'amd64' }, { architecture: 'arm64' }];

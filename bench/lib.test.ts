@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { load, percentile, summarize, table } from './lib.ts';
+import { benchArgs, load, percentile, summarize, table } from './lib.ts';
 
 test('percentiles use the nearest-rank method', () => {
   const s = Array.from({ length: 100 }, (_, i) => i + 1);
@@ -33,4 +33,12 @@ test('load runs exactly count tasks at the given concurrency and counts failures
 
 test('tables render as Markdown', () => {
   assert.equal(table(['a', 'b'], [[1, 2.345]]), '| a | b |\n| --- | --- |\n| 1 | 2.35 |');
+});
+
+test('benchArgs reads --name=value and bare --flag', () => {
+  const a = benchArgs(['--reps=5', '--sizes=100,1024', '--h2']);
+  assert.equal(a.get('reps'), '5');
+  assert.equal(a.get('sizes'), '100,1024');
+  assert.equal(a.get('h2'), 'true');
+  assert.equal(a.has('chunk'), false);
 });

@@ -1,5 +1,6 @@
 // What every benchmark needs: latency summaries, a process's memory, and a printed table.
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 
 export interface Summary {
   count: number;
@@ -109,4 +110,10 @@ export async function openLoop(
   }
   await Promise.all(pending);
   return { latencies, wallMs: performance.now() - t0, errors, dropped };
+}
+
+/** `--name=value` options (`--flag` alone is `'true'`), parsed by node:util's parseArgs. */
+export function benchArgs(argv: readonly string[] = process.argv.slice(2)): Map<string, string> {
+  const { values } = parseArgs({ args: [...argv], strict: false, allowPositionals: true });
+  return new Map(Object.entries(values).map(([k, v]) => [k, String(v)]));
 }

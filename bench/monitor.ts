@@ -40,14 +40,9 @@ import { apply, namespace, seed } from '../tests/harness/fixtures.ts';
 import { type RunningRegistry, startRegistry } from '../tests/harness/registry.ts';
 import { startHarness } from '../tests/harness/start.ts';
 import { tools } from '../tests/harness/tools.ts';
-import { memoryOf, table } from './lib.ts';
+import { benchArgs, memoryOf, table } from './lib.ts';
 
-const args = new Map(
-  process.argv.slice(2).map((a) => {
-    const [k, v] = a.replace(/^--/, '').split('=');
-    return [k ?? '', v ?? 'true'] as const;
-  }),
-);
+const args = benchArgs();
 const IMAGES = Number(args.get('images') ?? 10_000);
 const SEEDED = Number(args.get('seeded') ?? 100);
 const RUNS = new Set((args.get('runs') ?? 'A,B').split(','));

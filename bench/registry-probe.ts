@@ -15,13 +15,9 @@ import { RegistryClient } from '../shared/registry/index.ts';
 import type { RegistryInfo } from '../tests/harness/env.ts';
 import { seed, uniq } from '../tests/harness/fixtures.ts';
 import { startHarness } from '../tests/harness/start.ts';
+import { benchArgs } from './lib.ts';
 
-const args = new Map(
-  process.argv.slice(2).map((a) => {
-    const [k, v] = a.replace(/^--/, '').split('=');
-    return [k ?? '', v ?? 'true'] as const;
-  }),
-);
+const args = benchArgs();
 const SECONDS = Number(args.get('seconds') ?? 5);
 const WARMUP_MS = 1000;
 const LEVELS = [1, 8, 64];

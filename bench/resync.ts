@@ -21,14 +21,9 @@ import { kubeConfig } from '../tests/harness/env.ts';
 import { apply, namespace, pod, registrySecret, seed, uniq } from '../tests/harness/fixtures.ts';
 import { startEventSink } from '../tests/harness/knative.ts';
 import { startHarness } from '../tests/harness/start.ts';
-import { table } from './lib.ts';
+import { benchArgs, table } from './lib.ts';
 
-const args = new Map(
-  process.argv.slice(2).map((a) => {
-    const [k, v] = a.replace(/^--/, '').split('=');
-    return [k ?? '', v ?? 'true'] as const;
-  }),
-);
+const args = benchArgs();
 const CRS = Number(args.get('crs') ?? 400);
 const NAMESPACES = 20;
 
@@ -114,7 +109,7 @@ try {
       (s.mirrorSets.length / ((end - t0) / 1000)).toFixed(0),
       s.failed.length,
       0,
-      `${end - stopAt} ms past; first CR ${s.mirrorSets[0]?.ref.name.replace(/-[0-9a-f]{8}$/, '') ?? '-'}`,
+      `${end > stopAt ? `${end - stopAt} ms past the deadline` : 'all done before the deadline'}; first CR ${s.mirrorSets[0]?.ref.name.replace(/-[0-9a-f]{8}$/, '') ?? '-'}`,
     ]);
   }
   console.log(`\nResync of ${CRS} ImageSetMirrors (${NAMESPACES} namespaces), mirrors in place:\n`);

@@ -1,6 +1,6 @@
 // Runs one of our functions as its own process (`node functions/main.ts`), the way a container
 // would, against the harness: KUBECONFIG, the harness CA trusted for registries, a config file.
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { harness } from './env.ts';
 import { uniq } from './fixtures.ts';
@@ -73,4 +73,26 @@ export async function startFunction(
     },
   };
   return f;
+}
+
+/**
+ * The copy function as a JobSink's Job would run it: `event` (the file's content: the JobSink
+ * stores the CloudEvent in structured mode) mounted at K_EVENT_PATH, batch mode, an empty config.
+ * The process runs to its exit code (`proc.exited`).
+ */
+export async function startCopyJob(event: string, env: Record<string, string> = {}): Promise<Proc> {
+  const h = harness();
+  const dir = await mkdtemp(join(h.runDir, 'jobsink-event-'));
+  await writeFile(join(dir, 'event'), event);
+  await writeFile(join(dir, 'config.yaml'), '{}\n');
+  return startProc(h.runDir, uniq('copy-job'), process.execPath, [join(h.repoRoot, 'functions/main.ts')], {
+    KUIK_FUNCTION: 'copy',
+    KUIK_CONFIG: join(dir, 'config.yaml'),
+    K_EVENT_PATH: dir,
+    K_EXECUTION_MODE: 'batch',
+    KUBECONFIG: h.kubeconfig,
+    NODE_EXTRA_CA_CERTS: h.pki.caCert,
+    LOG_LEVEL: 'info',
+    ...env,
+  });
 }

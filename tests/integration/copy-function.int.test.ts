@@ -2,8 +2,7 @@
 // Hono app, in this process) or from a JobSink-style event file (the function's own process, the
 // way a Job runs it), status written on the real ImageSetMirror and read back.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { CloudEvent, HTTP } from 'cloudevents';
 import type { Hono } from 'hono';
@@ -25,7 +24,7 @@ import { RegistryTransport } from '../../shared/registry/transport.ts';
 import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
 import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.ts';
 import { apply, kubectl, namespace, patchStatus, seed, uniq } from '../harness/fixtures.ts';
-import { startProc } from '../harness/proc.ts';
+import { startCopyJob } from '../harness/functions.ts';
 import { inspectRaw } from '../harness/registry.ts';
 
 const MiB = 1024 * 1024;
@@ -276,24 +275,9 @@ describe('copy function over HTTP', () => {
 
 describe('copy function as a JobSink Job', () => {
   /** Runs `node functions/main.ts` as the Job's container would, with the event file mounted. */
-  async function job(req: CopyRequest, env: Record<string, string> = {}) {
-    const h = harness();
-    const dir = await mkdtemp(join(h.runDir, 'jobsink-event-'));
-    // The JobSink stores the event in structured mode (Go SDK MarshalJSON).
-    await writeFile(join(dir, 'event'), HTTP.structured(cloudEvent(req)).body as string);
-    const config = join(dir, 'config.yaml');
-    await writeFile(config, '{}\n');
-    return startProc(h.runDir, uniq('copy-job'), process.execPath, [join(h.repoRoot, 'functions/main.ts')], {
-      KUIK_FUNCTION: 'copy',
-      KUIK_CONFIG: config,
-      K_EVENT_PATH: dir,
-      K_EXECUTION_MODE: 'batch',
-      KUBECONFIG: h.kubeconfig,
-      NODE_EXTRA_CA_CERTS: h.pki.caCert,
-      LOG_LEVEL: 'info',
-      ...env,
-    });
-  }
+  /** The Job with this request as its event (structured mode, as the JobSink stores it). */
+  const job = (req: CopyRequest, env: Record<string, string> = {}) =>
+    startCopyJob(HTTP.structured(cloudEvent(req)).body as string, env);
 
   test('reads the event file, copies, writes status and exits 0', async () => {
     const src = await seed(tls, uniq('fn/job'), 'v1');
@@ -356,24 +340,8 @@ describe('copy function as a JobSink Job', () => {
   });
 
   test('an unusable event file exits 2 (retrying cannot help)', async () => {
-    const h = harness();
-    const dir = await mkdtemp(join(h.runDir, 'jobsink-event-'));
-    await writeFile(
-      join(dir, 'event'),
+    const p = await startCopyJob(
       '{"specversion":"1.0","id":"x","source":"/x","type":"dev.kuik.copy.requested","data":{}}',
-    );
-    await writeFile(join(dir, 'config.yaml'), '{}\n');
-    const p = startProc(
-      h.runDir,
-      uniq('copy-job'),
-      process.execPath,
-      [join(h.repoRoot, 'functions/main.ts')],
-      {
-        KUIK_FUNCTION: 'copy',
-        KUIK_CONFIG: join(dir, 'config.yaml'),
-        K_EVENT_PATH: dir,
-        KUBECONFIG: h.kubeconfig,
-      },
     );
     assert.equal(await p.exited, 2);
     assert.match(await readFile(p.logFile, 'utf8'), /invalid copy request/);

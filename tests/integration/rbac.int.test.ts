@@ -9,8 +9,7 @@
 // (reconcile and the monitor's resync rewrite every mirror set they can list), which must not reach
 // other test files' objects, and the audit log then holds only this file's calls.
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import { CoreV1Api, EventsV1Api, type V1Pod } from '@kubernetes/client-node';
 import { CloudEvent, HTTP } from 'cloudevents';
@@ -30,10 +29,9 @@ import { MIRROR_FINALIZER, OWNER_LABELS, SECRET_FINALIZER } from '../../shared/c
 import { Kube } from '../../shared/kube/client.ts';
 import { harness, type RegistryInfo } from '../harness/env.ts';
 import { kubectl as harnessKubectl, seed, uniq } from '../harness/fixtures.ts';
-import { type RunningFunction, startFunction } from '../harness/functions.ts';
+import { type RunningFunction, startCopyJob, startFunction } from '../harness/functions.ts';
 import { type Adapter, startApiServerSourceAdapter } from '../harness/knative.ts';
 import { type PrivateControlPlane, startPrivateControlPlane } from '../harness/private-controlplane.ts';
-import { startProc } from '../harness/proc.ts';
 import { type RunningRegistry, startRegistry } from '../harness/registry.ts';
 
 interface RbacRule {
@@ -735,11 +733,7 @@ test('monitor: a tick (probes, ledger, events) and its resync of every CR use ex
     destinationSecret: { namespace: mon, name: 'push' },
     platforms: [{ architecture: 'amd64' }],
   };
-  const h = harness();
-  const eventDir = join(h.runDir, uniq('rbac-jobsink'));
-  await mkdir(eventDir, { recursive: true });
-  await writeFile(
-    join(eventDir, 'event'),
+  const jobProc = await startCopyJob(
     HTTP.structured(
       new CloudEvent({
         id: copyEventId(req),
@@ -750,22 +744,7 @@ test('monitor: a tick (probes, ledger, events) and its resync of every CR use ex
         data: req,
       }),
     ).body as string,
-  );
-  await writeFile(join(eventDir, 'config.yaml'), '{}\n');
-  const jobProc = startProc(
-    h.runDir,
-    uniq('rbac-copy-job'),
-    process.execPath,
-    [join(h.repoRoot, 'functions/main.ts')],
-    {
-      KUIK_FUNCTION: 'copy',
-      KUIK_CONFIG: join(eventDir, 'config.yaml'),
-      K_EVENT_PATH: eventDir,
-      K_EXECUTION_MODE: 'batch',
-      KUBECONFIG: kubeconfigs['kuik-copy']!,
-      NODE_EXTRA_CA_CERTS: h.pki.caCert,
-      LOG_LEVEL: 'info',
-    },
+    { KUBECONFIG: kubeconfigs['kuik-copy']! },
   );
   assert.equal(await jobProc.exited, 0, await readFile(jobProc.logFile, 'utf8'));
   assert.match(
