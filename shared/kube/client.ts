@@ -203,7 +203,9 @@ export class Kube {
     try {
       for (let attempt = 1; attempt <= 10; attempt++) {
         if (attempt > 1) await new Promise((r) => setTimeout(r, Math.random() * 20 * Math.min(attempt, 5)));
-        const stored = await this.#storedEvent(namespace, regarding, e);
+        // Not allowed to list (a role from before series), or the list failed: a new event is
+        // better than none.
+        const stored = await this.#storedEvent(namespace, regarding, e).catch(() => undefined);
         if (!stored?.metadata?.name) break;
         const name = stored.metadata.name;
         try {
@@ -216,11 +218,10 @@ export class Kube {
           );
           return undefined;
         } catch (err) {
-          // Gone (events expire after an hour): write a new one. Changed by another writer (409):
-          // read it again, after a jittered pause, and add to its count; after ten losses in a row
-          // a new event is better than none.
-          if (apiStatus(err) === 404) break;
-          if (apiStatus(err) !== 409) throw err;
+          // Changed by another writer (409): read it again, after a jittered pause, and add to its
+          // count. Gone (events expire after an hour), not allowed to patch, or ten losses in a
+          // row: write a new one.
+          if (apiStatus(err) !== 409) break;
         }
       }
       await this.events.createNamespacedEvent({

@@ -2,6 +2,7 @@
 // timer, and concurrent status writers never lose each other's updates (kuik's merge patches did).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { KubeConfig } from '@kubernetes/client-node';
 import type { ImageSetMirror } from '../../shared/crd/types.ts';
 import { Kube } from '../../shared/kube/client.ts';
 import { WatchCache } from '../../shared/kube/watch-cache.ts';
@@ -161,4 +162,55 @@ test('a repeated event bumps the stored event’s series, across processes and u
   assert.equal(await a.recordEvent(regarding, { ...warn, note: 'filter is invalid: other' }), undefined);
   events = await list();
   assert.equal(events.length, 2);
+});
+
+test('with a role from before series (events create only), a repeat is still recorded, as a new event', async () => {
+  const ns = await namespace('events-old-role');
+  await kubectl(['create', 'serviceaccount', 'old', '-n', ns]);
+  await kubectl([
+    'create',
+    'role',
+    'events-create',
+    '-n',
+    ns,
+    '--verb=create',
+    '--resource=events.events.k8s.io',
+  ]);
+  await kubectl([
+    'create',
+    'rolebinding',
+    'old',
+    '-n',
+    ns,
+    '--role=events-create',
+    `--serviceaccount=${ns}:old`,
+  ]);
+  const token = (await kubectl(['create', 'token', 'old', '-n', ns])).trim();
+  const cluster = kubeConfig().getCurrentCluster();
+  assert.ok(cluster);
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name: 'old', token }],
+    contexts: [{ name: 'old', cluster: cluster.name, user: 'old' }],
+    currentContext: 'old',
+  });
+  const limited = new Kube(kc);
+  const regarding = { apiVersion: 'v1', kind: 'ConfigMap', name: 'cm', namespace: ns };
+  const facts = {
+    type: 'Normal' as const,
+    reason: 'Test',
+    action: 'Test',
+    note: 'the same note',
+    controller: 'kuik.enix.io/test',
+  };
+  assert.equal(await limited.recordEvent(regarding, facts), undefined);
+  assert.equal(await limited.recordEvent(regarding, facts), undefined);
+  const admin = new Kube(kubeConfig());
+  const events = await admin.events.listNamespacedEvent({
+    namespace: ns,
+    fieldSelector: 'regarding.name=cm',
+  });
+  assert.equal(events.items.length, 2);
+  assert.ok(events.items.every((e) => e.series === undefined));
 });
