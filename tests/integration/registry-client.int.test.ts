@@ -196,9 +196,12 @@ test('registry token: 64 concurrent probes and 64 more cost ONE token request fo
   for (const r of concurrent) assertOutcome(r, 'Available');
   for (let i = 0; i < 64; i++)
     assertOutcome(await c.probe(seeded.ref, { credentials: [cred(reg)] }), 'Available');
+  // One token fetch for all 128 probes. On the wire that is one request, unless a connection
+  // failed under load and the transport retried that same fetch (at most its retry attempts).
+  assert.equal(c.transport.stats.tokenFetches, 1, JSON.stringify(c.transport.stats));
   const stats = await tokenStats(reg);
-  assert.equal((stats.byScope[scope] ?? 0) - before, 1);
-  assert.equal(c.transport.stats.tokenFetches, 1);
+  const onWire = (stats.byScope[scope] ?? 0) - before;
+  assert.ok(onWire >= 1 && onWire <= FAST_RETRY.attempts, `${onWire} token requests for ${scope}`);
   assert.equal(c.transport.stats.pings, 1);
   // Keep-alive (HTTP/2 here): 128 probes over a handful of connections, not one each.
   assert.ok(c.transport.stats.connections <= 4, `${c.transport.stats.connections} connections`);
@@ -208,7 +211,8 @@ test('registry token: 64 concurrent probes and 64 more cost ONE token request fo
     credentials: [{ username: PULL_ONLY_USER, password: PULL_ONLY_PASSWORD }],
   });
   assertOutcome(other, 'Available');
-  assert.equal(((await tokenStats(reg)).byScope[scope] ?? 0) - before, 2);
+  assert.equal(c.transport.stats.tokenFetches, 2);
+  assert.ok(((await tokenStats(reg)).byScope[scope] ?? 0) - before > onWire);
 });
 
 test('a registry that is stopped is Unreachable, and Available again once restarted', async () => {
