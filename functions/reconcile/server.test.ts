@@ -9,6 +9,7 @@ import { reconcileAll } from './server.ts';
 test('the resync goes on past a CR whose reconcile throws, and reports it', async () => {
   const items = (names: string[]) => ({ items: names.map((name) => ({ metadata: { name } })) });
   const kube = {
+    core: { listPodForAllNamespaces: async () => ({ items: [] }) },
     custom: {
       listClusterCustomObject: async ({ plural }: { plural: string }) =>
         plural === 'clusterimagesetmirrors' ? items(['broken', 'fine']) : items([]),
@@ -18,7 +19,7 @@ test('the resync goes on past a CR whose reconcile throws, and reports it', asyn
       throw new ApiException(404, 'not found', {}, {});
     },
   } as unknown as Kube;
-  const deps = { kube, log: createLogger('t', 'silent') } as unknown as ReconcileDeps;
+  const deps = { kube, log: createLogger('t', 'silent'), now: Date.now } as unknown as ReconcileDeps;
   const summary = await reconcileAll(deps);
   assert.deepEqual(summary.failed.map((f) => `${f.ref.kind}/${f.ref.name}: ${f.error}`).sort(), [
     'ClusterImageSetMirror/broken: etcd timed out',
@@ -39,6 +40,7 @@ test('the resync starts no CR after its deadline, reports what it did not reach,
   let clock = 0;
   const seen: string[] = [];
   const kube = {
+    core: { listPodForAllNamespaces: async () => ({ items: [] }) },
     custom: {
       listClusterCustomObject: async ({ plural }: { plural: string }) => ({
         items: (plural === 'clusterimagesetmirrors' ? names : []).map((name) => ({ metadata: { name } })),

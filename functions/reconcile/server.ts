@@ -7,14 +7,13 @@
 import type { Hono } from 'hono';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { parseCloudEvent } from '../../shared/cloudevents.ts';
-import type { ClusterImageSetMirror, ImageSetMirror } from '../../shared/crd/types.ts';
 import { createApp } from '../../shared/http/app.ts';
 import type { KuikRef } from '../../shared/kube/client.ts';
 import { dispatch, mirrorSetsForPod } from './dispatch.ts';
 import { eachUntil, rotate } from './each-until.ts';
 import { type ReconcileDeps, type ReconcileResult, reconcileMirrorSet } from './mirror-set.ts';
 import { reconcileSecretOwner } from './secret-owner.ts';
-import { type ClusterSnapshot, clusterSnapshot } from './snapshot.ts';
+import { type ClusterSnapshot, clusterSnapshot, listClusterView, listMirrorSets } from './snapshot.ts';
 
 export function createReconcileMetrics(registry: Registry) {
   return {
@@ -45,20 +44,6 @@ export function createReconcileMetrics(registry: Registry) {
 }
 
 export type ReconcileMetrics = ReturnType<typeof createReconcileMetrics>;
-
-async function listMirrorSets(deps: ReconcileDeps, namespace?: string) {
-  const g = { group: 'kuik.enix.io', version: 'v1alpha1' };
-  const [cisms, isms] = await Promise.all([
-    deps.kube.custom.listClusterCustomObject({ ...g, plural: 'clusterimagesetmirrors' }),
-    namespace
-      ? deps.kube.custom.listNamespacedCustomObject({ ...g, namespace, plural: 'imagesetmirrors' })
-      : deps.kube.custom.listClusterCustomObject({ ...g, plural: 'imagesetmirrors' }),
-  ]);
-  return {
-    cisms: (cisms as { items: ClusterImageSetMirror[] }).items,
-    isms: (isms as { items: ImageSetMirror[] }).items,
-  };
-}
 
 export interface Summary {
   mirrorSets: ReconcileResult[];
@@ -156,39 +141,33 @@ export async function reconcileAll(
   m?: ReconcileMetrics,
   opts: ResyncOptions = {},
 ): Promise<Summary> {
-  const { cisms, isms } = await listMirrorSets(deps);
-  const cris = (await deps.kube.custom.listClusterCustomObject({
-    group: 'kuik.enix.io',
-    version: 'v1alpha1',
-    plural: 'clusterreplicatedimagesets',
-  })) as {
-    items: { metadata: { name?: string } }[];
-  };
+  // One list of pods and mirror sets: the refs to reconcile, and the view every reconcile shares.
+  const [view, cris] = await Promise.all([
+    listClusterView(deps.kube, undefined),
+    deps.kube.custom.listClusterCustomObject({
+      group: 'kuik.enix.io',
+      version: 'v1alpha1',
+      plural: 'clusterreplicatedimagesets',
+    }) as Promise<{ items: { metadata: { name?: string } }[] }>,
+  ]);
+  const cisms = view.cisms.map(
+    (c): KuikRef => ({ kind: 'ClusterImageSetMirror', name: c.metadata.name ?? '' }),
+  );
+  const isms = view.isms.map(
+    (i): KuikRef => ({
+      kind: 'ImageSetMirror',
+      name: i.metadata.name ?? '',
+      namespace: i.metadata.namespace ?? '',
+    }),
+  );
+  const crisRefs = cris.items.map(
+    (c): KuikRef => ({ kind: 'ClusterReplicatedImageSet', name: c.metadata.name ?? '' }),
+  );
   const offset = opts.offset ?? Math.floor(Math.random() * 2 ** 31);
   return await run(
     {
-      mirrorSets: rotate(
-        [
-          ...cisms.map((c): KuikRef => ({ kind: 'ClusterImageSetMirror', name: c.metadata.name ?? '' })),
-          ...isms.map(
-            (i): KuikRef => ({
-              kind: 'ImageSetMirror',
-              name: i.metadata.name ?? '',
-              namespace: i.metadata.namespace ?? '',
-            }),
-          ),
-        ],
-        offset,
-      ),
-      secretOwners: rotate(
-        [
-          ...cisms.map((c): KuikRef => ({ kind: 'ClusterImageSetMirror', name: c.metadata.name ?? '' })),
-          ...cris.items.map(
-            (c): KuikRef => ({ kind: 'ClusterReplicatedImageSet', name: c.metadata.name ?? '' }),
-          ),
-        ],
-        offset,
-      ),
+      mirrorSets: rotate([...cisms, ...isms], offset),
+      secretOwners: rotate([...cisms, ...crisRefs], offset),
     },
     deps,
     m,
@@ -196,7 +175,7 @@ export async function reconcileAll(
       verifyMirrors: true,
       concurrency: opts.concurrency ?? 4,
       stopAt: opts.stopAt,
-      snapshot: clusterSnapshot(deps.kube, deps.now),
+      snapshot: clusterSnapshot(deps.kube, deps.now, 10_000, view),
     },
   );
 }
@@ -223,7 +202,7 @@ export function createReconcileApp(deps: ReconcileDeps, registry: Registry, m: R
       const targets = { mirrorSets: [...d.targets.mirrorSets], secretOwners: [...d.targets.secretOwners] };
       if (d.targets.pod) {
         const ns = d.targets.pod.metadata?.namespace;
-        const { cisms, isms } = await listMirrorSets(deps, ns);
+        const { cisms, isms } = await listMirrorSets(deps.kube, ns);
         targets.mirrorSets.push(...mirrorSetsForPod(d.targets.pod, cisms, isms, deps.skip));
       }
       const summary = await run(targets, deps, m);

@@ -22,21 +22,31 @@ export interface ClusterSnapshot {
   view(namespace: string | undefined): Promise<ClusterView>;
 }
 
-/** Every pod (of `namespace`, or all) and the mirror sets that may have produced their images. */
-export async function listClusterView(kube: Kube, namespace: string | undefined): Promise<ClusterView> {
+/** The ClusterImageSetMirrors, and the ImageSetMirrors of `namespace` (all of them for undefined). */
+export async function listMirrorSets(
+  kube: Kube,
+  namespace: string | undefined,
+): Promise<Pick<ClusterView, 'cisms' | 'isms'>> {
   const g = { group: 'kuik.enix.io', version: 'v1alpha1' };
-  const [pods, cisms, isms] = await Promise.all([
-    namespace ? kube.core.listNamespacedPod({ namespace }) : kube.core.listPodForAllNamespaces(),
+  const [cisms, isms] = await Promise.all([
     kube.custom.listClusterCustomObject({ ...g, plural: 'clusterimagesetmirrors' }),
     namespace
       ? kube.custom.listNamespacedCustomObject({ ...g, namespace, plural: 'imagesetmirrors' })
       : kube.custom.listClusterCustomObject({ ...g, plural: 'imagesetmirrors' }),
   ]);
   return {
-    pods: pods.items,
     cisms: (cisms as { items: ClusterImageSetMirror[] }).items,
     isms: (isms as { items: ImageSetMirror[] }).items,
   };
+}
+
+/** Every pod (of `namespace`, or all) and the mirror sets that may have produced their images. */
+export async function listClusterView(kube: Kube, namespace: string | undefined): Promise<ClusterView> {
+  const [pods, sets] = await Promise.all([
+    namespace ? kube.core.listNamespacedPod({ namespace }) : kube.core.listPodForAllNamespaces(),
+    listMirrorSets(kube, namespace),
+  ]);
+  return { pods: pods.items, ...sets };
 }
 
 /** The part of a whole-cluster view a mirror set of `namespace` (undefined: cluster-wide) sees. */
@@ -49,9 +59,19 @@ export function viewOf(all: ClusterView, namespace: string | undefined): Cluster
   };
 }
 
-/** One whole-cluster list shared by every mirror set of a resync, listed again once `maxAgeMs` old. */
-export function clusterSnapshot(kube: Kube, now: () => number, maxAgeMs = 10_000): ClusterSnapshot {
-  let current: { at: number; all: Promise<ClusterView> } | undefined;
+/**
+ * One whole-cluster list shared by every mirror set of a resync, listed again once `maxAgeMs` old;
+ * `initial`: a view the caller has just listed.
+ */
+export function clusterSnapshot(
+  kube: Kube,
+  now: () => number,
+  maxAgeMs = 10_000,
+  initial?: ClusterView,
+): ClusterSnapshot {
+  let current: { at: number; all: Promise<ClusterView> } | undefined = initial
+    ? { at: now(), all: Promise.resolve(initial) }
+    : undefined;
   return {
     async view(namespace) {
       if (!current || now() - current.at > maxAgeMs) {
