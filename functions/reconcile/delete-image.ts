@@ -5,29 +5,34 @@
 
 import { createHash } from 'node:crypto';
 import { claimTag, otherClaim } from '../../shared/claims.ts';
+import type { ScopeAction } from '../../shared/registry/challenge.ts';
 import type { RegistryClient } from '../../shared/registry/client.ts';
 import { RegistryError } from '../../shared/registry/errors.ts';
 import { type ManifestRef, toManifestRef } from '../../shared/registry/reference.ts';
 import type { BasicCredential } from '../../shared/registry/transport.ts';
+import { Repo } from '../copy/engine/repo.ts';
 
 export type DeleteOutcome = 'deleted' | 'absent' | 'kept-shared';
 
-async function tagsOf(
+/**
+ * The copy engine's repository client (tags with pagination, uploads, manifests) for one
+ * repository; reconcile uses it for claims and tag lists rather than a second set of hand-made
+ * requests.
+ */
+function repoOf(
   client: RegistryClient,
   ref: ManifestRef,
   credential: BasicCredential | undefined,
-): Promise<string[]> {
-  const res = await client.transport.request(ref.registry, {
-    method: 'GET',
-    path: `/v2/${ref.repository}/tags/list`,
-    scopes: [{ repository: ref.repository, actions: ['pull'] }],
+  actions: ScopeAction[],
+  timeoutMs: number,
+): Repo {
+  return new Repo(client.transport, {
+    registry: ref.registry,
+    repository: ref.repository,
     credential,
+    scopes: [{ repository: ref.repository, actions }],
+    signal: AbortSignal.timeout(timeoutMs),
   });
-  const text = await res.body.text();
-  if (res.status !== 200)
-    throw new RegistryError('http', `GET tags/list: ${res.status}`, { status: res.status });
-  const tags = (JSON.parse(text) as { tags?: string[] | null }).tags;
-  return tags ?? [];
 }
 
 export async function deleteMirroredImage(
@@ -43,7 +48,7 @@ export async function deleteMirroredImage(
   const head = await client.probe(ref, { timeoutMs, credentials });
   if (head.outcome === 'NotFound') return 'absent';
   if (head.outcome !== 'Available') throw new Error(head.message);
-  const tags = await tagsOf(client, ref, credential);
+  const tags = await repoOf(client, ref, credential, ['pull'], timeoutMs).listTags();
   const own = claimTag(cluster, ref);
   // A claim is a manifest of its own (ensureClaim): deleting its digest removes that tag only.
   const dropOwnClaim = async () => {
@@ -118,42 +123,30 @@ export async function ensureClaim(
 ): Promise<void> {
   const ref = toManifestRef(image);
   const tag = claimTag(cluster, ref);
-  const repo = { registry: ref.registry, repository: ref.repository };
-  const claim = await client.probe({ ...repo, tag }, { timeoutMs, credentials });
+  const claim = await client.probe(
+    { registry: ref.registry, repository: ref.repository, tag },
+    { timeoutMs, credentials },
+  );
   if (claim.outcome === 'Available') return;
   if (claim.outcome !== 'NotFound') throw new Error(claim.message);
   const credential = credentials[0];
   const image0 = await client.probe(ref, { timeoutMs, credentials });
   if (!image0.descriptor) throw new Error(image0.message || `no descriptor for ${image}`);
-  const push = async (
-    method: 'HEAD' | 'POST' | 'PUT',
-    path: string,
-    body?: string,
-    headers: Record<string, string> = {},
-  ) => {
-    const res = await client.transport.request(ref.registry, {
-      method,
-      path,
-      headers,
-      ...(body === undefined ? {} : { body }),
-      scopes: [{ repository: ref.repository, actions: ['pull', 'push'] }],
-      credential,
-      timeoutMs,
-    });
-    await res.body.dump();
-    return res;
-  };
+  const repo = repoOf(client, ref, credential, ['pull', 'push'], timeoutMs);
   // The empty config/layer blob every claim refers to.
-  if ((await push('HEAD', `/v2/${ref.repository}/blobs/${EMPTY_DESCRIPTOR.digest}`)).status !== 200) {
-    const start = await push('POST', `/v2/${ref.repository}/blobs/uploads/`);
-    const location = String(start.headers['location'] ?? '');
-    if (start.status !== 202 || !location)
-      throw new RegistryError('http', `claim blob upload: ${start.status}`, { status: start.status });
-    const url = new URL(location, `https://${ref.registry}`);
-    url.searchParams.set('digest', EMPTY_DESCRIPTOR.digest);
-    const done = await push('PUT', url.toString(), EMPTY, { 'content-type': 'application/octet-stream' });
-    if (done.status !== 201)
-      throw new RegistryError('http', `claim blob: ${done.status}`, { status: done.status });
+  if (!(await repo.hasBlob(EMPTY_DESCRIPTOR.digest))) {
+    const start = await repo.startUpload();
+    if (start.mounted) throw new RegistryError('protocol', 'claim blob: unexpected mount');
+    const bytes = new TextEncoder().encode(EMPTY);
+    const sent = await repo.patchChunk(
+      start.location,
+      0,
+      bytes.length,
+      (async function* () {
+        yield bytes;
+      })(),
+    );
+    await repo.completeUpload(sent.location, EMPTY_DESCRIPTOR.digest);
   }
   const manifest = JSON.stringify({
     schemaVersion: 2,
@@ -167,9 +160,9 @@ export async function ensureClaim(
       'kuik.enix.io/claim-reference': ref.digest ?? ref.tag ?? 'latest',
     },
   });
-  const put = await push('PUT', `/v2/${ref.repository}/manifests/${tag}`, manifest, {
-    'content-type': 'application/vnd.oci.image.manifest.v1+json',
-  });
-  if (put.status !== 201)
-    throw new RegistryError('http', `PUT claim ${tag}: ${put.status}`, { status: put.status });
+  await repo.putManifest(
+    tag,
+    new TextEncoder().encode(manifest),
+    'application/vnd.oci.image.manifest.v1+json',
+  );
 }
