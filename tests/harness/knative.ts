@@ -102,6 +102,23 @@ export interface GVR {
   resource: string;
 }
 
+/** The resources an ApiServerSource for reconcile watches (manifests/reconcile/source.yaml). */
+export const WATCHED = {
+  imagesetmirrors: { group: 'kuik.enix.io', version: 'v1alpha1', resource: 'imagesetmirrors' },
+  clusterimagesetmirrors: { group: 'kuik.enix.io', version: 'v1alpha1', resource: 'clusterimagesetmirrors' },
+  clusterreplicatedimagesets: {
+    group: 'kuik.enix.io',
+    version: 'v1alpha1',
+    resource: 'clusterreplicatedimagesets',
+  },
+  clusterimagesetavailabilities: {
+    group: 'kuik.enix.io',
+    version: 'v1alpha1',
+    resource: 'clusterimagesetavailabilities',
+  },
+  pods: { group: '', version: 'v1', resource: 'pods' },
+} as const satisfies Record<string, GVR>;
+
 export interface Adapter {
   proc: Proc;
   stop(): Promise<void>;

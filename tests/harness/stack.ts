@@ -11,6 +11,7 @@ import {
   readyPingSourceStatus,
   startApiServerSourceAdapter,
   startPingAdapter,
+  WATCHED,
 } from './knative.ts';
 import { type Harness, startHarness } from './start.ts';
 import { registerRouterWebhook } from './webhook.ts';
@@ -66,11 +67,11 @@ export async function startStack(opts: { tickSchedule?: string } = {}): Promise<
       name: 'kuik-reconcile-source',
       sink: `http://127.0.0.1:${reconcile.port}/`,
       resources: [
-        { group: 'kuik.enix.io', version: 'v1alpha1', resource: 'imagesetmirrors' },
-        { group: 'kuik.enix.io', version: 'v1alpha1', resource: 'clusterimagesetmirrors' },
-        { group: 'kuik.enix.io', version: 'v1alpha1', resource: 'clusterreplicatedimagesets' },
-        { group: 'kuik.enix.io', version: 'v1alpha1', resource: 'clusterimagesetavailabilities' },
-        { group: '', version: 'v1', resource: 'pods' },
+        WATCHED.imagesetmirrors,
+        WATCHED.clusterimagesetmirrors,
+        WATCHED.clusterreplicatedimagesets,
+        WATCHED.clusterimagesetavailabilities,
+        WATCHED.pods,
       ],
     });
     stops.push(apiserverSource.stop);

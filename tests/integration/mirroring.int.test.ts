@@ -23,7 +23,7 @@ import {
   waitUntilReconcileReceives,
 } from '../harness/fixtures.ts';
 import { type RunningFunction, startFunction } from '../harness/functions.ts';
-import { type Adapter, startApiServerSourceAdapter } from '../harness/knative.ts';
+import { type Adapter, startApiServerSourceAdapter, WATCHED } from '../harness/knative.ts';
 import { run } from '../harness/proc.ts';
 import { inspectRaw } from '../harness/registry.ts';
 
@@ -50,10 +50,7 @@ before(async () => {
   adapter = await startApiServerSourceAdapter({
     sink: `http://127.0.0.1:${reconcile.port}/`,
     namespaces: [ns],
-    resources: [
-      { group: 'kuik.enix.io', version: 'v1alpha1', resource: 'imagesetmirrors' },
-      { group: '', version: 'v1', resource: 'pods' },
-    ],
+    resources: [WATCHED.imagesetmirrors, WATCHED.pods],
   });
   await waitUntilReconcileReceives(ns);
 });

@@ -32,6 +32,7 @@ import {
   startApiServerSourceAdapter,
   startEventSink,
   startPingAdapter,
+  WATCHED,
 } from '../harness/knative.ts';
 
 const kube = new Kube(kubeConfig());
@@ -67,10 +68,7 @@ describe('the resync', () => {
     const adapter = await startApiServerSourceAdapter({
       sink: `http://127.0.0.1:${reconcile.port}/`,
       namespaces: [ns],
-      resources: [
-        { group: 'kuik.enix.io', version: 'v1alpha1', resource: 'imagesetmirrors' },
-        { group: '', version: 'v1', resource: 'pods' },
-      ],
+      resources: [WATCHED.imagesetmirrors, WATCHED.pods],
     });
     cleanups.push(() => adapter.stop());
     await waitUntilReconcileReceives(ns);

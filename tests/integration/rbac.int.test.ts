@@ -30,7 +30,7 @@ import { Kube } from '../../shared/kube/client.ts';
 import { harness, type RegistryInfo } from '../harness/env.ts';
 import { kubectl as harnessKubectl, seed, uniq } from '../harness/fixtures.ts';
 import { type RunningFunction, startCopyJob, startFunction } from '../harness/functions.ts';
-import { type Adapter, startApiServerSourceAdapter } from '../harness/knative.ts';
+import { type Adapter, startApiServerSourceAdapter, WATCHED } from '../harness/knative.ts';
 import { type PrivateControlPlane, startPrivateControlPlane } from '../harness/private-controlplane.ts';
 import { type RunningRegistry, startRegistry } from '../harness/registry.ts';
 
@@ -402,10 +402,10 @@ test('reconcile, its ApiServerSource and copy: mirror sets, secret owners, delet
     kubeconfig: kubeconfigs['kuik-reconcile-source']!,
     // The ApiServerSource of manifests/.
     resources: [
-      { group: 'kuik.enix.io', version: 'v1alpha1', resource: 'imagesetmirrors' },
-      { group: 'kuik.enix.io', version: 'v1alpha1', resource: 'clusterimagesetmirrors' },
-      { group: 'kuik.enix.io', version: 'v1alpha1', resource: 'clusterreplicatedimagesets' },
-      { group: '', version: 'v1', resource: 'pods' },
+      WATCHED.imagesetmirrors,
+      WATCHED.clusterimagesetmirrors,
+      WATCHED.clusterreplicatedimagesets,
+      WATCHED.pods,
     ],
   });
   running.push(adapter);

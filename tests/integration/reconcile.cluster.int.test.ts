@@ -20,7 +20,7 @@ import {
   uniq,
   waitUntilReconcileReceives,
 } from '../harness/fixtures.ts';
-import { type Adapter, startApiServerSourceAdapter } from '../harness/knative.ts';
+import { type Adapter, startApiServerSourceAdapter, WATCHED } from '../harness/knative.ts';
 
 const kube = new Kube(kubeConfig());
 const copies: CopyRequest[] = [];
@@ -49,10 +49,10 @@ before(async () => {
   adapter = await startApiServerSourceAdapter({
     sink: `http://127.0.0.1:${server.port}/`,
     resources: [
-      { group: 'kuik.enix.io', version: 'v1alpha1', resource: 'imagesetmirrors' },
-      { group: 'kuik.enix.io', version: 'v1alpha1', resource: 'clusterimagesetmirrors' },
-      { group: 'kuik.enix.io', version: 'v1alpha1', resource: 'clusterreplicatedimagesets' },
-      { group: '', version: 'v1', resource: 'pods' },
+      WATCHED.imagesetmirrors,
+      WATCHED.clusterimagesetmirrors,
+      WATCHED.clusterreplicatedimagesets,
+      WATCHED.pods,
     ],
   });
   await waitUntilReconcileReceives(ns);
