@@ -19,6 +19,7 @@ import { toManifestRef } from '../../shared/registry/reference.ts';
 import type { RegistryTransport } from '../../shared/registry/transport.ts';
 import { type CopyResult, mirrorImage } from './engine/copy.ts';
 import { chooseCredential } from './engine/credentials-choice.ts';
+import { platformsChanged } from './engine/platform.ts';
 import { Repo } from './engine/repo.ts';
 import type { CopyMetrics } from './metrics.ts';
 import { applyFailure, applySuccess, applyUploads, findMirror, type MirrorSet } from './status.ts';
@@ -99,8 +100,9 @@ export async function handleCopy(req: CopyRequest, deps: CopyDeps): Promise<Hand
   if (!creds.ok) return await fail(creds.error);
 
   // Present is enough, whatever digest the tag has now: a mirror is copied once and never
-  // re-synced with a moving upstream tag (§5.4 step 9).
-  if (mirror.mirroredAt !== undefined) {
+  // re-synced with a moving upstream tag (§5.4 step 9). Unless `mirroring.platforms` changed
+  // since: then it is copied again for the new set.
+  if (mirror.mirroredAt !== undefined && !platformsChanged(mirror.platforms, req.platforms)) {
     const present = await destinationDigest(req, creds.destination, deps).catch(() => undefined);
     if (present !== undefined) return done({ outcome: 'already-mirrored', digest: present });
   }

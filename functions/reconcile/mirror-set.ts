@@ -15,6 +15,7 @@ import { compileSelection, invalidFilterNote, type PodLike } from '../../shared/
 import { collectMirrorPrefixes, isMirroredImage, mirrorForReference } from '../../shared/image/mapping.ts';
 import { apiStatus, type Kube, type KuikRef } from '../../shared/kube/client.ts';
 import type { Logger } from '../../shared/log.ts';
+import { platformsChanged } from '../copy/engine/platform.ts';
 import { dropMirror, planRetention } from './retention.ts';
 import { type ClusterSnapshot, listClusterView } from './snapshot.ts';
 import { currentImages, syncMatchingImages } from './status.ts';
@@ -273,12 +274,13 @@ export async function reconcileMirrorSet(
     }
   }
 
-  // 10. One copy request per in-use entry mirror not yet mirrored.
+  // 10. One copy request per in-use entry mirror not yet mirrored, or mirrored for other
+  // `mirroring.platforms` than the configured ones (the copy then re-mirrors for the new set).
   for (const entry of synced.status?.matchingImages ?? []) {
     if (entry.unusedSince !== undefined) continue;
     const pod = sourcePods.get(entry.image);
     for (const m of entry.mirrors ?? []) {
-      if (m.mirroredAt) continue;
+      if (m.mirroredAt && !platformsChanged(m.platforms, deps.platforms)) continue;
       const destinationSecret = credentialFor(synced, m.image);
       const names = (pod?.spec?.imagePullSecrets ?? []).flatMap((s) => (s.name ? [s.name] : []));
       const req: CopyRequest = {

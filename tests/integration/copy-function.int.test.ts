@@ -188,6 +188,23 @@ describe('copy function over HTTP', () => {
     assert.equal(puts.length, 3, puts.map((q) => q.path).join('\n'));
   });
 
+  test('re-mirrors an entry mirrored for other platforms than the request’s, and reports the new set', async () => {
+    const src = await seed(tls, uniq('fn/p'), 'v1');
+    const { name, req } = await mirrorSet(src.ref);
+    // Mirrored first with amd64 only, as `mirroring.platforms` then said.
+    const first = await post({ ...req, platforms: [{ architecture: 'amd64' }] });
+    assert.equal(first.body['outcome'], 'mirrored');
+    assert.deepEqual(mirrorOf(await read(name))?.platforms, { mirrored: ['linux/amd64'], missing: [] });
+    // The configuration now says amd64 + arm64 (req's): copied again, not "already mirrored".
+    const again = await post(req);
+    assert.equal(again.body['outcome'], 'mirrored');
+    const m = mirrorOf(await read(name));
+    assert.deepEqual(m?.platforms, { mirrored: ['linux/amd64', 'linux/arm64'], missing: [] });
+    assert.equal(m?.digest, src.digest, 'nothing filtered: the upstream digest');
+    // And now it is up to date.
+    assert.equal((await post(req)).body['outcome'], 'already-mirrored');
+  });
+
   test('re-mirrors an entry marked mirrored whose image vanished from the registry (kuik #541)', async () => {
     const src = await seed(tls, uniq('fn/c'), 'v1');
     const { name, req } = await mirrorSet(src.ref, {

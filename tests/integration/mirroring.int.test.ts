@@ -23,7 +23,7 @@ import {
   waitUntilReconcileReceives,
 } from '../harness/fixtures.ts';
 import { type RunningFunction, startFunction } from '../harness/functions.ts';
-import { type Adapter, startApiServerSourceAdapter, WATCHED } from '../harness/knative.ts';
+import { type Adapter, startApiServerSourceAdapter, startEventSink, WATCHED } from '../harness/knative.ts';
 import { run } from '../harness/proc.ts';
 import { inspectRaw } from '../harness/registry.ts';
 
@@ -99,6 +99,40 @@ test('an ImageSetMirror and a Pod: the image lands in the mirror with the same d
     'digest preserved (nothing filtered)',
   );
   assert.deepEqual([...(mirrored.platforms?.mirrored ?? [])].sort(), ['linux/amd64', 'linux/arm64']);
+
+  // `mirroring.platforms` changed (amd64 only now): reconcile asks for the copy again; with the
+  // platforms the mirror was made for, it asks for nothing. Requests go to a sink of the test's.
+  const sink = await startEventSink();
+  const reconcileWith = async (yaml: string) => {
+    const cfg = parseConfig(yaml);
+    assert.ok(cfg.ok);
+    const c = new RegistryClient({ defaultHost: { ca: readFileSync(harness().pki.caCert) } });
+    try {
+      const d = reconcileDeps(
+        cfg.config,
+        { COPY_SINK: sink.url },
+        kubeConfig(),
+        createLogger('t', 'silent'),
+        c,
+      );
+      return await reconcileMirrorSet(ref, d);
+    } finally {
+      await c.close();
+    }
+  };
+  try {
+    assert.equal((await reconcileWith(config)).copiesRequested, 0);
+    assert.equal(
+      (await reconcileWith('mirroring:\n  platforms:\n    - architecture: amd64\n')).copiesRequested,
+      1,
+    );
+    assert.deepEqual(
+      sink.events.map((e) => (e.data as { platforms: unknown }).platforms),
+      [[{ architecture: 'amd64' }]],
+    );
+  } finally {
+    await sink.close();
+  }
 
   // The tag vanishes from the mirror; the resync's per-CR reconcile (what a monitor tick runs for
   // every CR) notices and requests the copy again. Scoped to this CR: a whole-cluster resync would

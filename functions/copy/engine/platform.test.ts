@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
 import {
   checkImagePlatform,
   matchPlatforms,
   noPlatformMessage,
+  platformsChanged,
   renderPlatform,
   satisfies,
   selectChildren,
@@ -111,4 +112,24 @@ describe('selecting index children (§5.4 step 4)', () => {
       /^none of the configured platforms are available in the source image: amd64 \(the image config declares no platform\)$/,
     );
   });
+});
+
+test('platformsChanged: a platform added or removed since the copy, not a missing one or an old status', () => {
+  const amd = { architecture: 'amd64' };
+  const arm = { architecture: 'arm64' };
+  const both = { mirrored: ['linux/amd64', 'linux/arm64'], missing: [] };
+  assert.equal(platformsChanged(both, [amd, arm]), false);
+  assert.equal(platformsChanged({ mirrored: ['linux/amd64'], missing: ['arm64'] }, [amd, arm]), false);
+  assert.equal(platformsChanged({ mirrored: ['linux/amd64'], missing: [] }, [amd, arm]), true, 'arm64 added');
+  assert.equal(platformsChanged(both, [amd]), true, 'arm64 removed');
+  assert.equal(platformsChanged(undefined, [amd, arm]), false, 'no platforms recorded');
+  assert.equal(
+    platformsChanged({ mirrored: ['linux/arm/v7'], missing: [] }, [{ architecture: 'arm', variant: 'v7' }]),
+    false,
+  );
+  assert.equal(
+    platformsChanged({ mirrored: ['linux/amd64', 'windows/amd64'], missing: [] }, [amd]),
+    false,
+    '{amd64} keeps windows/amd64 too',
+  );
 });

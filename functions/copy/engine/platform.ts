@@ -121,3 +121,28 @@ export function checkImagePlatform(
   if (matched.length === 0) return { ok: false, error: noPlatformMessage(configured) };
   return { ok: true, mirrored: [renderPlatform(platform)], missing: missing.map(renderPlatform) };
 }
+
+/**
+ * Whether a mirror recorded as copied for some `mirroring.platforms` is out of date for
+ * `configured` (the platforms were changed since): a configured platform neither mirrored nor
+ * reported missing, or a mirrored platform no configured one keeps. A status without platforms
+ * (written by kuik, or before they were recorded) is taken as up to date: an upgrade re-copies
+ * nothing. Pure.
+ */
+export function platformsChanged(
+  recorded: { mirrored?: string[]; missing?: string[] } | undefined,
+  configured: readonly PlatformSpec[],
+): boolean {
+  if (!recorded) return false;
+  // Index children always name their os, so a mirrored entry reads os/architecture[/variant].
+  const mirrored = (recorded.mirrored ?? []).map((s): ImagePlatform => {
+    const [os, architecture, variant] = s.split('/');
+    return { os, architecture, variant };
+  });
+  const missing = new Set(recorded.missing ?? []);
+  const added = configured.some(
+    (c) => !missing.has(renderPlatform(c)) && !mirrored.some((m) => satisfies(c, m)),
+  );
+  const removed = mirrored.some((m) => !configured.some((c) => satisfies(c, m)));
+  return added || removed;
+}
