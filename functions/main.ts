@@ -21,6 +21,9 @@ if (!loaded.ok) {
   process.exit(1);
 }
 const config = loaded.config;
+// A typo in the configuration is ignored (its default applies) but must be visible: one line each,
+// in the form docs/configuration.md tells operators to grep for.
+for (const warning of loaded.warnings) log.warn({ config: configPath }, `config warning: ${warning}`);
 const kc = loadKubeConfig();
 
 let stop: () => Promise<void>;
