@@ -52,9 +52,8 @@ export interface HarnessState {
   };
   /** Directory with the Knative Serving and Eventing CRD YAMLs that were applied. */
   knativeCrdDir: string;
-  /** The repository root and the documents folder beside it (`../shared`). */
+  /** The repository root. */
   repoRoot: string;
-  sharedDir: string;
 }
 
 let cached: HarnessState | undefined;

@@ -119,7 +119,7 @@ Registries (TLS, signed by ${h.pki.caCert}):
 
 Try it:
   # 1. an image upstream
-  python3 ${join(h.sharedDir, 'tools/mkimage.py')} /tmp/demo v1 1 1 amd64,arm64
+  node ${join(h.repoRoot, 'tests/harness/oci-image.ts')} /tmp/demo --size 1MiB
   skopeo copy --all --dest-creds ${tls.username}:${tls.password} --dest-cert-dir ${tls.certDir} oci:/tmp/demo:v1 docker://${tls.host}/demo/app:v1
 
   # 2. mirror it: a credential for the mirror, then an ImageSetMirror

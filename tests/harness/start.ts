@@ -11,7 +11,7 @@ import type { HarnessState } from './env.ts';
 import { makePki, writeKubeconfig } from './pki.ts';
 import { isAlive, killGroup, type Proc, run, stopProc } from './proc.ts';
 import { type RunningRegistry, startRegistry } from './registry.ts';
-import { repoRoot, sharedDir, tools } from './tools.ts';
+import { repoRoot, tools } from './tools.ts';
 
 const PREFIX = 'kuik-harness-';
 
@@ -156,7 +156,6 @@ export async function startHarness(): Promise<Harness> {
       },
       knativeCrdDir: t.knativeCrdDir,
       repoRoot,
-      sharedDir,
     };
     const stateFile = join(runDir, 'state.json');
     await writeFile(stateFile, JSON.stringify(state, null, 2));

@@ -36,7 +36,6 @@ test('npm start: mirror an image with kubectl, route a pod to it, stop cleanly w
     const { tls: upstream, token: mirror } = s.registries;
     const seeded = await seedImage(upstream, 'demo/app', 'v1', {
       layoutDir: join(s.runDir, 'layouts'),
-      mkimage: join(s.sharedDir, 'tools/mkimage.py'),
     });
 
     await k(['create', 'namespace', 'demo']);
