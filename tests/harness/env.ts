@@ -27,6 +27,10 @@ export interface RegistryInfo {
 export interface HarnessState {
   /** A directory private to this run: logs, PKI, data. Removed at teardown. */
   runDir: string;
+  /** etcd's data directory (on tmpfs when there is one). Removed at teardown. */
+  etcdDir: string;
+  /** The run's watchdog (tests/harness/supervisor.sh): cleans up if the owner process dies. */
+  watchdogPid: number;
   /** Admin kubeconfig (client certificate in group system:masters). */
   kubeconfig: string;
   apiserver: {
