@@ -51,7 +51,11 @@ export function outsideReferences(file: string, text: string, root: string): str
 
 test('no tracked file reads, runs or links to anything outside the repository', () => {
   assert.ok(tracked.length > 100, `git ls-files found ${tracked.length} files`);
-  const found = texts.flatMap(({ file, text }) => outsideReferences(file, text, repoRoot));
+  // This file spells out what it looks for; it is the one file allowed to.
+  const self = 'tests/standalone.test.ts';
+  const found = texts
+    .filter((t) => t.file !== self)
+    .flatMap(({ file, text }) => outsideReferences(file, text, repoRoot));
   assert.deepEqual(found, []);
 });
 
