@@ -1,5 +1,5 @@
 // The copy engine against `skopeo copy --all`, same images, same registries, same run: a
-// two-platform image of ~100 MiB and one of ~1 GiB (mkimage.py: 2 platforms × 4 layers of
+// two-platform image of ~100 MiB and one of ~1 GiB (tests/harness/oci-image.ts: 2 platforms × 4 layers of
 // incompressible data) pushed to the harness's htpasswd registry, then copied to its token-auth
 // registry (another host: every byte moves, no cross-repository mount) by each tool into a fresh
 // repository. Measures wall time (throughput ratio), the peak RSS of the copying process (VmHWM),
@@ -169,7 +169,6 @@ const rows: (string | number)[][] = [];
 const noop: (string | number)[][] = [];
 try {
   const { tls, token } = h.state.registries;
-  const mkimage = join(h.state.sharedDir, 'tools/mkimage.py');
   for (const total of SIZES) {
     const layerMb = total / PLATFORMS.length / LAYERS;
     const t0 = performance.now();
@@ -178,7 +177,6 @@ try {
       layerMb,
       layers: LAYERS,
       layoutDir: layouts,
-      mkimage,
     });
     console.error(`seeded ${total} MiB image ${seeded.digest} in ${Math.round(performance.now() - t0)} ms`);
     const ours: Run[] = [];

@@ -1,5 +1,12 @@
 // `npm start`: the whole system on this machine (tests/harness/stack.ts), until Ctrl-C.
+//
+// Nothing outlives it: Ctrl-C, SIGTERM and SIGHUP (the terminal closed) stop every part and remove
+// the run's directories; if this process dies any other way (SIGKILL, a crash), the harness's
+// watchdog (tests/harness/supervisor.sh) does the same.
 import { stackGuide, startStack } from '../tests/harness/stack.ts';
+
+// A closed terminal turns writes into EIO/EPIPE: that must not keep the stop from finishing.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
 
 const t0 = performance.now();
 const stack = await startStack();
@@ -16,6 +23,5 @@ const stop = async () => {
   await stack.stop();
   process.exit(0);
 };
-process.on('SIGINT', () => void stop());
-process.on('SIGTERM', () => void stop());
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop());
 setInterval(() => {}, 1 << 30);

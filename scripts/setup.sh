@@ -13,7 +13,7 @@ export GOFLAGS=-mod=mod CGO_ENABLED=0
 
 need=()
 for pair in etcd:etcd-server docker-registry:docker-registry skopeo:skopeo htpasswd:apache2-utils \
-            openssl:openssl python3:python3 buildah:buildah strip:binutils curl:curl; do
+            openssl:openssl buildah:buildah strip:binutils curl:curl; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then

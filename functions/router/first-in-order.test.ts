@@ -1,4 +1,4 @@
-// The spec's §10.4 scenarios (55–62).
+// docs/behaviour.md §10.4: kuik's scenarios (55–62).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { firstSuccessInOrder } from './first-in-order.ts';

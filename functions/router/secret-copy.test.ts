@@ -1,4 +1,4 @@
-// §10.7 scenario 80 and the spec's §4.9 example.
+// §10.7 scenario 80 and the §4.9 example (docs/behaviour.md).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { V1Secret } from '@kubernetes/client-node';

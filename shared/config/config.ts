@@ -1,4 +1,4 @@
-// The operator configuration (spec §8): kuik v2's keys and defaults, read from the same YAML file,
+// The operator configuration (docs/behaviour.md §8): kuik v2's keys and defaults, read from the same YAML file,
 // merged the same way, validated at start with messages that name the key.
 //
 // Loading, as kuik does it (koanf + mapstructure):

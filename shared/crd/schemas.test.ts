@@ -382,7 +382,7 @@ describe('admission rules (shared with the integration test)', () => {
 
 describe('parseKuikObject', () => {
   it('in stored mode, keeps an object that breaks a rule and reports it as a warning', () => {
-    // e.g. created under kuik v2's CRD, which did not check filter image regexes (spec §3.9).
+    // e.g. created under kuik v2's CRD, which did not check filter image regexes (docs/behaviour.md §3.9).
     const result = parseKuikObject(
       'ClusterImageSetMirror',
       object('ClusterImageSetMirror', { filter: { include: [{ image: '(' }] }, mirrors: [{ priority: -1 }] }),

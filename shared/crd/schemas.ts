@@ -11,7 +11,7 @@
 // - "stored" (default): only the shape is enforced (types, required keys, enums). An object the
 //   API server already holds can break a rule added later (validation ratcheting lets it stay),
 //   and kuik still processes such objects: an invalid filter must become an InvalidFilter event
-//   and deletion must still work (spec §3.9), not a parse failure that stops everything. Rule
+//   and deletion must still work (docs/behaviour.md §3.9), not a parse failure that stops everything. Rule
 //   violations are returned as warnings instead.
 // Valibot makes this cheap: a failed validation action (kind "validation") leaves the value typed,
 // a type mismatch (kind "schema") does not.
@@ -107,7 +107,7 @@ const stringList = () => v.array(text(), 'must be of type array');
 const goDuration = (message: string) =>
   v.pipe(text(), v.maxLength(64, BOUND_MESSAGES.maxLength(64)), v.check(isCrdDuration, message));
 
-// ---- shared sub-types (spec §1.2) ----------------------------------------------------------------
+// ---- shared sub-types (docs/behaviour.md §1.2) ----------------------------------------------------------------
 
 const regexList = (message: string) =>
   v.pipe(

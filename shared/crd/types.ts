@@ -1,6 +1,6 @@
 // TypeScript shapes of kuik v2's five kinds (group kuik.enix.io, version v1alpha1), as a user
 // writes them and as kuik stores them. Field names and optionality follow kuik v2 exactly so that
-// existing YAML applies unchanged (spec §1); our additions to status are marked "beyond kuik".
+// existing YAML applies unchanged (docs/behaviour.md §1); our additions to status are marked "beyond kuik".
 // The valibot schemas in schemas.ts validate objects into these types at the boundary.
 
 export const GROUP = 'kuik.enix.io';

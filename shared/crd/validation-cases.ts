@@ -17,7 +17,7 @@ export interface InvalidCase extends AdmissionCase {
   /** Field path the error is attached to, in the API server's notation. */
   path: string;
   message: string;
-  /** kuik: kuik v2 enforces it too (spec §1, §10.3); beyond: a validation hole we closed. */
+  /** kuik: kuik v2 enforces it too (docs/behaviour.md §1, §10.3); beyond: a validation hole we closed. */
   origin: 'kuik' | 'beyond';
 }
 
@@ -46,7 +46,7 @@ const withFilter = (kind: KuikKind, filter: unknown): Record<string, unknown> =>
 const seventeen = <T>(make: (i: number) => T): T[] => Array.from({ length: 17 }, (_, i) => make(i));
 
 export const INVALID_CASES: InvalidCase[] = [
-  // ---- spec §10.3, the cases kuik's own envtest suite checks ----
+  // ---- docs/behaviour.md §10.3, the cases kuik's own envtest suite checks ----
   {
     title: 'rejects an ImageSetMirror that sets both imageFilter.include and filter.include',
     kind: 'ImageSetMirror',
@@ -304,7 +304,7 @@ export const INVALID_CASES: InvalidCase[] = [
 /** Edge cases both sides must accept (on top of crds/samples). */
 export const VALID_CASES: AdmissionCase[] = [
   {
-    title: 'accepts a ReplicatedImageSet whose filter.include has a label item (spec §10.3)',
+    title: 'accepts a ReplicatedImageSet whose filter.include has a label item (docs/behaviour.md §10.3)',
     kind: 'ReplicatedImageSet',
     spec: withFilter('ReplicatedImageSet', { include: [{ label: 'app=foo' }] }),
   },

@@ -1,4 +1,4 @@
-// Which pods and which images a kuik CR applies to (spec §3). Everything here compiles a CR's
+// Which pods and which images a kuik CR applies to (docs/behaviour.md §3). Everything here compiles a CR's
 // filter once into two plain predicates:
 //
 //   podMatcher(pod)            label, annotation and (cluster kinds) namespace dimensions

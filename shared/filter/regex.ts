@@ -1,4 +1,4 @@
-// Go RE2 regular expressions, matched in JavaScript (spec §3.1).
+// Go RE2 regular expressions, matched in JavaScript (docs/behaviour.md §3.1).
 //
 // kuik users write patterns for Go's `regexp` (RE2 syntax, leftmost-first, no backreferences,
 // no lookaround). JavaScript's RegExp is a different dialect (`(?i)` is a syntax error there,

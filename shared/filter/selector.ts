@@ -1,4 +1,4 @@
-// Kubernetes label-selector strings (spec §3.4), as `k8s.io/apimachinery/pkg/labels.Parse` reads
+// Kubernetes label-selector strings (docs/behaviour.md §3.4), as `k8s.io/apimachinery/pkg/labels.Parse` reads
 // them: the same lexer (including its oddities: `===` lexes as `==` then `=`), the same grammar,
 // the same key/value validation, the same matching. kuik applies these selectors to pod labels
 // and, unchanged, to pod annotations; so an annotation with a free-form value can only be tested

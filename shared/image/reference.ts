@@ -1,4 +1,4 @@
-// Image reference parsing and normalization with Docker distribution/reference parity (spec §2.1).
+// Image reference parsing and normalization with Docker distribution/reference parity (docs/behaviour.md §2.1).
 //
 // kuik compares and generates every image string through
 // `reference.ParseNormalizedNamed(s).String()` (distribution/reference v0.6.0, digests validated by

@@ -1,4 +1,4 @@
-// From pull secrets to registry credentials (spec §2.8): the pure part. Which username/password
+// From pull secrets to registry credentials (docs/behaviour.md §2.8): the pure part. Which username/password
 // pairs in a set of `kubernetes.io/dockerconfigjson` / `kubernetes.io/dockercfg` Secrets apply to
 // an image. kuik vendors the kubelet's keyring for this (pkg/credentialprovider), so the answer is
 // the one the kubelet itself gives when it pulls: we reproduce that code's rules exactly.

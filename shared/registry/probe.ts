@@ -54,7 +54,7 @@ export interface ProbeResult {
   message: string;
   /** What the tag resolved to (HEAD: from the headers; GET: from the body). */
   descriptor?: Descriptor;
-  /** Rate-limit headers of the last response, free on HEAD (field notes §2.13). */
+  /** Rate-limit headers of the last response, free on HEAD (docs/behaviour.md §4.7). */
   rateLimit?: RateLimit;
   /** Manifest requests over all attempts. */
   requests: number;

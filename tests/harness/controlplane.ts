@@ -1,4 +1,4 @@
-// etcd + a real kube-apiserver on loopback, envtest-style (test-infrastructure.md §3): no
+// etcd + a real kube-apiserver on loopback, envtest-style: no
 // scheduler, kubelet or controller-manager, so Pods stay Pending and namespaces never finish
 // deleting; admission (our webhook included), defaulting, validation and CRDs are all real.
 import { readdir, readFile, writeFile } from 'node:fs/promises';

@@ -27,6 +27,10 @@ export interface RegistryInfo {
 export interface HarnessState {
   /** A directory private to this run: logs, PKI, data. Removed at teardown. */
   runDir: string;
+  /** etcd's data directory (on tmpfs when there is one). Removed at teardown. */
+  etcdDir: string;
+  /** The run's watchdog (tests/harness/supervisor.sh): cleans up if the owner process dies. */
+  watchdogPid: number;
   /** Admin kubeconfig (client certificate in group system:masters). */
   kubeconfig: string;
   apiserver: {
@@ -52,9 +56,8 @@ export interface HarnessState {
   };
   /** Directory with the Knative Serving and Eventing CRD YAMLs that were applied. */
   knativeCrdDir: string;
-  /** The repository root and the documents folder beside it (`../shared`). */
+  /** The repository root. */
   repoRoot: string;
-  sharedDir: string;
 }
 
 let cached: HarnessState | undefined;

@@ -12,7 +12,7 @@ export function uniq(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
 }
 
-/** Pushes a synthetic multi-arch image (mkimage.py + skopeo) and returns its reference and digest. */
+/** Pushes a synthetic multi-arch image (oci-image.ts + skopeo) and returns its reference and digest. */
 export async function seed(
   reg: RegistryInfo,
   repo: string,
@@ -22,11 +22,7 @@ export async function seed(
   const h = harness();
   const layoutDir = join(h.runDir, 'layouts');
   await mkdir(layoutDir, { recursive: true });
-  return await seedImage(reg, repo, tag, {
-    ...opts,
-    layoutDir,
-    mkimage: join(h.sharedDir, 'tools/mkimage.py'),
-  });
+  return await seedImage(reg, repo, tag, { ...opts, layoutDir });
 }
 
 /** kubectl of the harness's version, as cluster admin. */

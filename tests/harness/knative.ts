@@ -1,5 +1,5 @@
-// Knative Eventing's own adapters, run out of cluster against the harness's kube-apiserver
-// (test-infrastructure.md §4): `apiserver_receive_adapter` (what an ApiServerSource runs) and
+// Knative Eventing's own adapters, run out of cluster against the harness's kube-apiserver:
+// `apiserver_receive_adapter` (what an ApiServerSource runs) and
 // `mtping` (what PingSources run). In a cluster, eventing-controller fills their environment and
 // the PingSource status; here the harness does it.
 //

@@ -1,12 +1,13 @@
 // Debian's docker-registry (distribution 2.8) on loopback with TLS, delete enabled, and either
-// htpasswd or bearer-token auth (test-infrastructure.md §5), plus image seeding with skopeo from
-// layouts written by ../shared/tools/mkimage.py. Usable from the harness and from a test file that
-// needs a registry of its own (to stop it, say).
-import { createHash } from 'node:crypto';
+// htpasswd or bearer-token auth, plus image seeding with skopeo from OCI layouts written by
+// oci-image.ts. Usable from the harness and from a test file that needs a registry of its own (to
+// stop it, say).
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RegistryInfo } from './env.ts';
+import { writeOciImage } from './oci-image.ts';
 import { freePort, type Proc, run, startProc, stopProc, waitFor } from './proc.ts';
 import { startTokenServer, type TokenServer } from './token-server.ts';
 
@@ -152,7 +153,11 @@ export interface SeedOptions {
   archs?: string[];
   layerMb?: number;
   layers?: number;
-  /** A layout reused across seeds with the same options gives the same digest; fresh: true does not. */
+  /**
+   * The content's seed. By default it is derived from the options, so seeds with the same options
+   * give the same digest and seeds with other options share no layer; fresh: true makes new content.
+   */
+  seed?: string;
   fresh?: boolean;
 }
 
@@ -161,29 +166,31 @@ export interface Seeded {
   digest: string;
 }
 
-/** Writes (or reuses) an OCI layout with mkimage.py and pushes it, every platform, with skopeo. */
+/** Writes (or reuses) an OCI layout with oci-image.ts and pushes it, every platform, with skopeo. */
 export async function seedImage(
   reg: RegistryInfo,
   repo: string,
   tag: string,
-  opts: SeedOptions & { layoutDir: string; mkimage: string; skopeo?: string },
+  opts: SeedOptions & { layoutDir: string; skopeo?: string },
 ): Promise<Seeded> {
   const archs = opts.archs ?? ['amd64', 'arm64'];
-  const key = `${archs.join('_')}-${opts.layerMb ?? 0.01}x${opts.layers ?? 1}${opts.fresh ? `-${Date.now()}-${Math.random()}` : ''}`;
-  const layout = join(opts.layoutDir, key);
+  const options = `${archs.join('_')}-${opts.layerMb ?? 0.01}x${opts.layers ?? 1}`;
+  const seed = opts.fresh ? randomBytes(8).toString('hex') : (opts.seed ?? options);
+  const layout = join(
+    opts.layoutDir,
+    `${options}-${createHash('sha256').update(seed).digest('hex').slice(0, 16)}`,
+  );
   if (!existsSync(join(layout, 'index.json'))) {
-    const tmp = `${layout}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-    await run('python3', [
-      opts.mkimage,
-      tmp,
-      'v1',
-      String(opts.layerMb ?? 0.01),
-      String(opts.layers ?? 1),
-      archs.join(','),
-    ]);
+    const tmp = `${layout}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    await writeOciImage(tmp, {
+      tag: 'v1',
+      layerBytes: (opts.layerMb ?? 0.01) * 1024 * 1024,
+      layers: opts.layers ?? 1,
+      platforms: archs,
+      seed,
+    });
     // Test files seed in parallel processes: the first finished layout wins, and a layout once in
     // place is never removed (another process may be pushing from it right now).
-    const { rename } = await import('node:fs/promises');
     await rename(tmp, layout).catch(async () => rm(tmp, { recursive: true, force: true }));
   }
   const digestFile = join(opts.layoutDir, `digest-${process.pid}-${Date.now()}-${Math.random()}`);

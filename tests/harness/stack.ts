@@ -2,8 +2,9 @@
 // way Knative wires them in a cluster — Knative's own ApiServerSource adapter sends CR and Pod
 // events to reconcile, its own PingSource adapter sends ticks to monitor, reconcile sends copy
 // requests to copy, and the router is registered as a real MutatingWebhookConfiguration.
-import { join } from 'node:path';
-import { harness } from './env.ts';
+import { writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { HarnessState } from './env.ts';
 import { apply, kubectl, patchStatus } from './fixtures.ts';
 import { type RunningFunction, startFunction } from './functions.ts';
 import {
@@ -13,6 +14,7 @@ import {
   startPingAdapter,
   WATCHED,
 } from './knative.ts';
+import { serveControl } from './stack-control.ts';
 import { type Harness, startHarness } from './start.ts';
 import { registerRouterWebhook } from './webhook.ts';
 
@@ -28,6 +30,12 @@ export const STACK_CONFIG = `# kuik-functions local stack
 routing:
   activeCheck:
     timeout: 2s
+monitoring:
+  registries:
+    default:
+      # One probe per registry every 30 s, so the walk-through sees a status change soon.
+      interval: 30s
+      maxPerInterval: 1
 mirroring:
   platforms:
     - architecture: amd64
@@ -90,6 +98,11 @@ export async function startStack(opts: { tickSchedule?: string } = {}): Promise<
     await patchStatus('pingsource', 'kuik-monitor-tick', readyPingSourceStatus(monitorUrl), 'kuik-system');
     const ping = await startPingAdapter('kuik-monitor-ping');
     stops.push(ping.stop);
+    // `npm run stack -- upstream down|up`, and the files the printed walk-through uses.
+    const control = await serveControl(h.state.runDir, h.registries.tls);
+    stops.push(async () => void control.close());
+    await writeFile(stackEnvFile(h.state.runDir), stackEnv(h.state));
+    await writeFile(join(h.state.runDir, 'walkthrough.sh'), `${walkthrough(h.state)}\n`);
     return {
       harness: h,
       functions: { router, reconcile, monitor, copy },
@@ -102,50 +115,131 @@ export async function startStack(opts: { tickSchedule?: string } = {}): Promise<
   }
 }
 
+/** Where the stack writes what a person sources to use it: KUBECONFIG, PATH, registry hosts. */
+export function stackEnvFile(runDir: string): string {
+  return join(runDir, 'stack.env');
+}
+
+/** Marks the walk-through in what `npm start` prints (and the test that runs it finds it by). */
+export const WALKTHROUGH_BEGIN = '# ---- walk-through: paste into bash ----';
+export const WALKTHROUGH_END = '# ---- end of walk-through ----';
+
+const shellQuote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+
+/** The env file's content: everything the walk-through and a person's shell need. */
+export function stackEnv(h: HarnessState): string {
+  const { tls, token } = h.registries;
+  const q = shellQuote;
+  return [
+    '# kuik-functions local stack: source this file (. FILE) to use the stack from a shell.',
+    `export KUBECONFIG=${q(h.kubeconfig)}`,
+    `export KUIK_STACK_DIR=${q(h.runDir)}`,
+    // kubectl of the stack's version first, and the project's Node for its scripts.
+    `export PATH=${q(dirname(h.bins.kubectl))}:${q(join(h.repoRoot, 'node_modules/.bin'))}:"$PATH"`,
+    `export UPSTREAM=${q(tls.host)} UPSTREAM_CERTS=${q(tls.certDir)} UPSTREAM_CREDS=${q(`${tls.username}:${tls.password}`)}`,
+    `export MIRROR=${q(token.host)} MIRROR_CERTS=${q(token.certDir)} MIRROR_CREDS=${q(`${token.username}:${token.password}`)}`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * The walk-through `npm start` prints: bash, to paste as printed (nothing indented, quoted
+ * heredocs, files under the stack's own directory), waiting for state with `kubectl wait` instead
+ * of racing it. It shows the three jobs: an image mirrored, a pod routed to the mirror when its
+ * upstream is unavailable, and the monitor's availability status.
+ * tests/integration/stack.cluster.int.test.ts runs it exactly as printed.
+ */
+export function walkthrough(h: HarnessState): string {
+  const { tls, token } = h.registries;
+  const upstreamRe = `${tls.host.replace(/\./g, '\\.')}/.*`;
+  const pullSecret = `'{"spec":{"imagePullSecrets":[{"name":"upstream-pull"}]}}'`;
+  const lines = [
+    WALKTHROUGH_BEGIN,
+    `cd ${shellQuote(h.repoRoot)}`,
+    `. ${shellQuote(stackEnvFile(h.runDir))}`,
+    '',
+    '# 1. An image upstream: a synthetic two-platform image, pushed with skopeo.',
+    'node tests/harness/oci-image.ts "$KUIK_STACK_DIR/demo" --size 1MiB --seed demo',
+    'skopeo copy --all --quiet --dest-creds "$UPSTREAM_CREDS" --dest-cert-dir "$UPSTREAM_CERTS" "oci:$KUIK_STACK_DIR/demo:v1" "docker://$UPSTREAM/demo/app:v1"',
+    '',
+    "# 2. Mirror it: a push credential for the mirror, an ImageSetMirror for the upstream's images",
+    '#    and a pod using one. Reconcile sees the pod; copy copies the image.',
+    'kubectl create namespace demo',
+    `kubectl -n demo create secret docker-registry mirror-push --docker-server="$MIRROR" --docker-username=${token.username} --docker-password=${token.password}`,
+    `kubectl -n demo create secret docker-registry upstream-pull --docker-server="$UPSTREAM" --docker-username=${tls.username} --docker-password=${tls.password}`,
+    "kubectl apply -f - <<'EOF'",
+    'apiVersion: kuik.enix.io/v1alpha1',
+    'kind: ImageSetMirror',
+    'metadata: {name: demo, namespace: demo}',
+    'spec:',
+    `  filter: {include: [{image: '${upstreamRe}'}]}`,
+    `  mirrors: [{registry: '${token.host}', path: mirror, credentialSecret: {name: mirror-push}}]`,
+    'EOF',
+    `kubectl -n demo run app --image="$UPSTREAM/demo/app:v1" --overrides=${pullSecret}`,
+    "kubectl -n demo wait ism/demo --for=jsonpath='{.status.matchingImages[0].mirrors[0].mirroredAt}' --timeout=180s",
+    `kubectl -n demo get ism demo -o jsonpath='{.status.matchingImages[0].mirrors[0]}{"\\n"}'`,
+    'skopeo inspect --raw --creds "$MIRROR_CREDS" --cert-dir "$MIRROR_CERTS" "docker://$MIRROR/mirror/demo/app:v1"; echo',
+    '',
+    "# 3. Availability: the monitor probes the upstream's images that pods use (here one probe per",
+    '#    registry every 30 s) and writes what it finds.',
+    "kubectl apply -f - <<'EOF'",
+    'apiVersion: kuik.enix.io/v1alpha1',
+    'kind: ClusterImageSetAvailability',
+    'metadata: {name: demo}',
+    'spec:',
+    `  filter: {include: [{image: '${upstreamRe}'}]}`,
+    'EOF',
+    "kubectl wait cisa/demo --for=jsonpath='{.status.images[0].status}'=Available --timeout=180s",
+    '',
+    '# 4. The upstream becomes unavailable: the next pod is routed to the mirror, and the monitor',
+    '#    reports the upstream image Unreachable at its next probe.',
+    'npm run --silent stack -- upstream down',
+    `kubectl -n demo run app2 --image="$UPSTREAM/demo/app:v1" --overrides=${pullSecret}`,
+    `kubectl -n demo wait pod/app2 --for=jsonpath='{.spec.containers[0].image}'="$MIRROR/mirror/demo/app:v1" --timeout=10s`,
+    `kubectl -n demo get pod app2 -o jsonpath='{.metadata.annotations.kuik\\.enix\\.io/decisions}{"\\n"}'`,
+    "kubectl wait cisa/demo --for=jsonpath='{.status.images[0].status}'=Unreachable --timeout=180s",
+    `kubectl get cisa demo -o jsonpath='{.status.images[0]}{"\\n"}'`,
+    '',
+    '# 5. And back.',
+    'npm run --silent stack -- upstream up',
+    WALKTHROUGH_END,
+  ];
+  return lines.join('\n');
+}
+
+/** The walk-through as `npm start` printed it: the lines between the markers, markers included. */
+export function extractWalkthrough(printed: string): string | undefined {
+  const begin = printed.indexOf(WALKTHROUGH_BEGIN);
+  const end = printed.indexOf(WALKTHROUGH_END, begin);
+  if (begin < 0 || end < 0) return undefined;
+  return printed.slice(begin, end + WALKTHROUGH_END.length);
+}
+
 /** What a person needs to use the stack, printed by `npm start`. */
 export function stackGuide(s: Stack): string {
-  const h = harness();
+  const h = s.harness.state;
   const { tls, token } = h.registries;
   const f = s.functions;
   return `
 kuik-functions local stack is up.
 
-  export KUBECONFIG=${h.kubeconfig}
-  alias kubectl=${h.bins.kubectl}
+Use it from another terminal: . ${stackEnvFile(h.runDir)}
+(KUBECONFIG, kubectl and the project's node on PATH, UPSTREAM and MIRROR registry hosts)
 
 Registries (TLS, signed by ${h.pki.caCert}):
   upstream  ${tls.host}   user ${tls.username} / ${tls.password}  (htpasswd)
+            unavailable and back: npm run stack -- upstream down   /   npm run stack -- upstream up
   mirror    ${token.host}   user ${token.username} / ${token.password}  (bearer tokens)
-
-Try it:
-  # 1. an image upstream
-  python3 ${join(h.sharedDir, 'tools/mkimage.py')} /tmp/demo v1 1 1 amd64,arm64
-  skopeo copy --all --dest-creds ${tls.username}:${tls.password} --dest-cert-dir ${tls.certDir} oci:/tmp/demo:v1 docker://${tls.host}/demo/app:v1
-
-  # 2. mirror it: a credential for the mirror, then an ImageSetMirror
-  kubectl create namespace demo
-  kubectl -n demo create secret docker-registry mirror-push --docker-server=${token.host} --docker-username=${token.username} --docker-password=${token.password}
-  kubectl -n demo create secret docker-registry upstream-pull --docker-server=${tls.host} --docker-username=${tls.username} --docker-password=${tls.password}
-  kubectl apply -f - <<EOF
-  apiVersion: kuik.enix.io/v1alpha1
-  kind: ImageSetMirror
-  metadata: {name: demo, namespace: demo}
-  spec:
-    filter: {include: [{image: '${tls.host.replace(/\./g, '\\\\.')}/.*'}]}
-    mirrors: [{registry: '${token.host}', path: mirror, credentialSecret: {name: mirror-push}}]
-  EOF
-  kubectl -n demo run app --image=${tls.host}/demo/app:v1 --overrides='{"spec":{"imagePullSecrets":[{"name":"upstream-pull"}]}}'
-  kubectl -n demo get ism demo -o yaml          # status.matchingImages: mirrored
-  skopeo inspect --raw --creds ${token.username}:${token.password} --cert-dir ${token.certDir} docker://${token.host}/mirror/demo/app:v1
-
-  # 3. why was my pod (not) rewritten?
-  kubectl -n demo get pod app -o jsonpath='{.metadata.annotations}'
 
 Functions (logs in ${h.runDir}/logs):
   router     webhook https://127.0.0.1:${f.router.webhookPort}/mutate   metrics http://127.0.0.1:${f.router.port}/metrics
   reconcile  http://127.0.0.1:${f.reconcile.port}/   metrics http://127.0.0.1:${f.reconcile.port}/metrics
   monitor    http://127.0.0.1:${f.monitor.port}/   (ticks every 30 s)   /status/images
   copy       http://127.0.0.1:${f.copy.port}/
+
+Try it: paste this into bash (it is also in ${join(h.runDir, 'walkthrough.sh')}).
+
+${walkthrough(h)}
 
 Ctrl-C stops everything.`;
 }

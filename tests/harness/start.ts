@@ -2,6 +2,7 @@
 // writes the HarnessState file, and returns a stop() that kills everything by PID. A run reaps what
 // an earlier, crashed run left behind, and uses fresh ports, directories and an etcd prefix of its
 // own, so two runs never collide.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import type { HarnessState } from './env.ts';
 import { makePki, writeKubeconfig } from './pki.ts';
 import { isAlive, killGroup, type Proc, run, stopProc } from './proc.ts';
 import { type RunningRegistry, startRegistry } from './registry.ts';
-import { repoRoot, sharedDir, tools } from './tools.ts';
+import { repoRoot, tools } from './tools.ts';
 
 const PREFIX = 'kuik-harness-';
 
@@ -19,6 +20,8 @@ export interface Harness {
   state: HarnessState;
   stateFile: string;
   timings: Record<string, number>;
+  /** The two registries' processes (to stop and start one: the stack's `upstream down|up`). */
+  registries: { tls: RunningRegistry; token: RunningRegistry };
   stop(): Promise<void>;
 }
 
@@ -47,6 +50,24 @@ export function reapLeftovers(): string[] {
   return reaped;
 }
 
+/**
+ * Starts the run's watchdog (supervisor.sh): it holds the read end of a pipe only this process
+ * writes to, so when this process ends by any means, even SIGKILL, it kills the run's processes
+ * (the process groups listed in `pidsFile`) and removes `dirs`. Unreferenced: it never keeps this
+ * process alive.
+ */
+function superviseRun(pidsFile: string, dirs: string[]): ChildProcess {
+  const child = spawn('bash', [join(repoRoot, 'tests/harness/supervisor.sh'), pidsFile, ...dirs], {
+    detached: true,
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  child.unref();
+  (child.stdin as unknown as { unref(): void }).unref();
+  // The watchdog gone early (it should not) must not crash the owner with EPIPE.
+  child.stdin?.on('error', () => {});
+  return child;
+}
+
 export async function startHarness(): Promise<Harness> {
   const t0 = performance.now();
   const timings: Record<string, number> = {};
@@ -63,6 +84,8 @@ export async function startHarness(): Promise<Harness> {
   await writeFile(join(runDir, 'owner'), String(process.pid));
   await mkdir(join(runDir, 'logs'));
   await writeFile(join(runDir, 'pids'), '');
+  const keep = process.env['KUIK_KEEP_HARNESS'] === '1';
+  const watchdog = superviseRun(join(runDir, 'pids'), keep ? [etcdDir] : [runDir, etcdDir]);
 
   const procs: Proc[] = [];
   const registries: RunningRegistry[] = [];
@@ -74,6 +97,8 @@ export async function startHarness(): Promise<Harness> {
       await rm(runDir, { recursive: true, force: true });
     }
     await rm(etcdDir, { recursive: true, force: true });
+    // Nothing left for the watchdog to do: let it go.
+    watchdog.stdin?.end();
   };
 
   try {
@@ -138,6 +163,8 @@ export async function startHarness(): Promise<Harness> {
 
     const state: HarnessState = {
       runDir,
+      etcdDir,
+      watchdogPid: watchdog.pid ?? 0,
       kubeconfig,
       apiserver: { url: api.url, port: api.port, auditLog: join(runDir, 'audit.log') },
       pki: {
@@ -156,12 +183,11 @@ export async function startHarness(): Promise<Harness> {
       },
       knativeCrdDir: t.knativeCrdDir,
       repoRoot,
-      sharedDir,
     };
     const stateFile = join(runDir, 'state.json');
     await writeFile(stateFile, JSON.stringify(state, null, 2));
     mark('ready');
-    return { state, stateFile, timings, stop };
+    return { state, stateFile, timings, registries: { tls, token }, stop };
   } catch (err) {
     await stop().catch(() => {});
     throw err;

@@ -7,9 +7,6 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The documents folder beside the project (`../shared`), overridable for unusual checkouts. */
-export const sharedDir = process.env['KUIK_SHARED_DIR'] ?? resolve(repoRoot, '../shared');
-
 function versions(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of readFileSync(join(repoRoot, 'tests/versions.env'), 'utf8').split('\n')) {
@@ -30,7 +27,6 @@ export interface Tools {
   htpasswd: string;
   knativeCrdDir: string;
   knativeConfigMapDir: string;
-  mkimage: string;
 }
 
 export function tools(): Tools {
@@ -54,7 +50,6 @@ export function tools(): Tools {
     htpasswd: '/usr/bin/htpasswd',
     knativeCrdDir: join(crds, 'crds'),
     knativeConfigMapDir: join(crds, 'eventing-configmaps'),
-    mkimage: join(sharedDir, 'tools/mkimage.py'),
   };
   const missing = Object.entries(t)
     .filter(([, p]) => !existsSync(p))

@@ -1,5 +1,5 @@
 // Registering a function as a real MutatingWebhookConfiguration on the harness's kube-apiserver,
-// the way envtest does (test-infrastructure.md §3.5): `url:` + `caBundle`, never a Service, so all
+// the way envtest does: `url:` + `caBundle`, never a Service, so all
 // traffic stays on loopback. The apiserver picks configurations up asynchronously; `waitActive`
 // polls with dry-run Pods until the webhook's mutation shows.
 import { readFile } from 'node:fs/promises';
