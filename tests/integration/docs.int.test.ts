@@ -1,0 +1,280 @@
+// The docs are true: every ```sh block of README.md and docs/*.md runs here, as written, or says
+// why it cannot (`<!-- norun: reason -->` on the line before its fence). A block runs with bash
+// (-e, pipefail) and must exit 0, in a directory that holds the repository (symlinks) and a
+// `pod.yaml`, with PATH giving kubectl, helm, kuik and the project's node.
+//
+// Where it runs:
+// - by default on the shared harness, so it must be safe there: reads, dry runs, objects of its own;
+// - `<!-- test-on: private-cluster -->` before the fence: on a control plane of its own (the
+//   harness's binaries, kuik's + Knative's + cert-manager's CRDs), for blocks that install
+//   cluster-wide objects (the install commands);
+// - `<!-- test-on: kuik-v2-crds -->`: the migration step, on a control plane holding the CRDs as
+//   kuik v2's chart installed them (the last test of this file).
+//
+// Placeholders: the upper-case words below, whole words only, are the only substitutions. They
+// name objects this file makes: NAMESPACE (or NS) a namespace of its own, POD a pod in it carrying
+// the router's annotations, NAME an ImageSetMirror (in NAMESPACE), a ClusterImageSetMirror and a
+// ClusterImageSetAvailability.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { applyCrds, yamlFiles } from '../harness/controlplane.ts';
+import { harness } from '../harness/env.ts';
+import { kubectl, namespace, uniq } from '../harness/fixtures.ts';
+import { type PrivateControlPlane, startPrivateControlPlane } from '../harness/private-controlplane.ts';
+import { manifestTools, tools } from '../harness/tools.ts';
+
+export interface ShellBlock {
+  file: string;
+  /** 1-based line of the opening fence. */
+  line: number;
+  code: string;
+  norun?: string;
+  /** `harness` unless a `<!-- test-on: … -->` line before the fence says otherwise. */
+  target: 'harness' | 'private-cluster' | 'kuik-v2-crds';
+}
+
+const SHELL_FENCE = /^(\s*)```(sh|bash|shell|zsh)\s*$/;
+
+/** The shell blocks of one Markdown text, with the directive on the line before each. Pure. */
+export function shellBlocks(file: string, text: string): ShellBlock[] {
+  const lines = text.split('\n');
+  const out: ShellBlock[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = SHELL_FENCE.exec(lines[i]!);
+    if (!open) continue;
+    const indent = open[1]!.length;
+    const body: string[] = [];
+    let j = i + 1;
+    for (; j < lines.length && !/^\s*```\s*$/.test(lines[j]!); j++) body.push(lines[j]!.slice(indent));
+    let k = i - 1;
+    while (k >= 0 && lines[k]!.trim() === '') k--;
+    const before = k >= 0 ? lines[k]!.trim() : '';
+    const norun = /^<!-- norun: (.*\S) -->$/.exec(before)?.[1];
+    const on = /^<!-- test-on: (private-cluster|kuik-v2-crds) -->$/.exec(before)?.[1];
+    out.push({
+      file,
+      line: i + 1,
+      code: body.join('\n'),
+      ...(norun === undefined ? {} : { norun }),
+      target: (on as ShellBlock['target'] | undefined) ?? 'harness',
+    });
+    i = j;
+  }
+  return out;
+}
+
+const repoRoot = () => harness().repoRoot;
+function docFiles(): string[] {
+  const docs = readdirSync(join(repoRoot(), 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => `docs/${f}`);
+  return ['README.md', ...docs];
+}
+function allBlocks(): ShellBlock[] {
+  return docFiles().flatMap((f) => shellBlocks(f, readFileSync(join(repoRoot(), f), 'utf8')));
+}
+
+interface Fixtures {
+  ns: string;
+  pod: string;
+  name: string;
+}
+
+export function substitute(code: string, f: Fixtures): string {
+  return code
+    .replace(/\bNAMESPACE\b/g, f.ns)
+    .replace(/\bNS\b/g, f.ns)
+    .replace(/\bPOD\b/g, f.pod)
+    .replace(/\bNAME\b/g, f.name);
+}
+
+let workDir: string;
+let binDir: string;
+
+/** Runs a block as a reader would paste it; resolves with its output, rejects naming file:line. */
+function runBlock(b: ShellBlock, script: string, kubeconfig: string, cwd = workDir): Promise<string> {
+  const node = dirname(process.execPath);
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-e', '-o', 'pipefail', '-c', script], {
+      cwd,
+      env: {
+        PATH: `${binDir}:${node}:/usr/local/bin:/usr/bin:/bin`,
+        HOME: join(workDir, '.home'),
+        KUBECONFIG: kubeconfig,
+        LANG: 'C.UTF-8',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else
+        reject(
+          new Error(
+            `${b.file}:${b.line}: the block exited with ${code ?? signal}:\n${script}\n--- output ---\n${out}\n` +
+              'Fix the command, or put `<!-- norun: <reason> -->` on the line before its fence.',
+          ),
+        );
+    });
+  });
+}
+
+/** A control plane of its own with the CRDs an install needs (kuik's come with it). */
+async function privateCluster(prefix: string): Promise<PrivateControlPlane> {
+  const cp = await startPrivateControlPlane(prefix);
+  const certManager = await yamlFiles(manifestTools().certManagerCrdDir);
+  await applyCrds(tools().kubectl, cp.kubeconfig, [
+    ...(await yamlFiles(tools().knativeCrdDir)),
+    ...certManager,
+  ]);
+  return cp;
+}
+
+let fixtures: Fixtures;
+const privates: PrivateControlPlane[] = [];
+
+before(async () => {
+  const h = harness();
+  workDir = join(h.runDir, uniq('docs'));
+  binDir = join(workDir, '.bin');
+  await mkdir(join(workDir, '.home'), { recursive: true });
+  await mkdir(binDir);
+  // The repository as the reader's working directory (commands name crds/, manifests/ …).
+  for (const entry of readdirSync(h.repoRoot)) {
+    if (entry === '.git') continue;
+    await symlink(join(h.repoRoot, entry), join(workDir, entry));
+  }
+  await symlink(h.bins.kubectl, join(binDir, 'kubectl'));
+  await symlink(manifestTools().helm, join(binDir, 'helm'));
+  await writeFile(
+    join(binDir, 'kuik'),
+    `#!/bin/sh\nexec node ${JSON.stringify(join(h.repoRoot, 'scripts/kuik.ts'))} "$@"\n`,
+    { mode: 0o755 },
+  );
+  const ns = await namespace('docs');
+  const name = uniq('docs');
+  const podName = uniq('docs-pod');
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: podName,
+      namespace: ns,
+      annotations: {
+        'kuik.enix.io/original-images': JSON.stringify({ app: 'nginx:1.27' }),
+        'kuik.enix.io/reason': 'OriginalAvailable',
+      },
+    },
+    spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] },
+  };
+  await writeFile(join(workDir, 'pod.yaml'), JSON.stringify({ ...pod, metadata: { name: podName } }));
+  await kubectl(['create', '-f', '-'], JSON.stringify(pod));
+  const kuik = (kind: string, extra: object) =>
+    JSON.stringify({ apiVersion: 'kuik.enix.io/v1alpha1', kind, metadata: { name, ...extra }, spec: {} });
+  await kubectl(['create', '-f', '-'], kuik('ImageSetMirror', { namespace: ns }));
+  await kubectl(['create', '-f', '-'], kuik('ClusterImageSetMirror', {}));
+  await kubectl(['create', '-f', '-'], kuik('ClusterImageSetAvailability', {}));
+  fixtures = { ns, pod: podName, name };
+});
+
+after(async () => {
+  for (const cp of privates) await cp.stop();
+  if (fixtures) {
+    for (const kind of ['cism', 'cisa']) await kubectl(['delete', kind, fixtures.name]).catch(() => '');
+  }
+});
+
+test('every shell block in README.md and docs/ runs here or says why not', () => {
+  const blocks = allBlocks();
+  assert.ok(blocks.length > 10, `only ${blocks.length} shell blocks found: is the extraction broken?`);
+  for (const b of blocks) {
+    assert.ok(b.code.trim() !== '', `${b.file}:${b.line}: an empty shell block`);
+    if (b.norun !== undefined) {
+      assert.ok(
+        b.norun.length >= 10,
+        `${b.file}:${b.line}: say why the block cannot run, not just "${b.norun}"`,
+      );
+    }
+  }
+});
+
+describe('the shell blocks of the docs, run', () => {
+  // Per file, in order: a later block may use what an earlier one made.
+  for (const b of (() => {
+    try {
+      return allBlocks();
+    } catch {
+      return [];
+    }
+  })()) {
+    // kuik-v2-crds: the migration test below runs it.
+    if (b.norun !== undefined || b.target === 'kuik-v2-crds') continue;
+    test(`${b.file}:${b.line}${b.target === 'private-cluster' ? ' (on a control plane of its own)' : ''}`, async () => {
+      if (b.target === 'harness') {
+        await runBlock(b, substitute(b.code, fixtures), harness().kubeconfig);
+        return;
+      }
+      const cp = await privateCluster('docs-install');
+      privates.push(cp);
+      await runBlock(b, substitute(b.code, fixtures), cp.kubeconfig);
+      // It did install: the router's webhook is there.
+      await cp.kubectl(['get', 'mutatingwebhookconfiguration', 'kuik-router']);
+    });
+  }
+});
+
+test('migrating-from-kuik.md step 2 works on the CRDs as kuik v2 installed them (field manager helm)', async () => {
+  const doc = 'docs/migrating-from-kuik.md';
+  const step = shellBlocks(doc, readFileSync(join(repoRoot(), doc), 'utf8')).find(
+    (b) => b.target === 'kuik-v2-crds',
+  );
+  assert.ok(step, `${doc}: no shell block marked <!-- test-on: kuik-v2-crds --> (step 2)`);
+  const cp = await startPrivateControlPlane('docs-migration');
+  privates.push(cp);
+  // kuik v2's chart installs its CRDs (its crds/ folder) as the field manager `helm`: make every
+  // field of the five CRDs helm's, as on a cluster where kube-image-keeper was installed. The
+  // project's CRDs are kuik's schema plus additive fields (docs/crds.md), so they stand in for it.
+  const crdFiles = (await yamlFiles(join(repoRoot(), 'crds'))).filter((f) =>
+    readFileSync(f, 'utf8').includes('kind: CustomResourceDefinition'),
+  );
+  // Made anew, so that no other manager shares a field (an apply of equal values co-owns it).
+  await cp.kubectl(['delete', '--wait', ...crdFiles.flatMap((f) => ['-f', f])]);
+  await cp.kubectl(['apply', '--server-side', '--field-manager=helm', ...crdFiles.flatMap((f) => ['-f', f])]);
+  await cp.kubectl([
+    'wait',
+    '--for=condition=Established',
+    '--timeout=60s',
+    ...crdFiles.flatMap((f) => ['-f', f]),
+  ]);
+  const managers = async () =>
+    JSON.parse(
+      await cp.kubectl(['get', 'crd', 'imagesetmirrors.kuik.enix.io', '-o', 'json', '--show-managed-fields']),
+    )
+      .metadata.managedFields.filter((m: { subresource?: string }) => m.subresource === undefined)
+      .map((m: { manager: string }) => m.manager);
+  assert.deepEqual(await managers(), ['helm']);
+  // A CR of the old installation, which must survive.
+  await cp.kubectl(['apply', '-f', join(repoRoot(), 'crds/samples/clusterimagesetmirror-global.yaml')]);
+  // The command the doc used to give fails exactly as reported: the setup is faithful.
+  await assert.rejects(
+    cp.kubectl(['apply', '--server-side', '-f', join(repoRoot(), 'crds')]),
+    /no matches for kind "Kustomization"|conflict/,
+  );
+  await runBlock(step, step.code, cp.kubeconfig);
+  assert.ok((await managers()).includes('kubectl'), 'kubectl now owns the CRDs');
+  const names = await cp.kubectl(['get', 'cism', '-o', 'name']);
+  assert.match(names, /clusterimagesetmirror/);
+});
