@@ -21,6 +21,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { parse } from 'yaml';
 import { applyCrds, yamlFiles } from '../harness/controlplane.ts';
 import { harness } from '../harness/env.ts';
 import { kubectl, namespace, uniq } from '../harness/fixtures.ts';
@@ -244,15 +245,19 @@ test('migrating-from-kuik.md step 2 works on the CRDs as kuik v2 installed them 
   assert.ok(step, `${doc}: no shell block marked <!-- test-on: kuik-v2-crds --> (step 2)`);
   const cp = await startPrivateControlPlane('docs-migration');
   privates.push(cp);
-  // kuik v2's chart installs its CRDs (its crds/ folder) as the field manager `helm`: make every
-  // field of the five CRDs helm's, as on a cluster where kube-image-keeper was installed. The
-  // project's CRDs are kuik's schema plus additive fields (docs/crds.md), so they stand in for it.
+  // kuik v2's chart installs its CRDs (its crds/ folder) as the field manager `helm`. Stand-in for
+  // kuik's files: the project's CRDs are kuik's schema plus additive fields and CEL rules
+  // (docs/crds.md), and kuik's text differs from ours (descriptions), so: ours without the CEL
+  // rules, every description reworded. Made anew, so that helm is the only manager.
   const crdFiles = (await yamlFiles(join(repoRoot(), 'crds'))).filter((f) =>
     readFileSync(f, 'utf8').includes('kind: CustomResourceDefinition'),
   );
-  // Made anew, so that no other manager shares a field (an apply of equal values co-owns it).
   await cp.kubectl(['delete', '--wait', ...crdFiles.flatMap((f) => ['-f', f])]);
-  await cp.kubectl(['apply', '--server-side', '--field-manager=helm', ...crdFiles.flatMap((f) => ['-f', f])]);
+  const kuikV2 = crdFiles.map((f) => asKuikV2(parse(readFileSync(f, 'utf8'))));
+  await cp.kubectl(
+    ['apply', '--server-side', '--field-manager=helm', '-f', '-'],
+    JSON.stringify({ apiVersion: 'v1', kind: 'List', items: kuikV2 }),
+  );
   await cp.kubectl([
     'wait',
     '--for=condition=Established',
@@ -268,13 +273,32 @@ test('migrating-from-kuik.md step 2 works on the CRDs as kuik v2 installed them 
   assert.deepEqual(await managers(), ['helm']);
   // A CR of the old installation, which must survive.
   await cp.kubectl(['apply', '-f', join(repoRoot(), 'crds/samples/clusterimagesetmirror-global.yaml')]);
-  // The command the doc used to give fails exactly as reported: the setup is faithful.
-  await assert.rejects(
-    cp.kubectl(['apply', '--server-side', '-f', join(repoRoot(), 'crds')]),
-    /no matches for kind "Kustomization"|conflict/,
+  // The command the doc used to give fails as reported on kuik's installation: the setup is faithful.
+  const old = await cp.kubectl(['apply', '--server-side', '-f', join(repoRoot(), 'crds')]).then(
+    () => assert.fail('the old step 2 succeeded'),
+    (e: Error) => e.message,
   );
+  assert.match(old, /no matches for kind "Kustomization"/);
+  assert.match(old, /conflicts? with "helm"/);
   await runBlock(step, step.code, cp.kubeconfig);
   assert.ok((await managers()).includes('kubectl'), 'kubectl now owns the CRDs');
   const names = await cp.kubectl(['get', 'cism', '-o', 'name']);
   assert.match(names, /clusterimagesetmirror/);
+  // The project's schema is in place: its CEL rules are back.
+  assert.match(
+    await cp.kubectl(['get', 'crd', 'imagesetmirrors.kuik.enix.io', '-o', 'yaml']),
+    /x-kubernetes-validations/,
+  );
 });
+
+/** A CRD as kuik v2 shipped it, near enough for field ownership: no CEL rules, its own wording. */
+function asKuikV2(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(asKuikV2);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (k === 'x-kubernetes-validations') continue;
+    out[k] = k === 'description' && typeof v === 'string' ? `kuik v2: ${v}` : asKuikV2(v);
+  }
+  return out;
+}
