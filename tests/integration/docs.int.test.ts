@@ -145,9 +145,24 @@ async function privateCluster(prefix: string): Promise<PrivateControlPlane> {
 }
 
 let fixtures: Fixtures;
-const privates: PrivateControlPlane[] = [];
+const privates: Promise<PrivateControlPlane>[] = [];
+/** Control planes start side by side in before() (each takes a while to take its CRDs). */
+const clusters = new Map<string, Promise<PrivateControlPlane>>();
+function startCluster(key: string, start: () => Promise<PrivateControlPlane>): void {
+  const p = start();
+  p.catch(() => {}); // awaited (and reported) by the test that uses it
+  clusters.set(key, p);
+  privates.push(p);
+}
+const blockKey = (b: ShellBlock) => `${b.file}:${b.line}`;
 
 before(async () => {
+  for (const b of allBlocks()) {
+    if (b.target === 'private-cluster' && b.norun === undefined) {
+      startCluster(blockKey(b), () => privateCluster('docs-install'));
+    }
+  }
+  startCluster('migration', () => startPrivateControlPlane('docs-migration'));
   const h = harness();
   workDir = join(h.runDir, uniq('docs'));
   binDir = join(workDir, '.bin');
@@ -192,7 +207,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const cp of privates) await cp.stop();
+  for (const p of privates) await (await p.catch(() => undefined))?.stop();
   if (fixtures) {
     for (const kind of ['cism', 'cisa']) await kubectl(['delete', kind, fixtures.name]).catch(() => '');
   }
@@ -228,8 +243,7 @@ describe('the shell blocks of the docs, run', () => {
         await runBlock(b, substitute(b.code, fixtures), harness().kubeconfig);
         return;
       }
-      const cp = await privateCluster('docs-install');
-      privates.push(cp);
+      const cp = await clusters.get(blockKey(b))!;
       await runBlock(b, substitute(b.code, fixtures), cp.kubeconfig);
       // It did install: the router's webhook is there.
       await cp.kubectl(['get', 'mutatingwebhookconfiguration', 'kuik-router']);
@@ -243,8 +257,7 @@ test('migrating-from-kuik.md step 2 works on the CRDs as kuik v2 installed them 
     (b) => b.target === 'kuik-v2-crds',
   );
   assert.ok(step, `${doc}: no shell block marked <!-- test-on: kuik-v2-crds --> (step 2)`);
-  const cp = await startPrivateControlPlane('docs-migration');
-  privates.push(cp);
+  const cp = await clusters.get('migration')!;
   // kuik v2's chart installs its CRDs (its crds/ folder) as the field manager `helm`. Stand-in for
   // kuik's files: the project's CRDs are kuik's schema plus additive fields and CEL rules
   // (docs/crds.md), and kuik's text differs from ours (descriptions), so: ours without the CEL
