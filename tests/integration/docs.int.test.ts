@@ -213,6 +213,47 @@ after(async () => {
   }
 });
 
+test('shell blocks are found with the directive on the line before them, indented or not', () => {
+  const md = [
+    '# t',
+    '```sh',
+    'kubectl get ns',
+    '```',
+    '<!-- norun: needs nodes, the harness has none -->',
+    '',
+    '```bash',
+    'kubectl rollout status deploy/x',
+    '```',
+    '1. step',
+    '   <!-- test-on: private-cluster -->',
+    '   ```sh',
+    '   kubectl apply -k manifests/',
+    '   ```',
+    '```yaml',
+    'a: 1',
+    '```',
+  ].join('\n');
+  assert.deepEqual(shellBlocks('t.md', md), [
+    { file: 't.md', line: 2, code: 'kubectl get ns', target: 'harness' },
+    {
+      file: 't.md',
+      line: 7,
+      code: 'kubectl rollout status deploy/x',
+      norun: 'needs nodes, the harness has none',
+      target: 'harness',
+    },
+    { file: 't.md', line: 12, code: 'kubectl apply -k manifests/', target: 'private-cluster' },
+  ]);
+  assert.equal(
+    substitute('kubectl get pod POD -n NAMESPACE; kubectl get cism NAME # NAMES stay', {
+      ns: 'n1',
+      pod: 'p1',
+      name: 'c1',
+    }),
+    'kubectl get pod p1 -n n1; kubectl get cism c1 # NAMES stay',
+  );
+});
+
 test('every shell block in README.md and docs/ runs here or says why not', () => {
   const blocks = allBlocks();
   assert.ok(blocks.length > 10, `only ${blocks.length} shell blocks found: is the extraction broken?`);
