@@ -183,7 +183,118 @@ test('the chart refuses a decision deadline that does not fit in the webhook tim
   );
   await assert.rejects(
     helmTemplate('kuik-system', '--set', 'copy.sink=queue'),
-    /copy.sink must be job or service/,
+    /at '\/copy\/sink': value must be one of 'job', 'service'/,
+  );
+});
+
+test('helm template works without --kube-version (as docs/install.md runs it)', async () => {
+  const out = await run(tools().helm, ['template', 'kuik-functions', chart(), '-n', 'kuik-system']);
+  assert.match(out, /kind: MutatingWebhookConfiguration/);
+});
+
+test('values.schema.json refuses a key the chart does not know, naming it', async () => {
+  // Before the schema, a misplaced key (the webhook's selector one level too high) rendered with
+  // exit 0 and was ignored: the webhook then covered every namespace.
+  await assert.rejects(
+    helmTemplate('kuik-system', '--set', 'webhook.namespaceSelector.matchLabels.a=b'),
+    /additional properties 'webhook' not allowed/,
+  );
+  await assert.rejects(
+    helmTemplate('kuik-system', '--set', 'router.webhook.namespaceSelectr.matchLabels.a=b'),
+    /additional properties 'namespaceSelectr' not allowed/,
+  );
+  // install.md used to give `jobsink`.
+  await assert.rejects(
+    helmTemplate('kuik-system', '--set', 'copy.sink=jobsink'),
+    /at '\/copy\/sink': value must be one of 'job', 'service'/,
+  );
+});
+
+test("a kuik v2 values file keeps its configuration and the webhook's namespaceSelector", async () => {
+  const file = join(harness().repoRoot, 'tests/integration/testdata/kuik-v2-values.yaml');
+  const ns = uniq('kuik-v2-values');
+  await kubectl(['create', 'namespace', ns]);
+  const objs = await helmTemplate(ns, '-f', file);
+  assert.equal((await dryRun(objs)).length, objs.length);
+  const get = (kind: string, name: string) => objs.find((o) => o.kind === kind && o.metadata.name === name)!;
+  const config = parseDocs(get('ConfigMap', 'kuik-config').data['config.yaml'])[0];
+  assert.deepEqual(config, {
+    routing: { activeCheck: { timeout: '2s' }, rewriteOnNeverImagePullPolicy: true },
+    mirroring: { platforms: [{ architecture: 'amd64' }, { architecture: 'arm64' }] },
+    monitoring: { registries: { items: { 'registry.internal:5000': { method: 'GET' } } } },
+  });
+  for (const w of get('MutatingWebhookConfiguration', 'kuik-router').webhooks) {
+    assert.deepEqual(w.namespaceSelector.matchLabels, { 'kuik.enix.io/routing': 'enabled' }, w.name);
+    assert.deepEqual(
+      w.namespaceSelector.matchExpressions.map((e: { key: string }) => e.key),
+      ['kubernetes.io/metadata.name', 'team'],
+      w.name,
+    );
+  }
+  // `config` wins over kuik's `configuration` key by key; the rest of `configuration` stays.
+  const both = await helmTemplate(ns, '-f', file, '--set', 'config.routing.activeCheck.timeout=3s');
+  const merged = parseDocs(both.find((o) => o.kind === 'ConfigMap')!.data['config.yaml'])[0] as Obj;
+  assert.equal(merged['routing'].activeCheck.timeout, '3s');
+  assert.equal(merged['routing'].rewriteOnNeverImagePullPolicy, true);
+  // The selector in two places is ambiguous: refused.
+  await assert.rejects(
+    helmTemplate(ns, '-f', file, '--set', 'router.webhook.namespaceSelector.matchLabels.x=y'),
+    /namespaceSelector is set in manager.webhook.namespaceSelector and router.webhook.namespaceSelector/,
+  );
+  // kuik v2.2.0 kept it at the top level.
+  const v220 = await helmTemplate(ns, '--set', 'webhookConfiguration.namespaceSelector.matchLabels.old=yes');
+  assert.deepEqual(
+    v220.find((o) => o.kind === 'MutatingWebhookConfiguration')!.webhooks[0].namespaceSelector.matchLabels,
+    { old: 'yes' },
+  );
+});
+
+test('the install notes name the kuik v2 keys that were mapped', async () => {
+  const file = join(harness().repoRoot, 'tests/integration/testdata/kuik-v2-values.yaml');
+  const notes = async (...args: string[]) =>
+    run(tools().helm, [
+      'install',
+      'kuik',
+      chart(),
+      '--dry-run=client',
+      '--kubeconfig',
+      harness().kubeconfig,
+      '--namespace',
+      'kuik-system',
+      ...args,
+    ]);
+  const out = await notes('-f', file);
+  assert.match(out, /Deprecated kuik v2 values/);
+  assert.match(out, /configuration: mapped to config/);
+  assert.match(out, /manager.webhook.namespaceSelector: mapped to router.webhook.namespaceSelector/);
+  assert.doesNotMatch(await notes(), /Deprecated/);
+});
+
+test('kuik v2 keys that do not carry over fail, each with the key to use instead', async () => {
+  const err = await helmTemplate(
+    'kuik-system',
+    '--set',
+    'manager.replicas=3,manager.verbosity=DEBUG,unusedImageTTL=24,rbac.create=true',
+    '--set',
+    'manager.webhook.createCertificateIssuer=false,manager.image.repository=quay.io/enix/kube-image-keeper',
+  ).then(
+    () => assert.fail('rendered'),
+    (e: Error) => e.message,
+  );
+  for (const line of [
+    'manager.replicas: use router.replicas',
+    'manager.verbosity: use logLevel',
+    'manager.image: use image.repository',
+    'manager.webhook.createCertificateIssuer: use router.certManager.issuerRef',
+    'unusedImageTTL: use spec.cleanup.retention',
+    'rbac: use nothing',
+  ]) {
+    assert.ok(err.includes(line), `${line} missing from: ${err}`);
+  }
+  // A key kuik v2 never had, under kuik's `manager`, is refused by the schema.
+  await assert.rejects(
+    helmTemplate('kuik-system', '--set', 'manager.replica=3'),
+    /additional properties 'replica' not allowed/,
   );
 });
 
