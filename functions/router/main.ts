@@ -15,6 +15,8 @@ export interface RouterEnv {
   metricsPort: number;
   tlsCertFile: string;
   tlsKeyFile: string;
+  /** WEBHOOK_CLIENT_CA_FILE: require a client certificate signed by this CA (docs/security.md). */
+  clientCaFile?: string;
   decisionDeadlineMs: number;
 }
 
@@ -25,6 +27,7 @@ export function routerEnv(env: NodeJS.ProcessEnv): RouterEnv {
     metricsPort: Number(env['PORT'] ?? 8080),
     tlsCertFile: env['TLS_CERT_FILE'] ?? `${dir}/tls.crt`,
     tlsKeyFile: env['TLS_KEY_FILE'] ?? `${dir}/tls.key`,
+    ...(env['WEBHOOK_CLIENT_CA_FILE'] ? { clientCaFile: env['WEBHOOK_CLIENT_CA_FILE'] } : {}),
     // Below the webhook's timeoutSeconds (5 in manifests/): answer before the apiserver gives up.
     decisionDeadlineMs: Number(env['DECISION_DEADLINE_MS'] ?? 4000),
   };
