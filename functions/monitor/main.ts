@@ -12,6 +12,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../../shared/config/config.ts';
 import { API_VERSION } from '../../shared/crd/types.ts';
 import { compileGlobalSkip } from '../../shared/filter/filter.ts';
+import { requireSender, senderAuthFromEnv } from '../../shared/http/sender-auth.ts';
 import { listen } from '../../shared/http/serve.ts';
 import { Kube } from '../../shared/kube/client.ts';
 import type { Logger } from '../../shared/log.ts';
@@ -78,7 +79,9 @@ export async function start(config: Config, env: NodeJS.ProcessEnv, kc: KubeConf
     resync: ({ stopAt }) => reconcileAll(rdeps, reconcileMetrics, { stopAt }),
   });
   const app = createMonitorApp(deps, registry, createMonitorMetrics(registry));
-  const srv = await listen(app, { port: settings.port });
+  const auth = senderAuthFromEnv(env, kc);
+  const served = auth ? requireSender(app, auth, (reason) => log.warn({ reason }, 'refused sender')) : app;
+  const srv = await listen(served, { port: settings.port });
   log.info(
     { port: srv.port, instance: settings.instance, tickBudget_ms: config.monitoring.tickBudget },
     'monitor ready',

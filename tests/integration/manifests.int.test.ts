@@ -256,6 +256,46 @@ test('the chart passes a server-side dry run, with defaults and with every optio
   assert.equal(get('PingSource', 'kuik-monitor').spec.schedule, '*/5 * * * *');
 });
 
+test('NetworkPolicies (issue 14): on by default, the webhook peers and namespaces from values, off on request', async () => {
+  const policies = kustomized.filter((o) => o.kind === 'NetworkPolicy');
+  assert.deepEqual(policies.map((o) => o.metadata.name).sort(), ['kuik-functions', 'kuik-router']);
+  const router = policies.find((o) => o.metadata.name === 'kuik-router')!;
+  // The router's ports are the ones its Deployment declares.
+  const ports = kustomized
+    .find((o) => o.kind === 'Deployment')!
+    .spec.template.spec.containers[0].ports.map((p: { containerPort: number }) => p.containerPort)
+    .sort();
+  assert.deepEqual(
+    router.spec.ingress.map((r: { ports: { port: number }[] }) => r.ports[0]?.port).sort(),
+    ports,
+  );
+  const ns = uniq('kuik-np');
+  await kubectl(['create', 'namespace', ns]);
+  const custom = await helmTemplate(
+    ns,
+    '--set',
+    'networkPolicy.metricsNamespace=prom',
+    '--set-json',
+    'networkPolicy.webhookFrom=[{"ipBlock":{"cidr":"10.0.0.0/24"}}]',
+    '--set-json',
+    'networkPolicy.knativeNamespaces=["knative-serving","contour-internal"]',
+  );
+  assert.equal((await dryRun(custom)).length, custom.length);
+  const r = custom.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'kuik-router')!;
+  assert.deepEqual(r.spec.ingress[0].from, [{ ipBlock: { cidr: '10.0.0.0/24' } }]);
+  assert.equal(
+    r.spec.ingress[1].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name'],
+    'prom',
+  );
+  const f = custom.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'kuik-functions')!;
+  assert.deepEqual(f.spec.ingress[0].from[0].namespaceSelector.matchExpressions[0].values, [
+    'knative-serving',
+    'contour-internal',
+  ]);
+  const off = await helmTemplate(ns, '--set', 'networkPolicy.enabled=false');
+  assert.equal(off.filter((o) => o.kind === 'NetworkPolicy').length, 0);
+});
+
 test("the JobSink's Job template is a valid batch/v1 Job (the JobSink CRD does not check it)", async () => {
   const sink = kustomized.find((o) => o.kind === 'JobSink')!;
   // JobSink adds the event volume and K_EVENT_PATH when it creates the Job; nothing else changes.
