@@ -6,7 +6,7 @@ import type { Config } from '../../shared/config/config.ts';
 import { COPY_EVENT_SOURCE, COPY_EVENT_TYPE, copyEventId } from '../../shared/copy-request.ts';
 import { API_VERSION } from '../../shared/crd/types.ts';
 import { compileGlobalSkip } from '../../shared/filter/filter.ts';
-import { requireSender, senderAuthFromEnv } from '../../shared/http/sender-auth.ts';
+import { guarded } from '../../shared/http/access.ts';
 import { listen } from '../../shared/http/serve.ts';
 import { Kube } from '../../shared/kube/client.ts';
 import { kubeSecretCache } from '../../shared/kube/secret-cache.ts';
@@ -117,9 +117,16 @@ export async function start(config: Config, env: NodeJS.ProcessEnv, kc: KubeConf
   const deps = reconcileDeps(config, env, kc, log);
   const registry = createRegistry('reconcile');
   const app = createReconcileApp(deps, registry, createReconcileMetrics(registry));
-  const auth = senderAuthFromEnv(env, kc);
-  const served = auth ? requireSender(app, auth, (reason) => log.warn({ reason }, 'refused sender')) : app;
-  const srv = await listen(served, { port: Number(env['PORT'] ?? 8080) });
-  log.info({ port: srv.port, copySink: env['COPY_SINK'], senderAuth: auth !== undefined }, 'reconcile ready');
+  const served = guarded(app, env, kc, log);
+  const srv = await listen(served.app, { port: Number(env['PORT'] ?? 8080) });
+  log.info(
+    {
+      port: srv.port,
+      copySink: env['COPY_SINK'],
+      senderAuth: served.senderAuth,
+      metricsAuth: served.metricsAuth,
+    },
+    'reconcile ready',
+  );
   return { port: srv.port, stop: () => srv.close() };
 }

@@ -17,6 +17,7 @@ import type {
 import { API_VERSION } from '../../shared/crd/types.ts';
 import type { PodLike } from '../../shared/filter/filter.ts';
 import { createApp } from '../../shared/http/app.ts';
+import { apiserverReviews, ReaderAuth, requireReader } from '../../shared/http/reader-auth.ts';
 import { listen, type Serving } from '../../shared/http/serve.ts';
 import type { ImageReference } from '../../shared/image/reference.ts';
 import { collectionPath, Kube } from '../../shared/kube/client.ts';
@@ -42,6 +43,8 @@ export interface RouterSettings {
   tlsKeyFile: string;
   /** Mutual TLS on the webhook port: only clients with a certificate this CA signed (docs/security.md). */
   clientCaFile?: string | undefined;
+  /** /metrics only for a bearer token allowed to `get` it (KUIK_METRICS_AUTH, docs/security.md). */
+  metricsAuth?: boolean;
   /** Answer within this, whatever the probes do (below the webhook's timeoutSeconds). */
   decisionDeadlineMs: number;
   checkTtlMs: number;
@@ -223,7 +226,11 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
     host: settings.host ?? '0.0.0.0',
     tls: { ...readTls(), ...clientAuth(settings) },
   });
-  const http: Serving = await listen(app, { port: settings.metricsPort, host: settings.host ?? '0.0.0.0' });
+  const metricsApp = settings.metricsAuth ? requireReader(app, new ReaderAuth(apiserverReviews(io.kc))) : app;
+  const http: Serving = await listen(metricsApp, {
+    port: settings.metricsPort,
+    host: settings.host ?? '0.0.0.0',
+  });
   // cert-manager rotates the serving certificate in place: reload it when the file changes.
   let certMtime = statSync(settings.tlsCertFile).mtimeMs;
   const certTimer = setInterval(() => {

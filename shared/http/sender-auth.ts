@@ -35,7 +35,11 @@ export function tokenReviewer(kc: KubeConfig): TokenReviewer {
 export interface SenderAuthOptions {
   /** The audience the senders' tokens must be minted for (the function's own name, e.g. kuik-copy). */
   audience: string;
-  /** Usernames allowed to send (system:serviceaccount:NS:NAME); empty: any authenticated sender. */
+  /**
+   * Usernames allowed to send (system:serviceaccount:NS:NAME, or a prefix ending in `*` such as
+   * system:serviceaccount:kuik-system:*); empty: any authenticated sender. Needed in practice: any
+   * namespace admin can mint a token for the audience with `kubectl create token`.
+   */
   senders?: readonly string[];
   review: TokenReviewer;
   ttlMs?: number;
@@ -60,11 +64,18 @@ export class SenderAuth {
     if (hit && hit.until > now) return hit.verdict;
     let verdict = await this.#o.review(m[1], this.#o.audience);
     const senders = this.#o.senders ?? [];
-    if (verdict.ok && senders.length > 0 && !senders.includes(verdict.user))
-      verdict = { ok: false, reason: `sender ${verdict.user} is not allowed` };
+    if (verdict.ok && senders.length > 0) {
+      const user = verdict.user;
+      if (!senders.some((s) => senderMatches(s, user)))
+        verdict = { ok: false, reason: `sender ${user} is not allowed` };
+    }
     this.#cache.set(key, { verdict, until: now + (this.#o.ttlMs ?? 30_000) });
     return verdict;
   }
+}
+
+function senderMatches(pattern: string, user: string): boolean {
+  return pattern.endsWith('*') ? user.startsWith(pattern.slice(0, -1)) : user === pattern;
 }
 
 /** KUIK_SENDER_AUDIENCE (on when set), KUIK_SENDER_IDENTITIES (comma-separated usernames). */
