@@ -58,7 +58,9 @@ let open: RunningFunction;
 let mtls: RunningFunction;
 before(async () => {
   open = await startFunction('router');
-  mtls = await startFunction('router', { env: { WEBHOOK_CLIENT_CA_FILE: harness().pki.caCert } });
+  mtls = await startFunction('router', {
+    env: { WEBHOOK_CLIENT_CA_FILE: harness().pki.caCert, KUIK_METRICS_AUTH: 'true' },
+  });
 });
 after(async () => {
   await open?.stop();
@@ -118,6 +120,8 @@ test('with WEBHOOK_CLIENT_CA_FILE, a TLS client without a certificate from that 
   });
   assert.ok('status' in signed, JSON.stringify(signed));
   assert.equal(signed.status, 200);
-  // Health and metrics stay on plain HTTP, without client certificates.
+  // Health stays on plain HTTP, without client certificates; /metrics, with KUIK_METRICS_AUTH,
+  // wants a bearer token (access.int.test.ts checks the token path).
   assert.equal((await fetch(`http://127.0.0.1:${mtls.port}/readyz`)).status, 200);
+  assert.equal((await fetch(`http://127.0.0.1:${mtls.port}/metrics`)).status, 401);
 });

@@ -1,7 +1,10 @@
-// Sender authentication on the trigger endpoints (issue 14), the way Knative Eventing's
-// `authentication-oidc` feature sends it: a ServiceAccount token minted for the function's audience
-// in `Authorization: Bearer`, checked by the function with a TokenReview against the real API
-// server. The copy function runs as its own process with KUIK_SENDER_AUDIENCE set.
+// Access checks of the functions' HTTP endpoints (issue 14), against the real API server:
+//   - sender authentication on the trigger, the way Knative Eventing's `authentication-oidc`
+//     feature sends it: a ServiceAccount token minted for the function's audience in
+//     `Authorization: Bearer`, checked with a TokenReview (KUIK_SENDER_AUDIENCE);
+//   - reader authentication on /metrics, as kube-rbac-proxy does it: TokenReview, then a
+//     SubjectAccessReview for `get` on the non-resource URL (KUIK_METRICS_AUTH).
+// The copy function runs as its own process with both on.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { kubectl, namespace } from '../harness/fixtures.ts';
@@ -16,8 +19,27 @@ before(async () => {
   ns = await namespace('sender');
   await kubectl(['create', 'serviceaccount', 'sender', '-n', ns]);
   await kubectl(['create', 'serviceaccount', 'stranger', '-n', ns]);
+  await kubectl(['create', 'serviceaccount', 'scraper', '-n', ns]);
+  // What a Prometheus needs: get on the non-resource URLs.
+  const role = `${ns}-metrics-reader`;
+  await kubectl([
+    'create',
+    'clusterrole',
+    role,
+    '--verb=get',
+    '--non-resource-url=/metrics',
+    '--non-resource-url=/status/images',
+  ]);
+  await kubectl([
+    'create',
+    'clusterrolebinding',
+    role,
+    `--clusterrole=${role}`,
+    `--serviceaccount=${ns}:scraper`,
+  ]);
   fn = await startFunction('copy', {
     env: {
+      KUIK_METRICS_AUTH: 'true',
       KUIK_SENDER_AUDIENCE: 'kuik-copy',
       KUIK_SENDER_IDENTITIES: `system:serviceaccount:${ns}:sender`,
     },
@@ -56,7 +78,23 @@ test('no token, a token for another audience, another sender or garbage: 401 wit
   assert.equal(garbage.status, 401);
 });
 
-test('health and metrics need no token', async () => {
+test('health needs no token; /metrics needs one allowed to get it: 401 without, 403 for another, 200 for the scraper', async () => {
   assert.equal((await fetch(`http://127.0.0.1:${fn.port}/readyz`)).status, 200);
-  assert.equal((await fetch(`http://127.0.0.1:${fn.port}/metrics`)).status, 200);
+  assert.equal((await fetch(`http://127.0.0.1:${fn.port}/healthz`)).status, 200);
+  const metrics = async (authorization?: string) =>
+    await fetch(`http://127.0.0.1:${fn.port}/metrics`, { headers: authorization ? { authorization } : {} });
+  const none = await metrics();
+  assert.equal(none.status, 401);
+  assert.equal(none.headers.get('www-authenticate'), 'Bearer');
+  // Tokens for the API server's own audience, as a Prometheus pod's projected token is.
+  const apiToken = async (sa: string) => (await kubectl(['create', 'token', sa, '-n', ns])).trim();
+  const stranger = await metrics(`Bearer ${await apiToken('stranger')}`);
+  assert.equal(stranger.status, 403);
+  assert.match(
+    String(((await stranger.json()) as { error: string }).error),
+    new RegExp(`system:serviceaccount:${ns}:stranger may not get /metrics`),
+  );
+  const scraper = await metrics(`Bearer ${await apiToken('scraper')}`);
+  assert.equal(scraper.status, 200);
+  assert.match(await scraper.text(), /^# HELP /m);
 });
