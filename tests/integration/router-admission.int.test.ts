@@ -8,8 +8,10 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { harness } from '../harness/env.ts';
+import { eventually, samples } from '../harness/fixtures.ts';
 import { type RunningFunction, startFunction } from '../harness/functions.ts';
 import { pkiPaths } from '../harness/pki.ts';
+import { startPrivateControlPlane } from '../harness/private-controlplane.ts';
 import { run } from '../harness/proc.ts';
 
 /** A review the router answers without touching anything: a DELETE is ignored. */
@@ -124,4 +126,93 @@ test('with WEBHOOK_CLIENT_CA_FILE, a TLS client without a certificate from that 
   // wants a bearer token (access.int.test.ts checks the token path).
   assert.equal((await fetch(`http://127.0.0.1:${mtls.port}/readyz`)).status, 200);
   assert.equal((await fetch(`http://127.0.0.1:${mtls.port}/metrics`)).status, 401);
+});
+
+test('a real API server with an admission kubeconfig presents its client certificate and is answered', async () => {
+  // A control plane of its own: its kube-apiserver gets --admission-control-config-file, whose
+  // kubeconfig gives every webhook call a client certificate signed by the harness CA.
+  const pki = pkiPaths(harness().pki.dir);
+  const kubeconfig = `apiVersion: v1
+kind: Config
+users:
+  - name: "*"
+    user:
+      client-certificate: ${pki.adminCert}
+      client-key: ${pki.adminKey}
+`;
+  const admission = `apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+  - name: MutatingAdmissionWebhook
+    configuration:
+      apiVersion: apiserver.config.k8s.io/v1
+      kind: WebhookAdmissionConfiguration
+      kubeConfigFile: {dir}/admission-kubeconfig.yaml
+`;
+  const cp = await startPrivateControlPlane(
+    'mtls',
+    ['--admission-control-config-file={dir}/admission.yaml'],
+    { 'admission-kubeconfig.yaml': kubeconfig, 'admission.yaml': admission },
+  );
+  let router: RunningFunction | undefined;
+  try {
+    router = await startFunction('router', {
+      env: { KUBECONFIG: cp.kubeconfig, WEBHOOK_CLIENT_CA_FILE: harness().pki.caCert },
+    });
+    const caBundle = (await readFile(harness().pki.caCert)).toString('base64');
+    await cp.kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'MutatingWebhookConfiguration',
+        metadata: { name: 'kuik-router' },
+        webhooks: [
+          {
+            name: 'pods.router.kuik.enix.io',
+            clientConfig: { url: `https://127.0.0.1:${router.webhookPort}/mutate`, caBundle },
+            rules: [
+              {
+                apiGroups: [''],
+                apiVersions: ['v1'],
+                operations: ['CREATE'],
+                resources: ['pods'],
+                scope: 'Namespaced',
+              },
+            ],
+            admissionReviewVersions: ['v1'],
+            sideEffects: 'NoneOnDryRun',
+            failurePolicy: 'Ignore',
+            timeoutSeconds: 5,
+          },
+        ],
+      }),
+    );
+    const pod = JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'probe', namespace: 'default' },
+      spec: { containers: [{ name: 'c', image: 'busybox:1' }] },
+    });
+    const port = router.port;
+    const reviewed = async () =>
+      samples(
+        await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(),
+        'kube_image_keeper_router_reviews_total',
+      )
+        .filter((x) => x.labels['operation'] === 'CREATE')
+        .reduce((n, x) => n + x.value, 0);
+    // The API server picks the configuration up asynchronously: create (dry run) until a review lands.
+    await eventually(
+      'the API server’s review reached the router through mutual TLS',
+      async () => {
+        await cp.kubectl(['create', '--dry-run=server', '-f', '-'], pod);
+        return (await reviewed()) > 0 ? true : undefined;
+      },
+      60_000,
+      500,
+    );
+  } finally {
+    await router?.stop();
+    await cp.stop();
+  }
 });
