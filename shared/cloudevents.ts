@@ -70,12 +70,14 @@ export async function sendCloudEvent(
   url: string,
   e: { id: string; type: string; source: string; subject?: string; data: unknown },
   signal?: AbortSignal,
+  /** Extra headers (an Authorization for a sink that checks its senders). */
+  headers: Record<string, string> = {},
 ): Promise<void> {
   const ce = new CloudEvent({ ...e, datacontenttype: 'application/json' });
   const msg = HTTP.binary(ce);
   const res = await fetch(url, {
     method: 'POST',
-    headers: msg.headers as Record<string, string>,
+    headers: { ...(msg.headers as Record<string, string>), ...headers },
     body: msg.body as string,
     ...(signal ? { signal } : {}),
   });

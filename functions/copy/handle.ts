@@ -7,16 +7,20 @@
 //   - A mirror already marked mirrored whose destination still has the image is a duplicate
 //     event: one HEAD, no write. A mirror whose image vanished from the registry is
 //     copied again (the registry is the truth, kuik #541).
+//   - The Secrets read are the ones the cluster vouches for (allowed-secrets.ts), not the ones the
+//     request names: a request naming others is refused, nothing read, nothing written.
 //   - Success: mirroredAt, digest, platforms; lastError and upload sessions cleared. Failure:
 //     lastError, sessions kept for the next attempt. Stopped on request: only the sessions.
 import type { V1Secret } from '@kubernetes/client-node';
 import type { CopyRequest } from '../../shared/copy-request.ts';
 import { apiStatus, type Kube, type KuikRef } from '../../shared/kube/client.ts';
 import type { Logger } from '../../shared/log.ts';
+import type { SecretRef } from '../../shared/mirror-credential.ts';
 import { credentialsForImage, type RegistryCredential } from '../../shared/registry/credentials.ts';
 import { errorMessage } from '../../shared/registry/errors.ts';
 import { toManifestRef } from '../../shared/registry/reference.ts';
 import type { RegistryTransport } from '../../shared/registry/transport.ts';
+import { allowedDestination, allowedSource, sourceNamespace } from './allowed-secrets.ts';
 import { type CopyResult, mirrorImage } from './engine/copy.ts';
 import { chooseCredential } from './engine/credentials-choice.ts';
 import { platformsChanged } from './engine/platform.ts';
@@ -37,7 +41,7 @@ export const DEFAULT_SETTINGS: CopySettings = {
 };
 
 export interface CopyDeps {
-  kube: Pick<Kube, 'getKuik' | 'updateStatus' | 'getSecret' | 'recordEvent'>;
+  kube: Pick<Kube, 'getKuik' | 'updateStatus' | 'getSecret' | 'recordEvent' | 'core'>;
   transport: RegistryTransport;
   log: Logger;
   now: () => number;
@@ -59,7 +63,9 @@ export type CopyOutcome =
   /** The CR is gone or was re-created (another uid). */
   | 'gone'
   /** The entry or the mirror is no longer in status. */
-  | 'stale';
+  | 'stale'
+  /** The request names Secrets its mirror set or pods do not vouch for: nothing read or written. */
+  | 'refused';
 
 export interface HandleResult {
   outcome: CopyOutcome;
@@ -96,7 +102,18 @@ export async function handleCopy(req: CopyRequest, deps: CopyDeps): Promise<Hand
   if (!found.ok) return done({ outcome: found.reason === 'uid' ? 'gone' : 'stale' });
   const mirror = found.mirror;
 
-  const creds = await credentials(req, deps);
+  // Which Secrets may be read, from the CR and the pods, before any is (issue 14).
+  const destination = allowedDestination(cr, req);
+  if (!destination.ok) return done({ outcome: 'refused', error: destination.reason });
+  const sourceNs = sourceNamespace(cr, req);
+  if (!sourceNs.ok) return done({ outcome: 'refused', error: sourceNs.reason });
+  if (sourceNs.namespace !== undefined) {
+    const pods = await deps.kube.core.listNamespacedPod({ namespace: sourceNs.namespace });
+    const source = allowedSource(req, pods.items);
+    if (!source.ok) return done({ outcome: 'refused', error: source.reason });
+  }
+
+  const creds = await credentials(req, destination.secret, deps);
   if (!creds.ok) return await fail(creds.error);
 
   // Present is enough, whatever digest the tag has now: a mirror is copied once and never
@@ -178,8 +195,15 @@ type Credentials =
   | { ok: true; source: RegistryCredential[]; destination: RegistryCredential[] }
   | { ok: false; error: string };
 
-/** §5.4 steps 1–2: the pod's pull secrets for the source, the mirror's credential for the destination. */
-async function credentials(req: CopyRequest, deps: CopyDeps): Promise<Credentials> {
+/**
+ * §5.4 steps 1–2: the pod's pull secrets for the source, the mirror's credential for the
+ * destination, both already checked against the cluster (allowed-secrets.ts).
+ */
+async function credentials(
+  req: CopyRequest,
+  destinationSecret: SecretRef | undefined,
+  deps: CopyDeps,
+): Promise<Credentials> {
   const read = async (namespace: string, name: string, role: string): Promise<V1Secret | string> => {
     try {
       return await deps.kube.getSecret(namespace, name);
@@ -197,8 +221,8 @@ async function credentials(req: CopyRequest, deps: CopyDeps): Promise<Credential
   const source = credentialsForImage(sourceSecrets, req.source);
   if (!source.ok) return { ok: false, error: source.error.message };
   let destination: RegistryCredential[] = [];
-  if (req.destinationSecret) {
-    const s = await read(req.destinationSecret.namespace, req.destinationSecret.name, 'credential secret');
+  if (destinationSecret) {
+    const s = await read(destinationSecret.namespace, destinationSecret.name, 'credential secret');
     if (typeof s === 'string') return { ok: false, error: s };
     const d = credentialsForImage([s], req.destination);
     if (!d.ok) return { ok: false, error: d.error.message };
@@ -256,6 +280,8 @@ function report(r: HandleResult, req: CopyRequest, deps: CopyDeps): void {
       : {}),
   };
   if (r.outcome === 'failed') deps.log.warn(line, 'copy failed');
+  else if (r.outcome === 'refused')
+    deps.log.warn(line, 'copy refused: the request names Secrets it may not use');
   else if (r.outcome === 'tolerated')
     deps.log.warn(line, 'could not mirror image, but the image seems to be already mirrored');
   else deps.log.info(line, `copy ${r.outcome}`);

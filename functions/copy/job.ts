@@ -3,7 +3,8 @@
 // exits. The exit code is the Job's verdict:
 //   0  done (mirrored, tolerated, already mirrored, or nothing to do any more);
 //   1  the copy failed or was stopped: let the Job retry (it resumes the recorded uploads);
-//   2  the event itself is unusable: retrying cannot help (a podFailurePolicy can FailJob on it).
+//   2  the event itself is unusable, or names Secrets it may not use: retrying cannot help (a
+//      podFailurePolicy can FailJob on it).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseCloudEvent } from '../../shared/cloudevents.ts';
@@ -34,6 +35,7 @@ export async function runJob(eventDir: string, deps: CopyDeps): Promise<number> 
   }
   try {
     const r = await handleCopy(decoded.request, deps);
+    if (r.outcome === 'refused') return EXIT_INVALID;
     return DONE.includes(r.outcome) ? EXIT_DONE : EXIT_RETRY;
   } catch (err) {
     deps.log.error({ err: (err as Error).message }, 'copy job failed');

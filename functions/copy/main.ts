@@ -6,6 +6,7 @@
 // record its upload sessions in status, so the next run resumes instead of starting over.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../../shared/config/config.ts';
+import { guarded } from '../../shared/http/access.ts';
 import { listen } from '../../shared/http/serve.ts';
 import { Kube } from '../../shared/kube/client.ts';
 import type { Logger } from '../../shared/log.ts';
@@ -72,8 +73,17 @@ export async function start(_config: Config, env: NodeJS.ProcessEnv, kc: KubeCon
 
   const inflight = new Set<Promise<unknown>>();
   const app = createCopyApp(deps, registry, metrics, inflight);
-  const srv = await listen(app, { port: Number(env['PORT'] ?? 8080) });
-  log.info({ port: srv.port, settings: deps.settings }, 'copy ready');
+  const served = guarded(app, env, kc, log);
+  const srv = await listen(served.app, { port: Number(env['PORT'] ?? 8080) });
+  log.info(
+    {
+      port: srv.port,
+      settings: deps.settings,
+      senderAuth: served.senderAuth,
+      metricsAuth: served.metricsAuth,
+    },
+    'copy ready',
+  );
   return {
     port: srv.port,
     stop: async () => {

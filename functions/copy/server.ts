@@ -4,7 +4,9 @@
 //
 // Answers (knative notes §5.4): 200 with the outcome, a failed copy included (its error is in
 // status and the next reconcile or resync asks again); 400 for a malformed event, nothing
-// written; 503 when the API server failed, so the sender retries.
+// written; 403 when the request names Secrets its mirror set or pods do not vouch for (issue 14:
+// nothing read, nothing written, not retried); 503 when the API server failed, so the sender
+// retries.
 //
 // The same request arriving while its copy runs (an ImageSetMirror event and a Pod event seconds
 // apart, a broker's redelivery) joins the running copy and gets its answer: two copies of one image
@@ -60,7 +62,7 @@ export function createCopyApp(
           ...(r.digest ? { digest: r.digest } : {}),
           ...(r.error ? { error: r.error } : {}),
         },
-        200,
+        r.outcome === 'refused' ? 403 : 200,
       );
     } catch (err) {
       metrics.events.inc({ result: 'retry' });

@@ -12,6 +12,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../../shared/config/config.ts';
 import { API_VERSION } from '../../shared/crd/types.ts';
 import { compileGlobalSkip } from '../../shared/filter/filter.ts';
+import { guarded } from '../../shared/http/access.ts';
 import { listen } from '../../shared/http/serve.ts';
 import { Kube } from '../../shared/kube/client.ts';
 import type { Logger } from '../../shared/log.ts';
@@ -78,9 +79,16 @@ export async function start(config: Config, env: NodeJS.ProcessEnv, kc: KubeConf
     resync: ({ stopAt }) => reconcileAll(rdeps, reconcileMetrics, { stopAt }),
   });
   const app = createMonitorApp(deps, registry, createMonitorMetrics(registry));
-  const srv = await listen(app, { port: settings.port });
+  const served = guarded(app, env, kc, log);
+  const srv = await listen(served.app, { port: settings.port });
   log.info(
-    { port: srv.port, instance: settings.instance, tickBudget_ms: config.monitoring.tickBudget },
+    {
+      port: srv.port,
+      senderAuth: served.senderAuth,
+      metricsAuth: served.metricsAuth,
+      instance: settings.instance,
+      tickBudget_ms: config.monitoring.tickBudget,
+    },
     'monitor ready',
   );
   return { port: srv.port, stop: () => srv.close() };

@@ -1,10 +1,12 @@
 // The reconcile function's wiring: registry client for deletions, the copy sink, Kubernetes events.
+import { readFile } from 'node:fs/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { sendCloudEvent } from '../../shared/cloudevents.ts';
 import type { Config } from '../../shared/config/config.ts';
 import { COPY_EVENT_SOURCE, COPY_EVENT_TYPE, copyEventId } from '../../shared/copy-request.ts';
 import { API_VERSION } from '../../shared/crd/types.ts';
 import { compileGlobalSkip } from '../../shared/filter/filter.ts';
+import { guarded } from '../../shared/http/access.ts';
 import { listen } from '../../shared/http/serve.ts';
 import { Kube } from '../../shared/kube/client.ts';
 import { kubeSecretCache } from '../../shared/kube/secret-cache.ts';
@@ -28,6 +30,9 @@ export function reconcileDeps(
   const skip = compileGlobalSkip(config.skipLabels, config.skipAnnotations);
   if (!skip.ok) throw new Error(skip.error.message);
   const sink = env['COPY_SINK'];
+  // A projected ServiceAccount token for the copy's audience, when the copy checks its senders
+  // (docs/security.md). Read on every send: the kubelet rotates it in place.
+  const tokenFile = env['COPY_SINK_TOKEN_FILE'];
   const kube = new Kube(kc);
   // This cluster's name in registries shared with other clusters (§5.7): set it per cluster.
   const cluster = env['KUIK_CLUSTER_ID'] || 'default';
@@ -59,13 +64,19 @@ export function reconcileDeps(
     })),
     requestCopy: async (req) => {
       if (!sink) throw new Error('COPY_SINK is not set: nowhere to send copy requests');
-      await sendCloudEvent(sink, {
-        id: copyEventId(req),
-        type: COPY_EVENT_TYPE,
-        source: COPY_EVENT_SOURCE,
-        subject: req.destination,
-        data: req,
-      });
+      const token = tokenFile ? (await readFile(tokenFile, 'utf8')).trim() : undefined;
+      await sendCloudEvent(
+        sink,
+        {
+          id: copyEventId(req),
+          type: COPY_EVENT_TYPE,
+          source: COPY_EVENT_SOURCE,
+          subject: req.destination,
+          data: req,
+        },
+        undefined,
+        token ? { authorization: `Bearer ${token}` } : {},
+      );
     },
     // §5.5: without a configured credential kuik skips the deletion; we try anonymously, which a
     // registry that allows deletion without auth honours and any other refuses (then: an error).
@@ -106,7 +117,16 @@ export async function start(config: Config, env: NodeJS.ProcessEnv, kc: KubeConf
   const deps = reconcileDeps(config, env, kc, log);
   const registry = createRegistry('reconcile');
   const app = createReconcileApp(deps, registry, createReconcileMetrics(registry));
-  const srv = await listen(app, { port: Number(env['PORT'] ?? 8080) });
-  log.info({ port: srv.port, copySink: env['COPY_SINK'] }, 'reconcile ready');
+  const served = guarded(app, env, kc, log);
+  const srv = await listen(served.app, { port: Number(env['PORT'] ?? 8080) });
+  log.info(
+    {
+      port: srv.port,
+      copySink: env['COPY_SINK'],
+      senderAuth: served.senderAuth,
+      metricsAuth: served.metricsAuth,
+    },
+    'reconcile ready',
+  );
   return { port: srv.port, stop: () => srv.close() };
 }

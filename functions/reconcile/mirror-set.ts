@@ -4,17 +4,13 @@
 // are requested, not done: each missing mirror becomes one CopyRequest with a deterministic id.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { CopyRequest } from '../../shared/copy-request.ts';
-import {
-  type ClusterImageSetMirror,
-  type ImageSetMirror,
-  MIRROR_FINALIZER,
-  type Mirror,
-} from '../../shared/crd/types.ts';
+import { type ClusterImageSetMirror, type ImageSetMirror, MIRROR_FINALIZER } from '../../shared/crd/types.ts';
 import { parseGoDuration } from '../../shared/duration.ts';
 import { compileSelection, invalidFilterNote, type PodLike } from '../../shared/filter/filter.ts';
-import { collectMirrorPrefixes, isMirroredImage, mirrorForReference } from '../../shared/image/mapping.ts';
+import { collectMirrorPrefixes, isMirroredImage } from '../../shared/image/mapping.ts';
 import { apiStatus, type Kube, type KuikRef } from '../../shared/kube/client.ts';
 import type { Logger } from '../../shared/log.ts';
+import { credentialFor } from '../../shared/mirror-credential.ts';
 import { platformsChanged } from '../copy/engine/platform.ts';
 import { dropMirror, planRetention } from './retention.ts';
 import { type ClusterSnapshot, listClusterView } from './snapshot.ts';
@@ -61,15 +57,6 @@ export interface ReconcileResult {
   remirrored?: number;
   /** When a retention deadline comes up (the monitor's resync acts on it; nothing sleeps). */
   nextRetentionMs?: number;
-}
-
-function credentialFor(cr: MirrorSet, image: string): { namespace: string; name: string } | undefined {
-  const m: Mirror | undefined = mirrorForReference(cr.spec.mirrors, image);
-  const name = m?.credentialSecret?.name;
-  if (!name) return undefined;
-  const namespace =
-    cr.kind === 'ImageSetMirror' ? (cr.metadata.namespace ?? '') : (m?.credentialSecret?.namespace ?? '');
-  return { namespace, name };
 }
 
 async function listPods(kube: Kube, namespace: string | undefined): Promise<V1Pod[]> {

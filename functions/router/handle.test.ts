@@ -96,3 +96,38 @@ test('DELETE and non-Pod kinds are ignored', async () => {
     'ignored',
   );
 });
+
+test('a review whose pod names another namespace than the request writes no Secret copy (issue 14)', async () => {
+  const upserts: { namespace?: string | undefined }[] = [];
+  const withCredential = () =>
+    oneMirrorDeps(
+      {
+        getSecret: async (namespace, name) => ({
+          metadata: { name, namespace },
+          type: 'kubernetes.io/dockerconfigjson',
+          data: { '.dockerconfigjson': Buffer.from('{"auths":{}}').toString('base64') },
+        }),
+        upsertSecret: async (s) => void upserts.push({ namespace: s.metadata?.namespace }),
+      },
+      { credentialSecret: { name: 'cred', namespace: 'kuik-system' } },
+    );
+  // As the apiserver sends it: the copy goes into the pod's namespace.
+  const genuine = await handleReview(ar(req), withCredential(), 1000);
+  assert.equal(genuine.outcome, 'rerouted');
+  assert.deepEqual(upserts, [{ namespace: 'ns' }]);
+  // Forged: the request says `victim`, the pod `ns`. Nothing written anywhere, the pod untouched.
+  upserts.length = 0;
+  const forged = await handleReview(ar({ ...req, namespace: 'victim' }), withCredential(), 1000);
+  assert.equal(forged.outcome, 'ignored');
+  assert.match(forged.error ?? '', /namespace victim carries a pod of namespace ns/);
+  assert.deepEqual(upserts, []);
+  assert.deepEqual((forged.body as { response: unknown }).response, { uid: 'u-1', allowed: true });
+  // Neither names a namespace: nowhere to write a copy.
+  const none = await handleReview(
+    ar({ ...req, namespace: undefined, object: { ...pod, metadata: { name: 'p' } } }),
+    withCredential(),
+    1000,
+  );
+  assert.equal(none.outcome, 'ignored');
+  assert.deepEqual(upserts, []);
+});

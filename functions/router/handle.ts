@@ -84,6 +84,18 @@ export async function handleReview(body: unknown, deps: RouterDeps, deadlineMs: 
     return { status: 200, body: review(req.uid, [], []), outcome: 'ignored', request: req };
   }
   const pod = req.object as V1Pod;
+  // The namespace the pod is created in: the one Secret copies are written to (§4.9). The apiserver
+  // makes the object's namespace match the request's before admission, so a review where they
+  // differ was not sent by it (issue 14: a forged review wrote a credential copy into a namespace
+  // where no pod was being created); one with neither has nowhere to put a copy.
+  const objectNs = pod.metadata?.namespace;
+  const namespace = req.namespace || objectNs;
+  if (!namespace || (req.namespace && objectNs && objectNs !== req.namespace)) {
+    const error = namespace
+      ? `review for namespace ${req.namespace} carries a pod of namespace ${objectNs}: not from the apiserver, ignored`
+      : 'review names no namespace: ignored';
+    return { status: 200, body: review(req.uid, [], []), outcome: 'ignored', request: req, error };
+  }
   let timer: NodeJS.Timeout | undefined;
   try {
     const admission = await Promise.race([
@@ -91,7 +103,7 @@ export async function handleReview(body: unknown, deps: RouterDeps, deadlineMs: 
         {
           operation: req.operation,
           subResource: req.subResource,
-          namespace: req.namespace ?? pod.metadata?.namespace ?? '',
+          namespace,
           dryRun: req.dryRun ?? false,
           object: pod,
           oldObject: v.is(PodShape, req.oldObject) ? (req.oldObject as V1Pod) : undefined,

@@ -15,7 +15,18 @@ export interface RouterEnv {
   metricsPort: number;
   tlsCertFile: string;
   tlsKeyFile: string;
+  /** WEBHOOK_CLIENT_CA_FILE: require a client certificate signed by this CA (docs/security.md). */
+  clientCaFile?: string;
+  /** KUIK_METRICS_AUTH=true: /metrics behind a TokenReview + SubjectAccessReview. */
+  metricsAuth: boolean;
   decisionDeadlineMs: number;
+}
+
+function metricsAuthOn(env: NodeJS.ProcessEnv): boolean {
+  const raw = (env['KUIK_METRICS_AUTH'] ?? '').trim().toLowerCase();
+  if (raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw new Error(`KUIK_METRICS_AUTH must be true or false, got ${JSON.stringify(raw)}`);
 }
 
 export function routerEnv(env: NodeJS.ProcessEnv): RouterEnv {
@@ -25,6 +36,8 @@ export function routerEnv(env: NodeJS.ProcessEnv): RouterEnv {
     metricsPort: Number(env['PORT'] ?? 8080),
     tlsCertFile: env['TLS_CERT_FILE'] ?? `${dir}/tls.crt`,
     tlsKeyFile: env['TLS_KEY_FILE'] ?? `${dir}/tls.key`,
+    metricsAuth: metricsAuthOn(env),
+    ...(env['WEBHOOK_CLIENT_CA_FILE'] ? { clientCaFile: env['WEBHOOK_CLIENT_CA_FILE'] } : {}),
     // Below the webhook's timeoutSeconds (5 in manifests/): answer before the apiserver gives up.
     decisionDeadlineMs: Number(env['DECISION_DEADLINE_MS'] ?? 4000),
   };

@@ -1,7 +1,8 @@
 // The router process: watch caches of the routing CRs (and CISAs, for the state gauges), the
-// admission endpoint over HTTPS for the apiserver, and health + metrics over plain HTTP for the
-// kubelet and Prometheus. Always on (a scale-to-zero service cannot be a webhook target).
-import { readFileSync, statSync } from 'node:fs';
+// admission endpoint over HTTPS for the apiserver (only there: admission-app.ts), and health +
+// metrics over plain HTTP for the kubelet and Prometheus. Always on (a scale-to-zero service
+// cannot be a webhook target).
+import { statSync } from 'node:fs';
 import type { Server as HttpsServer } from 'node:https';
 import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import type { Hono } from 'hono';
@@ -16,6 +17,7 @@ import type {
 import { API_VERSION } from '../../shared/crd/types.ts';
 import type { PodLike } from '../../shared/filter/filter.ts';
 import { createApp } from '../../shared/http/app.ts';
+import { apiserverReviews, ReaderAuth, requireReader } from '../../shared/http/reader-auth.ts';
 import { listen, type Serving } from '../../shared/http/serve.ts';
 import type { ImageReference } from '../../shared/image/reference.ts';
 import { collectionPath, Kube } from '../../shared/kube/client.ts';
@@ -23,6 +25,7 @@ import { kubeSecretCache } from '../../shared/kube/secret-cache.ts';
 import { type KubeObject, WatchCache } from '../../shared/kube/watch-cache.ts';
 import type { Logger } from '../../shared/log.ts';
 import { createRegistry } from '../../shared/metrics.ts';
+import { clientAuth, createAdmissionApp, readWebhookTls } from './admission-app.ts';
 import { AvailabilityChecker, type Credential, type Probe } from './availability.ts';
 import type { RouterDeps } from './decide.ts';
 import { RerouteEvents } from './events.ts';
@@ -38,6 +41,10 @@ export interface RouterSettings {
   host?: string;
   tlsCertFile: string;
   tlsKeyFile: string;
+  /** Mutual TLS on the webhook port: only clients with a certificate this CA signed (docs/security.md). */
+  clientCaFile?: string | undefined;
+  /** /metrics only for a bearer token allowed to `get` it (KUIK_METRICS_AUTH, docs/security.md). */
+  metricsAuth?: boolean;
   /** Answer within this, whatever the probes do (below the webhook's timeoutSeconds). */
   decisionDeadlineMs: number;
   checkTtlMs: number;
@@ -62,7 +69,10 @@ export interface RouterIO {
 export interface RunningRouter {
   webhookPort: number;
   metricsPort: number;
+  /** The plain-HTTP app: health and metrics. */
   app: Hono;
+  /** The TLS app: admission. */
+  admission: Hono;
   stop(): Promise<void>;
 }
 
@@ -209,29 +219,18 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
     }
     return h;
   };
-  for (const path of ['/mutate', '/mutate--v1-pod']) {
-    app.post(path, async (c) => {
-      let body: unknown;
-      try {
-        body = await c.req.json();
-      } catch {
-        body = undefined;
-      }
-      const h = await review(body);
-      return c.json(h.body as object, h.status as 200);
-    });
-  }
-
-  const readTls = () => ({
-    cert: readFileSync(settings.tlsCertFile),
-    key: readFileSync(settings.tlsKeyFile),
-  });
-  const webhook: Serving = await listen(app, {
+  const admission = createAdmissionApp(review);
+  const readTls = () => readWebhookTls(settings);
+  const webhook: Serving = await listen(admission, {
     port: settings.webhookPort,
     host: settings.host ?? '0.0.0.0',
-    tls: readTls(),
+    tls: { ...readTls(), ...clientAuth(settings) },
   });
-  const http: Serving = await listen(app, { port: settings.metricsPort, host: settings.host ?? '0.0.0.0' });
+  const metricsApp = settings.metricsAuth ? requireReader(app, new ReaderAuth(apiserverReviews(io.kc))) : app;
+  const http: Serving = await listen(metricsApp, {
+    port: settings.metricsPort,
+    host: settings.host ?? '0.0.0.0',
+  });
   // cert-manager rotates the serving certificate in place: reload it when the file changes.
   let certMtime = statSync(settings.tlsCertFile).mtimeMs;
   const certTimer = setInterval(() => {
@@ -253,6 +252,7 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
     webhookPort: webhook.port,
     metricsPort: http.port,
     app,
+    admission,
     stop: async () => {
       clearInterval(certTimer);
       for (const c of Object.values(caches)) c.stop();

@@ -14,7 +14,12 @@ export interface Serving {
 
 export async function listen(
   app: Hono,
-  opts: { port: number; host?: string; tls?: { cert: string | Buffer; key: string | Buffer } },
+  opts: {
+    port: number;
+    host?: string;
+    /** Node's TLS server options: cert and key, and a client CA with requestCert for mutual TLS. */
+    tls?: { cert: string | Buffer; key: string | Buffer } & import('node:tls').TlsOptions;
+  },
 ): Promise<Serving> {
   return await new Promise((resolve, reject) => {
     const server = serve(
@@ -22,9 +27,7 @@ export async function listen(
         fetch: app.fetch,
         port: opts.port,
         hostname: opts.host ?? '0.0.0.0',
-        ...(opts.tls
-          ? { createServer: createHttpsServer, serverOptions: { cert: opts.tls.cert, key: opts.tls.key } }
-          : {}),
+        ...(opts.tls ? { createServer: createHttpsServer, serverOptions: opts.tls } : {}),
       },
       (info: AddressInfo) =>
         resolve({

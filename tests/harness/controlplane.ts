@@ -49,6 +49,8 @@ export async function startApiserver(
   etcdUrl: string,
   pki: Pki,
   t: Tools,
+  /** More flags (a private control plane's admission configuration, say). */
+  extraArgs: string[] = [],
 ): Promise<{ proc: Proc; url: string; port: number }> {
   const port = await freePort();
   const url = `https://127.0.0.1:${port}`;
@@ -85,6 +87,7 @@ export async function startApiserver(
     '--disable-admission-plugins=ServiceAccount',
     '--profiling=false',
     '--v=1',
+    ...extraArgs,
   ]);
   const [cert, key, ca] = await Promise.all([
     readFile(pki.adminCert),

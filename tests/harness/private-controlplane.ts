@@ -28,12 +28,20 @@ export interface PrivateControlPlane {
   stop(): Promise<void>;
 }
 
-export async function startPrivateControlPlane(prefix = 'private'): Promise<PrivateControlPlane> {
+export async function startPrivateControlPlane(
+  prefix = 'private',
+  /** More kube-apiserver flags; `{dir}` in them is replaced by this control plane's directory. */
+  apiserverArgs: string[] = [],
+  /** Files to write into that directory before the apiserver starts (`{dir}` replaced too). */
+  files: Record<string, string> = {},
+): Promise<PrivateControlPlane> {
   const h = harness();
   const t = tools();
   const dir = join(h.runDir, uniq(prefix));
   await mkdir(join(dir, 'logs'), { recursive: true });
   await writeFile(join(dir, 'pids'), '');
+  for (const [name, content] of Object.entries(files))
+    await writeFile(join(dir, name), content.replaceAll('{dir}', dir));
   const pki = pkiPaths(h.pki.dir);
   const etcd = await startEtcd(dir, join(dir, 'etcd'), t);
   const record = (pid: number | undefined, name: string) => {
@@ -42,7 +50,13 @@ export async function startPrivateControlPlane(prefix = 'private'): Promise<Priv
   record(etcd.proc.child.pid, 'etcd');
   let api: Awaited<ReturnType<typeof startApiserver>>;
   try {
-    api = await startApiserver(dir, etcd.url, pki, t);
+    api = await startApiserver(
+      dir,
+      etcd.url,
+      pki,
+      t,
+      apiserverArgs.map((a) => a.replaceAll('{dir}', dir)),
+    );
   } catch (err) {
     await stopProc(etcd.proc);
     throw err;

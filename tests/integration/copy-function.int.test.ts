@@ -23,7 +23,17 @@ import { createRegistry } from '../../shared/metrics.ts';
 import { RegistryTransport } from '../../shared/registry/transport.ts';
 import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
 import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.ts';
-import { apply, kubectl, namespace, patchStatus, seed, uniq } from '../harness/fixtures.ts';
+import {
+  apply,
+  eventually,
+  kubectl,
+  namespace,
+  patchStatus,
+  pod,
+  registrySecret,
+  seed,
+  uniq,
+} from '../harness/fixtures.ts';
 import { startCopyJob } from '../harness/functions.ts';
 import { inspectRaw } from '../harness/registry.ts';
 
@@ -95,6 +105,8 @@ async function mirrorSet(source: string, mirrorStatus: Partial<MirrorStatusEntry
   });
   const status = { matchingImages: [{ image: source, mirrors: [{ image: destination, ...mirrorStatus }] }] };
   await patchStatus('ism', name, { status }, ns);
+  // The pod that runs the source with its pull secret: the copy reads `pull` because it does.
+  await pod(ns, [source], ['pull']);
   const cr = await read(name);
   const req: CopyRequest = {
     owner: { kind: 'ImageSetMirror', name, namespace: ns, uid: cr.metadata.uid ?? '' },
@@ -119,6 +131,37 @@ function cloudEvent(req: CopyRequest): CloudEvent<CopyRequest> {
     datacontenttype: 'application/json',
     data: req,
   });
+}
+
+/** Every Secret `get` the API server saw in `namespace` (its audit log, level Metadata). */
+async function secretReads(namespace: string): Promise<string[]> {
+  return (await readFile(harness().apiserver.auditLog, 'utf8'))
+    .split('\n')
+    .filter((l) => l.includes('"secrets"'))
+    .flatMap((l) => {
+      const e = JSON.parse(l) as {
+        verb?: string;
+        objectRef?: { resource?: string; namespace?: string; name?: string };
+      };
+      const o = e.objectRef;
+      return e.verb === 'get' && o?.resource === 'secrets' && o.namespace === namespace ? [o.name ?? ''] : [];
+    });
+}
+
+/**
+ * The names of the Secrets of `namespace` read while `f` ran. A marker Secret read after `f` and
+ * seen in the audit log first proves the log has caught up (absence is then meaningful).
+ */
+async function secretsReadDuring(namespace: string, f: () => Promise<void>): Promise<string[]> {
+  const before = (await secretReads(namespace)).length;
+  await f();
+  const marker = uniq('marker');
+  await kube.getSecret(namespace, marker).catch(() => undefined);
+  const after = await eventually('the audit log caught up', async () => {
+    const all = await secretReads(namespace);
+    return all.includes(marker) ? all : undefined;
+  });
+  return after.slice(before).filter((n) => n !== marker);
 }
 
 async function post(req: CopyRequest): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -251,6 +294,7 @@ describe('copy function over HTTP', () => {
   test('a missing pull secret fails the copy with a message naming it, never its content', async () => {
     const src = await seed(tls, uniq('fn/d'), 'v1');
     const { name, req } = await mirrorSet(src.ref);
+    await pod(ns, [src.ref], ['pull', 'nope']);
     const r = await post({ ...req, sourcePullSecrets: { namespace: ns, names: ['pull', 'nope'] } });
     assert.equal(r.body['outcome'], 'failed');
     assert.equal(mirrorOf(await read(name))?.lastError, `pull secret ${ns}/nope: not found`);
@@ -287,6 +331,133 @@ describe('copy function over HTTP', () => {
     assert.equal(other.status, 400);
     assert.match(String(((await other.json()) as { error: string }).error), /unexpected event type/);
     assert.equal((await read(name)).metadata.resourceVersion, before.metadata.resourceVersion);
+  });
+});
+
+describe('copy function: the Secrets it reads come from the cluster, not the request (issue 14)', () => {
+  /** Namespace B: a private registry's pull secret, a pod using it, a push credential. */
+  let other: string;
+  before(async () => {
+    other = await namespace('victim');
+    await registrySecret(other, 'regcred', tls);
+    await kubectl([
+      'create',
+      'secret',
+      'docker-registry',
+      'team-push',
+      '-n',
+      other,
+      `--docker-server=${mirror.host}`,
+      `--docker-username=${token.username}`,
+      `--docker-password=${token.password}`,
+    ]);
+  });
+
+  test('a request for an ImageSetMirror naming another namespace’s Secrets is refused: 403, none read, nothing written', async () => {
+    // B really runs a private image with regcred; the forged request asks A's mirror set to copy it.
+    const src = await seed(tls, uniq('fn/private'), 'v1');
+    await pod(other, [src.ref], ['regcred']);
+    const { name, req } = await mirrorSet(src.ref);
+    const before = await read(name);
+    let r: Awaited<ReturnType<typeof post>> | undefined;
+    const reads = await secretsReadDuring(other, async () => {
+      r = await post({
+        ...req,
+        sourcePullSecrets: { namespace: other, names: ['regcred'] },
+        destinationSecret: { namespace: other, name: 'team-push' },
+      });
+    });
+    assert.equal(r?.status, 403);
+    assert.equal(r?.body['outcome'], 'refused');
+    assert.match(
+      String(r?.body['error']),
+      new RegExp(`is not the credential ImageSetMirror ${ns}/${name} names`),
+    );
+    assert.deepEqual(reads, [], 'no Secret of the other namespace was read');
+    assert.equal((await read(name)).metadata.resourceVersion, before.metadata.resourceVersion);
+    const repo = req.destination.slice(mirror.host.length).split(':')[0] ?? '';
+    assert.deepEqual(
+      mirror.requests.filter((q) => q.path.includes(repo)),
+      [],
+      'the mirror registry never heard of it',
+    );
+
+    // The pull secrets alone (the right destination credential): still refused, still none read.
+    const reads2 = await secretsReadDuring(other, async () => {
+      r = await post({ ...req, sourcePullSecrets: { namespace: other, names: ['regcred'] } });
+    });
+    assert.equal(r?.status, 403);
+    assert.match(String(r?.body['error']), /may only use Secrets of its own namespace/);
+    assert.deepEqual(reads2, []);
+  });
+
+  test('pull secrets that no pod running the source lists are refused, even in the mirror set’s own namespace', async () => {
+    const src = await seed(tls, uniq('fn/nopod'), 'v1');
+    const { name, req } = await mirrorSet(src.ref);
+    const before = await read(name);
+    let r: Awaited<ReturnType<typeof post>> | undefined;
+    const reads = await secretsReadDuring(ns, async () => {
+      // `push` is a Secret of this namespace, but no pod pulls the source with it.
+      r = await post({ ...req, sourcePullSecrets: { namespace: ns, names: ['push'] } });
+    });
+    assert.equal(r?.status, 403);
+    assert.match(
+      String(r?.body['error']),
+      new RegExp(`no pod in namespace ${ns} runs ${src.ref} with pull secrets push`),
+    );
+    assert.deepEqual(reads, []);
+    assert.equal((await read(name)).metadata.resourceVersion, before.metadata.resourceVersion);
+  });
+
+  test('a ClusterImageSetMirror reads a namespace’s pull secrets only when a pod there runs the source with them', async () => {
+    const src = await seed(tls, uniq('fn/cism'), 'v1');
+    const name = uniq('cism');
+    const destination = `${mirror.host}/mirror/${src.ref.slice(tls.host.length + 1)}`;
+    await apply({
+      apiVersion: 'kuik.enix.io/v1alpha1',
+      kind: 'ClusterImageSetMirror',
+      metadata: { name },
+      spec: {
+        mirrors: [
+          {
+            registry: mirror.host,
+            path: 'mirror',
+            credentialSecret: { name: 'team-push', namespace: other },
+          },
+        ],
+      },
+    });
+    await patchStatus('cism', name, {
+      status: { matchingImages: [{ image: src.ref, mirrors: [{ image: destination }] }] },
+    });
+    const ref = { kind: 'ClusterImageSetMirror' as const, name };
+    const cr = await kube.getKuik<ImageSetMirror>(ref);
+    const req: CopyRequest = {
+      owner: { kind: 'ClusterImageSetMirror', name, uid: cr.metadata.uid ?? '' },
+      source: src.ref,
+      destination,
+      sourcePullSecrets: { namespace: other, names: ['regcred'] },
+      destinationSecret: { namespace: other, name: 'team-push' },
+      platforms: [{ architecture: 'amd64' }, { architecture: 'arm64' }],
+    };
+    // No pod in B runs this image yet: refused, regcred not read.
+    let r: Awaited<ReturnType<typeof post>> | undefined;
+    const reads = await secretsReadDuring(other, async () => {
+      r = await post(req);
+    });
+    assert.equal(r?.status, 403);
+    assert.deepEqual(reads, []);
+    // A destination credential the spec does not name: refused.
+    r = await post({ ...req, destinationSecret: { namespace: ns, name: 'push' } });
+    assert.equal(r.status, 403);
+    assert.match(String(r.body['error']), new RegExp(`names for ${destination} \\(${other}/team-push\\)`));
+    // Once a pod in B runs it with regcred, the same request copies.
+    await pod(other, [src.ref], ['regcred']);
+    r = await post(req);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body['outcome'], 'mirrored');
+    const m = (await kube.getKuik<ImageSetMirror>(ref)).status?.matchingImages?.[0]?.mirrors?.[0];
+    assert.equal(m?.digest, src.digest);
   });
 });
 
@@ -354,6 +525,16 @@ describe('copy function as a JobSink Job', () => {
     assert.equal(m2?.uploads, undefined, 'sessions cleared on success');
     const log = await readFile(second.logFile, 'utf8');
     assert.match(log, /"bytes_resumed":\d+/);
+  });
+
+  test('a request naming Secrets it may not use exits 2, nothing written', async () => {
+    const src = await seed(tls, uniq('fn/job-forged'), 'v1');
+    const { name, req } = await mirrorSet(src.ref);
+    const before = await read(name);
+    const p = await job({ ...req, destinationSecret: { namespace: 'kube-system', name: 'push' } });
+    assert.equal(await p.exited, 2, await readFile(p.logFile, 'utf8'));
+    assert.match(await readFile(p.logFile, 'utf8'), /copy refused/);
+    assert.equal((await read(name)).metadata.resourceVersion, before.metadata.resourceVersion);
   });
 
   test('an unusable event file exits 2 (retrying cannot help)', async () => {

@@ -367,6 +367,93 @@ test('the chart passes a server-side dry run, with defaults and with every optio
   assert.equal(get('PingSource', 'kuik-monitor').spec.schedule, '*/5 * * * *');
 });
 
+test('NetworkPolicies (issue 14): on by default, the webhook peers and namespaces from values, off on request', async () => {
+  const policies = kustomized.filter((o) => o.kind === 'NetworkPolicy');
+  assert.deepEqual(policies.map((o) => o.metadata.name).sort(), ['kuik-functions', 'kuik-router']);
+  const router = policies.find((o) => o.metadata.name === 'kuik-router')!;
+  // The router's ports are the ones its Deployment declares.
+  const ports = kustomized
+    .find((o) => o.kind === 'Deployment')!
+    .spec.template.spec.containers[0].ports.map((p: { containerPort: number }) => p.containerPort)
+    .sort();
+  assert.deepEqual(
+    router.spec.ingress.map((r: { ports: { port: number }[] }) => r.ports[0]?.port).sort(),
+    ports,
+  );
+  const ns = uniq('kuik-np');
+  await kubectl(['create', 'namespace', ns]);
+  const custom = await helmTemplate(
+    ns,
+    '--set',
+    'networkPolicy.metricsNamespace=prom',
+    '--set-json',
+    'networkPolicy.webhookFrom=[{"ipBlock":{"cidr":"10.0.0.0/24"}}]',
+    '--set-json',
+    'networkPolicy.knativeNamespaces=["knative-serving","contour-internal"]',
+  );
+  assert.equal((await dryRun(custom)).length, custom.length);
+  const r = custom.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'kuik-router')!;
+  assert.deepEqual(r.spec.ingress[0].from, [{ ipBlock: { cidr: '10.0.0.0/24' } }]);
+  assert.equal(
+    r.spec.ingress[1].from[0].namespaceSelector.matchLabels['kubernetes.io/metadata.name'],
+    'prom',
+  );
+  const f = custom.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'kuik-functions')!;
+  assert.deepEqual(f.spec.ingress[0].from[0].namespaceSelector.matchExpressions[0].values, [
+    'knative-serving',
+    'contour-internal',
+  ]);
+  const off = await helmTemplate(ns, '--set', 'networkPolicy.enabled=false');
+  assert.equal(off.filter((o) => o.kind === 'NetworkPolicy').length, 0);
+});
+
+test('security values (issue 14): sender and metrics authentication wire audiences, tokens and review rights', async () => {
+  const ns = uniq('kuik-sec');
+  await kubectl(['create', 'namespace', ns]);
+  const on = await helmTemplate(
+    ns,
+    '--set',
+    'security.senderAuth.enabled=true,security.metricsAuth.enabled=true,copy.sink=service',
+  );
+  assert.equal((await dryRun(on)).length, on.length);
+  const get = (kind: string, name: string) => on.find((o) => o.kind === kind && o.metadata.name === name)!;
+  const env = (name: string) =>
+    Object.fromEntries(
+      get('Service', name).spec.template.spec.containers[0].env.map((e: { name: string; value: string }) => [
+        e.name,
+        e.value,
+      ]),
+    );
+  // Each function's audience is its own name, and its sources ask for it.
+  for (const fn of ['reconcile', 'monitor', 'copy']) {
+    assert.equal(env(`kuik-${fn}`)['KUIK_SENDER_AUDIENCE'], `kuik-${fn}`);
+    assert.equal(env(`kuik-${fn}`)['KUIK_SENDER_IDENTITIES'], `system:serviceaccount:${ns}:*`);
+    assert.equal(env(`kuik-${fn}`)['KUIK_METRICS_AUTH'], 'true');
+  }
+  assert.equal(get('ApiServerSource', 'kuik-reconcile').spec.sink.audience, 'kuik-reconcile');
+  assert.equal(get('PingSource', 'kuik-monitor').spec.sink.audience, 'kuik-monitor');
+  // reconcile presents a projected token for the copy's audience.
+  const reconcile = get('Service', 'kuik-reconcile').spec.template.spec;
+  const mount = reconcile.containers[0].volumeMounts.find((m: { name: string }) => m.name === 'copy-token');
+  assert.equal(`${mount.mountPath}/token`, env('kuik-reconcile')['COPY_SINK_TOKEN_FILE']);
+  assert.equal(
+    reconcile.volumes.find((v: { name: string }) => v.name === 'copy-token').projected.sources[0]
+      .serviceAccountToken.audience,
+    'kuik-copy',
+  );
+  const role = get('ClusterRole', 'kuik-auth-reviews');
+  assert.deepEqual(
+    role.rules.map((r: { resources: string[] }) => r.resources[0]),
+    ['tokenreviews', 'subjectaccessreviews'],
+  );
+  assert.deepEqual(
+    get('ClusterRoleBinding', 'kuik-auth-reviews').subjects.map((s: { name: string }) => s.name),
+    ['kuik-router', 'kuik-reconcile', 'kuik-monitor', 'kuik-copy'],
+  );
+  // Off (the default): none of it.
+  assert.ok(!kustomized.some((o) => o.metadata.name === 'kuik-auth-reviews'));
+});
+
 test("the JobSink's Job template is a valid batch/v1 Job (the JobSink CRD does not check it)", async () => {
   const sink = kustomized.find((o) => o.kind === 'JobSink')!;
   // JobSink adds the event volume and K_EVENT_PATH when it creates the Job; nothing else changes.

@@ -57,6 +57,58 @@ securityContext:
   value: {{ .function }}
 - name: LOG_LEVEL
   value: {{ .root.Values.logLevel }}
+{{- $s := .root.Values.security }}
+{{- if and $s.senderAuth.enabled (ne .function "router") }}
+{{- /* docs/security.md: each function's audience is its own name. */}}
+- name: KUIK_SENDER_AUDIENCE
+  value: kuik-{{ .function }}
+- name: KUIK_SENDER_IDENTITIES
+  value: {{ $s.senderAuth.identities | default (printf "system:serviceaccount:%s:*" .root.Release.Namespace) | quote }}
+{{- end }}
+{{- if $s.metricsAuth.enabled }}
+- name: KUIK_METRICS_AUTH
+  value: "true"
+{{- end }}
+{{- end }}
+
+{{/* With sender authentication on and the copy as a Knative Service, reconcile and the monitor
+present a ServiceAccount token for the copy's audience (the JobSink checks its own senders). */}}
+{{- define "kuik.copyTokenOn" -}}
+{{- if and .Values.security.senderAuth.enabled (eq .Values.copy.sink "service") }}true{{ end }}
+{{- end }}
+
+{{- define "kuik.copyTokenEnv" -}}
+{{- if include "kuik.copyTokenOn" . }}
+- name: COPY_SINK_TOKEN_FILE
+  value: /var/run/secrets/kuik/copy/token
+{{- end }}
+{{- end }}
+
+{{- define "kuik.copyTokenMount" -}}
+{{- if include "kuik.copyTokenOn" . }}
+- name: copy-token
+  mountPath: /var/run/secrets/kuik/copy
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{- define "kuik.copyTokenVolume" -}}
+{{- if include "kuik.copyTokenOn" . }}
+- name: copy-token
+  projected:
+    sources:
+      - serviceAccountToken:
+          audience: kuik-copy
+          expirationSeconds: 3600
+          path: token
+{{- end }}
+{{- end }}
+
+{{/* The audience a source asks its OIDC token for (Knative Services publish none). */}}
+{{- define "kuik.sinkAudience" -}}
+{{- if .root.Values.security.senderAuth.enabled }}
+audience: kuik-{{ .function }}
+{{- end }}
 {{- end }}
 
 {{- define "kuik.copySink" -}}

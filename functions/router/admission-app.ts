@@ -1,0 +1,48 @@
+// The admission endpoint, served only on the router's TLS port (issue 14): the plain-HTTP port is
+// for the kubelet's probes and Prometheus, and opening it to them must not open admission too
+// (an AdmissionReview posted there made the router write Secret copies). With a client CA
+// configured, the TLS port also refuses, at the handshake, any client without a certificate that
+// CA signed: the apiserver presents one from its admission kubeconfig (docs/security.md).
+import { readFileSync } from 'node:fs';
+import { Hono } from 'hono';
+import type { Handled } from './handle.ts';
+
+export const ADMISSION_PATHS = ['/mutate', '/mutate--v1-pod'] as const;
+
+export function createAdmissionApp(review: (body: unknown) => Promise<Handled>): Hono {
+  const app = new Hono();
+  for (const path of ADMISSION_PATHS) {
+    app.post(path, async (c) => {
+      let body: unknown;
+      try {
+        body = await c.req.json();
+      } catch {
+        body = undefined;
+      }
+      const h = await review(body);
+      return c.json(h.body as object, h.status as 200);
+    });
+  }
+  return app;
+}
+
+export interface WebhookTlsFiles {
+  tlsCertFile: string;
+  tlsKeyFile: string;
+  /** PEM CA bundle: when set, clients must present a certificate it signed (the apiserver's). */
+  clientCaFile?: string | undefined;
+}
+
+/** The secure context, read again on every certificate reload (the CA belongs to it too). */
+export function readWebhookTls(f: WebhookTlsFiles): { cert: Buffer; key: Buffer; ca?: Buffer } {
+  return {
+    cert: readFileSync(f.tlsCertFile),
+    key: readFileSync(f.tlsKeyFile),
+    ...(f.clientCaFile ? { ca: readFileSync(f.clientCaFile) } : {}),
+  };
+}
+
+/** Server options for the listener: ask for and verify a client certificate when a CA is set. */
+export function clientAuth(f: WebhookTlsFiles): { requestCert?: boolean; rejectUnauthorized?: boolean } {
+  return f.clientCaFile ? { requestCert: true, rejectUnauthorized: true } : {};
+}
