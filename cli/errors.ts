@@ -21,7 +21,8 @@ export class UsageError extends CliError {
 /** Error codes of the network layer, found anywhere in an error's `cause` chain. */
 function networkCode(err: unknown): string | undefined {
   for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 6; depth++) {
-    if (typeof e.code === 'string' && /^E[A-Z_]+$|^UND_ERR|CERT|SELF_SIGNED/.test(e.code)) return e.code;
+    if (typeof e.code === 'string' && /^E[A-Z_]+$|^UND_ERR|CERT|SELF_SIGNED|VERIFY/.test(e.code))
+      return e.code;
     e = e.cause as typeof e;
   }
   return undefined;
@@ -35,11 +36,18 @@ export function describeFailure(err: unknown): { line: string; exitCode: number 
   return { line: `kuik: ${message}${code && !message.includes(code) ? ` (${code})` : ''}`, exitCode: 1 };
 }
 
+/** The API server cannot be reached at all: nothing else is worth trying. */
+export class Unreachable extends CliError {}
+
 /** A network error reaching the API server, told as what to check. */
 export function apiUnreachable(err: unknown, server: string, context: string): CliError | undefined {
-  const code = networkCode(err);
+  // undici's fetch fails with TypeError('fetch failed'), the reason in `cause`.
+  const fetchFailed = err instanceof TypeError && err.message === 'fetch failed';
+  const code =
+    networkCode(err) ??
+    (fetchFailed ? ((err.cause as Error | undefined)?.message ?? 'fetch failed') : undefined);
   if (!code) return undefined;
-  return new CliError(
+  return new Unreachable(
     `cannot reach the API server ${server} of context "${context}" (${code}): check that the cluster is up, or pick another with --context / --kubeconfig`,
   );
 }

@@ -4,12 +4,14 @@
 // non-zero exit code (errors.ts); output goes to stdout, notes about it to stderr.
 import { text } from 'node:stream/consumers';
 import { HELP, parseCommand } from './args.ts';
-import { explain, preview } from './commands.ts';
 import { describeFailure } from './errors.ts';
 
 export async function main(argv: readonly string[]): Promise<number> {
+  // Notes (configuration used, warnings) are printed with a result, never with a failure: a
+  // failure is exactly one line.
+  const notes: string[] = [];
   const io = {
-    warn: (line: string) => process.stderr.write(`${line}\n`),
+    warn: (line: string) => notes.push(line),
     stdin: () => text(process.stdin),
     env: process.env,
   };
@@ -19,13 +21,17 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${HELP}\n`);
       return 0;
     }
+    // Loaded only now: a usage error or --help answers without loading the Kubernetes client.
+    const { explain, preview } = await import('./commands.ts');
     const out = cmd.kind === 'explain' ? await explain(cmd, io) : await preview(cmd, io);
+    for (const n of notes) process.stderr.write(`${n}\n`);
     process.stdout.write(`${out}\n`);
     return 0;
   } catch (err) {
     const { line, exitCode } = describeFailure(err);
     process.stderr.write(`${line}\n`);
-    if (process.env['KUIK_DEBUG']) process.stderr.write(`${(err as Error).stack ?? ''}\n`);
+    if (process.env['KUIK_DEBUG'])
+      process.stderr.write(`${[...notes, (err as Error).stack ?? ''].join('\n')}\n`);
     return exitCode;
   }
 }

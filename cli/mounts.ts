@@ -33,7 +33,7 @@ export function fileSources(
   const target = posix.normalize(path);
   const out: FileSource[] = [];
   for (const m of container?.volumeMounts ?? []) {
-    const mountPath = posix.normalize(m.mountPath);
+    const mountPath = posix.normalize(m.mountPath).replace(/(.)\/$/, '$1');
     let rel: string | undefined;
     if (m.subPath) {
       if (target === mountPath) rel = posix.normalize(m.subPath);

@@ -13,7 +13,7 @@ import type { V1Container, V1Deployment } from '@kubernetes/client-node';
 import { type Config, DEFAULT_CONFIG_PATH, defaultConfig, parseConfig } from '../shared/config/config.ts';
 import { apiStatus } from '../shared/kube/client.ts';
 import type { Options } from './args.ts';
-import { CliError } from './errors.ts';
+import { CliError, Unreachable } from './errors.ts';
 import type { Cluster } from './kube.ts';
 import { describeSource, envValue, type FileSource, fileSources } from './mounts.ts';
 
@@ -75,7 +75,7 @@ export async function routerConfiguration(cluster: Cluster, opts: Options): Prom
     );
   } catch (err) {
     // Not installed this way (local stack, other names) or not readable: CAs then come from flags.
-    if (!(err instanceof CliError) && apiStatus(err) !== 404) throw err;
+    if (err instanceof Unreachable || (!(err instanceof CliError) && apiStatus(err) !== 404)) throw err;
   }
   const container = routerContainer(deployment);
   const spec = deployment?.spec?.template.spec;
@@ -119,7 +119,7 @@ export async function routerConfiguration(cluster: Cluster, opts: Options): Prom
   try {
     text = await readKey(cluster, namespace, source);
   } catch (err) {
-    if (opts.configFrom || !(err instanceof CliError)) throw err;
+    if (opts.configFrom || err instanceof Unreachable || !(err instanceof CliError)) throw err;
     warnings.push(`${err.message}; using kuik's defaults`);
     return { config: defaultConfig(), source: "kuik's defaults", cas, warnings };
   }
