@@ -234,7 +234,8 @@ ${template.replace(/^/gm, '    ')}`;
   const fromStdin = JSON.parse(ok(await kubectlKuik([...args, '-f', '-'], manifest)).stdout);
   assert.equal(fromStdin.items.length, 2);
   // A dry run: nothing was created from the file.
-  assert.equal((await kubectl(['get', 'deploy,cronjob', '-n', s.ns, '-o', 'name'])).trim(), '');
+  const created = await kubectl(['get', 'deploy,cronjob', '-n', s.ns, '-o', 'name']);
+  assert.deepEqual(created.trim().split('\n'), ['deployment.apps/kuik-router'], created);
 });
 
 test('mistakes against the cluster: one line that says what to do, exit 1', async () => {
