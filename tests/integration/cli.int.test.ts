@@ -73,7 +73,7 @@ function ok(r: Result): Result {
 /**
  * A namespace with an upstream image only in its mirror (the original answers NotFound), a pull
  * secret, an ImageSetMirror for it, a running pod, and the router's configuration: a kuik-config
- * ConfigMap with a 2 s probe timeout and a kuik-router Deployment whose NODE_EXTRA_CA_CERTS comes
+ * ConfigMap with a 20 s probe timeout (not kuik's 1 s: a loaded test machine) and a kuik-router Deployment whose NODE_EXTRA_CA_CERTS comes
  * from a ConfigMap holding the registries' CA (how an operator gives the router a private CA).
  */
 async function scene(opts: { routerCa: boolean }) {
@@ -100,7 +100,7 @@ async function scene(opts: { routerCa: boolean }) {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: { name: 'kuik-config', namespace: ns },
-    data: { 'config.yaml': 'routing:\n  activeCheck:\n    timeout: 2s\n' },
+    data: { 'config.yaml': 'routing:\n  activeCheck:\n    timeout: 20s\n' },
   });
   if (opts.routerCa) {
     await apply(
@@ -152,7 +152,7 @@ test('kubectl kuik explain runs as a plugin on the project’s Node, with the ro
   assert.ok(r.stdout.includes(`1. ${s.image}  [original]  NotFound`), r.stdout);
   assert.ok(
     r.stderr.includes(
-      `configuration: ConfigMap ${s.ns}/kuik-config key config.yaml (probe timeout 2000 ms); CAs: system + ConfigMap ${s.ns}/registry-ca key ca.crt`,
+      `configuration: ConfigMap ${s.ns}/kuik-config key config.yaml (probe timeout 20000 ms); CAs: system + ConfigMap ${s.ns}/registry-ca key ca.crt`,
     ),
     r.stderr,
   );
@@ -181,7 +181,7 @@ test('-o json, -o yaml and -o wide; explain of a whole namespace', async () => {
   const json = JSON.parse(ok(await kubectlKuik([...base, s.web, '-o', 'json'])).stdout);
   assert.equal(json.pod, `${s.ns}/${s.web}`);
   assert.equal(json.decisions[0].chosen, s.mirror);
-  assert.match(json.configuration, /probe timeout 2000 ms/);
+  assert.match(json.configuration, /probe timeout 20000 ms/);
   const yaml = YAML.parse(ok(await kubectlKuik([...base, '-o', 'yaml'])).stdout);
   assert.equal(yaml.kind, 'List');
   assert.deepEqual(
