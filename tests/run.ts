@@ -13,7 +13,7 @@ import { join, relative } from 'node:path';
 import { type Harness, startHarness } from './harness/start.ts';
 import { repoRoot } from './harness/tools.ts';
 
-const ROOTS = ['shared', 'functions', 'tests', 'bench', 'scripts'];
+const ROOTS = ['shared', 'functions', 'tests', 'bench', 'scripts', 'cli'];
 
 function findTests(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {

@@ -53,6 +53,13 @@ export async function startStack(opts: { tickSchedule?: string } = {}): Promise<
   try {
     await kubectl(['create', 'namespace', 'kuik-system']);
     const config = STACK_CONFIG;
+    // Where the manifests keep it, so `kubectl kuik` decides with the configuration the router runs.
+    await apply({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'kuik-config', namespace: 'kuik-system' },
+      data: { 'config.yaml': config },
+    });
     const copy = await startFunction('copy', { config });
     stops.push(copy.stop);
     const reconcile = await startFunction('reconcile', {

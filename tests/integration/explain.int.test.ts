@@ -41,17 +41,24 @@ test('kuik explain shows each container’s alternatives, verdicts and the winne
     `apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: ${ns}}\nspec:\n  imagePullSecrets: [{name: reg}]\n  containers: [{name: app, image: ${reg.host}/${repo}:1}]\n`,
   );
   const env = { KUBECONFIG: h.kubeconfig, NODE_EXTRA_CA_CERTS: h.pki.caCert };
-  const out = await run(process.execPath, [join(h.repoRoot, 'scripts/kuik.ts'), 'explain', '-f', file], {
-    env,
-  });
+  // A probe timeout for a loaded test machine (kuik's default 1 s is for a router near its registries).
+  const config = join(h.runDir, `${cr}-config.yaml`);
+  await writeFile(config, 'routing: {activeCheck: {timeout: 20s}}\n');
+  const out = await run(
+    process.execPath,
+    [join(h.repoRoot, 'scripts/kuik.ts'), 'explain', '-f', file, '--config', config],
+    { env },
+  );
   assert.match(out, new RegExp(`container app: ${reg.host}/${repo}:1`));
   assert.ok(out.includes(`→ ${reg.host}/mirror/${repo}:1   (OnFailure, from ImageSetMirror/${cr})`), out);
   assert.ok(out.includes(`1. ${reg.host}/${repo}:1  [original]  NotFound: image not found`), out);
   assert.ok(out.includes(`2. ${reg.host}/mirror/${repo}:1  [ImageSetMirror/${cr}]  chosen`), out);
   const json = JSON.parse(
-    await run(process.execPath, [join(h.repoRoot, 'scripts/kuik.ts'), 'explain', '-f', file, '-o', 'json'], {
-      env,
-    }),
+    await run(
+      process.execPath,
+      [join(h.repoRoot, 'scripts/kuik.ts'), 'explain', '-f', file, '-o', 'json', '--config', config],
+      { env },
+    ),
   ) as { decisions: { chosen: string }[] };
   assert.equal(json.decisions[0]?.chosen, `${reg.host}/mirror/${repo}:1`);
   // A dry run: the ISM's credential is in the pod's namespace, and nothing was created anywhere.
