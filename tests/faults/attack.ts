@@ -24,6 +24,8 @@ export function sampleRss(pid: number): { stop(): { peak: number; last: number }
       // The process is gone: the test's own assertions say so.
     }
   }, 50);
+  // A failing test must not keep its process alive through the sampler.
+  timer.unref();
   return {
     stop() {
       clearInterval(timer);
