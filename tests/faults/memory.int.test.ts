@@ -138,6 +138,7 @@ test('per-host state: 600 distinct registry hosts leave a bounded set of probe s
   const registries = new Set(
     series(text, 'kube_image_keeper_router_probes_total').map((l) => /registry="([^"]*)"/.exec(l)?.[1]),
   );
+  console.log(`600 registry hosts: ${registries.size} registry label values`);
   assert.ok(registries.has('127.0.0.1:1'), 'the mirror named by the ISM keeps its label');
   assert.ok(registries.has('other'), 'hosts past the bound are labelled other');
   assert.ok(registries.size <= 32 + 2, `${registries.size} registry label values`);
