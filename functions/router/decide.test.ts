@@ -13,7 +13,7 @@ import type { ImageReference } from '../../shared/image/reference.ts';
 import type { Outcome } from '../../shared/registry/outcome.ts';
 import type { CrRef, RoutingSet } from './alternatives.ts';
 import { AvailabilityChecker, type Credential } from './availability.ts';
-import { type AdmissionInput, admit, type RouterDeps } from './decide.ts';
+import { type AdmissionInput, admit, excerpt, type RouterDeps } from './decide.ts';
 
 const API = 'kuik.enix.io/v1alpha1' as const;
 const HARBOR_SECRET: V1Secret = {
@@ -386,4 +386,11 @@ test('Pod UPDATE: an alternative needing a pull secret the pod lacks is not used
   );
   assert.equal(r2.mutated.spec?.containers[0]?.image, 'harbor.example.com/mirror/library/nginx:1.28');
   assert.deepEqual(r2.mutated.spec?.imagePullSecrets, next.spec!.imagePullSecrets);
+});
+
+test("a rejected image is shown cut to 256 characters in notes (its length is the sender's)", () => {
+  assert.equal(excerpt('Bad:Image'), '"Bad:Image"');
+  const shown = excerpt(`x${'A'.repeat(2 * 1024 * 1024)}`);
+  assert.ok(shown.length < 300, String(shown.length));
+  assert.match(shown, /… \(2097153 characters\)$/);
 });

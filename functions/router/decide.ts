@@ -133,7 +133,7 @@ export async function admit(input: AdmissionInput, deps: RouterDeps): Promise<Ad
   for (const c of selection.containers) {
     const parsed = parseReference(c.image);
     if (!parsed.ok) {
-      notes.push(`container ${c.name}: image ${JSON.stringify(c.image)} not routed: ${parsed.error.message}`);
+      notes.push(`container ${c.name}: image ${excerpt(c.image)} not routed: ${parsed.error.message}`);
       continue;
     }
     if (c.imagePullPolicy === 'Never' && !deps.config.rewriteOnNeverImagePullPolicy) continue;
@@ -458,4 +458,13 @@ function parseJsonObject(s: string | undefined): Record<string, unknown> {
   } catch {
     return {};
   }
+}
+
+/**
+ * A rejected image as a log line shows it: quoted, and cut after 256 characters (the sender chose
+ * its length; 2 MiB images made 2 MiB log lines).
+ */
+export function excerpt(image: string): string {
+  if (image.length <= 256) return JSON.stringify(image);
+  return `${JSON.stringify(image.slice(0, 256))}… (${image.length} characters)`;
 }

@@ -64,7 +64,7 @@ export function createRouterMetrics(
 ) {
   const reviews = new Counter({
     name: 'kube_image_keeper_router_reviews_total',
-    help: 'Admission reviews handled, by outcome (rerouted, unchanged, skipped, ignored, invalid, error, timeout).',
+    help: 'Admission reviews handled, by operation (CREATE, UPDATE, DELETE, CONNECT, other; unknown without a request) and outcome (rerouted, unchanged, skipped, ignored, invalid, error, timeout).',
     labelNames: ['operation', 'outcome'],
     registers: [registry],
   });
@@ -83,7 +83,7 @@ export function createRouterMetrics(
   });
   const probes = new Counter({
     name: 'kube_image_keeper_router_probes_total',
-    help: 'Registry availability probes sent by the router, by registry and result.',
+    help: 'Registry availability probes sent by the router, by registry and result. Registries named by CRs keep their name; of the hosts only pods name, the first 32 do and the rest are `other`.',
     labelNames: ['registry', 'result'],
     registers: [registry],
   });

@@ -30,6 +30,7 @@ import { AvailabilityChecker, type Credential, type Probe } from './availability
 import type { RouterDeps } from './decide.ts';
 import { RerouteEvents } from './events.ts';
 import { handleReview } from './handle.ts';
+import { BoundedLabel, memoFor, operationLabel } from './labels.ts';
 import { createRouterMetrics } from './metrics.ts';
 import { StaleMirrorClearer } from './stale-mirror.ts';
 
@@ -111,9 +112,19 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
     settings.ageBuckets ? { ageBuckets: settings.ageBuckets } : {},
   );
 
+  // Registries named by CRs keep their label; the hosts pods name share a bounded set (labels.ts).
+  const knownRegistries = memoFor(10_000, () => {
+    const s = new Set<string>();
+    for (const cr of [...caches.cism.list(), ...caches.ism.list()])
+      for (const m of cr.spec.mirrors ?? []) if (m.registry) s.add(m.registry.split('/')[0]!);
+    for (const cr of [...caches.cris.list(), ...caches.ris.list()])
+      for (const u of cr.spec.upstreams ?? []) s.add(u.registry.split('/')[0]!);
+    return s;
+  });
+  const registryLabel = new BoundedLabel(32, knownRegistries);
   const probe: Probe = async (image, creds) => {
     const r = await io.probe(image, creds);
-    metrics.probes.inc({ registry: image.domain, result: r.outcome });
+    metrics.probes.inc({ registry: registryLabel.of(image.domain), result: r.outcome });
     return r;
   };
   const checker = new AvailabilityChecker({
@@ -181,12 +192,13 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
     const t0 = performance.now();
     const h = await handleReview(body, deps, settings.decisionDeadlineMs);
     const seconds = (performance.now() - t0) / 1000;
-    metrics.reviews.inc({ operation: h.request?.operation ?? 'unknown', outcome: h.outcome });
+    const operation = operationLabel(h.request?.operation);
+    metrics.reviews.inc({ operation, outcome: h.outcome });
     metrics.duration.observe({ outcome: h.outcome }, seconds);
     const pod = h.request?.object as { metadata?: { name?: string; generateName?: string } } | undefined;
     const base = {
       uid: h.request?.uid,
-      operation: h.request?.operation,
+      operation,
       namespace: h.request?.namespace,
       pod: pod?.metadata?.name ?? pod?.metadata?.generateName,
       dryRun: h.request?.dryRun ?? false,

@@ -6,6 +6,7 @@ import {
   normalizeReference,
   parseReference,
   type ReferenceErrorCode,
+  referenceCacheSize,
   registryReference,
   splitRegistryPath,
   withDigest,
@@ -353,5 +354,28 @@ describe('helpers', () => {
     assert.equal(registryReference(ok(`nginx:1@${SHA}`)), SHA);
     assert.equal(registryReference(ok('nginx:1')), '1');
     assert.equal(registryReference(ok('nginx')), 'latest');
+  });
+});
+
+describe('parse cache', () => {
+  test('rejected inputs, over-long ones above all, are not kept (issue 14: 2 MiB images stayed as keys)', () => {
+    const before = referenceCacheSize();
+    for (let i = 0; i < 50; i++) {
+      const long = `registry.example/${String(i)}${'A'.repeat(64 * 1024)}`;
+      assert.equal(parseReference(long).ok, false);
+      assert.equal(parseReference(`Bad/Upper${i}`).ok, false);
+    }
+    assert.equal(referenceCacheSize(), before);
+    const again = parseReference(`registry.example/0${'A'.repeat(64 * 1024)}`);
+    assert.equal(again.ok, false);
+    assert.equal(again.ok ? '' : again.error.code, 'too-long');
+  });
+
+  test('references that parse are kept and answered again', () => {
+    const input = `cache-test.example/app-${Date.now()}:1`;
+    const first = parseReference(input);
+    const size = referenceCacheSize();
+    assert.equal(parseReference(input), first);
+    assert.equal(referenceCacheSize(), size);
   });
 });

@@ -183,15 +183,23 @@ function parseQualified(s: string): ReferenceResult {
  */
 export function parseReference(input: string): ReferenceResult {
   // Results are immutable and inputs repeat (every admission parses the same images and their
-  // alternatives), so recent ones are remembered.
+  // alternatives), so recent ones are remembered. Only references that parse: those are at most
+  // REFERENCE_MAX_INPUT_LENGTH long. A rejected input is the sender's to choose, long and distinct
+  // each time (2 MiB invalid images in 200 reviews kept +420 MiB as cache keys, issue 14), and
+  // rejecting it again is cheap (too-long inputs are refused before any regex runs).
   const hit = parsed.get(input);
   if (hit !== undefined) return hit;
   const result = parseUncached(input);
-  parsed.set(input, result);
+  if (result.ok) parsed.set(input, result);
   return result;
 }
 
 const parsed = new LruCache<string, ReferenceResult>(8192);
+
+/** Entries in the parse cache (for tests of what it keeps). */
+export function referenceCacheSize(): number {
+  return parsed.size;
+}
 
 function parseUncached(input: string): ReferenceResult {
   if (input === '') return fail('empty', 'invalid reference format');

@@ -10,10 +10,12 @@
 // and nothing is logged here at all (callers log their decisions).
 import { createHash } from 'node:crypto';
 import { type IncomingHttpHeaders, STATUS_CODES } from 'node:http';
+import type { LookupFunction } from 'node:net';
 import type { Readable } from 'node:stream';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import { Agent, type Dispatcher, request } from 'undici';
 import * as v from 'valibot';
+import { LruCache } from '../lru.ts';
 import { raceSignal, SingleFlight } from '../single-flight.ts';
 import { type Challenge, parseChallenges, pickChallenge, type Scope, scopeStrings } from './challenge.ts';
 import type { RegistryCredential } from './credentials.ts';
@@ -27,6 +29,7 @@ import {
 } from './errors.ts';
 import { isRetryableStatus, parseRateLimit } from './outcome.ts';
 import { apiHost } from './reference.ts';
+import { sharedResolver } from './resolver.ts';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy, sleepWithin } from './retry.ts';
 import { DEFAULT_TOKEN_LIFETIME_MS, TokenCache } from './token-cache.ts';
 
@@ -62,6 +65,16 @@ export interface TransportOptions {
   userAgent?: string;
   /** HTTP/2 over TLS when the registry offers it via ALPN (default on; see docs/performance.md). */
   allowH2?: boolean;
+  /**
+   * Name resolution for registry connections. Default: the process's caching resolver
+   * (shared/registry/resolver.ts), which stays off libuv's thread pool.
+   */
+  lookup?: LookupFunction;
+  /**
+   * Registry hosts whose ping result is remembered. Image references come from pods, so the
+   * number of hosts is the cluster's users' to choose: the least recently used are forgotten.
+   */
+  maxHosts?: number;
 }
 
 export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
@@ -122,6 +135,7 @@ const TokenResponse = v.object({
   expires_in: v.optional(v.number()),
 });
 
+const NO_OPTIONS: HostOptions = Object.freeze({});
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
 
@@ -129,7 +143,13 @@ export class RegistryTransport {
   readonly stats: TransportStats = { requests: 0, connections: 0, pings: 0, tokenFetches: 0 };
   private readonly opts: TransportOptions;
   private readonly retry: RetryPolicy;
-  private readonly hosts = new Map<string, HostState>();
+  private readonly hosts: LruCache<string, HostState>;
+  /**
+   * One Agent per distinct HostOptions (the configured hosts, and the default): never one per
+   * host, since hosts come from pod specs. An Agent keeps a pool per origin and drops it once its
+   * connections close, so hosts seen once cost nothing after their keep-alive ends.
+   */
+  private readonly agents = new Map<HostOptions, Agent>();
   private readonly pings = new SingleFlight<PingResult>();
   private readonly tokens: TokenCache;
   private readonly credKeys = new WeakMap<object, string>();
@@ -138,6 +158,12 @@ export class RegistryTransport {
     this.opts = opts;
     this.retry = opts.retry ?? DEFAULT_RETRY;
     this.tokens = new TokenCache({ capacity: opts.tokenCacheSize ?? 1000 });
+    this.hosts = new LruCache(opts.maxHosts ?? 1024);
+  }
+
+  /** Registry hosts whose state is held (bounded by `maxHosts`). */
+  get hostCount(): number {
+    return this.hosts.size;
   }
 
   /**
@@ -202,14 +228,15 @@ export class RegistryTransport {
 
   /** Forgets cached pings and tokens (a registry whose auth was reconfigured, say). */
   forget(): void {
-    for (const h of this.hosts.values()) delete h.ping;
+    this.hosts.clear();
     this.tokens.clear();
   }
 
   async close(): Promise<void> {
-    const all = [...this.hosts.values()];
+    const all = [...this.agents.values()];
+    this.agents.clear();
     this.hosts.clear();
-    await Promise.all(all.map((h) => h.dispatcher.close()));
+    await Promise.all(all.map((a) => a.close()));
   }
 
   // --- hosts and connections ---
@@ -218,18 +245,27 @@ export class RegistryTransport {
     const key = apiHost(registry);
     let h = this.hosts.get(key);
     if (h) return h;
-    const options = this.opts.hosts?.[registry] ?? this.opts.hosts?.[key] ?? this.opts.defaultHost ?? {};
-    h = { key, options, dispatcher: this.agent(options) };
-    h.dispatcher.on('connect', () => {
-      this.stats.connections++;
-    });
+    const options =
+      this.opts.hosts?.[registry] ?? this.opts.hosts?.[key] ?? this.opts.defaultHost ?? NO_OPTIONS;
+    let dispatcher = this.agents.get(options);
+    if (!dispatcher) {
+      dispatcher = this.agent(options);
+      dispatcher.on('connect', () => {
+        this.stats.connections++;
+      });
+      this.agents.set(options, dispatcher);
+    }
+    h = { key, options, dispatcher };
     this.hosts.set(key, h);
     return h;
   }
 
   private agent(o: HostOptions): Agent {
     const extra = o.ca === undefined ? [] : Array.isArray(o.ca) ? o.ca : [o.ca];
-    const connect: Record<string, unknown> = { rejectUnauthorized: !o.insecure };
+    const connect: Record<string, unknown> = {
+      rejectUnauthorized: !o.insecure,
+      lookup: this.opts.lookup ?? sharedResolver().lookup,
+    };
     if (extra.length > 0) {
       // `ca` replaces Node's trust store, so keep the system roots beside the registry's own CA
       // (its token realm may live on a public host). One secure context per host, built once:

@@ -27,6 +27,11 @@ export async function startFunction(
      * suite runs against the bundle with KUIK_FUNCTION_ENTRY=dist/bundle/main.mjs.
      */
     entry?: string;
+    /**
+     * A command the process is started through (`['unshare', '-m', ...]`), which must end by
+     * exec'ing its arguments so the PID stays the function's (tests read /proc/PID).
+     */
+    wrap?: string[];
   } = {},
 ): Promise<RunningFunction> {
   const h = harness();
@@ -54,7 +59,8 @@ export async function startFunction(
   };
   const launch = async () => {
     const entry = opts.entry ?? process.env['KUIK_FUNCTION_ENTRY'] ?? 'functions/main.ts';
-    const proc = startProc(h.runDir, id, process.execPath, [resolve(h.repoRoot, entry)], env);
+    const argv = [...(opts.wrap ?? []), process.execPath, resolve(h.repoRoot, entry)];
+    const proc = startProc(h.runDir, id, argv[0]!, argv.slice(1), env);
     await waitFor(`${name} /readyz`, async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, {
       proc,
       timeoutMs: 30_000,
