@@ -12,6 +12,7 @@
 // The "before" router is `git archive <commit>` unpacked in a temporary directory, with this
 // checkout's node_modules linked in.
 // Run: node bench/router-fallback.ts [--before=28bb978] [--reviews=1000] [--creates=200] [--burst=10000]
+//   [--seconds=10] [--burst-seconds=40] (each row stops at its count or its time, whichever first)
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -23,13 +24,16 @@ import { apply, kubectl, namespace, seed } from '../tests/harness/fixtures.ts';
 import { freePort, type Proc, startProc, stopProc, waitFor } from '../tests/harness/proc.ts';
 import { startHarness } from '../tests/harness/start.ts';
 import { registerRouterWebhook } from '../tests/harness/webhook.ts';
-import { benchArgs, load, memoryOf, summarize, table } from './lib.ts';
+import { benchArgs, memoryOf, summarize, table } from './lib.ts';
 
 const args = benchArgs();
 const BEFORE = args.get('before') ?? '28bb978';
 const REVIEWS = Number(args.get('reviews') ?? 1000);
 const CREATES = Number(args.get('creates') ?? 200);
 const BURST = Number(args.get('burst') ?? 10_000);
+/** Each row stops after this long even if its count is not reached (a slow router on a busy machine). */
+const SECONDS = Number(args.get('seconds') ?? 10);
+const BURST_SECONDS = Number(args.get('burst-seconds') ?? 40);
 const variants = (args.get('variants') ?? 'before,after').split(',');
 
 const h0 = await startHarness();
@@ -165,6 +169,16 @@ try {
   const ca = readFileSync(h.pki.caCert);
   const core = kubeConfig().makeApiClient(CoreV1Api);
 
+  let bundleEntry: string | undefined;
+  const bundled = async () => {
+    if (!bundleEntry) {
+      const { bundle } = await import('../scripts/bundle.ts');
+      const outdir = join(h.runDir, 'bundle');
+      await bundle(outdir);
+      bundleEntry = join(outdir, 'main.mjs');
+    }
+    return bundleEntry;
+  };
   interface Router {
     proc: Proc;
     pid: number;
@@ -173,6 +187,8 @@ try {
   }
   const start = async (variant: string): Promise<Router> => {
     const root = variant === 'before' ? beforeDir! : h.repoRoot;
+    // `after-bundle`: this checkout as the image runs it (esbuild bundle + V8 compile cache).
+    const entry = variant === 'after-bundle' ? await bundled() : join(root, 'functions/main.ts');
     const port = await freePort();
     const webhookPort = await freePort();
     const config = join(h.runDir, `fallback-${variant}.yaml`);
@@ -182,7 +198,7 @@ try {
       h.runDir,
       `fallback-router-${variant}`,
       'taskset',
-      ['-c', core1, process.execPath, join(root, 'functions/main.ts')],
+      ['-c', core1, process.execPath, entry],
       {
         KUIK_FUNCTION: 'router',
         KUIK_CONFIG: config,
@@ -193,6 +209,7 @@ try {
         TLS_CERT_FILE: h.pki.webhookCert,
         TLS_KEY_FILE: h.pki.webhookKey,
         LOG_LEVEL: 'info',
+        ...(variant === 'after-bundle' ? { NODE_COMPILE_CACHE: join(h.runDir, 'compile-cache') } : {}),
       },
     );
     await waitFor('router', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, {
@@ -210,10 +227,10 @@ try {
       Number(new RegExp(`^kube_image_keeper_${name}\\{[^}]*\\} (\\S+)`, 'm').exec(text)?.[1]) / 2 ** 20;
     return `${v('nodejs_heap_size_used_bytes').toFixed(0)}/${v('nodejs_heap_size_total_bytes').toFixed(0)}`;
   };
-  const reviews = async (r: Router, count: number, concurrency: number, host: string) => {
+  const reviews = async (r: Router, count: number, concurrency: number, host: string, seconds = SECONDS) => {
     const agent = new Agent({ connect: { ca }, connections: concurrency, pipelining: 1 });
     const url = `https://127.0.0.1:${r.webhookPort}/mutate`;
-    const res = await load(count, concurrency, async (i) => {
+    const res = await timedLoad(count, seconds, concurrency, async (i) => {
       const x = await request(url, {
         method: 'POST',
         body: reviewBody(i, host),
@@ -227,11 +244,39 @@ try {
     return { ...summarize(res.latencies, res.wallMs), errors: res.errors };
   };
   const creates = async (count: number, concurrency: number) => {
-    const res = await load(count, concurrency, async () => {
+    const res = await timedLoad(count, SECONDS, concurrency, async () => {
       const p = await core.createNamespacedPod({ namespace: ns, body: podObject(down) as never });
       if (!p.spec?.containers[0]?.image?.includes('/mirror/')) throw new Error('not rerouted');
     });
     return { ...summarize(res.latencies, res.wallMs), errors: res.errors };
+  };
+  /** lib.ts `load`, with no new task started once `seconds` have passed. */
+  const timedLoad = async (
+    count: number,
+    seconds: number,
+    concurrency: number,
+    task: (i: number) => Promise<void>,
+  ) => {
+    const latencies: number[] = [];
+    let next = 0;
+    let errors = 0;
+    const t0 = performance.now();
+    const end = t0 + seconds * 1000;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < count && performance.now() < end) {
+          const i = next++;
+          const st = performance.now();
+          try {
+            await task(i);
+            latencies.push(performance.now() - st);
+          } catch {
+            errors++;
+          }
+        }
+      }),
+    );
+    return { latencies, wallMs: performance.now() - t0, errors };
   };
   /** Runs `work`, measuring CPU of the router, the apiserver and etcd, and the router's log bytes. */
   const measured = async <T extends { count: number }>(r: Router, work: () => Promise<T>) => {
@@ -259,11 +304,13 @@ try {
     // Each variant on a namespace with no secret copy left by the other.
     await kubectl(['delete', 'secret', '-n', ns, '-l', 'app.kubernetes.io/managed-by=kuik-functions']);
     const r = await start(variant);
+    const idleCpu0 = cpuOf(r.pid);
     await new Promise((res) => setTimeout(res, 3000));
+    const idleCpuPerS = (cpuOf(r.pid) - idleCpu0) / 3;
     const idle = memoryOf(r.pid).rssMiB;
     const idleHeap = await heapOf(r);
-    await reviews(r, 300, 8, down); // warm: probe verdicts cached, JIT warm, the copy made
-    await reviews(r, 100, 8, reg.host);
+    await reviews(r, 300, 8, down, 5); // warm: probe verdicts cached, JIT warm, the copy made
+    await reviews(r, 100, 8, reg.host, 3);
     for (const c of [1, 8, 64]) {
       const m = await measured(r, () => reviews(r, REVIEWS, c, down));
       rows.push([
@@ -349,7 +396,7 @@ try {
     const sampler = setInterval(() => {
       maxRss = Math.max(maxRss, memoryOf(r.pid).rssMiB);
     }, 250);
-    const burst = await measured(r, () => reviews(r, BURST, 64, down));
+    const burst = await measured(r, () => reviews(r, BURST, 64, down, BURST_SECONDS));
     const tail: number[] = [];
     let prev = cpuOf(r.pid);
     for (let i = 0; i < 10; i++) {
@@ -360,8 +407,9 @@ try {
     }
     clearInterval(sampler);
     const tailCpu = tail.reduce((a, b) => a + b, 0);
-    // "Back to idle": the first second from which the router used < 2 % of a core.
-    const idleFrom = tail.findIndex((_, i) => tail.slice(i).every((t) => t < 0.02));
+    // "Back to idle": the first second from which the router used no more than 2 % of a core
+    // above what it used idle before the load.
+    const idleFrom = tail.findIndex((_, i) => tail.slice(i).every((t) => t <= idleCpuPerS + 0.02));
     burstRows.push([
       variant,
       burst.s.count,
@@ -370,6 +418,8 @@ try {
       burst.apiserverMs,
       burst.logKiBPer10k,
       tailCpu,
+      tail.map((t) => Math.round(t * 1000)).join(' '),
+      Math.round(idleCpuPerS * 1000),
       idleFrom === -1 ? '> 10 s' : `${idleFrom} s`,
       maxRss,
       memoryOf(r.pid).rssMiB,
@@ -384,7 +434,7 @@ try {
     `\nRouter, registry down (fallback), ${cpus} cores; router pinned to 1 core; 3 containers/pod, one CISM with a credential; LOG_LEVEL=info. before = ${BEFORE}, after = this checkout.`,
   );
   console.log(
-    `Command: node bench/router-fallback.ts --before=${BEFORE} --reviews=${REVIEWS} --creates=${CREATES} --burst=${BURST}\n`,
+    `Command: node bench/router-fallback.ts --before=${BEFORE} --reviews=${REVIEWS} --creates=${CREATES} --burst=${BURST} --seconds=${SECONDS} --burst-seconds=${BURST_SECONDS}\n`,
   );
   console.log(
     table(
@@ -417,6 +467,8 @@ try {
         'apiserver CPU ms/review',
         'log KiB/10k',
         'router CPU s in next 10 s',
+        'router CPU ms in each of those s',
+        'idle CPU ms/s before load',
         'back to idle after',
         'max RSS MiB (sampled)',
         'RSS MiB after',
@@ -428,7 +480,15 @@ try {
   console.log('\nMemory (RSS MiB):\n');
   console.log(
     table(
-      ['router', 'idle (3 s after ready)', 'after load', '5 s later', 'peak (VmHWM, whole run)'],
+      [
+        'router',
+        'idle (3 s after ready)',
+        'idle heap used/total MiB',
+        'after load',
+        '5 s later',
+        'heap used/total MiB then',
+        'peak (VmHWM, whole run)',
+      ],
       memRows,
     ),
   );
