@@ -36,11 +36,12 @@ export class RerouteEvents {
   readonly #log: Logger;
   readonly #events: EventAggregator;
   #resolving = 0;
-  /** Reroutes not recorded: too many named pods waiting for their UID, or too many keys. */
+  #droppedHere = 0;
+
+  /** Reroutes not recorded: too many named pods waiting for their UID, or too many events held. */
   get dropped(): number {
     return this.#droppedHere + this.#events.dropped;
   }
-  #droppedHere = 0;
 
   constructor(kube: Kube, log: Logger, opts: { intervalMs?: number; maxKeys?: number } = {}) {
     this.#kube = kube;
