@@ -11,8 +11,8 @@
 // per 10,000 reviews at LOG_LEVEL=info, RSS. The router is pinned to one core (`taskset`).
 // The "before" router is `git archive <commit>` unpacked in a temporary directory, with this
 // checkout's node_modules linked in.
-// Run: node bench/router-fallback.ts [--before=28bb978] [--reviews=1000] [--creates=200] [--burst=10000]
-//   [--seconds=10] [--burst-seconds=40] (each row stops at its count or its time, whichever first)
+// Run: node bench/router-fallback.ts [--before=28bb978] [--reviews=3000] [--creates=300] [--burst=10000]
+//   [--seconds=10] [--burst-seconds=120] [--variants=before,after,after-bundle] (each row stops at its count or its time, whichever first)
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -28,13 +28,13 @@ import { benchArgs, memoryOf, summarize, table } from './lib.ts';
 
 const args = benchArgs();
 const BEFORE = args.get('before') ?? '28bb978';
-const REVIEWS = Number(args.get('reviews') ?? 1000);
-const CREATES = Number(args.get('creates') ?? 200);
+const REVIEWS = Number(args.get('reviews') ?? 3000);
+const CREATES = Number(args.get('creates') ?? 300);
 const BURST = Number(args.get('burst') ?? 10_000);
 /** Each row stops after this long even if its count is not reached (a slow router on a busy machine). */
 const SECONDS = Number(args.get('seconds') ?? 10);
-const BURST_SECONDS = Number(args.get('burst-seconds') ?? 40);
-const variants = (args.get('variants') ?? 'before,after').split(',');
+const BURST_SECONDS = Number(args.get('burst-seconds') ?? 120);
+const variants = (args.get('variants') ?? 'before,after,after-bundle').split(',');
 
 const h0 = await startHarness();
 process.env['KUIK_HARNESS_STATE'] = h0.stateFile;
@@ -445,7 +445,7 @@ try {
     `\nRouter, registry down (fallback), ${cpus} cores; router pinned to 1 core; 3 containers/pod, one CISM with a credential; LOG_LEVEL=info. before = ${BEFORE}, after = this checkout. kube-apiserver idle: ${(apiserverIdlePerS * 1000).toFixed(0)} ms CPU/s.`,
   );
   console.log(
-    `Command: node bench/router-fallback.ts --before=${BEFORE} --reviews=${REVIEWS} --creates=${CREATES} --burst=${BURST} --seconds=${SECONDS} --burst-seconds=${BURST_SECONDS}\n`,
+    `Command: node bench/router-fallback.ts --before=${BEFORE} --reviews=${REVIEWS} --creates=${CREATES} --burst=${BURST} --seconds=${SECONDS} --burst-seconds=${BURST_SECONDS} --variants=${variants.join(',')}\n`,
   );
   console.log(
     table(
