@@ -1,6 +1,6 @@
 // Router while a registry is down (issue 16): the fallback steady state, side by side for the
-// router of an earlier commit ("before", default main's 28bb978) and this checkout ("after"), in
-// one run on one harness. Every pod is rerouted to a cluster-wide mirror whose credential is
+// router of an earlier commit ("before", default main's 28bb978) and this checkout ("after" from
+// the TypeScript sources, "after-bundle" as the image runs it), in one run on one harness. Every pod is rerouted to a cluster-wide mirror whose credential is
 // copied into the pod's namespace; its pods belong to one ReplicaSet (generateName), so every
 // reroute is the same ImageRerouted event.
 //   reviews: AdmissionReviews posted to the router at 1, 8 and 64 in flight (probe verdicts cached);
@@ -12,7 +12,8 @@
 // The "before" router is `git archive <commit>` unpacked in a temporary directory, with this
 // checkout's node_modules linked in.
 // Run: node bench/router-fallback.ts [--before=28bb978] [--reviews=3000] [--creates=300] [--burst=10000]
-//   [--seconds=10] [--burst-seconds=120] [--variants=before,after,after-bundle] (each row stops at its count or its time, whichever first)
+//   [--seconds=10] [--burst-seconds=120] [--variants=before,after,after-bundle]
+// Each row stops at its count or its time, whichever comes first.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
