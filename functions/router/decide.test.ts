@@ -394,3 +394,35 @@ test("a rejected image is shown cut to 256 characters in notes (its length is th
   assert.ok(shown.length < 300, String(shown.length));
   assert.match(shown, /… \(2097153 characters\)$/);
 });
+
+test('3 containers rerouted through one cluster-wide mirror: its pull secret copied and listed once', async () => {
+  const { deps, upserts } = world({
+    crs: { cisms: [cism({ credentialSecret: { name: 'enix-harbor-global', namespace: 'kuik-system' } })] },
+    secrets: [HARBOR_SECRET],
+    registry: {
+      'docker.io/library/nginx:1.27': 'NotFound',
+      'docker.io/library/redis:7': 'NotFound',
+      'docker.io/library/busybox:1': 'NotFound',
+    },
+  });
+  const r = await admit(
+    create(
+      pod({}, [
+        { name: 'a', image: 'nginx:1.27', imagePullPolicy: 'IfNotPresent' },
+        { name: 'b', image: 'redis:7', imagePullPolicy: 'IfNotPresent' },
+        { name: 'c', image: 'busybox:1', imagePullPolicy: 'IfNotPresent' },
+      ]),
+    ),
+    deps,
+  );
+  assert.deepEqual(
+    r.mutated.spec?.containers.map((c) => c.image),
+    [
+      'harbor.example.com/mirror/library/nginx:1.27',
+      'harbor.example.com/mirror/library/redis:7',
+      'harbor.example.com/mirror/library/busybox:1',
+    ],
+  );
+  assert.deepEqual(r.mutated.spec?.imagePullSecrets, [{ name: 'kuik-enix-harbor-global-89a26e25fb568052' }]);
+  assert.equal(upserts.length, 1);
+});

@@ -154,9 +154,30 @@ export async function admit(input: AdmissionInput, deps: RouterDeps): Promise<Ad
     return p;
   };
 
+  const copies = new Map<string, Promise<void>>();
+  const copySecretOnce = (source: V1Secret, owner: CrRef) => {
+    const copy = secretCopy(source, input.namespace, owner);
+    const k = copy.metadata?.name ?? '';
+    let p = copies.get(k);
+    if (!p) {
+      p = deps.upsertSecret(copy);
+      copies.set(k, p);
+    }
+    return p;
+  };
+
   const decisions = await Promise.all(
     work.map(({ c, ref }) =>
-      decideContainer(c, ref, { input, deps, crs, podSecrets, getSecretOnce, notes, mutated }),
+      decideContainer(c, ref, {
+        input,
+        deps,
+        crs,
+        podSecrets,
+        getSecretOnce,
+        notes,
+        mutated,
+        copySecretOnce,
+      }),
     ),
   );
   const routed = decisions.filter((d): d is ContainerDecision => d !== undefined);
@@ -206,6 +227,8 @@ interface Ctx {
   getSecretOnce: (ns: string, name: string) => Promise<V1Secret | undefined>;
   notes: string[];
   mutated: V1Pod;
+  /** One copy per (source Secret, owner CR) per admission, however many containers need it. */
+  copySecretOnce: (source: V1Secret, owner: CrRef) => Promise<void>;
 }
 
 async function decideContainer(
@@ -367,7 +390,10 @@ async function applySecret(alt: Alternative, c: SelectedContainer, ctx: Ctx): Pr
   if (c.list === 'ephemeralContainers') return true;
   const sameNamespace = secret.namespace === ctx.input.namespace;
   const name = sameNamespace ? secret.name : secretCopyName(secret, cr.uid);
-  const listed = (ctx.mutated.spec?.imagePullSecrets ?? []).some((s) => s.name === name);
+  // Read again after every await below: containers are decided in parallel, and one that needs
+  // the same secret may have listed it meanwhile (3 containers listed one copy 3 times).
+  const isListed = () => (ctx.mutated.spec?.imagePullSecrets ?? []).some((s) => s.name === name);
+  const listed = isListed();
   if (ctx.input.operation === 'UPDATE') {
     // A Pod UPDATE may change images only: spec.imagePullSecrets is immutable there, so an
     // alternative needing a secret the pod does not list already cannot be used.
@@ -391,7 +417,7 @@ async function applySecret(alt: Alternative, c: SelectedContainer, ctx: Ctx): Pr
       return false;
     }
     try {
-      await ctx.deps.upsertSecret(secretCopy(source, ctx.input.namespace, cr));
+      await ctx.copySecretOnce(source, cr);
     } catch (err) {
       ctx.notes.push(
         `copy of secret ${secret.namespace}/${secret.name} into ${ctx.input.namespace}: ${(err as Error).message}`,
@@ -399,7 +425,7 @@ async function applySecret(alt: Alternative, c: SelectedContainer, ctx: Ctx): Pr
       return false;
     }
   }
-  if (!listed) {
+  if (!isListed()) {
     const spec = ctx.mutated.spec!;
     spec.imagePullSecrets = [...(spec.imagePullSecrets ?? []), { name }];
   }

@@ -20,7 +20,7 @@ import { createApp } from '../../shared/http/app.ts';
 import { apiserverReviews, ReaderAuth, requireReader } from '../../shared/http/reader-auth.ts';
 import { listen, type Serving } from '../../shared/http/serve.ts';
 import type { ImageReference } from '../../shared/image/reference.ts';
-import { collectionPath, Kube } from '../../shared/kube/client.ts';
+import { apiStatus, collectionPath, Kube } from '../../shared/kube/client.ts';
 import { kubeSecretCache } from '../../shared/kube/secret-cache.ts';
 import { type KubeObject, WatchCache } from '../../shared/kube/watch-cache.ts';
 import type { Logger } from '../../shared/log.ts';
@@ -32,6 +32,8 @@ import { RerouteEvents } from './events.ts';
 import { handleReview } from './handle.ts';
 import { BoundedLabel, memoFor, operationLabel } from './labels.ts';
 import { createRouterMetrics } from './metrics.ts';
+import { reviewLog } from './review-log.ts';
+import { COPY_SELECTOR, SecretCopies, slimCopy } from './secret-copies.ts';
 import { StaleMirrorClearer } from './stale-mirror.ts';
 
 export interface RouterSettings {
@@ -103,6 +105,18 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
     cris: cache<ClusterReplicatedImageSet>(io, 'ClusterReplicatedImageSet', settings.relistMs),
     ris: cache<ReplicatedImageSet>(io, 'ReplicatedImageSet', settings.relistMs),
     cisa: cache<ClusterImageSetAvailability>(io, 'ClusterImageSetAvailability', settings.relistMs),
+    // The pull-secret copies the router made (by label: no other Secret is listed), so an
+    // admission whose copy is current writes nothing (secret-copies.ts).
+    copies: new WatchCache<V1Secret>({
+      kc: io.kc,
+      apiVersion: 'v1',
+      kind: 'Secret',
+      path: '/api/v1/secrets',
+      log: io.log,
+      labelSelector: COPY_SELECTOR,
+      transform: slimCopy,
+      ...(settings.relistMs === undefined ? {} : { relistMs: settings.relistMs }),
+    }),
   };
   const registry = createRegistry('router');
   const metrics = createRouterMetrics(
@@ -150,9 +164,24 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
     },
   });
   const events = new RerouteEvents(kube, log);
+  const reviews = reviewLog(log);
   // Pull secrets are read on every admission: a short-lived cache keeps that off the API server
   // (kuik watched every Secret of the cluster instead; this holds only those in use).
   const secrets = kubeSecretCache(kube, settings.secretTtlMs ?? 10_000);
+  const copies = new SecretCopies((ns, name) => caches.copies.get(ns, name), {
+    create: (body) => kube.core.createNamespacedSecret({ namespace: body.metadata?.namespace ?? '', body }),
+    replace: (body) =>
+      kube.core.replaceNamespacedSecret({
+        namespace: body.metadata?.namespace ?? '',
+        name: body.metadata?.name ?? '',
+        body,
+      }),
+    read: (namespace, name) =>
+      kube.core.readNamespacedSecret({ namespace, name }).catch((err) => {
+        if (apiStatus(err) === 404) return undefined;
+        throw err;
+      }),
+  });
 
   const deps: RouterDeps = {
     config: {
@@ -169,7 +198,7 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
     getSecret: (namespace, name) => secrets.get(namespace, name),
     credentialsFor: io.credentialsFor,
     checker,
-    upsertSecret: (s) => kube.upsertSecret(s, false),
+    upsertSecret: async (s) => void (await copies.ensure(s)),
     // Only when the cached status says it was mirrored (§4.10 "target entries"): a NotFound on a
     // mirror nothing was copied to yet is the normal state, and must not cost an API call.
     staleMirror: (cr, image) => {
@@ -195,39 +224,16 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
     const operation = operationLabel(h.request?.operation);
     metrics.reviews.inc({ operation, outcome: h.outcome });
     metrics.duration.observe({ outcome: h.outcome }, seconds);
-    const pod = h.request?.object as { metadata?: { name?: string; generateName?: string } } | undefined;
-    const base = {
-      uid: h.request?.uid,
-      operation,
-      namespace: h.request?.namespace,
-      pod: pod?.metadata?.name ?? pod?.metadata?.generateName,
-      dryRun: h.request?.dryRun ?? false,
-      outcome: h.outcome,
-      duration_ms: Math.round(seconds * 1000),
-    };
-    if (h.error) log.warn({ ...base, error: h.error }, 'admission review answered unchanged');
-    for (const note of h.admission?.notes ?? []) log.info({ ...base, note }, 'routing note');
     for (const d of h.admission?.decisions ?? []) {
       metrics.decisions.inc({
         reason: d.reason,
         kind: d.by === 'original' ? 'Original' : d.by.split('/')[0]!,
       });
-      log.info(
-        {
-          ...base,
-          container: d.container,
-          original: d.original,
-          chosen: d.chosen,
-          by: d.by,
-          reason: d.reason,
-          rejected: d.rejected,
-        },
-        'routing decision',
-      );
     }
+    reviews.review(h, seconds);
     const rerouted = (h.admission?.decisions ?? []).filter((d) => d.by !== 'original');
     if (rerouted.length > 0 && h.request && !h.request.dryRun && h.admission) {
-      void events.emit(h.request.object as never, h.request.namespace ?? '', rerouted);
+      events.emit(h.request.object as never, h.request.namespace ?? '', rerouted);
     }
     return h;
   };
@@ -268,6 +274,10 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
     stop: async () => {
       clearInterval(certTimer);
       for (const c of Object.values(caches)) c.stop();
+      // What the aggregator still counts is written before the process goes, within a bound.
+      await Promise.race([events.flush(), new Promise((r) => setTimeout(r, 2_000).unref())]);
+      events.stop();
+      reviews.stop();
       await Promise.all([webhook.close(), http.close()]);
     },
   };

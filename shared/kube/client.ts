@@ -18,6 +18,7 @@ import {
   type EventFacts,
   type EventRegarding,
   eventNote,
+  type StoredEventRef,
   sameEvent,
   seriesKey,
   seriesPatch,
@@ -243,6 +244,82 @@ export class Kube {
     } catch (err) {
       return err as Error;
     }
+  }
+
+  /**
+   * Adds `add` occurrences of an event (counted in memory by an EventAggregator) in one write: a
+   * merge patch of the series of `known` (what the last call returned: no read needed), else of
+   * the stored event found by a list, else a new event whose series starts at `add`. Throws on
+   * failure; the caller decides what a lost count is worth.
+   */
+  async addToEventSeries(
+    regarding: EventRegarding,
+    e: EventFacts,
+    add: number,
+    known?: StoredEventRef,
+  ): Promise<StoredEventRef> {
+    const namespace = regarding.namespace || 'default';
+    let stored = known;
+    for (let attempt = 1; attempt <= 10; attempt++) {
+      if (attempt > 1) await new Promise((r) => setTimeout(r, Math.random() * 20 * Math.min(attempt, 5)));
+      if (!stored) {
+        const found = await this.#storedEvent(namespace, regarding, e).catch(() => undefined);
+        if (!found?.metadata?.name) break;
+        stored = {
+          name: found.metadata.name,
+          resourceVersion: found.metadata.resourceVersion ?? '',
+          count: found.series?.count ?? 1,
+        };
+      }
+      try {
+        const patched = await this.events.patchNamespacedEvent(
+          {
+            namespace,
+            name: stored.name,
+            body: seriesPatch(
+              {
+                metadata: { resourceVersion: stored.resourceVersion },
+                series: { count: stored.count },
+              } as never,
+              microTime(new Date()),
+              add,
+            ),
+          },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        );
+        return {
+          name: stored.name,
+          resourceVersion: patched.metadata?.resourceVersion ?? '',
+          count: patched.series?.count ?? stored.count + add,
+        };
+      } catch (err) {
+        // 409: another writer (replica) added to it: read it again. Gone (events expire after an
+        // hour) or not allowed to patch: write a new one.
+        if (apiStatus(err) !== 409) break;
+        stored = undefined;
+      }
+    }
+    const now = microTime(new Date());
+    const created = await this.events.createNamespacedEvent({
+      namespace,
+      body: {
+        metadata: { name: `${regarding.name.slice(0, 200)}.${eventSuffix()}`, namespace },
+        eventTime: now,
+        ...(add > 1 ? { series: { count: add, lastObservedTime: now } } : {}),
+        type: e.type,
+        reason: e.reason,
+        action: e.action,
+        note: eventNote(e.note),
+        reportingController: e.controller,
+        reportingInstance: hostname(),
+        regarding: { ...regarding, ...(regarding.namespace ? {} : { namespace: undefined }) },
+      },
+    });
+    return {
+      name: created.metadata?.name ?? '',
+      resourceVersion: created.metadata?.resourceVersion ?? '',
+      count: created.series?.count ?? 1,
+    };
   }
 
   /**

@@ -67,9 +67,18 @@ export function sameEvent(stored: EventsV1Event, regarding: EventRegarding, e: E
 export function seriesPatch(
   stored: EventsV1Event,
   now: Date,
+  /** Occurrences to add (more than one when repeats were counted in memory first). */
+  add = 1,
 ): { metadata: { resourceVersion?: string }; series: { count: number; lastObservedTime: Date } } {
   return {
     metadata: stored.metadata?.resourceVersion ? { resourceVersion: stored.metadata.resourceVersion } : {},
-    series: { count: (stored.series?.count ?? 1) + 1, lastObservedTime: now },
+    series: { count: (stored.series?.count ?? 1) + add, lastObservedTime: now },
   };
+}
+
+/** What a writer needs to remember of a stored event to add to its series without reading it. */
+export interface StoredEventRef {
+  name: string;
+  resourceVersion: string;
+  count: number;
 }

@@ -14,7 +14,7 @@ export interface KubeObject {
   metadata?: { name?: string; namespace?: string; resourceVersion?: string; uid?: string };
 }
 
-export interface WatchCacheOptions {
+export interface WatchCacheOptions<T = KubeObject> {
   kc: KubeConfig;
   apiVersion: string;
   kind: string;
@@ -25,12 +25,16 @@ export interface WatchCacheOptions {
   relistMs?: number;
   /** Called after every change of the cache (add, update, delete, relist). */
   onChange?: () => void;
+  /** Only the objects with these labels (e.g. the Secrets a function made, not every Secret). */
+  labelSelector?: string;
+  /** What is kept of each object (drop what no reader needs: memory is per object). */
+  transform?: (o: T) => T;
 }
 
 const key = (o: KubeObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 
 export class WatchCache<T extends KubeObject> {
-  readonly #opts: WatchCacheOptions;
+  readonly #opts: WatchCacheOptions<T>;
   readonly #store = new Map<string, T>();
   #resourceVersion = '';
   #synced = false;
@@ -41,7 +45,7 @@ export class WatchCache<T extends KubeObject> {
   relists = 0;
   watchRestarts = 0;
 
-  constructor(opts: WatchCacheOptions) {
+  constructor(opts: WatchCacheOptions<T>) {
     this.#opts = opts;
   }
 
@@ -79,10 +83,20 @@ export class WatchCache<T extends KubeObject> {
 
   async #relist(): Promise<void> {
     const api = KubernetesObjectApi.makeApiClient(this.#opts.kc);
-    const list = await api.list<T>(this.#opts.apiVersion, this.#opts.kind);
+    const { labelSelector, transform } = this.#opts;
+    const list = await api.list<T>(
+      this.#opts.apiVersion,
+      this.#opts.kind,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      labelSelector,
+    );
     const generation = ++this.#generation;
     this.#store.clear();
-    for (const item of list.items) this.#store.set(key(item), item);
+    for (const item of list.items) this.#store.set(key(item), transform ? transform(item) : item);
     this.#resourceVersion = list.metadata?.resourceVersion ?? '';
     this.#synced = true;
     this.relists++;
@@ -108,7 +122,12 @@ export class WatchCache<T extends KubeObject> {
     const w = new Watch(this.#opts.kc);
     this.#abort = await w.watch(
       this.#opts.path,
-      { resourceVersion: this.#resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 300 },
+      {
+        resourceVersion: this.#resourceVersion,
+        allowWatchBookmarks: true,
+        timeoutSeconds: 300,
+        ...(this.#opts.labelSelector ? { labelSelector: this.#opts.labelSelector } : {}),
+      },
       (phase, obj: T & { code?: number }) => {
         if (generation !== this.#generation) return;
         if (phase === 'ERROR') {
@@ -120,7 +139,7 @@ export class WatchCache<T extends KubeObject> {
         if (obj.metadata?.resourceVersion) this.#resourceVersion = obj.metadata.resourceVersion;
         if (phase === 'BOOKMARK') return;
         if (phase === 'DELETED') this.#store.delete(key(obj));
-        else this.#store.set(key(obj), obj);
+        else this.#store.set(key(obj), this.#opts.transform ? this.#opts.transform(obj) : obj);
         this.#opts.onChange?.();
       },
       (err) => {

@@ -164,6 +164,33 @@ test('a repeated event bumps the stored event’s series, across processes and u
   assert.equal(events.length, 2);
 });
 
+test('addToEventSeries: repeats counted in memory land in one write, a known event is patched without a list, a stale one is re-read', async () => {
+  const ns = await namespace('series-add');
+  const regarding = { apiVersion: 'v1', kind: 'ConfigMap', name: 'cm', namespace: ns, uid: 'u-1' };
+  const facts = {
+    type: 'Normal' as const,
+    reason: 'ImageRerouted',
+    action: 'Route',
+    note: 'container app: a → b',
+    controller: 'kuik.enix.io/router',
+  };
+  const a = new Kube(kubeConfig());
+  const first = await a.addToEventSeries(regarding, facts, 5);
+  assert.equal(first.count, 5);
+  const second = await a.addToEventSeries(regarding, facts, 3, first);
+  assert.equal(second.count, 8);
+  // Another process, knowing nothing, finds the stored event and adds to it.
+  const third = await new Kube(kubeConfig()).addToEventSeries(regarding, facts, 2);
+  assert.equal(third.count, 10);
+  // `second` is stale now (409 on its resourceVersion): read again, nothing lost.
+  const fourth = await a.addToEventSeries(regarding, facts, 1, second);
+  assert.equal(fourth.count, 11);
+  const events = await a.events.listNamespacedEvent({ namespace: ns, fieldSelector: 'regarding.name=cm' });
+  assert.equal(events.items.length, 1);
+  assert.equal(events.items[0]?.series?.count, 11);
+  assert.equal(events.items[0]?.regarding?.uid, 'u-1');
+});
+
 test('with a role from before series (events create only), a repeat is still recorded, as a new event', async () => {
   const ns = await namespace('events-old-role');
   await kubectl(['create', 'serviceaccount', 'old', '-n', ns]);

@@ -316,8 +316,30 @@ test('router: routing, secret copies, events and stale-mirror clearing use exact
     `${mirror.host}/${P}/mirror/app/web:1`,
     JSON.stringify(web.metadata?.annotations),
   );
-  // A second pod finds the credential's copy already there: the router replaces it.
-  await core.createNamespacedPod({ namespace: app, body: pod('web2', `${origin.info.host}/app/web:1`) });
+  // The credential rotates: a later pod finds its copy there but outdated, and the router replaces
+  // it (a current copy is not written again; the source is re-read within its 10 s cache).
+  const source = await core.readNamespacedSecret({ namespace: 'kuik-system', name: 'mirror-cred' });
+  const marker = Buffer.from('rotated').toString('base64');
+  await core.replaceNamespacedSecret({
+    namespace: 'kuik-system',
+    name: 'mirror-cred',
+    body: { ...source, data: { ...source.data, rotated: marker } },
+  });
+  let n = 0;
+  await eventually(
+    'the copy follows the rotated credential',
+    async () => {
+      await core.createNamespacedPod({
+        namespace: app,
+        body: pod(`web2-${n++}`, `${origin.info.host}/app/web:1`),
+      });
+      const copies = await core.listNamespacedSecret({ namespace: app, labelSelector: OWNER_LABELS.uid });
+      if (copies.items[0]?.data?.['rotated'] === marker) return copies.items;
+      await new Promise((r) => setTimeout(r, 1000));
+      return undefined;
+    },
+    60_000,
+  );
   const copies = await core.listNamespacedSecret({ namespace: app, labelSelector: OWNER_LABELS.uid });
   assert.equal(copies.items.length, 1);
 

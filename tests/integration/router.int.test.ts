@@ -296,6 +296,130 @@ test('the router serves its metrics: reviews by outcome, decisions, probes by re
   );
 });
 
+/** Requests the API server served for `resource`, by the verbs given, since it started. */
+async function apiRequests(resource: string, verbs: readonly string[]): Promise<number> {
+  let n = 0;
+  for (const line of (await kubectl(['get', '--raw', '/metrics'])).split('\n')) {
+    if (!line.startsWith('apiserver_request_total{') || !line.includes(`resource="${resource}"`)) continue;
+    const verb = /verb="([^"]+)"/.exec(line)?.[1];
+    if (verb && verbs.includes(verb)) n += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return n;
+}
+
+test('pods of one ReplicaSet rerouted alike: one event whose series counts every pod, in a few writes', async () => {
+  const ns = await appNamespace('series');
+  // A ReplicaSet with no replicas (no controller runs here): the pods below name it as owner.
+  await apply({
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name: 'shop-7d9f8', namespace: ns },
+    spec: {
+      replicas: 0,
+      selector: { matchLabels: { app: 'shop' } },
+      template: {
+        metadata: { labels: { app: 'shop' } },
+        spec: { containers: [{ name: 'app', image: 'x' }] },
+      },
+    },
+  });
+  const uid = JSON.parse(await kubectl(['get', 'replicaset', '-n', ns, 'shop-7d9f8', '-o', 'json'])).metadata
+    .uid;
+  const rs = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'shop-7d9f8', uid };
+  const before = await apiRequests('events', ['POST', 'PATCH', 'PUT']);
+  const pods = 12;
+  for (let i = 0; i < pods; i++) {
+    const created = await core.createNamespacedPod({
+      namespace: ns,
+      body: {
+        metadata: { generateName: 'shop-7d9f8-', ownerReferences: [{ ...rs, controller: true }] },
+        spec: {
+          containers: [{ name: 'app', image: img('app/web:1') }],
+          imagePullSecrets: [{ name: 'origin-pull' }],
+        },
+      },
+    });
+    assert.equal(created.spec?.containers[0]?.image, mirrored('app/web:1'));
+  }
+  const ev = await eventually('the series counts every pod', async () => {
+    const list = await kube.events.listNamespacedEvent({
+      namespace: ns,
+      fieldSelector: `regarding.name=${rs.name}`,
+    });
+    const found = list.items.filter((e) => e.reason === 'ImageRerouted');
+    return found.length === 1 && (found[0]?.series?.count ?? 1) === pods ? found[0] : undefined;
+  });
+  assert.equal(ev.regarding?.uid, rs.uid);
+  // `kubectl describe` shows the same count.
+  assert.match(await kubectl(['describe', 'replicaset', '-n', ns, rs.name]), /ImageRerouted/);
+  assert.match(await kubectl(['describe', 'replicaset', '-n', ns, rs.name]), /\(x12 over/);
+  // Written as: a create for the first pod, then one series update per 5 s at most (each pod used
+  // to cost a write, after a list: 12 writes for 12 pods).
+  const writes = (await apiRequests('events', ['POST', 'PATCH', 'PUT'])) - before;
+  assert.ok(writes <= 6, `${writes} event writes for ${pods} pods`);
+});
+
+test('a current pull-secret copy is not written again; a rotated source or a deleted copy is', async () => {
+  const ns = await appNamespace('copies');
+  const first = await core.createNamespacedPod({ namespace: ns, body: pod('first', img('app/web:1')) });
+  const copyName = first.spec?.imagePullSecrets?.find((s) => s.name?.startsWith('kuik-mirror-cred-'))?.name;
+  assert.ok(copyName);
+  // Wait until the copy's watch has seen it, then admit more pods routed through the same mirror.
+  await eventually('copy stored', () => core.readNamespacedSecret({ namespace: ns, name: copyName }));
+  await new Promise((r) => setTimeout(r, 1000));
+  const before = await apiRequests('secrets', ['POST', 'PUT']);
+  for (let i = 0; i < 5; i++) {
+    const p = await core.createNamespacedPod({ namespace: ns, body: pod(`again-${i}`, img('app/web:1')) });
+    assert.deepEqual(
+      p.spec?.imagePullSecrets?.map((s) => s.name),
+      ['origin-pull', copyName],
+    );
+  }
+  assert.equal((await apiRequests('secrets', ['POST', 'PUT'])) - before, 0, 'no secret written');
+
+  // The source rotates: the copy follows (the source is re-read within the 10 s secret cache).
+  const source = await core.readNamespacedSecret({ namespace: 'kuik-system', name: 'mirror-cred' });
+  const rotated = { ...source.data, rotated: Buffer.from('yes').toString('base64') };
+  await core.replaceNamespacedSecret({
+    namespace: 'kuik-system',
+    name: 'mirror-cred',
+    body: { ...source, data: rotated },
+  });
+  try {
+    let i = 0;
+    await eventually(
+      'copy follows the rotated source',
+      async () => {
+        await core.createNamespacedPod({ namespace: ns, body: pod(`rotated-${i++}`, img('app/web:1')) });
+        const copy = await core.readNamespacedSecret({ namespace: ns, name: copyName });
+        return copy.data?.['rotated'] === rotated['rotated'] ? copy : undefined;
+      },
+      60_000,
+      1000,
+    );
+  } finally {
+    const now = await core.readNamespacedSecret({ namespace: 'kuik-system', name: 'mirror-cred' });
+    await core.replaceNamespacedSecret({
+      namespace: 'kuik-system',
+      name: 'mirror-cred',
+      body: { ...now, data: source.data ?? {} },
+    });
+  }
+
+  // Deleted: the next admission makes it again.
+  await core.deleteNamespacedSecret({ namespace: ns, name: copyName });
+  let j = 0;
+  await eventually(
+    'deleted copy made again',
+    async () => {
+      await core.createNamespacedPod({ namespace: ns, body: pod(`deleted-${j++}`, img('app/web:1')) });
+      return await core.readNamespacedSecret({ namespace: ns, name: copyName });
+    },
+    60_000,
+    500,
+  );
+});
+
 test('router down: failurePolicy Ignore admits the pod unchanged', async () => {
   await router.stop();
   try {

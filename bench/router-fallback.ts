@@ -1,0 +1,511 @@
+// Router while a registry is down (issue 16): the fallback steady state, side by side for the
+// router of an earlier commit ("before", default main's 28bb978) and this checkout ("after" from
+// the TypeScript sources, "after-bundle" as the image runs it), in one run on one harness. Every pod is rerouted to a cluster-wide mirror whose credential is
+// copied into the pod's namespace; its pods belong to one ReplicaSet (generateName), so every
+// reroute is the same ImageRerouted event.
+//   reviews: AdmissionReviews posted to the router at 1, 8 and 64 in flight (probe verdicts cached);
+//   no reroute: the same pods with an image the original registry serves (the baseline);
+//   pod creates: Pods created through the kube-apiserver with the router as its webhook;
+//   burst: 10,000 reviews at 64 in flight, then 10 s of nothing: router CPU and RSS meanwhile.
+// For each: router CPU per review, kube-apiserver and etcd CPU per review (from /proc), log bytes
+// per 10,000 reviews at LOG_LEVEL=info, RSS. The router is pinned to one core (`taskset`).
+// The "before" router is `git archive <commit>` unpacked in a temporary directory, with this
+// checkout's node_modules linked in.
+// Run: node bench/router-fallback.ts [--before=28bb978] [--reviews=3000] [--creates=300] [--burst=10000]
+//   [--seconds=10] [--burst-seconds=120] [--variants=before,after,after-bundle]
+// Each row stops at its count or its time, whichever comes first.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { Agent, request } from 'undici';
+import { harness, kubeConfig } from '../tests/harness/env.ts';
+import { apply, kubectl, namespace, seed } from '../tests/harness/fixtures.ts';
+import { freePort, type Proc, startProc, stopProc, waitFor } from '../tests/harness/proc.ts';
+import { startHarness } from '../tests/harness/start.ts';
+import { registerRouterWebhook } from '../tests/harness/webhook.ts';
+import { benchArgs, memoryOf, summarize, table } from './lib.ts';
+
+const args = benchArgs();
+const BEFORE = args.get('before') ?? '28bb978';
+const REVIEWS = Number(args.get('reviews') ?? 3000);
+const CREATES = Number(args.get('creates') ?? 300);
+const BURST = Number(args.get('burst') ?? 10_000);
+/** Each row stops after this long even if its count is not reached (a slow router on a busy machine). */
+const SECONDS = Number(args.get('seconds') ?? 10);
+const BURST_SECONDS = Number(args.get('burst-seconds') ?? 120);
+const variants = (args.get('variants') ?? 'before,after,after-bundle').split(',');
+
+const h0 = await startHarness();
+process.env['KUIK_HARNESS_STATE'] = h0.stateFile;
+const h = harness();
+const reg = h.registries.tls;
+const cpus = Number(execFileSync('nproc').toString().trim());
+const TICK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+
+/** CPU seconds (user + system) a process used so far. */
+function cpuOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / TICK;
+}
+function pidOf(name: string): number {
+  for (const line of readFileSync(join(h.runDir, 'pids'), 'utf8').split('\n')) {
+    const [pid, n] = line.split(' ');
+    if (n === name) return Number(pid);
+  }
+  throw new Error(`no ${name} in the harness`);
+}
+const apiserverPid = pidOf('kube-apiserver');
+const etcdPid = pidOf('etcd');
+const load1 = () => loadavg()[0]!.toFixed(1);
+
+let beforeDir: string | undefined;
+try {
+  if (variants.includes('before')) {
+    beforeDir = mkdtempSync(join(tmpdir(), 'kuik-router-before-'));
+    execFileSync('sh', ['-c', `git -C "${h.repoRoot}" archive ${BEFORE} | tar -x -C "${beforeDir}"`]);
+    symlinkSync(join(h.repoRoot, 'node_modules'), join(beforeDir, 'node_modules'));
+  }
+  const down = `127.0.0.1:${await freePort()}`; // the "registry down": nothing listens there
+  const esc = (s: string) => s.replace(/\./g, '\\.');
+  const names = ['api', 'worker', 'sidecar'];
+  for (const n of names) {
+    await seed(reg, `bench/${n}`, '1'); // the baseline's images: the original is up
+    await seed(reg, `mirror/bench/${n}`, '1');
+  }
+  await kubectl(['create', 'namespace', 'kuik-system']).catch(() => '');
+  const auth = Buffer.from(`${reg.username}:${reg.password}`).toString('base64');
+  await apply(
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'mirror-cred', namespace: 'kuik-system' },
+      type: 'kubernetes.io/dockerconfigjson',
+      data: {
+        '.dockerconfigjson': Buffer.from(JSON.stringify({ auths: { [reg.host]: { auth } } })).toString(
+          'base64',
+        ),
+      },
+    },
+    {
+      apiVersion: 'kuik.enix.io/v1alpha1',
+      kind: 'ClusterImageSetMirror',
+      metadata: { name: 'bench-fallback' },
+      spec: {
+        filter: { include: [{ image: `${esc(down)}/.*` }, { image: `${esc(reg.host)}/bench/.*` }] },
+        mirrors: [
+          {
+            registry: reg.host,
+            path: 'mirror',
+            credentialSecret: { name: 'mirror-cred', namespace: 'kuik-system' },
+          },
+        ],
+      },
+    },
+  );
+  const ns = await namespace('fallback');
+  await kubectl(['label', 'namespace', ns, 'kuik-bench=on']);
+  await kubectl([
+    'create',
+    'secret',
+    'docker-registry',
+    'pull',
+    '-n',
+    ns,
+    `--docker-server=${reg.host}`,
+    `--docker-username=${reg.username}`,
+    `--docker-password=${reg.password}`,
+  ]);
+  await apply({
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name: 'shop-7d9f8', namespace: ns },
+    spec: {
+      replicas: 0,
+      selector: { matchLabels: { app: 'shop' } },
+      template: { metadata: { labels: { app: 'shop' } }, spec: { containers: [{ name: 'c', image: 'x' }] } },
+    },
+  });
+  const rsUid = JSON.parse(await kubectl(['get', 'rs', '-n', ns, 'shop-7d9f8', '-o', 'json'])).metadata.uid;
+
+  const podObject = (host: string) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      generateName: 'shop-7d9f8-',
+      namespace: ns,
+      labels: { app: 'shop', 'pod-template-hash': '7d9f8' },
+      ownerReferences: [
+        { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'shop-7d9f8', uid: rsUid, controller: true },
+      ],
+    },
+    spec: {
+      containers: names.map((name) => ({
+        name,
+        image: `${host}/bench/${name}:1`,
+        imagePullPolicy: 'IfNotPresent',
+        env: [{ name: 'MODE', value: 'production' }],
+        resources: { requests: { cpu: '100m', memory: '128Mi' } },
+      })),
+      imagePullSecrets: [{ name: 'pull' }],
+      restartPolicy: 'Always',
+    },
+  });
+  const reviewBody = (i: number, host: string) =>
+    JSON.stringify({
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      request: {
+        uid: `bench-${i}`,
+        kind: { group: '', version: 'v1', kind: 'Pod' },
+        resource: { group: '', version: 'v1', resource: 'pods' },
+        operation: 'CREATE',
+        namespace: ns,
+        dryRun: false,
+        object: podObject(host),
+      },
+    });
+  const ca = readFileSync(h.pki.caCert);
+  const core = kubeConfig().makeApiClient(CoreV1Api);
+
+  let bundleEntry: string | undefined;
+  const bundled = async () => {
+    if (!bundleEntry) {
+      const { bundle } = await import('../scripts/bundle.ts');
+      const outdir = join(h.runDir, 'bundle');
+      await bundle(outdir);
+      bundleEntry = join(outdir, 'main.mjs');
+    }
+    return bundleEntry;
+  };
+  interface Router {
+    proc: Proc;
+    pid: number;
+    port: number;
+    webhookPort: number;
+  }
+  const start = async (variant: string): Promise<Router> => {
+    const root = variant === 'before' ? beforeDir! : h.repoRoot;
+    // `after-bundle`: this checkout as the image runs it (esbuild bundle + V8 compile cache).
+    const entry = variant === 'after-bundle' ? await bundled() : join(root, 'functions/main.ts');
+    const port = await freePort();
+    const webhookPort = await freePort();
+    const config = join(h.runDir, `fallback-${variant}.yaml`);
+    writeFileSync(config, 'routing:\n  activeCheck:\n    timeout: 2s\n    cacheTTL: 60s\n');
+    const core1 = cpus > 1 ? String(cpus - 1) : '0';
+    const proc = startProc(
+      h.runDir,
+      `fallback-router-${variant}`,
+      'taskset',
+      ['-c', core1, process.execPath, entry],
+      {
+        KUIK_FUNCTION: 'router',
+        KUIK_CONFIG: config,
+        KUBECONFIG: h.kubeconfig,
+        NODE_EXTRA_CA_CERTS: h.pki.caCert,
+        PORT: String(port),
+        WEBHOOK_PORT: String(webhookPort),
+        TLS_CERT_FILE: h.pki.webhookCert,
+        TLS_KEY_FILE: h.pki.webhookKey,
+        LOG_LEVEL: 'info',
+        ...(variant === 'after-bundle' ? { NODE_COMPILE_CACHE: join(h.runDir, 'compile-cache') } : {}),
+      },
+    );
+    await waitFor('router', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, {
+      proc,
+      intervalMs: 20,
+    });
+    // taskset execs node: the pid is the router's.
+    return { proc, pid: proc.child.pid!, port, webhookPort };
+  };
+
+  /** V8 heap used and total (MiB), from the router's own metrics. */
+  const heapOf = async (r: Router) => {
+    const text = await (await fetch(`http://127.0.0.1:${r.port}/metrics`)).text();
+    const v = (name: string) =>
+      Number(new RegExp(`^kube_image_keeper_${name}\\{[^}]*\\} (\\S+)`, 'm').exec(text)?.[1]) / 2 ** 20;
+    return `${v('nodejs_heap_size_used_bytes').toFixed(0)}/${v('nodejs_heap_size_total_bytes').toFixed(0)}`;
+  };
+  const reviews = async (r: Router, count: number, concurrency: number, host: string, seconds = SECONDS) => {
+    const agent = new Agent({ connect: { ca }, connections: concurrency, pipelining: 1 });
+    const url = `https://127.0.0.1:${r.webhookPort}/mutate`;
+    const res = await timedLoad(count, seconds, concurrency, async (i) => {
+      const x = await request(url, {
+        method: 'POST',
+        body: reviewBody(i, host),
+        headers: { 'content-type': 'application/json' },
+        dispatcher: agent,
+      });
+      const body = (await x.body.json()) as { response?: { allowed?: boolean; patch?: string } };
+      if (x.statusCode !== 200 || body.response?.allowed !== true) throw new Error(String(x.statusCode));
+    });
+    await agent.close();
+    return { ...summarize(res.latencies, res.wallMs), errors: res.errors };
+  };
+  const creates = async (count: number, concurrency: number) => {
+    const res = await timedLoad(count, SECONDS, concurrency, async () => {
+      const p = await core.createNamespacedPod({ namespace: ns, body: podObject(down) as never });
+      if (!p.spec?.containers[0]?.image?.includes('/mirror/')) throw new Error('not rerouted');
+    });
+    return { ...summarize(res.latencies, res.wallMs), errors: res.errors };
+  };
+  /** lib.ts `load`, with no new task started once `seconds` have passed. */
+  const timedLoad = async (
+    count: number,
+    seconds: number,
+    concurrency: number,
+    task: (i: number) => Promise<void>,
+  ) => {
+    const latencies: number[] = [];
+    let next = 0;
+    let errors = 0;
+    const t0 = performance.now();
+    const end = t0 + seconds * 1000;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < count && performance.now() < end) {
+          const i = next++;
+          const st = performance.now();
+          try {
+            await task(i);
+            latencies.push(performance.now() - st);
+          } catch {
+            errors++;
+          }
+        }
+      }),
+    );
+    return { latencies, wallMs: performance.now() - t0, errors };
+  };
+  /** Runs `work`, measuring CPU of the router, the apiserver and etcd, and the router's log bytes. */
+  const measured = async <T extends { count: number }>(r: Router, work: () => Promise<T>) => {
+    const c0 = [cpuOf(r.pid), cpuOf(apiserverPid), cpuOf(etcdPid)];
+    const l0 = statSync(r.proc.logFile).size;
+    const la = load1();
+    const t0 = performance.now();
+    const s = await work();
+    const wallS = (performance.now() - t0) / 1000;
+    const c1 = [cpuOf(r.pid), cpuOf(apiserverPid), cpuOf(etcdPid)];
+    const perReview = (i: number) => ((c1[i]! - c0[i]!) * 1000) / s.count;
+    const logBytes = statSync(r.proc.logFile).size - l0;
+    return {
+      s,
+      routerMs: perReview(0),
+      apiserverMs: perReview(1),
+      // What the apiserver spends anyway (leases, watches, this harness), taken out: at a low review
+      // rate it would otherwise look like a cost per review.
+      apiserverAboveIdleMs: ((c1[1]! - c0[1]! - apiserverIdlePerS * wallS) * 1000) / s.count,
+      etcdMs: perReview(2),
+      logKiBPer10k: (logBytes / 1024 / s.count) * 10_000,
+      load: la,
+    };
+  };
+
+  const a0 = cpuOf(apiserverPid);
+  await new Promise((res) => setTimeout(res, 5000));
+  const apiserverIdlePerS = (cpuOf(apiserverPid) - a0) / 5;
+  const rows: (string | number)[][] = [];
+  const memRows: (string | number)[][] = [];
+  const burstRows: (string | number)[][] = [];
+  for (const variant of variants) {
+    // Each variant on a namespace with no secret copy left by the other.
+    await kubectl(['delete', 'secret', '-n', ns, '-l', 'app.kubernetes.io/managed-by=kuik-functions']);
+    const r = await start(variant);
+    const idleCpu0 = cpuOf(r.pid);
+    await new Promise((res) => setTimeout(res, 3000));
+    const idleCpuPerS = (cpuOf(r.pid) - idleCpu0) / 3;
+    const idle = memoryOf(r.pid).rssMiB;
+    const idleHeap = await heapOf(r);
+    await reviews(r, 300, 8, down, 5); // warm: probe verdicts cached, JIT warm, the copy made
+    await reviews(r, 100, 8, reg.host, 3);
+    for (const c of [1, 8, 64]) {
+      const m = await measured(r, () => reviews(r, REVIEWS, c, down));
+      rows.push([
+        variant,
+        'reviews, rerouted',
+        c,
+        m.s.count,
+        m.s.perSecond,
+        m.s.p50,
+        m.routerMs,
+        m.apiserverMs,
+        m.apiserverAboveIdleMs,
+        m.etcdMs,
+        m.logKiBPer10k,
+        memoryOf(r.pid).rssMiB,
+        m.s.errors,
+        m.load,
+      ]);
+      console.log(rows.at(-1)!.join('\t'));
+    }
+    {
+      const m = await measured(r, () => reviews(r, REVIEWS, 8, reg.host));
+      rows.push([
+        variant,
+        'reviews, no reroute',
+        8,
+        m.s.count,
+        m.s.perSecond,
+        m.s.p50,
+        m.routerMs,
+        m.apiserverMs,
+        m.apiserverAboveIdleMs,
+        m.etcdMs,
+        m.logKiBPer10k,
+        memoryOf(r.pid).rssMiB,
+        m.s.errors,
+        m.load,
+      ]);
+      console.log(rows.at(-1)!.join('\t'));
+    }
+    const unregister = await registerRouterWebhook({
+      name: `bench-fallback-${variant}`,
+      url: `https://127.0.0.1:${r.webhookPort}/mutate`,
+      namespaceLabel: { key: 'kuik-bench', value: 'on' },
+      operations: ['CREATE'],
+    });
+    // The apiserver picks the configuration up asynchronously.
+    for (let i = 0; i < 100; i++) {
+      const p = await core.createNamespacedPod({
+        namespace: ns,
+        body: podObject(down) as never,
+        dryRun: 'All',
+      });
+      if (p.spec?.containers[0]?.image?.includes('/mirror/')) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    for (const c of [1, 8, 64]) {
+      const m = await measured(r, () => creates(CREATES, c));
+      rows.push([
+        variant,
+        'pod creates via apiserver',
+        c,
+        m.s.count,
+        m.s.perSecond,
+        m.s.p50,
+        m.routerMs,
+        m.apiserverMs,
+        m.apiserverAboveIdleMs,
+        m.etcdMs,
+        m.logKiBPer10k,
+        memoryOf(r.pid).rssMiB,
+        m.s.errors,
+        m.load,
+      ]);
+      console.log(rows.at(-1)!.join('\t'));
+    }
+    await unregister();
+    await kubectl(['delete', 'pods', '-n', ns, '--all', '--wait=false']);
+    const afterLoad = memoryOf(r.pid).rssMiB;
+    await new Promise((res) => setTimeout(res, 5000));
+    const settled = memoryOf(r.pid).rssMiB;
+    const settledHeap = await heapOf(r);
+
+    // Burst: RSS sampled throughout; then the CPU the router spends once the load has stopped.
+    let maxRss = 0;
+    const sampler = setInterval(() => {
+      maxRss = Math.max(maxRss, memoryOf(r.pid).rssMiB);
+    }, 250);
+    const burst = await measured(r, () => reviews(r, BURST, 64, down, BURST_SECONDS));
+    const tail: number[] = [];
+    let prev = cpuOf(r.pid);
+    for (let i = 0; i < 10; i++) {
+      await new Promise((res) => setTimeout(res, 1000));
+      const now = cpuOf(r.pid);
+      tail.push(now - prev);
+      prev = now;
+    }
+    clearInterval(sampler);
+    const tailCpu = tail.reduce((a, b) => a + b, 0);
+    // "Back to idle": the first second from which the router used no more than 2 % of a core
+    // above what it used idle before the load.
+    const idleFrom = tail.findIndex((_, i) => tail.slice(i).every((t) => t <= idleCpuPerS + 0.02));
+    burstRows.push([
+      variant,
+      burst.s.count,
+      burst.s.perSecond,
+      burst.routerMs,
+      burst.apiserverMs,
+      burst.logKiBPer10k,
+      tailCpu,
+      tail.map((t) => Math.round(t * 1000)).join(' '),
+      Math.round(idleCpuPerS * 1000),
+      idleFrom === -1 ? '> 10 s' : `${idleFrom} s`,
+      maxRss,
+      memoryOf(r.pid).rssMiB,
+      burst.load,
+    ]);
+    console.log(burstRows.at(-1)!.join('\t'));
+    memRows.push([variant, idle, idleHeap, afterLoad, settled, settledHeap, memoryOf(r.pid).peakMiB]);
+    await stopProc(r.proc);
+  }
+
+  console.log(
+    `\nRouter, registry down (fallback), ${cpus} cores; router pinned to 1 core; 3 containers/pod, one CISM with a credential; LOG_LEVEL=info. before = ${BEFORE}, after = this checkout. kube-apiserver idle: ${(apiserverIdlePerS * 1000).toFixed(0)} ms CPU/s.`,
+  );
+  console.log(
+    `Command: node bench/router-fallback.ts --before=${BEFORE} --reviews=${REVIEWS} --creates=${CREATES} --burst=${BURST} --seconds=${SECONDS} --burst-seconds=${BURST_SECONDS} --variants=${variants.join(',')}\n`,
+  );
+  console.log(
+    table(
+      [
+        'router',
+        'scenario',
+        'in flight',
+        'n',
+        'per s',
+        'p50 ms',
+        'router CPU ms/review',
+        'apiserver CPU ms/review',
+        'apiserver above its idle, ms/review',
+        'etcd CPU ms/review',
+        'log KiB/10k reviews',
+        'RSS MiB',
+        'errors',
+        'load avg',
+      ],
+      rows,
+    ),
+  );
+  console.log('\nBurst, then 10 s of nothing:\n');
+  console.log(
+    table(
+      [
+        'router',
+        'reviews',
+        'per s',
+        'router CPU ms/review',
+        'apiserver CPU ms/review',
+        'log KiB/10k',
+        'router CPU s in next 10 s',
+        'router CPU ms in each of those s',
+        'idle CPU ms/s before load',
+        'back to idle after',
+        'max RSS MiB (sampled)',
+        'RSS MiB after',
+        'load avg',
+      ],
+      burstRows,
+    ),
+  );
+  console.log('\nMemory (RSS MiB):\n');
+  console.log(
+    table(
+      [
+        'router',
+        'idle (3 s after ready)',
+        'idle heap used/total MiB',
+        'after load',
+        '5 s later',
+        'heap used/total MiB then',
+        'peak (VmHWM, whole run)',
+      ],
+      memRows,
+    ),
+  );
+} finally {
+  if (beforeDir) rmSync(beforeDir, { recursive: true, force: true });
+  await h0.stop();
+}
