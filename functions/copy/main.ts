@@ -6,6 +6,7 @@
 // record its upload sessions in status, so the next run resumes instead of starting over.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../../shared/config/config.ts';
+import { bodyLimitOf, timeoutsOf } from '../../shared/http/limits.ts';
 import { listen } from '../../shared/http/serve.ts';
 import { Kube } from '../../shared/kube/client.ts';
 import type { Logger } from '../../shared/log.ts';
@@ -36,7 +37,7 @@ export function copySettings(env: NodeJS.ProcessEnv): CopySettings {
   };
 }
 
-export async function start(_config: Config, env: NodeJS.ProcessEnv, kc: KubeConfig, log: Logger) {
+export async function start(config: Config, env: NodeJS.ProcessEnv, kc: KubeConfig, log: Logger) {
   let stopping = false;
   const transport = new RegistryTransport(COPY_TRANSPORT);
   const registry = createRegistry('copy');
@@ -71,8 +72,8 @@ export async function start(_config: Config, env: NodeJS.ProcessEnv, kc: KubeCon
   }
 
   const inflight = new Set<Promise<unknown>>();
-  const app = createCopyApp(deps, registry, metrics, inflight);
-  const srv = await listen(app, { port: Number(env['PORT'] ?? 8080) });
+  const app = createCopyApp(deps, registry, metrics, inflight, bodyLimitOf(config, 'copy'));
+  const srv = await listen(app, { port: Number(env['PORT'] ?? 8080), timeouts: timeoutsOf(config) });
   log.info({ port: srv.port, settings: deps.settings }, 'copy ready');
   return {
     port: srv.port,

@@ -12,6 +12,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../../shared/config/config.ts';
 import { API_VERSION } from '../../shared/crd/types.ts';
 import { compileGlobalSkip } from '../../shared/filter/filter.ts';
+import { bodyLimitOf, timeoutsOf } from '../../shared/http/limits.ts';
 import { listen } from '../../shared/http/serve.ts';
 import { Kube } from '../../shared/kube/client.ts';
 import type { Logger } from '../../shared/log.ts';
@@ -77,8 +78,13 @@ export async function start(config: Config, env: NodeJS.ProcessEnv, kc: KubeConf
   const deps = monitorDeps(config, settings, new Kube(kc), log, {
     resync: ({ stopAt }) => reconcileAll(rdeps, reconcileMetrics, { stopAt }),
   });
-  const app = createMonitorApp(deps, registry, createMonitorMetrics(registry));
-  const srv = await listen(app, { port: settings.port });
+  const app = createMonitorApp(
+    deps,
+    registry,
+    createMonitorMetrics(registry),
+    bodyLimitOf(config, 'monitor'),
+  );
+  const srv = await listen(app, { port: settings.port, timeouts: timeoutsOf(config) });
   log.info(
     { port: srv.port, instance: settings.instance, tickBudget_ms: config.monitoring.tickBudget },
     'monitor ready',

@@ -5,6 +5,7 @@ import type { Config } from '../../shared/config/config.ts';
 import { COPY_EVENT_SOURCE, COPY_EVENT_TYPE, copyEventId } from '../../shared/copy-request.ts';
 import { API_VERSION } from '../../shared/crd/types.ts';
 import { compileGlobalSkip } from '../../shared/filter/filter.ts';
+import { bodyLimitOf, timeoutsOf } from '../../shared/http/limits.ts';
 import { listen } from '../../shared/http/serve.ts';
 import { Kube } from '../../shared/kube/client.ts';
 import { kubeSecretCache } from '../../shared/kube/secret-cache.ts';
@@ -105,8 +106,13 @@ export function reconcileDeps(
 export async function start(config: Config, env: NodeJS.ProcessEnv, kc: KubeConfig, log: Logger) {
   const deps = reconcileDeps(config, env, kc, log);
   const registry = createRegistry('reconcile');
-  const app = createReconcileApp(deps, registry, createReconcileMetrics(registry));
-  const srv = await listen(app, { port: Number(env['PORT'] ?? 8080) });
+  const app = createReconcileApp(
+    deps,
+    registry,
+    createReconcileMetrics(registry),
+    bodyLimitOf(config, 'reconcile'),
+  );
+  const srv = await listen(app, { port: Number(env['PORT'] ?? 8080), timeouts: timeoutsOf(config) });
   log.info({ port: srv.port, copySink: env['COPY_SINK'] }, 'reconcile ready');
   return { port: srv.port, stop: () => srv.close() };
 }

@@ -5,6 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import type { Server as HttpsServer } from 'node:https';
 import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import type { Hono } from 'hono';
+import type { ServerConfig } from '../../shared/config/config.ts';
 import type {
   ClusterImageSetAvailability,
   ClusterImageSetMirror,
@@ -16,7 +17,8 @@ import type {
 import { API_VERSION } from '../../shared/crd/types.ts';
 import type { PodLike } from '../../shared/filter/filter.ts';
 import { createApp } from '../../shared/http/app.ts';
-import { listen, type Serving } from '../../shared/http/serve.ts';
+import { DEFAULT_TIMEOUTS, listen, type Serving } from '../../shared/http/serve.ts';
+import { DEFAULT_TLS_POLICY, secureContextOptions } from '../../shared/http/tls-policy.ts';
 import type { ImageReference } from '../../shared/image/reference.ts';
 import { collectionPath, Kube } from '../../shared/kube/client.ts';
 import { kubeSecretCache } from '../../shared/kube/secret-cache.ts';
@@ -50,6 +52,8 @@ export interface RouterSettings {
   ageBuckets?: number[];
   /** How long a Secret read is reused (rotation shows within this). */
   secretTtlMs?: number;
+  /** Body limit, timeouts, TLS policy (config `server`); defaults when omitted. */
+  server?: ServerConfig;
 }
 
 export interface RouterIO {
@@ -166,7 +170,16 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
   await Promise.all(Object.values(caches).map((c) => c.start()));
   const ready = () => Object.values(caches).every((c) => c.synced);
 
-  const app = createApp({ registry, ready });
+  const s = settings.server;
+  const app = createApp({
+    registry,
+    ready,
+    ...(s ? { bodyLimit: s.bodyLimit.router, bodyLimitKey: 'server.bodyLimit.router' } : {}),
+  });
+  const timeouts = s
+    ? { headersTimeout: s.headersTimeout, requestTimeout: s.requestTimeout }
+    : DEFAULT_TIMEOUTS;
+  const tlsPolicy = s?.tls ?? DEFAULT_TLS_POLICY;
   const review = async (body: unknown) => {
     const t0 = performance.now();
     const h = await handleReview(body, deps, settings.decisionDeadlineMs);
@@ -229,9 +242,14 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
   const webhook: Serving = await listen(app, {
     port: settings.webhookPort,
     host: settings.host ?? '0.0.0.0',
-    tls: readTls(),
+    tls: { ...readTls(), policy: tlsPolicy },
+    timeouts,
   });
-  const http: Serving = await listen(app, { port: settings.metricsPort, host: settings.host ?? '0.0.0.0' });
+  const http: Serving = await listen(app, {
+    port: settings.metricsPort,
+    host: settings.host ?? '0.0.0.0',
+    timeouts,
+  });
   // cert-manager rotates the serving certificate in place: reload it when the file changes.
   let certMtime = statSync(settings.tlsCertFile).mtimeMs;
   const certTimer = setInterval(() => {
@@ -239,7 +257,8 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
       const m = statSync(settings.tlsCertFile).mtimeMs;
       if (m !== certMtime) {
         certMtime = m;
-        (webhook.server as HttpsServer).setSecureContext(readTls());
+        // A new context replaces the whole old one: the TLS policy goes with the new certificate.
+        (webhook.server as HttpsServer).setSecureContext(secureContextOptions(tlsPolicy, readTls()));
         log.info('reloaded webhook serving certificate');
       }
     } catch (err) {
