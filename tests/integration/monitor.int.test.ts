@@ -85,7 +85,9 @@ async function startMonitor(opts: {
   ping?: { ns: string };
 }): Promise<Monitor> {
   // Tests tick back to back: no minimum interval unless one asks for it.
-  const r = resolveConfig({ monitoring: { tickBudget: '1500ms', minTickInterval: '0s', ...opts.monitoring } });
+  const r = resolveConfig({
+    monitoring: { tickBudget: '1500ms', minTickInterval: '0s', ...opts.monitoring },
+  });
   assert.ok(r.ok, r.ok ? '' : r.error.message);
   const client = new RegistryClient({
     defaultHost: { ca },
