@@ -192,7 +192,7 @@ describe('router', () => {
     assert.equal(tls13.protocol, 'TLSv1.3');
   });
 
-  test('a 2 MiB image string in 20 reviews adds kilobytes to the log, not 40 MiB; each review is answered', async () => {
+  test('a 2 MiB image string in 20 reviews adds kilobytes to the log, not 40 MiB; each review is answered', async (t) => {
     const log = router.proc.logFile;
     const before = statSync(log).size;
     const image = `registry.example.com/${'A'.repeat(2 * MiB)}:1`;
@@ -209,6 +209,7 @@ describe('router', () => {
       const text = readFileSync(log, 'utf8').slice(before);
       return text.split('\n').filter((l) => l.includes('"uid"')).length >= 20 ? text : undefined;
     });
+    t.diagnostic(`router log grew by ${grown.length} bytes for 20 reviews`);
     assert.ok(grown.length < 256 * 1024, `the log grew by ${grown.length} bytes`);
     assert.doesNotMatch(grown, /A{4096}/);
     assert.match(grown, /"sha256":"[0-9a-f]{64}"/);
@@ -264,7 +265,7 @@ describe('router with an operator TLS policy', () => {
 });
 
 describe('monitor', () => {
-  test('eight concurrent 25 MiB bodies are 413, and the process stays well under its memory limit', async () => {
+  test('eight concurrent 25 MiB bodies are 413, and the process stays well under its memory limit', async (t) => {
     const monitor = await start('monitor');
     const limit = manifestMemoryLimit('manifests/monitor/service.yaml');
     const pid = monitor.proc.child.pid!;
@@ -283,6 +284,7 @@ describe('monitor', () => {
     // Before the limit: 522 MiB peak for 384 Mi. Half the limit leaves the process its baseline
     // (about 100 MiB) and a tick's work, and is far below what buffering 200 MiB of bodies takes.
     const peak = peakRss(pid);
+    t.diagnostic(`monitor peak RSS ${Math.round(peak / MiB)} MiB (limit ${limit / MiB} MiB)`);
     assert.ok(peak < limit / 2, `peak RSS ${Math.round(peak / MiB)} MiB, limit ${limit / MiB} MiB`);
   });
 });
