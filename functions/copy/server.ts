@@ -12,9 +12,10 @@
 import type { Hono } from 'hono';
 import type { Registry } from 'prom-client';
 import { parseCloudEvent } from '../../shared/cloudevents.ts';
+import { defaultConfig } from '../../shared/config/config.ts';
 import { copyEventId } from '../../shared/copy-request.ts';
 import { createApp } from '../../shared/http/app.ts';
-import type { BodyLimit } from '../../shared/http/limits.ts';
+import { type BodyLimit, bodyLimitOf } from '../../shared/http/limits.ts';
 import { untrusted } from '../../shared/log.ts';
 import { SingleFlight } from '../../shared/single-flight.ts';
 import { decodeCopyEvent } from './event.ts';
@@ -27,7 +28,7 @@ export function createCopyApp(
   metrics: CopyMetrics,
   /** Copies in progress, for a shutdown that waits for them to record their sessions. */
   inflight: Set<Promise<unknown>> = new Set(),
-  limits: BodyLimit = {},
+  limits: BodyLimit = bodyLimitOf(defaultConfig(), 'copy'),
 ): Hono {
   const app = createApp({ registry, ...limits });
   const flights = new SingleFlight<HandleResult>();

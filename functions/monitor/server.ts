@@ -13,7 +13,7 @@ import type { Hono } from 'hono';
 import type { Registry } from 'prom-client';
 import { parseCloudEvent } from '../../shared/cloudevents.ts';
 import { createApp } from '../../shared/http/app.ts';
-import type { BodyLimit } from '../../shared/http/limits.ts';
+import { type BodyLimit, bodyLimitOf } from '../../shared/http/limits.ts';
 import { untrusted } from '../../shared/log.ts';
 import type { MonitorMetrics } from './metrics.ts';
 import { mountStatusImages } from './status-images.ts';
@@ -48,7 +48,7 @@ export function createMonitorApp(
   deps: MonitorDeps,
   registry: Registry,
   metrics: MonitorMetrics,
-  limits: BodyLimit = {},
+  limits: BodyLimit = bodyLimitOf(deps.config, 'monitor'),
 ): Hono {
   const app = createApp({ registry, ...limits });
   const gate = new TickGate(deps.config.monitoring.minTickInterval, deps.now);

@@ -7,8 +7,9 @@
 import type { Hono } from 'hono';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { parseCloudEvent } from '../../shared/cloudevents.ts';
+import { defaultConfig } from '../../shared/config/config.ts';
 import { createApp } from '../../shared/http/app.ts';
-import type { BodyLimit } from '../../shared/http/limits.ts';
+import { type BodyLimit, bodyLimitOf } from '../../shared/http/limits.ts';
 import type { KuikRef } from '../../shared/kube/client.ts';
 import { untrusted } from '../../shared/log.ts';
 import { dispatch, mirrorSetsForPod } from './dispatch.ts';
@@ -186,7 +187,7 @@ export function createReconcileApp(
   deps: ReconcileDeps,
   registry: Registry,
   m: ReconcileMetrics,
-  limits: BodyLimit = {},
+  limits: BodyLimit = bodyLimitOf(defaultConfig(), 'reconcile'),
 ): Hono {
   const app = createApp({ registry, ...limits });
   app.post('/', async (c) => {

@@ -5,7 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import type { Server as HttpsServer } from 'node:https';
 import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import type { Hono } from 'hono';
-import type { ServerConfig } from '../../shared/config/config.ts';
+import { defaultConfig, type ServerConfig } from '../../shared/config/config.ts';
 import type {
   ClusterImageSetAvailability,
   ClusterImageSetMirror,
@@ -17,8 +17,8 @@ import type {
 import { API_VERSION } from '../../shared/crd/types.ts';
 import type { PodLike } from '../../shared/filter/filter.ts';
 import { createApp } from '../../shared/http/app.ts';
-import { DEFAULT_TIMEOUTS, listen, type Serving } from '../../shared/http/serve.ts';
-import { DEFAULT_TLS_POLICY, secureContextOptions } from '../../shared/http/tls-policy.ts';
+import { listen, type Serving } from '../../shared/http/serve.ts';
+import { secureContextOptions } from '../../shared/http/tls-policy.ts';
 import type { ImageReference } from '../../shared/image/reference.ts';
 import { collectionPath, Kube } from '../../shared/kube/client.ts';
 import { kubeSecretCache } from '../../shared/kube/secret-cache.ts';
@@ -170,16 +170,15 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
   await Promise.all(Object.values(caches).map((c) => c.start()));
   const ready = () => Object.values(caches).every((c) => c.synced);
 
-  const s = settings.server;
+  const s = settings.server ?? defaultConfig().server;
   const app = createApp({
     registry,
     ready,
-    ...(s ? { bodyLimit: s.bodyLimit.router, bodyLimitKey: 'server.bodyLimit.router' } : {}),
+    bodyLimit: s.bodyLimit.router,
+    bodyLimitKey: 'server.bodyLimit.router',
   });
-  const timeouts = s
-    ? { headersTimeout: s.headersTimeout, requestTimeout: s.requestTimeout }
-    : DEFAULT_TIMEOUTS;
-  const tlsPolicy = s?.tls ?? DEFAULT_TLS_POLICY;
+  const timeouts = { headersTimeout: s.headersTimeout, requestTimeout: s.requestTimeout };
+  const tlsPolicy = s.tls;
   const review = async (body: unknown) => {
     const t0 = performance.now();
     const h = await handleReview(body, deps, settings.decisionDeadlineMs);
