@@ -14,7 +14,7 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import type { CopyRequest } from '../../shared/copy-request.ts';
 import { apiStatus, type Kube, type KuikRef } from '../../shared/kube/client.ts';
-import type { Logger } from '../../shared/log.ts';
+import { type Logger, untrusted } from '../../shared/log.ts';
 import type { SecretRef } from '../../shared/mirror-credential.ts';
 import { credentialsForImage, type RegistryCredential } from '../../shared/registry/credentials.ts';
 import { errorMessage } from '../../shared/registry/errors.ts';
@@ -257,13 +257,13 @@ function report(r: HandleResult, req: CopyRequest, deps: CopyDeps): void {
   const owner = `${req.owner.kind}/${req.owner.namespace ? `${req.owner.namespace}/` : ''}${req.owner.name}`;
   const res = r.result;
   const line = {
-    owner,
-    source: r.source,
-    destination: r.destination,
+    owner: untrusted(owner),
+    source: untrusted(r.source),
+    destination: untrusted(r.destination),
     outcome: r.outcome,
     digest: r.digest,
     duration_ms: r.durationMs,
-    ...(r.error !== undefined ? { error: r.error } : {}),
+    ...(r.error !== undefined ? { error: untrusted(r.error) } : {}),
     ...(res
       ? {
           filtered: res.filtered,

@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseCloudEvent } from '../../shared/cloudevents.ts';
+import { untrusted } from '../../shared/log.ts';
 import { decodeCopyEvent } from './event.ts';
 import { type CopyDeps, type CopyOutcome, handleCopy } from './handle.ts';
 
@@ -30,7 +31,7 @@ export async function runJob(eventDir: string, deps: CopyDeps): Promise<number> 
   const parsed = parseCloudEvent({ 'content-type': 'application/cloudevents+json' }, text);
   const decoded = parsed.ok ? decodeCopyEvent(parsed.event) : parsed;
   if (!decoded.ok) {
-    deps.log.error({ file, error: decoded.error }, 'refused event');
+    deps.log.error({ file, error: untrusted(decoded.error) }, 'refused event');
     return EXIT_INVALID;
   }
   try {
@@ -38,7 +39,7 @@ export async function runJob(eventDir: string, deps: CopyDeps): Promise<number> 
     if (r.outcome === 'refused') return EXIT_INVALID;
     return DONE.includes(r.outcome) ? EXIT_DONE : EXIT_RETRY;
   } catch (err) {
-    deps.log.error({ err: (err as Error).message }, 'copy job failed');
+    deps.log.error({ err: untrusted((err as Error).message) }, 'copy job failed');
     return EXIT_RETRY;
   }
 }

@@ -7,6 +7,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../../shared/config/config.ts';
 import { guarded } from '../../shared/http/access.ts';
+import { bodyLimitOf, timeoutsOf } from '../../shared/http/limits.ts';
 import { listen } from '../../shared/http/serve.ts';
 import { Kube } from '../../shared/kube/client.ts';
 import type { Logger } from '../../shared/log.ts';
@@ -37,7 +38,7 @@ export function copySettings(env: NodeJS.ProcessEnv): CopySettings {
   };
 }
 
-export async function start(_config: Config, env: NodeJS.ProcessEnv, kc: KubeConfig, log: Logger) {
+export async function start(config: Config, env: NodeJS.ProcessEnv, kc: KubeConfig, log: Logger) {
   let stopping = false;
   const transport = new RegistryTransport(COPY_TRANSPORT);
   const registry = createRegistry('copy');
@@ -72,9 +73,9 @@ export async function start(_config: Config, env: NodeJS.ProcessEnv, kc: KubeCon
   }
 
   const inflight = new Set<Promise<unknown>>();
-  const app = createCopyApp(deps, registry, metrics, inflight);
+  const app = createCopyApp(deps, registry, metrics, inflight, bodyLimitOf(config, 'copy'));
   const served = guarded(app, env, kc, log);
-  const srv = await listen(served.app, { port: Number(env['PORT'] ?? 8080) });
+  const srv = await listen(served.app, { port: Number(env['PORT'] ?? 8080), timeouts: timeoutsOf(config) });
   log.info(
     {
       port: srv.port,

@@ -14,8 +14,11 @@
 import type { Hono } from 'hono';
 import type { Registry } from 'prom-client';
 import { parseCloudEvent } from '../../shared/cloudevents.ts';
+import { defaultConfig } from '../../shared/config/config.ts';
 import { copyEventId } from '../../shared/copy-request.ts';
 import { createApp } from '../../shared/http/app.ts';
+import { type BodyLimit, bodyLimitOf } from '../../shared/http/limits.ts';
+import { untrusted } from '../../shared/log.ts';
 import { SingleFlight } from '../../shared/single-flight.ts';
 import { decodeCopyEvent } from './event.ts';
 import { type CopyDeps, type HandleResult, handleCopy } from './handle.ts';
@@ -27,15 +30,19 @@ export function createCopyApp(
   metrics: CopyMetrics,
   /** Copies in progress, for a shutdown that waits for them to record their sessions. */
   inflight: Set<Promise<unknown>> = new Set(),
+  limits: BodyLimit = bodyLimitOf(defaultConfig(), 'copy'),
 ): Hono {
-  const app = createApp({ registry });
+  const app = createApp({ registry, ...limits });
   const flights = new SingleFlight<HandleResult>();
   app.post('/', async (c) => {
     const parsed = parseCloudEvent(c.req.header(), await c.req.text());
     const decoded = parsed.ok ? decodeCopyEvent(parsed.event) : parsed;
     if (!decoded.ok) {
       metrics.events.inc({ result: 'invalid' });
-      deps.log.warn({ id: parsed.ok ? parsed.event.id : undefined, error: decoded.error }, 'refused event');
+      deps.log.warn(
+        { id: untrusted(parsed.ok ? parsed.event.id : undefined), error: untrusted(decoded.error) },
+        'refused event',
+      );
       return c.json({ error: decoded.error }, 400);
     }
     const id = parsed.ok ? parsed.event.id : undefined;
@@ -44,7 +51,11 @@ export function createCopyApp(
     const joined = flights.has(key);
     if (joined) {
       deps.log.info(
-        { id, source: decoded.request.source, destination: decoded.request.destination },
+        {
+          id: untrusted(id),
+          source: untrusted(decoded.request.source),
+          destination: untrusted(decoded.request.destination),
+        },
         'joined the same copy, already running',
       );
     }
@@ -66,7 +77,10 @@ export function createCopyApp(
       );
     } catch (err) {
       metrics.events.inc({ result: 'retry' });
-      deps.log.warn({ id, err: (err as Error).message }, 'copy event failed, asking for a retry');
+      deps.log.warn(
+        { id: untrusted(id), err: untrusted((err as Error).message) },
+        'copy event failed, asking for a retry',
+      );
       return c.json({ error: (err as Error).message }, 503);
     }
   });

@@ -13,6 +13,7 @@ import type { Config } from '../../shared/config/config.ts';
 import { API_VERSION } from '../../shared/crd/types.ts';
 import { compileGlobalSkip } from '../../shared/filter/filter.ts';
 import { guarded } from '../../shared/http/access.ts';
+import { bodyLimitOf, timeoutsOf } from '../../shared/http/limits.ts';
 import { listen } from '../../shared/http/serve.ts';
 import { Kube } from '../../shared/kube/client.ts';
 import type { Logger } from '../../shared/log.ts';
@@ -78,9 +79,14 @@ export async function start(config: Config, env: NodeJS.ProcessEnv, kc: KubeConf
   const deps = monitorDeps(config, settings, new Kube(kc), log, {
     resync: ({ stopAt }) => reconcileAll(rdeps, reconcileMetrics, { stopAt }),
   });
-  const app = createMonitorApp(deps, registry, createMonitorMetrics(registry));
+  const app = createMonitorApp(
+    deps,
+    registry,
+    createMonitorMetrics(registry),
+    bodyLimitOf(config, 'monitor'),
+  );
   const served = guarded(app, env, kc, log);
-  const srv = await listen(served.app, { port: settings.port });
+  const srv = await listen(served.app, { port: settings.port, timeouts: timeoutsOf(config) });
   log.info(
     {
       port: srv.port,

@@ -8,7 +8,7 @@ export function createMonitorMetrics(registry: Registry) {
   return {
     ticks: new Counter({
       name: 'kube_image_keeper_monitor_ticks_total',
-      help: 'Monitor ticks by outcome: Complete, BudgetExceeded (stopped by monitoring.tickBudget), LeaseHeld (another tick was probing), NothingDue, Failed.',
+      help: 'Monitor ticks by outcome: Complete, BudgetExceeded (stopped by monitoring.tickBudget), LeaseHeld (another tick was probing), NothingDue, Failed, Coalesced (a request answered without a tick: one was running or monitoring.minTickInterval had not passed).',
       labelNames: ['outcome'],
       registers: [registry],
     }),

@@ -22,7 +22,7 @@ import { parseKuikObject } from '../../shared/crd/schemas.ts';
 import type { ClusterImageSetAvailability, MonitorTickRecord, TickOutcome } from '../../shared/crd/types.ts';
 import { invalidFilterNote, type PodLike } from '../../shared/filter/filter.ts';
 import { apiMessage, type Kube, type KuikRef } from '../../shared/kube/client.ts';
-import type { Logger } from '../../shared/log.ts';
+import { type Logger, untrusted } from '../../shared/log.ts';
 import type { KeyringResult, SecretLike } from '../../shared/registry/credentials.ts';
 import type { Outcome } from '../../shared/registry/outcome.ts';
 import type { ProbeOptions } from '../../shared/registry/probe.ts';
@@ -482,12 +482,12 @@ async function probeOne(
   l.metrics?.probeDuration.observe({ registry: c.registry }, (performance.now() - t0) / 1000);
   deps.log.info(
     {
-      image: c.image,
-      registry: c.registry,
+      image: untrusted(c.image),
+      registry: untrusted(c.registry),
       cisas: c.holders,
       credentials: creds.from,
       result: v.status,
-      ...(v.lastError ? { error: v.lastError } : {}),
+      ...(v.lastError ? { error: untrusted(v.lastError) } : {}),
       lastMonitor: rfc3339(at),
       duration_ms: Math.round(performance.now() - t0),
     },

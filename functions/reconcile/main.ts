@@ -7,6 +7,7 @@ import { COPY_EVENT_SOURCE, COPY_EVENT_TYPE, copyEventId } from '../../shared/co
 import { API_VERSION } from '../../shared/crd/types.ts';
 import { compileGlobalSkip } from '../../shared/filter/filter.ts';
 import { guarded } from '../../shared/http/access.ts';
+import { bodyLimitOf, timeoutsOf } from '../../shared/http/limits.ts';
 import { listen } from '../../shared/http/serve.ts';
 import { Kube } from '../../shared/kube/client.ts';
 import { kubeSecretCache } from '../../shared/kube/secret-cache.ts';
@@ -116,9 +117,14 @@ export function reconcileDeps(
 export async function start(config: Config, env: NodeJS.ProcessEnv, kc: KubeConfig, log: Logger) {
   const deps = reconcileDeps(config, env, kc, log);
   const registry = createRegistry('reconcile');
-  const app = createReconcileApp(deps, registry, createReconcileMetrics(registry));
+  const app = createReconcileApp(
+    deps,
+    registry,
+    createReconcileMetrics(registry),
+    bodyLimitOf(config, 'reconcile'),
+  );
   const served = guarded(app, env, kc, log);
-  const srv = await listen(served.app, { port: Number(env['PORT'] ?? 8080) });
+  const srv = await listen(served.app, { port: Number(env['PORT'] ?? 8080), timeouts: timeoutsOf(config) });
   log.info(
     {
       port: srv.port,

@@ -7,8 +7,11 @@
 import type { Hono } from 'hono';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { parseCloudEvent } from '../../shared/cloudevents.ts';
+import { defaultConfig } from '../../shared/config/config.ts';
 import { createApp } from '../../shared/http/app.ts';
+import { type BodyLimit, bodyLimitOf } from '../../shared/http/limits.ts';
 import type { KuikRef } from '../../shared/kube/client.ts';
+import { untrusted } from '../../shared/log.ts';
 import { dispatch, mirrorSetsForPod } from './dispatch.ts';
 import { eachUntil, rotate } from './each-until.ts';
 import { type ReconcileDeps, type ReconcileResult, reconcileMirrorSet } from './mirror-set.ts';
@@ -180,22 +183,38 @@ export async function reconcileAll(
   );
 }
 
-export function createReconcileApp(deps: ReconcileDeps, registry: Registry, m: ReconcileMetrics): Hono {
-  const app = createApp({ registry });
+export function createReconcileApp(
+  deps: ReconcileDeps,
+  registry: Registry,
+  m: ReconcileMetrics,
+  limits: BodyLimit = bodyLimitOf(defaultConfig(), 'reconcile'),
+): Hono {
+  const app = createApp({ registry, ...limits });
   app.post('/', async (c) => {
     const t0 = performance.now();
     const parsed = parseCloudEvent(c.req.header(), await c.req.text());
     if (!parsed.ok) {
       m.events.inc({ result: 'invalid' });
-      deps.log.warn({ error: parsed.error }, 'refused event');
+      deps.log.warn({ error: untrusted(parsed.error) }, 'refused event');
       return c.json({ error: parsed.error }, 400);
     }
     const ev = parsed.event;
-    deps.log.debug({ id: ev.id, type: ev.type, subject: ev.subject }, 'event');
+    deps.log.debug(
+      { id: untrusted(ev.id), type: untrusted(ev.type), subject: untrusted(ev.subject) },
+      'event',
+    );
     const d = dispatch(ev.type, ev.data);
     if (!d.ok) {
       m.events.inc({ result: 'invalid' });
-      deps.log.warn({ id: ev.id, type: ev.type, subject: ev.subject, error: d.error }, 'refused event');
+      deps.log.warn(
+        {
+          id: untrusted(ev.id),
+          type: untrusted(ev.type),
+          subject: untrusted(ev.subject),
+          error: untrusted(d.error),
+        },
+        'refused event',
+      );
       return c.json({ error: d.error }, 400);
     }
     try {
@@ -217,7 +236,12 @@ export function createReconcileApp(deps: ReconcileDeps, registry: Registry, m: R
     } catch (err) {
       m.events.inc({ result: 'retry' });
       deps.log.warn(
-        { id: ev.id, type: ev.type, subject: ev.subject, err: (err as Error).message },
+        {
+          id: untrusted(ev.id),
+          type: untrusted(ev.type),
+          subject: untrusted(ev.subject),
+          err: untrusted((err as Error).message),
+        },
         'event failed, asking for a retry',
       );
       return c.json({ error: (err as Error).message }, 503);

@@ -5,12 +5,18 @@
 // CA signed: the apiserver presents one from its admission kubeconfig (docs/security.md).
 import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
+import { limitBody } from '../../shared/http/app.ts';
 import type { Handled } from './handle.ts';
 
 export const ADMISSION_PATHS = ['/mutate', '/mutate--v1-pod'] as const;
 
-export function createAdmissionApp(review: (body: unknown) => Promise<Handled>): Hono {
+export function createAdmissionApp(
+  review: (body: unknown) => Promise<Handled>,
+  limit: { bodyLimit: number; bodyLimitKey: string },
+): Hono {
   const app = new Hono();
+  // Bounded like every other endpoint (above the apiserver's 3 MiB request limit).
+  app.use('*', limitBody(limit.bodyLimit, limit.bodyLimitKey));
   for (const path of ADMISSION_PATHS) {
     app.post(path, async (c) => {
       let body: unknown;

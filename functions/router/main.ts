@@ -75,6 +75,7 @@ export async function runRouter(
       honorPrioritiesOnAlwaysImagePullPolicy: config.routing.honorPrioritiesOnAlwaysImagePullPolicy,
       skip: skip.value,
       ageBuckets: ageBuckets(config.metrics.imageLastMonitorAgeMinutes.legacy),
+      server: config.server,
     },
     {
       kc,

@@ -6,6 +6,7 @@ import { statSync } from 'node:fs';
 import type { Server as HttpsServer } from 'node:https';
 import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import type { Hono } from 'hono';
+import { defaultConfig, type ServerConfig } from '../../shared/config/config.ts';
 import type {
   ClusterImageSetAvailability,
   ClusterImageSetMirror,
@@ -19,6 +20,7 @@ import type { PodLike } from '../../shared/filter/filter.ts';
 import { createApp } from '../../shared/http/app.ts';
 import { apiserverReviews, ReaderAuth, requireReader } from '../../shared/http/reader-auth.ts';
 import { listen, type Serving } from '../../shared/http/serve.ts';
+import { secureContextOptions } from '../../shared/http/tls-policy.ts';
 import type { ImageReference } from '../../shared/image/reference.ts';
 import { apiStatus, collectionPath, Kube } from '../../shared/kube/client.ts';
 import { kubeSecretCache } from '../../shared/kube/secret-cache.ts';
@@ -60,6 +62,8 @@ export interface RouterSettings {
   ageBuckets?: number[];
   /** How long a Secret read is reused (rotation shows within this). */
   secretTtlMs?: number;
+  /** Body limit, timeouts, TLS policy (config `server`); defaults when omitted. */
+  server?: ServerConfig;
 }
 
 export interface RouterIO {
@@ -216,7 +220,11 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
   await Promise.all(Object.values(caches).map((c) => c.start()));
   const ready = () => Object.values(caches).every((c) => c.synced);
 
-  const app = createApp({ registry, ready });
+  const s = settings.server ?? defaultConfig().server;
+  const limit = { bodyLimit: s.bodyLimit.router, bodyLimitKey: 'server.bodyLimit.router' };
+  const app = createApp({ registry, ready, ...limit });
+  const timeouts = { headersTimeout: s.headersTimeout, requestTimeout: s.requestTimeout };
+  const tlsPolicy = s.tls;
   const review = async (body: unknown) => {
     const t0 = performance.now();
     const h = await handleReview(body, deps, settings.decisionDeadlineMs);
@@ -237,17 +245,19 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
     }
     return h;
   };
-  const admission = createAdmissionApp(review);
+  const admission = createAdmissionApp(review, limit);
   const readTls = () => readWebhookTls(settings);
   const webhook: Serving = await listen(admission, {
     port: settings.webhookPort,
     host: settings.host ?? '0.0.0.0',
-    tls: { ...readTls(), ...clientAuth(settings) },
+    tls: { ...readTls(), ...clientAuth(settings), policy: tlsPolicy },
+    timeouts,
   });
   const metricsApp = settings.metricsAuth ? requireReader(app, new ReaderAuth(apiserverReviews(io.kc))) : app;
   const http: Serving = await listen(metricsApp, {
     port: settings.metricsPort,
     host: settings.host ?? '0.0.0.0',
+    timeouts,
   });
   // cert-manager rotates the serving certificate in place: reload it when the file changes.
   let certMtime = statSync(settings.tlsCertFile).mtimeMs;
@@ -256,7 +266,8 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
       const m = statSync(settings.tlsCertFile).mtimeMs;
       if (m !== certMtime) {
         certMtime = m;
-        (webhook.server as HttpsServer).setSecureContext(readTls());
+        // A new context replaces the whole old one: the TLS policy goes with the new certificate.
+        (webhook.server as HttpsServer).setSecureContext(secureContextOptions(tlsPolicy, readTls()));
         log.info('reloaded webhook serving certificate');
       }
     } catch (err) {

@@ -397,6 +397,71 @@ describe('beyond-kuik keys', () => {
     assert.equal(defaultConfig().routing.activeCheck.cacheTTL, 1000);
     assert.equal(ok(yaml('routing: {activeCheck: {cacheTTL: 10s}}')).routing.activeCheck.cacheTTL, 10_000);
   });
+
+  test('monitoring.minTickInterval defaults to 20s; 0s coalesces only while a tick runs', () => {
+    assert.equal(defaultConfig().monitoring.minTickInterval, 20_000);
+    assert.equal(ok(yaml('monitoring: {minTickInterval: 0s}')).monitoring.minTickInterval, 0);
+    assert.match(
+      invalid(yaml('monitoring: {minTickInterval: -1s}')).message,
+      /monitoring\.minTickInterval: must not be negative/,
+    );
+  });
+
+  test('server: timeouts, body limits per function (bytes or Ki/Mi/Gi), TLS policy, with defaults', () => {
+    assert.deepEqual(defaultConfig().server, {
+      headersTimeout: 3000,
+      requestTimeout: 5000,
+      bodyLimit: {
+        router: 7 * 1024 * 1024,
+        reconcile: 4 * 1024 * 1024,
+        monitor: 64 * 1024,
+        copy: 1024 * 1024,
+      },
+      tls: { minVersion: 'VersionTLS12', cipherSuites: [] },
+    });
+    const c = ok(
+      yaml(`
+server:
+  requestTimeout: 10s
+  bodyLimit: {router: 8Mi, monitor: 4096}
+  tls:
+    minVersion: VersionTLS13
+    cipherSuites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_AES_128_GCM_SHA256]
+`),
+    );
+    assert.equal(c.server.requestTimeout, 10_000);
+    assert.equal(c.server.headersTimeout, 3000);
+    assert.equal(c.server.bodyLimit.router, 8 * 1024 * 1024);
+    assert.equal(c.server.bodyLimit.monitor, 4096);
+    assert.equal(c.server.bodyLimit.copy, 1024 * 1024);
+    assert.equal(c.server.tls.minVersion, 'VersionTLS13');
+  });
+
+  test('server: invalid values are refused naming the key', () => {
+    const cases: [string, RegExp][] = [
+      ['server: {bodyLimit: {router: 2Mi}}', /server\.bodyLimit\.router: must be at least 3Mi/],
+      ['server: {bodyLimit: {copy: 7MB}}', /server\.bodyLimit\.copy: must be a size such as/],
+      ['server: {bodyLimit: {monitor: 0}}', /server\.bodyLimit\.monitor: must be greater than 0/],
+      [
+        'server: {headersTimeout: 10s}',
+        /server\.headersTimeout: must not be longer than server\.requestTimeout/,
+      ],
+      ['server: {requestTimeout: 0s}', /server\.requestTimeout: must be a positive duration/],
+      [
+        'server: {tls: {minVersion: VersionTLS11}}',
+        /server\.tls\.minVersion: must be VersionTLS12 or VersionTLS13/,
+      ],
+      [
+        'server: {tls: {cipherSuites: [TLS_RSA_WITH_RC4_128_SHA]}}',
+        /server\.tls\.cipherSuites: unknown or unsupported cipher suite "TLS_RSA_WITH_RC4_128_SHA"/,
+      ],
+      [
+        'server: {tls: {cipherSuites: [TLS_AES_128_GCM_SHA256]}}',
+        /server\.tls\.cipherSuites: names no TLS 1\.2 suite/,
+      ],
+    ];
+    for (const [text, message] of cases) assert.match(invalid(yaml(text)).message, message, text);
+  });
 });
 
 describe('resolveRegistryMonitoring', () => {

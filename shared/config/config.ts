@@ -17,6 +17,8 @@ import * as v from 'valibot';
 import { parseDocument } from 'yaml';
 import { parseDurationValue } from '../duration.ts';
 import { compileGlobalSkip } from '../filter/filter.ts';
+import { TLS_MIN_VERSIONS, type TlsMinVersion, tlsPolicyProblems } from '../http/tls-policy.ts';
+import { parseSize } from '../size.ts';
 
 /** Where kuik's Helm chart mounts the ConfigMap; ours does the same. */
 export const DEFAULT_CONFIG_PATH = '/etc/kube-image-keeper/config.yaml';
@@ -82,7 +84,11 @@ export interface Config {
     tickBudget: Millis;
     /** Beyond kuik: probes of one registry in flight at once (pacing still spaces their starts). */
     probeConcurrency: number;
+    /** Beyond kuik: ticks start at most this often; others are coalesced (0: only while one runs). */
+    minTickInterval: Millis;
   };
+  /** Beyond kuik: every function's HTTP servers (docs/reliability.md). */
+  server: ServerConfig;
   metrics: {
     imageLastMonitorAgeMinutes: {
       bucketFactor: number;
@@ -99,6 +105,17 @@ export interface Config {
       };
     };
   };
+}
+
+export type FunctionName = 'router' | 'reconcile' | 'monitor' | 'copy';
+
+export interface ServerConfig {
+  headersTimeout: Millis;
+  requestTimeout: Millis;
+  /** Largest request body each function accepts, in bytes. */
+  bodyLimit: Record<FunctionName, number>;
+  /** The router's webhook port (kube-apiserver's --tls-min-version, --tls-cipher-suites). */
+  tls: { minVersion: TlsMinVersion; cipherSuites: string[] };
 }
 
 export interface ConfigError {
@@ -150,6 +167,24 @@ export const DEFAULTS = {
     },
     tickBudget: '45s', // beyond kuik
     probeConcurrency: 8, // beyond kuik
+    minTickInterval: '20s', // beyond kuik
+  },
+  // beyond kuik, all of it (docs/reliability.md)
+  server: {
+    headersTimeout: '3s',
+    requestTimeout: '5s',
+    bodyLimit: {
+      // controller-runtime's limit (kuik's webhook server): above the apiserver's 3 MiB requests,
+      // with room for an UPDATE review's oldObject.
+      router: '7Mi',
+      // ApiServerSource events carry whole objects (at most the apiserver's 3 MiB).
+      reconcile: '4Mi',
+      // A tick: an empty POST or a PingSource event with the schedule's small data.
+      monitor: '64Ki',
+      // One copy request: two image names and a few references.
+      copy: '1Mi',
+    },
+    tls: { minVersion: 'VersionTLS12', cipherSuites: [] },
   },
   metrics: {
     imageLastMonitorAgeMinutes: {
@@ -242,6 +277,25 @@ const int = (min: number, minMessage: string, max = Number.MAX_SAFE_INTEGER) =>
     ),
     0,
   );
+
+/** A byte size (`parseSize`): a whole number of bytes or `64Ki`, `7Mi`, `1Gi`. */
+function size(min: number, minMessage: string) {
+  return v.pipe(
+    v.unknown(),
+    v.rawTransform(({ dataset, addIssue, NEVER }) => {
+      const r = parseSize(dataset.value);
+      if (!r.ok) {
+        addIssue({ message: r.error });
+        return NEVER;
+      }
+      if (r.bytes < min) {
+        addIssue({ message: minMessage });
+        return NEVER;
+      }
+      return r.bytes;
+    }),
+  );
+}
 
 const selectorList = v.nullish(
   v.array(v.string('must be a selector string'), 'must be a list of selector strings'),
@@ -356,6 +410,37 @@ const ConfigSchema = v.object(
           int(0, 'must be at least 1'),
           v.minValue(1, 'must be at least 1 (probes of one registry in flight at once)'),
         ),
+        minTickInterval: duration('nonNegative'),
+      },
+      'must be an object',
+    ),
+    server: v.object(
+      {
+        headersTimeout: duration('positive'),
+        requestTimeout: duration('positive'),
+        bodyLimit: v.object(
+          {
+            // Below 3 MiB the router would refuse reviews of objects the apiserver accepted.
+            router: size(3 * 1024 * 1024, 'must be at least 3Mi (the API server takes 3 MiB requests)'),
+            reconcile: size(1, 'must be greater than 0'),
+            monitor: size(1, 'must be greater than 0'),
+            copy: size(1, 'must be greater than 0'),
+          },
+          'must be an object',
+        ),
+        tls: v.object(
+          {
+            minVersion: v.picklist(
+              TLS_MIN_VERSIONS,
+              `must be ${TLS_MIN_VERSIONS.join(' or ')} (TLS 1.0 and 1.1 are not served)`,
+            ),
+            cipherSuites: v.nullish(
+              v.array(v.string('must be a suite name'), 'must be a list of suite names'),
+              [],
+            ),
+          },
+          'must be an object',
+        ),
       },
       'must be an object',
     ),
@@ -414,6 +499,16 @@ function issueKey(issue: v.BaseIssue<unknown>): string {
 }
 
 // --- cross-field checks kuik also makes (legacy histogram, selectors) ---
+
+/** Beyond kuik: the server section's checks that span fields. */
+function serverProblems(c: Config): Problem[] {
+  const out: Problem[] = [];
+  if (c.server.headersTimeout > c.server.requestTimeout)
+    out.push({ key: 'server.headersTimeout', message: 'must not be longer than server.requestTimeout' });
+  for (const message of tlsPolicyProblems(c.server.tls))
+    out.push({ key: 'server.tls.cipherSuites', message });
+  return out;
+}
 
 interface Problem {
   key: string;
@@ -515,6 +610,13 @@ const KNOWN_KEYS: KeyTree = {
     registries: { default: REGISTRY_KEYS, items: { '*': REGISTRY_KEYS } },
     tickBudget: true,
     probeConcurrency: true,
+    minTickInterval: true,
+  },
+  server: {
+    headersTimeout: true,
+    requestTimeout: true,
+    bodyLimit: { router: true, reconcile: true, monitor: true, copy: true },
+    tls: { minVersion: true, cipherSuites: true },
   },
   metrics: {
     imageLastMonitorAgeMinutes: {
@@ -595,7 +697,11 @@ export function resolveConfig(raw: unknown, source = 'inline', file?: string): C
     );
   }
   const config = parsed.output as Config;
-  const problems = [...selectorProblems(config), ...legacyHistogramProblems(config)];
+  const problems = [
+    ...selectorProblems(config),
+    ...legacyHistogramProblems(config),
+    ...serverProblems(config),
+  ];
   if (problems.length > 0) return invalid(problems, file);
   warnings.push(...itemWarnings(config));
   return { ok: true, config, warnings, source };

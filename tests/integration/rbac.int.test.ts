@@ -598,7 +598,7 @@ test('reconcile, its ApiServerSource and copy: mirror sets, secret owners, delet
 test('monitor: a tick (probes, ledger, events) and its resync of every CR use exactly its role; then the copy function as a Job uses exactly kuik-copy', async () => {
   // No ApiServerSource now (stopped above): what changes below is the resync's to handle.
   const monitor = await startFunction('monitor', {
-    config: 'monitoring:\n  tickBudget: 20s\n',
+    config: 'monitoring:\n  tickBudget: 20s\n  minTickInterval: 0s\n',
     env: {
       KUBECONFIG: kubeconfigs['kuik-monitor']!,
       COPY_SINK: `http://127.0.0.1:${copy.port}/`,
