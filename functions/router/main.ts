@@ -16,6 +16,7 @@ export interface RouterEnv {
   tlsCertFile: string;
   tlsKeyFile: string;
   decisionDeadlineMs: number;
+  certReloadMs: number;
 }
 
 export function routerEnv(env: NodeJS.ProcessEnv): RouterEnv {
@@ -27,6 +28,8 @@ export function routerEnv(env: NodeJS.ProcessEnv): RouterEnv {
     tlsKeyFile: env['TLS_KEY_FILE'] ?? `${dir}/tls.key`,
     // Below the webhook's timeoutSeconds (5 in manifests/): answer before the apiserver gives up.
     decisionDeadlineMs: Number(env['DECISION_DEADLINE_MS'] ?? 4000),
+    // How often the serving certificate files are checked for a rotation.
+    certReloadMs: Number(env['CERT_RELOAD_INTERVAL_MS'] ?? 30_000),
   };
 }
 

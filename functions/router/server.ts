@@ -1,7 +1,7 @@
 // The router process: watch caches of the routing CRs (and CISAs, for the state gauges), the
 // admission endpoint over HTTPS for the apiserver, and health + metrics over plain HTTP for the
 // kubelet and Prometheus. Always on (a scale-to-zero service cannot be a webhook target).
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Server as HttpsServer } from 'node:https';
 import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import type { Hono } from 'hono';
@@ -24,6 +24,7 @@ import { type KubeObject, WatchCache } from '../../shared/kube/watch-cache.ts';
 import type { Logger } from '../../shared/log.ts';
 import { createRegistry } from '../../shared/metrics.ts';
 import { AvailabilityChecker, type Credential, type Probe } from './availability.ts';
+import { watchTlsFiles } from './cert-reload.ts';
 import type { RouterDeps } from './decide.ts';
 import { RerouteEvents } from './events.ts';
 import { handleReview } from './handle.ts';
@@ -38,6 +39,8 @@ export interface RouterSettings {
   host?: string;
   tlsCertFile: string;
   tlsKeyFile: string;
+  /** How often the certificate files are checked for a rotation (default 30 s). */
+  certReloadMs?: number;
   /** Answer within this, whatever the probes do (below the webhook's timeoutSeconds). */
   decisionDeadlineMs: number;
   checkTtlMs: number;
@@ -232,21 +235,12 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
     tls: readTls(),
   });
   const http: Serving = await listen(app, { port: settings.metricsPort, host: settings.host ?? '0.0.0.0' });
-  // cert-manager rotates the serving certificate in place: reload it when the file changes.
-  let certMtime = statSync(settings.tlsCertFile).mtimeMs;
-  const certTimer = setInterval(() => {
-    try {
-      const m = statSync(settings.tlsCertFile).mtimeMs;
-      if (m !== certMtime) {
-        certMtime = m;
-        (webhook.server as HttpsServer).setSecureContext(readTls());
-        log.info('reloaded webhook serving certificate');
-      }
-    } catch (err) {
-      log.warn({ err: String(err) }, 'could not reload the webhook certificate');
-    }
-  }, 30_000);
-  certTimer.unref();
+  // cert-manager rotates the serving certificate in place: reload it when the files change.
+  const certWatch = watchTlsFiles(
+    { certFile: settings.tlsCertFile, keyFile: settings.tlsKeyFile },
+    (tls) => (webhook.server as HttpsServer).setSecureContext(tls),
+    { intervalMs: settings.certReloadMs ?? 30_000, log },
+  );
   log.info({ webhookPort: webhook.port, metricsPort: http.port }, 'router ready');
 
   return {
@@ -254,7 +248,7 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
     metricsPort: http.port,
     app,
     stop: async () => {
-      clearInterval(certTimer);
+      certWatch.stop();
       for (const c of Object.values(caches)) c.stop();
       await Promise.all([webhook.close(), http.close()]);
     },
