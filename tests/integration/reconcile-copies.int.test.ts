@@ -64,9 +64,9 @@ test('six copy requests of one reconcile are in flight together, at most COPY_RE
       mirrors: [{ registry: '127.0.0.1:9', path: 'mirror' }],
     },
   });
-  // Each request held a whole second: long enough that requests sent one after the other never
-  // overlap, whatever the machine's speed, and ones sent together always do.
-  const sink = await stallingSink(1000);
+  // Each request held 3 s: requests sent one after the other never overlap, and ones sent
+  // together (in the same turn of reconcile's event loop) overlap even on a loaded machine.
+  const sink = await stallingSink(3000);
   try {
     const cfg = parseConfig('{}\n');
     assert.ok(cfg.ok);
