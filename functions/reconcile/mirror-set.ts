@@ -12,11 +12,15 @@ import { apiStatus, type Kube, type KuikRef } from '../../shared/kube/client.ts'
 import type { Logger } from '../../shared/log.ts';
 import { credentialFor } from '../../shared/mirror-credential.ts';
 import { platformsChanged } from '../copy/engine/platform.ts';
+import { eachUntil } from './each-until.ts';
 import { dropMirror, planRetention } from './retention.ts';
 import { type ClusterSnapshot, listClusterView } from './snapshot.ts';
 import { currentImages, syncMatchingImages } from './status.ts';
 
 export type MirrorSet = ImageSetMirror | ClusterImageSetMirror;
+
+/** Copy requests of one reconcile in flight at once (§5.2 step 10). */
+export const COPY_REQUEST_CONCURRENCY = 4;
 
 export type { CopyRequest };
 
@@ -263,6 +267,10 @@ export async function reconcileMirrorSet(
 
   // 10. One copy request per in-use entry mirror not yet mirrored, or mirrored for other
   // `mirroring.platforms` than the configured ones (the copy then re-mirrors for the new set).
+  // Sent COPY_REQUEST_CONCURRENCY at a time: a copy sink that answers only when the copy is done
+  // (the copy Service itself) would otherwise hold this event for the sum of all copies, past the
+  // sink's own timeout, instead of about the longest one.
+  const requests: CopyRequest[] = [];
   for (const entry of synced.status?.matchingImages ?? []) {
     if (entry.unusedSince !== undefined) continue;
     const pod = sourcePods.get(entry.image);
@@ -285,13 +293,20 @@ export async function reconcileMirrorSet(
         ...(destinationSecret ? { destinationSecret } : {}),
         platforms: deps.platforms,
       };
-      try {
-        await deps.requestCopy(req);
-        result.copiesRequested++;
-      } catch (err) {
-        result.errors.push(`copy request ${m.image}: ${(err as Error).message}`);
-      }
+      requests.push(req);
     }
   }
+  const failed: (string | undefined)[] = [];
+  const numbered = requests.map((req, i) => ({ req, i }));
+  await eachUntil(numbered, { concurrency: COPY_REQUEST_CONCURRENCY, now: deps.now }, async ({ req, i }) => {
+    try {
+      await deps.requestCopy(req);
+      result.copiesRequested++;
+    } catch (err) {
+      failed[i] = `copy request ${req.destination}: ${(err as Error).message}`;
+    }
+  });
+  // In request order, whatever order they failed in.
+  for (const f of failed) if (f !== undefined) result.errors.push(f);
   return result;
 }

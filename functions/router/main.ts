@@ -20,6 +20,7 @@ export interface RouterEnv {
   /** KUIK_METRICS_AUTH=true: /metrics behind a TokenReview + SubjectAccessReview. */
   metricsAuth: boolean;
   decisionDeadlineMs: number;
+  certReloadMs: number;
 }
 
 function metricsAuthOn(env: NodeJS.ProcessEnv): boolean {
@@ -40,6 +41,8 @@ export function routerEnv(env: NodeJS.ProcessEnv): RouterEnv {
     ...(env['WEBHOOK_CLIENT_CA_FILE'] ? { clientCaFile: env['WEBHOOK_CLIENT_CA_FILE'] } : {}),
     // Below the webhook's timeoutSeconds (5 in manifests/): answer before the apiserver gives up.
     decisionDeadlineMs: Number(env['DECISION_DEADLINE_MS'] ?? 4000),
+    // How often the serving certificate files are checked for a rotation.
+    certReloadMs: Number(env['CERT_RELOAD_INTERVAL_MS'] ?? 30_000),
   };
 }
 

@@ -2,7 +2,6 @@
 // admission endpoint over HTTPS for the apiserver (only there: admission-app.ts), and health +
 // metrics over plain HTTP for the kubelet and Prometheus. Always on (a scale-to-zero service
 // cannot be a webhook target).
-import { statSync } from 'node:fs';
 import type { Server as HttpsServer } from 'node:https';
 import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import type { Hono } from 'hono';
@@ -29,6 +28,7 @@ import type { Logger } from '../../shared/log.ts';
 import { createRegistry } from '../../shared/metrics.ts';
 import { clientAuth, createAdmissionApp, readWebhookTls } from './admission-app.ts';
 import { AvailabilityChecker, type Credential, type Probe } from './availability.ts';
+import { watchTlsFiles } from './cert-reload.ts';
 import type { RouterDeps } from './decide.ts';
 import { RerouteEvents } from './events.ts';
 import { handleReview } from './handle.ts';
@@ -50,6 +50,8 @@ export interface RouterSettings {
   clientCaFile?: string | undefined;
   /** /metrics only for a bearer token allowed to `get` it (KUIK_METRICS_AUTH, docs/security.md). */
   metricsAuth?: boolean;
+  /** How often the certificate files are checked for a rotation (default 30 s). */
+  certReloadMs?: number;
   /** Answer within this, whatever the probes do (below the webhook's timeoutSeconds). */
   decisionDeadlineMs: number;
   checkTtlMs: number;
@@ -259,22 +261,16 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
     host: settings.host ?? '0.0.0.0',
     timeouts,
   });
-  // cert-manager rotates the serving certificate in place: reload it when the file changes.
-  let certMtime = statSync(settings.tlsCertFile).mtimeMs;
-  const certTimer = setInterval(() => {
-    try {
-      const m = statSync(settings.tlsCertFile).mtimeMs;
-      if (m !== certMtime) {
-        certMtime = m;
-        // A new context replaces the whole old one: the TLS policy goes with the new certificate.
-        (webhook.server as HttpsServer).setSecureContext(secureContextOptions(tlsPolicy, readTls()));
-        log.info('reloaded webhook serving certificate');
-      }
-    } catch (err) {
-      log.warn({ err: String(err) }, 'could not reload the webhook certificate');
-    }
-  }, 30_000);
-  certTimer.unref();
+  // cert-manager rotates the serving certificate in place: reload it when the files change. A new
+  // context replaces the whole old one: the TLS policy and the client CA go with the new pair.
+  const certWatch = watchTlsFiles(
+    { certFile: settings.tlsCertFile, keyFile: settings.tlsKeyFile },
+    (pair) =>
+      (webhook.server as HttpsServer).setSecureContext(
+        secureContextOptions(tlsPolicy, { ...readTls(), ...pair }),
+      ),
+    { intervalMs: settings.certReloadMs ?? 30_000, log },
+  );
   log.info({ webhookPort: webhook.port, metricsPort: http.port }, 'router ready');
 
   return {
@@ -283,7 +279,7 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
     app,
     admission,
     stop: async () => {
-      clearInterval(certTimer);
+      certWatch.stop();
       for (const c of Object.values(caches)) c.stop();
       // What the aggregator still counts is written before the process goes, within a bound.
       await Promise.race([events.flush(), new Promise((r) => setTimeout(r, 2_000).unref())]);

@@ -6,10 +6,13 @@ import {
   ApiException,
   CoreV1Api,
   CustomObjectsApi,
+  createConfiguration,
   EventsV1Api,
   type EventsV1Event,
   KubeConfig,
   PatchStrategy,
+  ServerConfiguration,
+  setHeaderMiddleware,
   setHeaderOptions,
   type V1Secret,
 } from '@kubernetes/client-node';
@@ -23,6 +26,7 @@ import {
   seriesKey,
   seriesPatch,
 } from './event-series.ts';
+import { kubeApiTimeoutFromEnv, timeoutHttpLibrary } from './timeout.ts';
 
 /** In a cluster: the ServiceAccount; elsewhere: $KUBECONFIG or ~/.kube/config. */
 export function loadKubeConfig(): KubeConfig {
@@ -92,11 +96,26 @@ export class Kube {
   readonly events: EventsV1Api;
   readonly #eventWrites = new Map<string, Promise<Error | undefined>>();
 
-  constructor(kc: KubeConfig) {
+  constructor(
+    kc: KubeConfig,
+    opts: {
+      /** Deadline of each API call in ms, 0 for none; default: KUBE_API_TIMEOUT_MS, else 30 s. */
+      requestTimeoutMs?: number;
+    } = {},
+  ) {
     this.kc = kc;
-    this.core = kc.makeApiClient(CoreV1Api);
-    this.custom = kc.makeApiClient(CustomObjectsApi);
-    this.events = kc.makeApiClient(EventsV1Api);
+    // What kc.makeApiClient builds, plus a deadline per call (timeout.ts): client-node has none.
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error('kubeconfig: no current cluster');
+    const config = createConfiguration({
+      baseServer: new ServerConfiguration(cluster.server, {}),
+      authMethods: { default: kc },
+      middleware: [setHeaderMiddleware('User-Agent', 'kuik-functions')],
+      httpApi: timeoutHttpLibrary(opts.requestTimeoutMs ?? kubeApiTimeoutFromEnv()),
+    });
+    this.core = new CoreV1Api(config);
+    this.custom = new CustomObjectsApi(config);
+    this.events = new EventsV1Api(config);
   }
 
   async getKuik<T>(ref: KuikRef): Promise<T> {

@@ -52,6 +52,13 @@ export interface TransportOptions {
   hosts?: Readonly<Record<string, HostOptions>>;
   defaultHost?: HostOptions;
   retry?: RetryPolicy;
+  /**
+   * Retries of the `/v2/` ping. Default: `retry`'s attempts with each backoff capped at 250 ms. The
+   * ping is shared by every caller and runs on its own budget, so kuik's 1 s / 3 s backoff there
+   * outlived the probe's deadline: a 503 or a reset on `/v2/` was reported as `timed out after
+   * 2000 ms` and cost the whole timeout. Now the ping fails fast with the status it got.
+   */
+  pingRetry?: RetryPolicy;
   /** Keep-alive connections per origin; more requests queue on them. */
   connectionsPerHost?: number;
   /** Ceiling for a response's headers (and each body chunk) when the caller has no deadline (§11.10). */
@@ -127,6 +134,8 @@ interface HostState {
   options: HostOptions;
   dispatcher: Agent;
   ping?: PingResult;
+  /** What the ping in flight got so far (`503 Service Unavailable`): named if a caller times out on it. */
+  pingProblem?: string;
 }
 
 const TokenResponse = v.object({
@@ -138,11 +147,18 @@ const TokenResponse = v.object({
 const NO_OPTIONS: HostOptions = Object.freeze({});
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
+const PING_BACKOFF_CAP_MS = 250;
+
+/** `retry`'s shape with short pauses: the ping's policy unless one is given. */
+export function pingRetryPolicy(retry: RetryPolicy): RetryPolicy {
+  return { ...retry, backoffMs: retry.backoffMs.map((ms) => Math.min(ms, PING_BACKOFF_CAP_MS)) };
+}
 
 export class RegistryTransport {
   readonly stats: TransportStats = { requests: 0, connections: 0, pings: 0, tokenFetches: 0 };
   private readonly opts: TransportOptions;
   private readonly retry: RetryPolicy;
+  private readonly pingRetry: RetryPolicy;
   private readonly hosts: LruCache<string, HostState>;
   /**
    * One Agent per distinct HostOptions (the configured hosts, and the default): never one per
@@ -157,6 +173,7 @@ export class RegistryTransport {
   constructor(opts: TransportOptions = {}) {
     this.opts = opts;
     this.retry = opts.retry ?? DEFAULT_RETRY;
+    this.pingRetry = opts.pingRetry ?? pingRetryPolicy(this.retry);
     this.tokens = new TokenCache({ capacity: opts.tokenCacheSize ?? 1000 });
     this.hosts = new LruCache(opts.maxHosts ?? 1024);
   }
@@ -296,9 +313,16 @@ export class RegistryTransport {
     headers: Record<string, string>,
     body: RegistryRequest['body'],
     ctx: RequestContext,
-    opts: { retry: boolean; phase: RegistryPhase },
+    opts: {
+      retry: boolean;
+      phase: RegistryPhase;
+      policy?: RetryPolicy;
+      /** Told what each attempt that is retried got, to name it if the caller times out meanwhile. */
+      onRetry?: (problem: string) => void;
+    },
   ): Promise<{ res: Dispatcher.ResponseData; attempts: number }> {
-    const max = opts.retry ? Math.max(1, this.retry.attempts) : 1;
+    const policy = opts.policy ?? this.retry;
+    const max = opts.retry ? Math.max(1, policy.attempts) : 1;
     for (let attempt = 1; ; attempt++) {
       let res: Dispatcher.ResponseData;
       try {
@@ -312,21 +336,18 @@ export class RegistryTransport {
         });
       } catch (err) {
         const failure = this.networkError(method, url, err, ctx, opts.phase);
-        if (
-          attempt < max &&
-          failure.kind === 'network' &&
-          isTemporaryNetworkError(err) &&
-          (await sleepWithin(backoffDelay(this.retry, attempt), ctx.deadline, ctx.signal))
-        ) {
-          continue;
+        if (attempt < max && failure.kind === 'network' && isTemporaryNetworkError(err)) {
+          opts.onRetry?.(describeNetworkError(err));
+          if (await sleepWithin(backoffDelay(policy, attempt), ctx.deadline, ctx.signal)) continue;
         }
         throw failure;
       }
       if (attempt < max && isRetryableStatus(res.statusCode)) {
         // A backoff that cannot finish inside the deadline is not started: the caller gets this
         // response to classify now rather than a timeout later.
-        const delay = backoffDelay(this.retry, attempt);
+        const delay = backoffDelay(policy, attempt);
         if (ctx.deadline === undefined || Date.now() + delay < ctx.deadline) {
+          opts.onRetry?.(statusLine(res.statusCode));
           await res.body.dump();
           if (await sleepWithin(delay, ctx.deadline, ctx.signal)) continue;
           throw this.networkError(method, url, ctx.signal?.reason ?? new Error('aborted'), ctx, opts.phase);
@@ -369,12 +390,21 @@ export class RegistryTransport {
     const ttl = this.opts.pingTtlMs ?? 300_000;
     if (host.ping && Date.now() - host.ping.at < ttl) return host.ping;
     const shared = this.pings.do(host.key, async () => {
+      delete host.pingProblem;
       const result = await this.ping(host);
       host.ping = result;
       return result;
     });
     return await raceSignal(shared, ctx.signal).catch((err: unknown) => {
-      throw this.networkError('GET', new URL(`https://${host.key}/v2/`), err, ctx, 'ping');
+      const failure = this.networkError('GET', new URL(`https://${host.key}/v2/`), err, ctx, 'ping');
+      // The caller's deadline ended a ping still retrying: say what the registry answered.
+      if (failure.kind === 'timeout' && host.pingProblem !== undefined) {
+        throw new RegistryError('timeout', `${failure.message} (the ping got ${host.pingProblem})`, {
+          phase: 'ping',
+          cause: err,
+        });
+      }
+      throw failure;
     });
   }
 
@@ -395,7 +425,14 @@ export class RegistryTransport {
           { 'user-agent': this.opts.userAgent ?? 'kuik-functions' },
           null,
           ctx,
-          { retry: true, phase: 'ping' },
+          {
+            retry: true,
+            phase: 'ping',
+            policy: this.pingRetry,
+            onRetry: (problem) => {
+              host.pingProblem = problem;
+            },
+          },
         ));
       } catch (err) {
         lastErr = err;

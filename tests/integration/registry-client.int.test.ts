@@ -312,6 +312,34 @@ describe('faults injected by a proxy in front of the real registry', () => {
     assert.equal(p.count({ path: MANIFESTS }) - before, 1);
   });
 
+  // Issue 14 item 5a: the ping used to retry with kuik's 1 s / 3 s backoff on its own budget, so a
+  // caller with a 2 s deadline saw `timed out after 2000 ms` instead of the status.
+  for (const [what, action, problem] of [
+    [
+      '503',
+      { respond: { status: 503 } },
+      /GET https:\/\/[^ ]+\/v2\/: unexpected status 503 Service Unavailable$/,
+    ],
+    ['a connection reset', { reset: true }, /GET https:\/\/[^ ]+\/v2\/: .*(closed|reset|ECONNRESET)/i],
+  ] as const) {
+    test(`${what} on /v2/ with kuik's real backoff: Unreachable naming it after 3 pings, not a timeout`, async () => {
+      const reg = harness().registries.tls;
+      const p = await proxy(reg);
+      const c = client([p.host], { retry: { attempts: 3, backoffMs: [1000, 3000], jitter: 0.1 } });
+      p.fault({ path: /^\/v2\/$/, action });
+      const r = await c.probe(`${p.host}/${uniq('probe/pingdown')}:v1`, {
+        credentials: [cred(reg)],
+        timeoutMs: 2000,
+      });
+      assertOutcome(r, 'Unreachable', /^registry unreachable: /);
+      assert.match(r.message, problem);
+      assert.doesNotMatch(r.message, /timed out/);
+      // All three attempts made: the short backoff fitted the 2 s, the answer is the last real one.
+      assert.equal(p.count({ path: /^\/v2\/$/ }), 3);
+      assert.equal(p.count({ path: MANIFESTS }), 0);
+    });
+  }
+
   test('a connection reset is retried like a network error', async () => {
     const reg = harness().registries.tls;
     const seeded = await seed(reg, uniq('probe/reset'), 'v1');
