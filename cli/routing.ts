@@ -2,7 +2,7 @@
 // kubeconfig (not the router's watch cache), Secrets read on demand, real probes with the
 // configuration's timeout and resolveDigest, and no writes (upsertSecret and staleMirror are
 // never called on a dry run; they do nothing here anyway).
-import { AvailabilityChecker } from '../functions/router/availability.ts';
+import { AvailabilityChecker, activeCheckProbe } from '../functions/router/availability.ts';
 import type { RouterDeps } from '../functions/router/decide.ts';
 import type { Config } from '../shared/config/config.ts';
 import type {
@@ -117,16 +117,8 @@ export function dryRunDeps(cluster: Cluster, config: Config, crs: RoutingCrs): D
     },
     checker: new AvailabilityChecker({
       ttlMs: 0,
-      probe: async (image, credentials) => {
-        // As the router does (functions/router/main.ts): HEAD, its timeout, its resolveDigest.
-        const r = await client.probe(image, {
-          method: 'HEAD',
-          timeoutMs: check.timeout,
-          resolveDigest: check.resolveDigest,
-          credentials,
-        });
-        return { outcome: r.outcome, message: r.message };
-      },
+      // The router's own probe: HEAD, its timeout, its resolveDigest.
+      probe: activeCheckProbe(client, check),
     }),
     upsertSecret: async () => {},
     staleMirror: () => {},

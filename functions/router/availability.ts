@@ -5,6 +5,7 @@
 // keyed by image alone, is not reproduced at all: deciding is cheap once probes are cached.
 import type { ImageReference } from '../../shared/image/reference.ts';
 import { LruCache } from '../../shared/lru.ts';
+import type { RegistryClient } from '../../shared/registry/client.ts';
 import type { Outcome } from '../../shared/registry/outcome.ts';
 import { SingleFlight } from '../../shared/single-flight.ts';
 
@@ -20,6 +21,25 @@ export interface ProbeResult {
 }
 
 export type Probe = (image: ImageReference, credentials: readonly Credential[]) => Promise<ProbeResult>;
+
+/**
+ * The router's probe: a HEAD with the configured timeout and digest resolution
+ * (`routing.activeCheck`). `kuik explain` builds the same one, so its verdicts are the router's.
+ */
+export function activeCheckProbe(
+  client: Pick<RegistryClient, 'probe'>,
+  check: { timeout: number; resolveDigest: boolean },
+): Probe {
+  return async (image, credentials) => {
+    const r = await client.probe(image, {
+      method: 'HEAD',
+      timeoutMs: check.timeout,
+      resolveDigest: check.resolveDigest,
+      credentials,
+    });
+    return { outcome: r.outcome, message: r.message };
+  };
+}
 
 export interface CheckResult extends ProbeResult {
   cached: boolean;

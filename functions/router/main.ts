@@ -5,7 +5,7 @@ import type { Config } from '../../shared/config/config.ts';
 import { compileGlobalSkip } from '../../shared/filter/filter.ts';
 import type { Logger } from '../../shared/log.ts';
 import { RegistryClient } from '../../shared/registry/client.ts';
-import type { Probe } from './availability.ts';
+import { activeCheckProbe } from './availability.ts';
 import { KeyringCache } from './keyring-cache.ts';
 import { ageBuckets } from './metrics.ts';
 import { type RunningRouter, startRouter } from './server.ts';
@@ -57,15 +57,7 @@ export async function runRouter(
   const client = new RegistryClient();
   const keyrings = new KeyringCache();
   const check = config.routing.activeCheck;
-  const probe: Probe = async (image, credentials) => {
-    const r = await client.probe(image, {
-      method: 'HEAD',
-      timeoutMs: check.timeout,
-      resolveDigest: check.resolveDigest,
-      credentials,
-    });
-    return { outcome: r.outcome, message: r.message };
-  };
+  const probe = activeCheckProbe(client, check);
   return await startRouter(
     {
       ...env,

@@ -89,6 +89,24 @@ export interface KuikRef {
   namespace?: string | undefined;
 }
 
+/** A new events.k8s.io Event for `count` occurrences (a series from the start when more than one). */
+function newEvent(namespace: string, regarding: EventRegarding, e: EventFacts, count: number): EventsV1Event {
+  const now = microTime(new Date());
+  return {
+    // Named as Kubernetes names its own events: `<object>.<hex nanoseconds>`.
+    metadata: { name: `${regarding.name.slice(0, 200)}.${eventSuffix()}`, namespace },
+    eventTime: now,
+    ...(count > 1 ? { series: { count, lastObservedTime: now } } : {}),
+    type: e.type,
+    reason: e.reason,
+    action: e.action,
+    note: eventNote(e.note),
+    reportingController: e.controller,
+    reportingInstance: hostname(),
+    regarding: { ...regarding, ...(regarding.namespace ? {} : { namespace: undefined }) },
+  };
+}
+
 export class Kube {
   readonly kc: KubeConfig;
   readonly core: CoreV1Api;
@@ -244,21 +262,7 @@ export class Kube {
           if (apiStatus(err) !== 409) break;
         }
       }
-      await this.events.createNamespacedEvent({
-        namespace,
-        body: {
-          // Named as Kubernetes names its own events: `<object>.<hex nanoseconds>`.
-          metadata: { name: `${regarding.name.slice(0, 200)}.${eventSuffix()}`, namespace },
-          eventTime: microTime(new Date()),
-          type: e.type,
-          reason: e.reason,
-          action: e.action,
-          note: eventNote(e.note),
-          reportingController: e.controller,
-          reportingInstance: hostname(),
-          regarding: { ...regarding, ...(regarding.namespace ? {} : { namespace: undefined }) },
-        },
-      });
+      await this.events.createNamespacedEvent({ namespace, body: newEvent(namespace, regarding, e, 1) });
       return undefined;
     } catch (err) {
       return err as Error;
@@ -318,21 +322,9 @@ export class Kube {
         stored = undefined;
       }
     }
-    const now = microTime(new Date());
     const created = await this.events.createNamespacedEvent({
       namespace,
-      body: {
-        metadata: { name: `${regarding.name.slice(0, 200)}.${eventSuffix()}`, namespace },
-        eventTime: now,
-        ...(add > 1 ? { series: { count: add, lastObservedTime: now } } : {}),
-        type: e.type,
-        reason: e.reason,
-        action: e.action,
-        note: eventNote(e.note),
-        reportingController: e.controller,
-        reportingInstance: hostname(),
-        regarding: { ...regarding, ...(regarding.namespace ? {} : { namespace: undefined }) },
-      },
+      body: newEvent(namespace, regarding, e, add),
     });
     return {
       name: created.metadata?.name ?? '',
