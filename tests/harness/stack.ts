@@ -145,6 +145,10 @@ export function stackEnv(h: HarnessState): string {
     `export PATH=${q(dirname(h.bins.kubectl))}:${q(join(h.repoRoot, 'node_modules/.bin'))}:"$PATH"`,
     `export UPSTREAM=${q(tls.host)} UPSTREAM_CERTS=${q(tls.certDir)} UPSTREAM_CREDS=${q(`${tls.username}:${tls.password}`)}`,
     `export MIRROR=${q(token.host)} MIRROR_CERTS=${q(token.certDir)} MIRROR_CREDS=${q(`${token.username}:${token.password}`)}`,
+    // The stack's registries are signed by its own CA, which the functions trust: so must
+    // `kuik explain`, or it reports every registry unavailable ("unable to verify the first
+    // certificate") where the router saw them up.
+    `export NODE_EXTRA_CA_CERTS=${q(h.pki.caCert)}`,
     '',
   ].join('\n');
 }
@@ -204,6 +208,9 @@ export function walkthrough(h: HarnessState): string {
     `kubectl -n demo run app2 --image="$UPSTREAM/demo/app:v1" --overrides=${pullSecret}`,
     `kubectl -n demo wait pod/app2 --for=jsonpath='{.spec.containers[0].image}'="$MIRROR/mirror/demo/app:v1" --timeout=10s`,
     `kubectl -n demo get pod app2 -o jsonpath='{.metadata.annotations.kuik\\.enix\\.io/decisions}{"\\n"}'`,
+    "# Why? kuik explain runs the router's own decision again, with the configuration the router",
+    '#    runs (the kuik-config ConfigMap): every alternative, each probe, the winner.',
+    'npm run --silent kuik -- explain -n demo app2',
     "kubectl wait cisa/demo --for=jsonpath='{.status.images[0].status}'=Unreachable --timeout=180s",
     `kubectl get cisa demo -o jsonpath='{.status.images[0]}{"\\n"}'`,
     '',

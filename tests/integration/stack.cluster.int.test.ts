@@ -49,6 +49,11 @@ test('npm start: the printed walk-through runs as printed (mirrored, routed, mon
     // Routed because the upstream went away, and the router says why.
     assert.match(run.out, new RegExp(`upstream ${upstream.host} is down`));
     assert.match(run.out, /"reason":"OnFailure"/);
+    // kuik explain, in the walk-through's shell: the router's configuration and CA, so the same
+    // verdict as the router (it said AllUnavailable, certificate unverified, before).
+    assert.match(run.out, /configuration: ConfigMap kuik-system\/kuik-config/);
+    assert.match(run.out, new RegExp(`→ ${mirror.host}/mirror/demo/app:v1 +\\(OnFailure`));
+    assert.doesNotMatch(run.out, /unable to verify the first certificate/);
     // The monitor saw it available, then unreachable; and the upstream came back.
     assert.match(run.out, /"status":"Unreachable"/);
     assert.match(run.out, new RegExp(`upstream ${upstream.host} is up`));
