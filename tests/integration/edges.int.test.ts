@@ -207,16 +207,19 @@ describe('router', () => {
       assert.equal(a.status, 200, a.body.slice(0, 300));
       assert.equal(JSON.parse(a.body).response.allowed, true);
     }
-    // The lines are written by the router's logger; wait until they are all there (one per review
-    // at least), then measure.
-    const grown = await eventually('the router logged the 20 reviews', async () => {
+    // The lines are written by the router's logger; wait until they are there, then measure. At
+    // info the router logs the first of a run of like lines and counts the rest (review-log.ts),
+    // so 20 alike reviews may leave one line: the bound below holds either way.
+    const grown = await eventually('the router logged the reviews', async () => {
       const text = readFileSync(log, 'utf8').slice(before);
-      return text.split('\n').filter((l) => l.includes('"uid"')).length >= 20 ? text : undefined;
+      return text.split('\n').some((l) => l.includes('"uid"')) ? text : undefined;
     });
     t.diagnostic(`router log grew by ${grown.length} bytes for 20 reviews`);
     assert.ok(grown.length < 256 * 1024, `the log grew by ${grown.length} bytes`);
     assert.doesNotMatch(grown, /A{4096}/);
-    assert.match(grown, /"sha256":"[0-9a-f]{64}"/);
+    // Cut where it is echoed: by the routing note's own excerpt (its length kept), or by the
+    // logger's catch-all for any long string (a head, the length and a hash).
+    assert.match(grown, /"sha256":"[0-9a-f]{64}"|… \(2097\d{3} characters\)/);
   });
 
   test('body limit: a 3.5 MiB review (above the apiserver 3 MiB) is answered; an 8 MiB one is 413 naming the limit', async () => {
@@ -240,8 +243,11 @@ describe('router', () => {
       deadline,
     ]);
     // Node writes its error answer (408, or 400 when the cut lands mid-parse) just before closing;
-    // a client still writing may see the reset first. What matters is that it is cut.
-    for (const a of answers) assert.match(a, /^(HTTP\/1\.1 40[08] |$)/);
+    // a client still writing may see the reset first. The plain-HTTP port serves no admission
+    // (docs/security.md), so it may answer 404 at once; either way the connection is cut.
+    const [webhook, metrics] = answers;
+    assert.match(webhook ?? '', /^(HTTP\/1\.1 40[08] |$)/);
+    assert.match(metrics ?? '', /^(HTTP\/1\.1 40[048] |$)/);
   });
 });
 
