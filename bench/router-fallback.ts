@@ -25,7 +25,7 @@ import { apply, kubectl, namespace, seed } from '../tests/harness/fixtures.ts';
 import { freePort, type Proc, startProc, stopProc, waitFor } from '../tests/harness/proc.ts';
 import { startHarness } from '../tests/harness/start.ts';
 import { registerRouterWebhook } from '../tests/harness/webhook.ts';
-import { benchArgs, memoryOf, summarize, table } from './lib.ts';
+import { benchArgs, memoryOf, type Summary, summarize, table } from './lib.ts';
 
 const args = benchArgs();
 const BEFORE = args.get('before') ?? '28bb978';
@@ -307,6 +307,32 @@ try {
   await new Promise((res) => setTimeout(res, 5000));
   const apiserverIdlePerS = (cpuOf(apiserverPid) - a0) / 5;
   const rows: (string | number)[][] = [];
+  /** One line of the main table, printed as it is measured. */
+  const row = (
+    variant: string,
+    scenario: string,
+    inFlight: number,
+    m: Awaited<ReturnType<typeof measured<Summary & { errors: number }>>>,
+    r: Router,
+  ) => {
+    rows.push([
+      variant,
+      scenario,
+      inFlight,
+      m.s.count,
+      m.s.perSecond,
+      m.s.p50,
+      m.routerMs,
+      m.apiserverMs,
+      m.apiserverAboveIdleMs,
+      m.etcdMs,
+      m.logKiBPer10k,
+      memoryOf(r.pid).rssMiB,
+      m.s.errors,
+      m.load,
+    ]);
+    console.log(rows.at(-1)!.join('\t'));
+  };
   const memRows: (string | number)[][] = [];
   const burstRows: (string | number)[][] = [];
   for (const variant of variants) {
@@ -322,43 +348,11 @@ try {
     await reviews(r, 100, 8, reg.host, 3);
     for (const c of [1, 8, 64]) {
       const m = await measured(r, () => reviews(r, REVIEWS, c, down));
-      rows.push([
-        variant,
-        'reviews, rerouted',
-        c,
-        m.s.count,
-        m.s.perSecond,
-        m.s.p50,
-        m.routerMs,
-        m.apiserverMs,
-        m.apiserverAboveIdleMs,
-        m.etcdMs,
-        m.logKiBPer10k,
-        memoryOf(r.pid).rssMiB,
-        m.s.errors,
-        m.load,
-      ]);
-      console.log(rows.at(-1)!.join('\t'));
+      row(variant, 'reviews, rerouted', c, m, r);
     }
     {
       const m = await measured(r, () => reviews(r, REVIEWS, 8, reg.host));
-      rows.push([
-        variant,
-        'reviews, no reroute',
-        8,
-        m.s.count,
-        m.s.perSecond,
-        m.s.p50,
-        m.routerMs,
-        m.apiserverMs,
-        m.apiserverAboveIdleMs,
-        m.etcdMs,
-        m.logKiBPer10k,
-        memoryOf(r.pid).rssMiB,
-        m.s.errors,
-        m.load,
-      ]);
-      console.log(rows.at(-1)!.join('\t'));
+      row(variant, 'reviews, no reroute', 8, m, r);
     }
     const unregister = await registerRouterWebhook({
       name: `bench-fallback-${variant}`,
@@ -378,23 +372,7 @@ try {
     }
     for (const c of [1, 8, 64]) {
       const m = await measured(r, () => creates(CREATES, c));
-      rows.push([
-        variant,
-        'pod creates via apiserver',
-        c,
-        m.s.count,
-        m.s.perSecond,
-        m.s.p50,
-        m.routerMs,
-        m.apiserverMs,
-        m.apiserverAboveIdleMs,
-        m.etcdMs,
-        m.logKiBPer10k,
-        memoryOf(r.pid).rssMiB,
-        m.s.errors,
-        m.load,
-      ]);
-      console.log(rows.at(-1)!.join('\t'));
+      row(variant, 'pod creates via apiserver', c, m, r);
     }
     await unregister();
     await kubectl(['delete', 'pods', '-n', ns, '--all', '--wait=false']);
