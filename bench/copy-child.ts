@@ -2,8 +2,8 @@
 // peak RSS (VmHWM) and wall time without its own memory in the way. Input: a JSON argument;
 // output: one JSON line with the copy's report, the transport's request counts and VmHWM.
 import { readFileSync } from 'node:fs';
+import { RegistryTransport } from '#shared/registry/transport.ts';
 import { COPY_TRANSPORT, copyImage } from '../functions/copy/engine/copy.ts';
-import { RegistryTransport } from '../shared/registry/transport.ts';
 
 interface Input {
   source: string;

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { Agent, fetch } from 'undici';
-import { RegistryClient } from '../shared/registry/index.ts';
+import { RegistryClient } from '#shared/registry/index.ts';
 import type { RegistryInfo } from '../tests/harness/env.ts';
 import { seed, uniq } from '../tests/harness/fixtures.ts';
 import { startHarness } from '../tests/harness/start.ts';

@@ -10,13 +10,13 @@
 //
 // Run: node bench/resync.ts [--crs=400]   (starts and stops the harness itself; about a minute)
 import { readFile } from 'node:fs/promises';
+import { resolveConfig } from '#shared/config/config.ts';
+import type { ImageSetMirror } from '#shared/crd/types.ts';
+import { Kube } from '#shared/kube/client.ts';
+import { createLogger } from '#shared/log.ts';
+import { RegistryClient } from '#shared/registry/client.ts';
 import { reconcileDeps } from '../functions/reconcile/main.ts';
 import { reconcileAll } from '../functions/reconcile/server.ts';
-import { resolveConfig } from '../shared/config/config.ts';
-import type { ImageSetMirror } from '../shared/crd/types.ts';
-import { Kube } from '../shared/kube/client.ts';
-import { createLogger } from '../shared/log.ts';
-import { RegistryClient } from '../shared/registry/client.ts';
 import { kubeConfig } from '../tests/harness/env.ts';
 import { apply, namespace, pod, registrySecret, seed, uniq } from '../tests/harness/fixtures.ts';
 import { startEventSink } from '../tests/harness/knative.ts';

@@ -1,7 +1,7 @@
 // The command line, parsed strictly (node:util parseArgs): an unknown flag, a missing value or a
 // contradiction is a UsageError naming it, before anything touches the cluster. Pure.
 import { parseArgs } from 'node:util';
-import { KINDS, type KindInfo } from '../shared/crd/types.ts';
+import { KINDS, type KindInfo } from '#shared/crd/types.ts';
 import { UsageError } from './errors.ts';
 
 export const HELP = `kuik: what kube-image-keeper's router does with your pods, asked from your terminal.

@@ -4,12 +4,12 @@
 import { readFile } from 'node:fs/promises';
 import type { V1Pod } from '@kubernetes/client-node';
 import YAML from 'yaml';
+import { GROUP, KINDS, type KindInfo, type KuikObject } from '#shared/crd/types.ts';
+import { compileGlobalSkip, compileSelection, invalidFilterNote } from '#shared/filter/filter.ts';
+import { normalizeReference } from '#shared/image/reference.ts';
+import { apiStatus } from '#shared/kube/client.ts';
 import type { Admission } from '../functions/router/decide.ts';
 import { explainPod, podAsWritten } from '../functions/router/explain.ts';
-import { GROUP, KINDS, type KindInfo, type KuikObject } from '../shared/crd/types.ts';
-import { compileGlobalSkip, compileSelection, invalidFilterNote } from '../shared/filter/filter.ts';
-import { normalizeReference } from '../shared/image/reference.ts';
-import { apiStatus } from '../shared/kube/client.ts';
 import type { Command, Options } from './args.ts';
 import { CliError } from './errors.ts';
 import { type Cluster, openCluster } from './kube.ts';

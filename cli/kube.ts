@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { AppsV1Api, KubeConfig } from '@kubernetes/client-node';
-import { apiMessage, apiStatus, Kube } from '../shared/kube/client.ts';
+import { apiMessage, apiStatus, Kube } from '#shared/kube/client.ts';
 import type { Options } from './args.ts';
 import { apiUnreachable, CliError } from './errors.ts';
 

@@ -10,8 +10,8 @@
 import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { V1Container, V1Deployment } from '@kubernetes/client-node';
-import { type Config, DEFAULT_CONFIG_PATH, defaultConfig, parseConfig } from '../shared/config/config.ts';
-import { apiStatus } from '../shared/kube/client.ts';
+import { type Config, DEFAULT_CONFIG_PATH, defaultConfig, parseConfig } from '#shared/config/config.ts';
+import { apiStatus } from '#shared/kube/client.ts';
 import type { Options } from './args.ts';
 import { CliError, Unreachable } from './errors.ts';
 import type { Cluster } from './kube.ts';

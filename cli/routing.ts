@@ -2,21 +2,22 @@
 // kubeconfig (not the router's watch cache), Secrets read on demand, real probes with the
 // configuration's timeout and resolveDigest, and no writes (upsertSecret and staleMirror are
 // never called on a dry run; they do nothing here anyway).
-import { AvailabilityChecker, activeCheckProbe } from '../functions/router/availability.ts';
-import type { RouterDeps } from '../functions/router/decide.ts';
-import type { Config } from '../shared/config/config.ts';
+
+import type { Config } from '#shared/config/config.ts';
 import type {
   ClusterImageSetMirror,
   ClusterReplicatedImageSet,
   ImageSetMirror,
   KuikObject,
   ReplicatedImageSet,
-} from '../shared/crd/types.ts';
-import { GROUP, VERSION } from '../shared/crd/types.ts';
-import { compileGlobalSkip } from '../shared/filter/filter.ts';
-import { apiStatus } from '../shared/kube/client.ts';
-import { RegistryClient } from '../shared/registry/client.ts';
-import { credentialsForImage } from '../shared/registry/credentials.ts';
+} from '#shared/crd/types.ts';
+import { GROUP, VERSION } from '#shared/crd/types.ts';
+import { compileGlobalSkip } from '#shared/filter/filter.ts';
+import { apiStatus } from '#shared/kube/client.ts';
+import { RegistryClient } from '#shared/registry/client.ts';
+import { credentialsForImage } from '#shared/registry/credentials.ts';
+import { AvailabilityChecker, activeCheckProbe } from '../functions/router/availability.ts';
+import type { RouterDeps } from '../functions/router/decide.ts';
 import { CliError } from './errors.ts';
 import type { Cluster } from './kube.ts';
 

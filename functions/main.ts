@@ -1,8 +1,8 @@
 // One image, four functions: KUIK_FUNCTION selects which one this process is (ARCHITECTURE.md).
 // Configuration errors stop the process at start with a message naming the key.
-import { DEFAULT_CONFIG_PATH, loadConfig } from '../shared/config/config.ts';
-import { loadKubeConfig } from '../shared/kube/client.ts';
-import { createLogger } from '../shared/log.ts';
+import { DEFAULT_CONFIG_PATH, loadConfig } from '#shared/config/config.ts';
+import { loadKubeConfig } from '#shared/kube/client.ts';
+import { createLogger } from '#shared/log.ts';
 import { routerEnv, runRouter } from './router/main.ts';
 
 const FUNCTIONS = ['router', 'reconcile', 'monitor', 'copy'] as const;

@@ -7,9 +7,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
-import { DEFAULT_CONFIG_PATH } from '../shared/config/config.ts';
-import { createApp } from '../shared/http/app.ts';
-import { createRegistry } from '../shared/metrics.ts';
+import { DEFAULT_CONFIG_PATH } from '#shared/config/config.ts';
+import { createApp } from '#shared/http/app.ts';
+import { createRegistry } from '#shared/metrics.ts';
 import { repoRoot } from './harness/tools.ts';
 
 interface StackFunction {

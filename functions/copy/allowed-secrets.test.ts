@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
-import type { CopyRequest } from '../../shared/copy-request.ts';
-import type { ClusterImageSetMirror, ImageSetMirror } from '../../shared/crd/types.ts';
+import type { CopyRequest } from '#shared/copy-request.ts';
+import type { ClusterImageSetMirror, ImageSetMirror } from '#shared/crd/types.ts';
 import { allowedDestination, allowedSource, sourceNamespace } from './allowed-secrets.ts';
 
 const ism: ImageSetMirror = {

@@ -10,9 +10,9 @@
 // The request's secret fields stay (reconcile sends them; a pod's pull secrets are not in the CR)
 // but they are claims to check, not orders. Pure: the CR and the pods come in, a verdict goes out.
 import type { V1Pod } from '@kubernetes/client-node';
-import type { CopyRequest } from '../../shared/copy-request.ts';
-import { normalizeReference } from '../../shared/image/reference.ts';
-import { credentialFor, type SecretRef } from '../../shared/mirror-credential.ts';
+import type { CopyRequest } from '#shared/copy-request.ts';
+import { normalizeReference } from '#shared/image/reference.ts';
+import { credentialFor, type SecretRef } from '#shared/mirror-credential.ts';
 import type { MirrorSet } from './status.ts';
 
 export interface AllowedSecrets {

@@ -1,8 +1,8 @@
 // From a parsed CloudEvent to a copy request: the type must be ours and the data a valid request.
 // Both entries (HTTP and the JobSink file) go through here, so they refuse the same events with
 // the same reasons.
-import type { Incoming } from '../../shared/cloudevents.ts';
-import { COPY_EVENT_TYPE, type CopyRequest, parseCopyRequest } from '../../shared/copy-request.ts';
+import type { Incoming } from '#shared/cloudevents.ts';
+import { COPY_EVENT_TYPE, type CopyRequest, parseCopyRequest } from '#shared/copy-request.ts';
 
 export type DecodeResult = { ok: true; request: CopyRequest } | { ok: false; error: string };
 

@@ -7,8 +7,8 @@
 //      podFailurePolicy can FailJob on it).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseCloudEvent } from '../../shared/cloudevents.ts';
-import { untrusted } from '../../shared/log.ts';
+import { parseCloudEvent } from '#shared/cloudevents.ts';
+import { untrusted } from '#shared/log.ts';
 import { decodeCopyEvent } from './event.ts';
 import { type CopyDeps, type CopyOutcome, handleCopy } from './handle.ts';
 

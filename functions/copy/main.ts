@@ -5,14 +5,14 @@
 // SIGTERM (scale-down, pod eviction, Job deletion) lets every copy finish its current chunk and
 // record its upload sessions in status, so the next run resumes instead of starting over.
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Config } from '../../shared/config/config.ts';
-import { guarded } from '../../shared/http/access.ts';
-import { bodyLimitOf, timeoutsOf } from '../../shared/http/limits.ts';
-import { listen } from '../../shared/http/serve.ts';
-import { Kube } from '../../shared/kube/client.ts';
-import type { Logger } from '../../shared/log.ts';
-import { createRegistry } from '../../shared/metrics.ts';
-import { RegistryTransport } from '../../shared/registry/transport.ts';
+import type { Config } from '#shared/config/config.ts';
+import { guarded } from '#shared/http/access.ts';
+import { bodyLimitOf, timeoutsOf } from '#shared/http/limits.ts';
+import { listen } from '#shared/http/serve.ts';
+import { Kube } from '#shared/kube/client.ts';
+import type { Logger } from '#shared/log.ts';
+import { createRegistry } from '#shared/metrics.ts';
+import { RegistryTransport } from '#shared/registry/transport.ts';
 import { COPY_TRANSPORT } from './engine/copy.ts';
 import { type CopyDeps, type CopySettings, DEFAULT_SETTINGS } from './handle.ts';
 import { runJob } from './job.ts';

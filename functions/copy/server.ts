@@ -13,13 +13,13 @@
 // into one repository would upload every blob twice and race on the status write.
 import type { Hono } from 'hono';
 import type { Registry } from 'prom-client';
-import { parseCloudEvent } from '../../shared/cloudevents.ts';
-import { defaultConfig } from '../../shared/config/config.ts';
-import { copyEventId } from '../../shared/copy-request.ts';
-import { createApp } from '../../shared/http/app.ts';
-import { type BodyLimit, bodyLimitOf } from '../../shared/http/limits.ts';
-import { untrusted } from '../../shared/log.ts';
-import { SingleFlight } from '../../shared/single-flight.ts';
+import { parseCloudEvent } from '#shared/cloudevents.ts';
+import { defaultConfig } from '#shared/config/config.ts';
+import { copyEventId } from '#shared/copy-request.ts';
+import { createApp } from '#shared/http/app.ts';
+import { type BodyLimit, bodyLimitOf } from '#shared/http/limits.ts';
+import { untrusted } from '#shared/log.ts';
+import { SingleFlight } from '#shared/single-flight.ts';
 import { decodeCopyEvent } from './event.ts';
 import { type CopyDeps, type HandleResult, handleCopy } from './handle.ts';
 import type { CopyMetrics } from './metrics.ts';

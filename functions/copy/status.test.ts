@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { CopyRequest } from '../../shared/copy-request.ts';
+import type { CopyRequest } from '#shared/copy-request.ts';
 import {
   applyFailure,
   applySuccess,

@@ -2,13 +2,13 @@
 // (Kube.updateStatus: resourceVersion precondition, retried on conflict). Each returns false, and
 // nothing is written, when the object is no longer the one the request was about: another uid
 // (deleted and re-created under the same name), or the entry or mirror pruned since.
-import type { CopyRequest } from '../../shared/copy-request.ts';
+import type { CopyRequest } from '#shared/copy-request.ts';
 import type {
   ClusterImageSetMirror,
   ImageSetMirror,
   MirrorStatusEntry,
   UploadSession,
-} from '../../shared/crd/types.ts';
+} from '#shared/crd/types.ts';
 
 export type MirrorSet = ImageSetMirror | ClusterImageSetMirror;
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
-import type { SecretLike } from '../../shared/registry/credentials.ts';
+import type { SecretLike } from '#shared/registry/credentials.ts';
 import { resolveCredentials, type SecretReader, secretIndex, verdict } from './credentials.ts';
 
 const IMAGE = 'registry.local:5000/team/app:1';

@@ -8,8 +8,8 @@
 // fallbackCredentialSecret, else anonymous; an error on the way makes the entry UnavailableSecret,
 // but the probe still runs, anonymously, and only an InvalidAuth answer keeps that status.
 import type { V1Pod } from '@kubernetes/client-node';
-import type { SecretReference } from '../../shared/config/config.ts';
-import type { MonitorStatus } from '../../shared/crd/types.ts';
+import type { SecretReference } from '#shared/config/config.ts';
+import type { MonitorStatus } from '#shared/crd/types.ts';
 import {
   buildKeyring,
   credentialsForImage,
@@ -17,8 +17,8 @@ import {
   lookupCredentials,
   type RegistryCredential,
   type SecretLike,
-} from '../../shared/registry/credentials.ts';
-import type { Outcome } from '../../shared/registry/outcome.ts';
+} from '#shared/registry/credentials.ts';
+import type { Outcome } from '#shared/registry/outcome.ts';
 import { currentImages, originalImages } from '../reconcile/status.ts';
 
 export interface SecretSet {

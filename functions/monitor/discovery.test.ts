@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
-import type { ClusterImageSetAvailability, MonitoredImage } from '../../shared/crd/types.ts';
-import { compileSelection } from '../../shared/filter/filter.ts';
+import type { ClusterImageSetAvailability, MonitoredImage } from '#shared/crd/types.ts';
+import { compileSelection } from '#shared/filter/filter.ts';
 import { rfc3339 } from '../reconcile/status.ts';
 import { annotationOriginals, discover, imagesInUse } from './discovery.ts';
 

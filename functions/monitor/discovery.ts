@@ -13,9 +13,9 @@
 //   matters); kuik skipped any reference with an `@`;
 // - `imageCount` is rewritten whenever it is wrong, not only when the list changed.
 import type { V1Pod } from '@kubernetes/client-node';
-import { INSTANT_EXPIRY, type MonitoredImage } from '../../shared/crd/types.ts';
-import type { ImageMatcher } from '../../shared/filter/filter.ts';
-import { normalizeReference } from '../../shared/image/reference.ts';
+import { INSTANT_EXPIRY, type MonitoredImage } from '#shared/crd/types.ts';
+import type { ImageMatcher } from '#shared/filter/filter.ts';
+import { normalizeReference } from '#shared/image/reference.ts';
 import { currentImages, originalImages, rfc3339 } from '../reconcile/status.ts';
 
 /**

@@ -9,16 +9,16 @@
 //   COPY_SINK                    where the resync sends copy requests (as for reconcile)
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Config } from '../../shared/config/config.ts';
-import { API_VERSION } from '../../shared/crd/types.ts';
-import { compileGlobalSkip } from '../../shared/filter/filter.ts';
-import { guarded } from '../../shared/http/access.ts';
-import { bodyLimitOf, timeoutsOf } from '../../shared/http/limits.ts';
-import { listen } from '../../shared/http/serve.ts';
-import { Kube } from '../../shared/kube/client.ts';
-import type { Logger } from '../../shared/log.ts';
-import { createRegistry } from '../../shared/metrics.ts';
-import { RegistryClient } from '../../shared/registry/client.ts';
+import type { Config } from '#shared/config/config.ts';
+import { API_VERSION } from '#shared/crd/types.ts';
+import { compileGlobalSkip } from '#shared/filter/filter.ts';
+import { guarded } from '#shared/http/access.ts';
+import { bodyLimitOf, timeoutsOf } from '#shared/http/limits.ts';
+import { listen } from '#shared/http/serve.ts';
+import { Kube } from '#shared/kube/client.ts';
+import type { Logger } from '#shared/log.ts';
+import { createRegistry } from '#shared/metrics.ts';
+import { RegistryClient } from '#shared/registry/client.ts';
 import { reconcileDeps } from '../reconcile/main.ts';
 import { createReconcileMetrics, reconcileAll } from '../reconcile/server.ts';
 import { createMonitorMetrics } from './metrics.ts';

@@ -1,8 +1,8 @@
 // §6.3 pacing: candidate order, the ledger's reservations, and the budget under concurrent ticks.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { defaultConfig, resolveRegistryMonitoring } from '../../shared/config/config.ts';
-import type { MonitoredImage, MonitoringLedger } from '../../shared/crd/types.ts';
+import { defaultConfig, resolveRegistryMonitoring } from '#shared/config/config.ts';
+import type { MonitoredImage, MonitoringLedger } from '#shared/crd/types.ts';
 import {
   collectCandidates,
   earliestStart,

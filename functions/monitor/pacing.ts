@@ -23,8 +23,8 @@ import type {
   MonitoringLedger,
   MonitorTickRecord,
   RegistryPacing,
-} from '../../shared/crd/types.ts';
-import { parseReference } from '../../shared/image/reference.ts';
+} from '#shared/crd/types.ts';
+import { parseReference } from '#shared/image/reference.ts';
 
 /** ms between two probe starts of one registry. */
 export function spacingMs(settings: { interval: number; maxPerInterval: number }): number {

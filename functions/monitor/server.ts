@@ -11,10 +11,10 @@
 // turns.
 import type { Hono } from 'hono';
 import type { Registry } from 'prom-client';
-import { parseCloudEvent } from '../../shared/cloudevents.ts';
-import { createApp } from '../../shared/http/app.ts';
-import { type BodyLimit, bodyLimitOf } from '../../shared/http/limits.ts';
-import { untrusted } from '../../shared/log.ts';
+import { parseCloudEvent } from '#shared/cloudevents.ts';
+import { createApp } from '#shared/http/app.ts';
+import { type BodyLimit, bodyLimitOf } from '#shared/http/limits.ts';
+import { untrusted } from '#shared/log.ts';
 import type { MonitorMetrics } from './metrics.ts';
 import { mountStatusImages } from './status-images.ts';
 import { listCisas, type MonitorDeps, runTick, type TickSummary } from './tick.ts';

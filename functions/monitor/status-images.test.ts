@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Hono } from 'hono';
-import type { ClusterImageSetAvailability, MonitoredImage } from '../../shared/crd/types.ts';
+import type { ClusterImageSetAvailability, MonitoredImage } from '#shared/crd/types.ts';
 import { GROUP_BY_ERROR, mountStatusImages, statusImagesBody } from './status-images.ts';
 
 const cisa = (name: string, images: MonitoredImage[]): ClusterImageSetAvailability => ({

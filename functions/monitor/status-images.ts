@@ -3,7 +3,7 @@
 // separate from the route so that any function holding CISAs (the monitor lists them; the router
 // has them in its watch cache) can serve it.
 import type { Context, Hono } from 'hono';
-import type { ClusterImageSetAvailability } from '../../shared/crd/types.ts';
+import type { ClusterImageSetAvailability } from '#shared/crd/types.ts';
 import { rfc3339 } from '../reconcile/status.ts';
 import { registryOf } from './pacing.ts';
 

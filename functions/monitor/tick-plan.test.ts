@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
-import type { ClusterImageSetAvailability, MonitoredImage } from '../../shared/crd/types.ts';
+import type { ClusterImageSetAvailability, MonitoredImage } from '#shared/crd/types.ts';
 import { collectCandidates } from './pacing.ts';
 import { applyResults, compileCisa, finalStatus, ledgerHolder, type ProbeRecord } from './tick-plan.ts';
 

@@ -9,14 +9,14 @@ import type {
   MonitoredImage,
   MonitoringLedger,
   MonitorStatus,
-} from '../../shared/crd/types.ts';
-import { parseGoDuration } from '../../shared/duration.ts';
+} from '#shared/crd/types.ts';
+import { parseGoDuration } from '#shared/duration.ts';
 import {
   compileSelection,
   type FilterError,
   type ImageMatcher,
   type PodLike,
-} from '../../shared/filter/filter.ts';
+} from '#shared/filter/filter.ts';
 import { rfc3339 } from '../reconcile/status.ts';
 import { discover } from './discovery.ts';
 

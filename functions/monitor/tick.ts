@@ -16,16 +16,16 @@
 // starts with them: it resumes where this one stopped.
 import { randomUUID } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
-import type { Config, ResolvedRegistryMonitoring } from '../../shared/config/config.ts';
-import { resolveRegistryMonitoring } from '../../shared/config/config.ts';
-import { parseKuikObject } from '../../shared/crd/schemas.ts';
-import type { ClusterImageSetAvailability, MonitorTickRecord, TickOutcome } from '../../shared/crd/types.ts';
-import { invalidFilterNote, type PodLike } from '../../shared/filter/filter.ts';
-import { apiMessage, type Kube, type KuikRef } from '../../shared/kube/client.ts';
-import { type Logger, untrusted } from '../../shared/log.ts';
-import type { KeyringResult, SecretLike } from '../../shared/registry/credentials.ts';
-import type { Outcome } from '../../shared/registry/outcome.ts';
-import type { ProbeOptions } from '../../shared/registry/probe.ts';
+import type { Config, ResolvedRegistryMonitoring } from '#shared/config/config.ts';
+import { resolveRegistryMonitoring } from '#shared/config/config.ts';
+import { parseKuikObject } from '#shared/crd/schemas.ts';
+import type { ClusterImageSetAvailability, MonitorTickRecord, TickOutcome } from '#shared/crd/types.ts';
+import { invalidFilterNote, type PodLike } from '#shared/filter/filter.ts';
+import { apiMessage, type Kube, type KuikRef } from '#shared/kube/client.ts';
+import { type Logger, untrusted } from '#shared/log.ts';
+import type { KeyringResult, SecretLike } from '#shared/registry/credentials.ts';
+import type { Outcome } from '#shared/registry/outcome.ts';
+import type { ProbeOptions } from '#shared/registry/probe.ts';
 import { rfc3339 } from '../reconcile/status.ts';
 import { resolveCredentials, type SecretSet, secretIndex, verdict } from './credentials.ts';
 import { annotationOriginals } from './discovery.ts';

@@ -4,12 +4,12 @@
 // refuses tag deletion, fall back to the digest only if no other tag shares it, else leave it.
 
 import { createHash } from 'node:crypto';
-import { claimTag, otherClaim } from '../../shared/claims.ts';
-import type { ScopeAction } from '../../shared/registry/challenge.ts';
-import type { RegistryClient } from '../../shared/registry/client.ts';
-import { RegistryError } from '../../shared/registry/errors.ts';
-import { type ManifestRef, toManifestRef } from '../../shared/registry/reference.ts';
-import type { BasicCredential } from '../../shared/registry/transport.ts';
+import { claimTag, otherClaim } from '#shared/claims.ts';
+import type { ScopeAction } from '#shared/registry/challenge.ts';
+import type { RegistryClient } from '#shared/registry/client.ts';
+import { RegistryError } from '#shared/registry/errors.ts';
+import { type ManifestRef, toManifestRef } from '#shared/registry/reference.ts';
+import type { BasicCredential } from '#shared/registry/transport.ts';
 import { Repo } from '../copy/engine/repo.ts';
 
 export type DeleteOutcome = 'deleted' | 'absent' | 'kept-shared';

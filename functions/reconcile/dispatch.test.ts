@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
-import type { ClusterImageSetMirror, ImageSetMirror } from '../../shared/crd/types.ts';
+import type { ClusterImageSetMirror, ImageSetMirror } from '#shared/crd/types.ts';
 import { dispatch, mirrorSetsForPod } from './dispatch.ts';
 
 const add = 'dev.knative.apiserver.resource.add';

@@ -3,9 +3,9 @@
 // find the objects concerned.
 import type { V1Pod } from '@kubernetes/client-node';
 import * as v from 'valibot';
-import type { ClusterImageSetMirror, ImageSetMirror } from '../../shared/crd/types.ts';
-import { compileSelection, type PodLike } from '../../shared/filter/filter.ts';
-import type { KuikRef } from '../../shared/kube/client.ts';
+import type { ClusterImageSetMirror, ImageSetMirror } from '#shared/crd/types.ts';
+import { compileSelection, type PodLike } from '#shared/filter/filter.ts';
+import type { KuikRef } from '#shared/kube/client.ts';
 import { currentImages } from './status.ts';
 
 export const APISERVER_EVENT_TYPES = [

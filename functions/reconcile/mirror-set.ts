@@ -3,14 +3,14 @@
 // duplicated, reordered or lost events all converge (the monitor's tick repairs lost ones). Copies
 // are requested, not done: each missing mirror becomes one CopyRequest with a deterministic id.
 import type { V1Pod } from '@kubernetes/client-node';
-import type { CopyRequest } from '../../shared/copy-request.ts';
-import { type ClusterImageSetMirror, type ImageSetMirror, MIRROR_FINALIZER } from '../../shared/crd/types.ts';
-import { parseGoDuration } from '../../shared/duration.ts';
-import { compileSelection, invalidFilterNote, type PodLike } from '../../shared/filter/filter.ts';
-import { collectMirrorPrefixes, isMirroredImage } from '../../shared/image/mapping.ts';
-import { apiStatus, type Kube, type KuikRef } from '../../shared/kube/client.ts';
-import type { Logger } from '../../shared/log.ts';
-import { credentialFor } from '../../shared/mirror-credential.ts';
+import type { CopyRequest } from '#shared/copy-request.ts';
+import { type ClusterImageSetMirror, type ImageSetMirror, MIRROR_FINALIZER } from '#shared/crd/types.ts';
+import { parseGoDuration } from '#shared/duration.ts';
+import { compileSelection, invalidFilterNote, type PodLike } from '#shared/filter/filter.ts';
+import { collectMirrorPrefixes, isMirroredImage } from '#shared/image/mapping.ts';
+import { apiStatus, type Kube, type KuikRef } from '#shared/kube/client.ts';
+import type { Logger } from '#shared/log.ts';
+import { credentialFor } from '#shared/mirror-credential.ts';
 import { platformsChanged } from '../copy/engine/platform.ts';
 import { eachUntil } from './each-until.ts';
 import { dropMirror, planRetention } from './retention.ts';

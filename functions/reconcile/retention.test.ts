@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { MatchingImage } from '../../shared/crd/types.ts';
+import type { MatchingImage } from '#shared/crd/types.ts';
 import { dropMirror, planRetention } from './retention.ts';
 
 const NOW = Date.parse('2026-11-25T10:00:00Z');

@@ -3,7 +3,7 @@
 //
 // Fixed QUIRK (docs/quirks.md): kuik removed every unused entry with no mirrors at once, whatever
 // the cleanup settings; here such an entry follows the same retention rule as the others.
-import type { MatchingImage, MirrorStatusEntry } from '../../shared/crd/types.ts';
+import type { MatchingImage, MirrorStatusEntry } from '#shared/crd/types.ts';
 
 export interface RetentionPlan {
   /** Status after dropping expired mirrors that were never copied, and entries left empty. */

@@ -1,8 +1,8 @@
 // §5.8: a ClusterImageSetMirror or ClusterReplicatedImageSet owns the pull-secret copies the router
 // made from its credentials in app namespaces (labelled with its uid). A finalizer keeps the CR
 // until those copies are deleted, in every namespace.
-import { OWNER_LABELS, SECRET_FINALIZER } from '../../shared/crd/types.ts';
-import { apiStatus, type Kube, type KuikRef } from '../../shared/kube/client.ts';
+import { OWNER_LABELS, SECRET_FINALIZER } from '#shared/crd/types.ts';
+import { apiStatus, type Kube, type KuikRef } from '#shared/kube/client.ts';
 
 export type SecretOwnerOutcome = 'gone' | 'finalizer-added' | 'unchanged' | 'cleaned';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ApiException } from '@kubernetes/client-node';
-import type { Kube, KuikRef } from '../../shared/kube/client.ts';
-import { createLogger } from '../../shared/log.ts';
+import type { Kube, KuikRef } from '#shared/kube/client.ts';
+import { createLogger } from '#shared/log.ts';
 import type { ReconcileDeps } from './mirror-set.ts';
 import { reconcileAll } from './server.ts';
 

@@ -6,12 +6,12 @@
 // source retries; whatever still slips through, the monitor's resync repairs on its next tick.
 import type { Hono } from 'hono';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { parseCloudEvent } from '../../shared/cloudevents.ts';
-import { defaultConfig } from '../../shared/config/config.ts';
-import { createApp } from '../../shared/http/app.ts';
-import { type BodyLimit, bodyLimitOf } from '../../shared/http/limits.ts';
-import type { KuikRef } from '../../shared/kube/client.ts';
-import { untrusted } from '../../shared/log.ts';
+import { parseCloudEvent } from '#shared/cloudevents.ts';
+import { defaultConfig } from '#shared/config/config.ts';
+import { createApp } from '#shared/http/app.ts';
+import { type BodyLimit, bodyLimitOf } from '#shared/http/limits.ts';
+import type { KuikRef } from '#shared/kube/client.ts';
+import { untrusted } from '#shared/log.ts';
 import { dispatch, mirrorSetsForPod } from './dispatch.ts';
 import { eachUntil, rotate } from './each-until.ts';
 import { type ReconcileDeps, type ReconcileResult, reconcileMirrorSet } from './mirror-set.ts';

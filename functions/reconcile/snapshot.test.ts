@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Kube } from '../../shared/kube/client.ts';
+import type { Kube } from '#shared/kube/client.ts';
 import { clusterSnapshot } from './snapshot.ts';
 
 function fakeKube(failFirst = false) {

@@ -8,8 +8,8 @@
 // decides on a view of the cluster more than that old. Deletions (a CR going away deletes images
 // no pod uses any more) never use it: they list afresh.
 import type { V1Pod } from '@kubernetes/client-node';
-import type { ClusterImageSetMirror, ImageSetMirror } from '../../shared/crd/types.ts';
-import type { Kube } from '../../shared/kube/client.ts';
+import type { ClusterImageSetMirror, ImageSetMirror } from '#shared/crd/types.ts';
+import type { Kube } from '#shared/kube/client.ts';
 
 export interface ClusterView {
   pods: V1Pod[];

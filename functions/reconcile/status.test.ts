@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
-import type { ClusterImageSetMirror, ImageSetMirror, MatchingImage, Mirror } from '../../shared/crd/types.ts';
-import { compileSelection } from '../../shared/filter/filter.ts';
+import type { ClusterImageSetMirror, ImageSetMirror, MatchingImage, Mirror } from '#shared/crd/types.ts';
+import { compileSelection } from '#shared/filter/filter.ts';
 import { currentImages, originalImages, rfc3339, syncMatchingImages } from './status.ts';
 
 const NOW = Date.parse('2026-11-25T10:00:00.123Z');

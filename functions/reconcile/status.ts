@@ -14,10 +14,10 @@ import {
   type MatchingImage,
   type Mirror,
   ORIGINAL_IMAGES_ANNOTATION,
-} from '../../shared/crd/types.ts';
-import type { ImageMatcher } from '../../shared/filter/filter.ts';
-import { mirrorReference } from '../../shared/image/mapping.ts';
-import { normalizeReference, parseReference } from '../../shared/image/reference.ts';
+} from '#shared/crd/types.ts';
+import type { ImageMatcher } from '#shared/filter/filter.ts';
+import { mirrorReference } from '#shared/image/mapping.ts';
+import { normalizeReference, parseReference } from '#shared/image/reference.ts';
 
 /** RFC 3339 with second precision, as kuik's metav1.Time serializes. */
 export function rfc3339(ms: number): string {

@@ -5,7 +5,7 @@
 // CA signed: the apiserver presents one from its admission kubeconfig (docs/security.md).
 import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
-import { limitBody } from '../../shared/http/app.ts';
+import { limitBody } from '#shared/http/app.ts';
 import type { Handled } from './handle.ts';
 
 export const ADMISSION_PATHS = ['/mutate', '/mutate--v1-pod'] as const;

@@ -8,8 +8,8 @@ import type {
   Mirror,
   ReplicatedImageSet,
   ReplicatedUpstream,
-} from '../../shared/crd/types.ts';
-import { parseReference } from '../../shared/image/reference.ts';
+} from '#shared/crd/types.ts';
+import { parseReference } from '#shared/image/reference.ts';
 import { type BuildOptions, buildAlternatives, describeSource, type RoutingSet } from './alternatives.ts';
 
 const API = 'kuik.enix.io/v1alpha1' as const;

@@ -8,11 +8,11 @@ import type {
   CredentialSecret,
   ImageSetMirror,
   ReplicatedImageSet,
-} from '../../shared/crd/types.ts';
-import { imageFilterFor } from '../../shared/filter/filter.ts';
-import { mapReplicatedUpstreams, mirrorReference } from '../../shared/image/mapping.ts';
-import { type ImageReference, parseReference } from '../../shared/image/reference.ts';
-import { LruCache } from '../../shared/lru.ts';
+} from '#shared/crd/types.ts';
+import { imageFilterFor } from '#shared/filter/filter.ts';
+import { mapReplicatedUpstreams, mirrorReference } from '#shared/image/mapping.ts';
+import { type ImageReference, parseReference } from '#shared/image/reference.ts';
+import { LruCache } from '#shared/lru.ts';
 
 export type RoutingKind =
   | 'ClusterImageSetMirror'

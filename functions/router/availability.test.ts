@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseReference } from '../../shared/image/reference.ts';
+import { parseReference } from '#shared/image/reference.ts';
 import { AvailabilityChecker, type Credential, type ProbeResult } from './availability.ts';
 
 const ref = (s: string) => {

@@ -3,11 +3,11 @@
 // fingerprint of the credentials: a private image that namespace A can pull must not look
 // available to namespace B, which has no credential for it (§4.8 QUIRK). kuik's decision cache,
 // keyed by image alone, is not reproduced at all: deciding is cheap once probes are cached.
-import type { ImageReference } from '../../shared/image/reference.ts';
-import { LruCache } from '../../shared/lru.ts';
-import type { RegistryClient } from '../../shared/registry/client.ts';
-import type { Outcome } from '../../shared/registry/outcome.ts';
-import { SingleFlight } from '../../shared/single-flight.ts';
+import type { ImageReference } from '#shared/image/reference.ts';
+import { LruCache } from '#shared/lru.ts';
+import type { RegistryClient } from '#shared/registry/client.ts';
+import type { Outcome } from '#shared/registry/outcome.ts';
+import { SingleFlight } from '#shared/single-flight.ts';
 
 export interface Credential {
   username: string;

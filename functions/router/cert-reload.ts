@@ -5,7 +5,7 @@
 // router ends up serving the new certificate. It used to record the new mtime before trying, and
 // so kept the old certificate until the next rotation.
 import { readFileSync, statSync } from 'node:fs';
-import type { Logger } from '../../shared/log.ts';
+import type { Logger } from '#shared/log.ts';
 
 export interface TlsFiles {
   certFile: string;

@@ -10,7 +10,7 @@
 // - on Pod UPDATE, only containers whose image the update changes are routed: rewriting an image
 //   the user did not touch would restart a running container.
 import type { V1Container, V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
-import { ORIGINAL_IMAGES_ANNOTATION } from '../../shared/crd/types.ts';
+import { ORIGINAL_IMAGES_ANNOTATION } from '#shared/crd/types.ts';
 
 export type ContainerList = 'containers' | 'initContainers' | 'ephemeralContainers';
 

@@ -2,15 +2,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { V1Pod, V1Secret } from '@kubernetes/client-node';
-import type {
-  ClusterImageSetMirror,
-  ImageSetMirror,
-  Mirror,
-  ReplicatedImageSet,
-} from '../../shared/crd/types.ts';
-import { compileGlobalSkip } from '../../shared/filter/filter.ts';
-import type { ImageReference } from '../../shared/image/reference.ts';
-import type { Outcome } from '../../shared/registry/outcome.ts';
+import type { ClusterImageSetMirror, ImageSetMirror, Mirror, ReplicatedImageSet } from '#shared/crd/types.ts';
+import { compileGlobalSkip } from '#shared/filter/filter.ts';
+import type { ImageReference } from '#shared/image/reference.ts';
+import type { Outcome } from '#shared/registry/outcome.ts';
 import type { CrRef, RoutingSet } from './alternatives.ts';
 import { AvailabilityChecker, type Credential } from './availability.ts';
 import { type AdmissionInput, admit, excerpt, type RouterDeps } from './decide.ts';

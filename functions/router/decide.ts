@@ -8,9 +8,9 @@
 // fault on our side blocks a pod: an alternative we cannot use is skipped, and with nothing usable
 // the container keeps the image the user wrote.
 import type { V1Pod, V1Secret } from '@kubernetes/client-node';
-import { ORIGINAL_IMAGES_ANNOTATION, STATIC_POD_ANNOTATION } from '../../shared/crd/types.ts';
-import { type PodLike, podMatcherFor } from '../../shared/filter/filter.ts';
-import { type ImageReference, parseReference } from '../../shared/image/reference.ts';
+import { ORIGINAL_IMAGES_ANNOTATION, STATIC_POD_ANNOTATION } from '#shared/crd/types.ts';
+import { type PodLike, podMatcherFor } from '#shared/filter/filter.ts';
+import { type ImageReference, parseReference } from '#shared/image/reference.ts';
 import {
   type Alternative,
   type AlternativeSource,

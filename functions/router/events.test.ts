@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
-import type { Kube } from '../../shared/kube/client.ts';
-import { createLogger } from '../../shared/log.ts';
+import type { Kube } from '#shared/kube/client.ts';
+import { createLogger } from '#shared/log.ts';
 import type { ContainerDecision } from './decide.ts';
 import { RerouteEvents } from './events.ts';
 

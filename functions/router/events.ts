@@ -4,9 +4,9 @@
 // (it then carries the UID `kubectl describe pod` matches on); for a generated name, on the pod's
 // controller (its ReplicaSet, Job, …), which is where an operator looks next anyway.
 import type { V1Pod } from '@kubernetes/client-node';
-import type { Kube } from '../../shared/kube/client.ts';
-import { EventAggregator } from '../../shared/kube/event-aggregator.ts';
-import type { Logger } from '../../shared/log.ts';
+import type { Kube } from '#shared/kube/client.ts';
+import { EventAggregator } from '#shared/kube/event-aggregator.ts';
+import type { Logger } from '#shared/log.ts';
 import type { ContainerDecision } from './decide.ts';
 
 export interface EventTarget {

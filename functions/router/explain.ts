@@ -3,7 +3,7 @@
 // wrote are restored from the original-images annotation first, so the question answered is
 // "where would this pod go if it were created now?".
 import type { V1Pod } from '@kubernetes/client-node';
-import { ORIGINAL_IMAGES_ANNOTATION } from '../../shared/crd/types.ts';
+import { ORIGINAL_IMAGES_ANNOTATION } from '#shared/crd/types.ts';
 import { parseOriginals } from './containers.ts';
 import {
   type Admission,

@@ -2,15 +2,15 @@
 // Secret objects built once: decoding and parsing every docker config Secret for every alternative
 // of every container was the router's largest cost. Secret objects come from SecretCache, so the
 // same object stands for the same content until it is re-read; identities key the cache.
-import type { ImageReference } from '../../shared/image/reference.ts';
-import { LruCache } from '../../shared/lru.ts';
+import type { ImageReference } from '#shared/image/reference.ts';
+import { LruCache } from '#shared/lru.ts';
 import {
   buildKeyring,
   type KeyringResult,
   lookupCredentials,
   type RegistryCredential,
   type SecretLike,
-} from '../../shared/registry/credentials.ts';
+} from '#shared/registry/credentials.ts';
 
 const ids = new WeakMap<object, number>();
 let nextId = 1;

@@ -1,10 +1,10 @@
 // The router's wiring from configuration and environment: the real registry client, pull-secret
 // credentials, and the settings of server.ts.
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Config } from '../../shared/config/config.ts';
-import { compileGlobalSkip } from '../../shared/filter/filter.ts';
-import type { Logger } from '../../shared/log.ts';
-import { RegistryClient } from '../../shared/registry/client.ts';
+import type { Config } from '#shared/config/config.ts';
+import { compileGlobalSkip } from '#shared/filter/filter.ts';
+import type { Logger } from '#shared/log.ts';
+import { RegistryClient } from '#shared/registry/client.ts';
 import { activeCheckProbe } from './availability.ts';
 import { KeyringCache } from './keyring-cache.ts';
 import { ageBuckets } from './metrics.ts';

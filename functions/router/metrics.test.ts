@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ClusterImageSetAvailability, ClusterImageSetMirror } from '../../shared/crd/types.ts';
-import { createRegistry } from '../../shared/metrics.ts';
+import type { ClusterImageSetAvailability, ClusterImageSetMirror } from '#shared/crd/types.ts';
+import { createRegistry } from '#shared/metrics.ts';
 import { ageBuckets, createRouterMetrics, exponentialBuckets } from './metrics.ts';
 
 /** The value of the sample of `name` whose labels include `labels`, in any order. */

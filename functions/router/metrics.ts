@@ -7,8 +7,8 @@ import type {
   ClusterImageSetAvailability,
   ClusterImageSetMirror,
   ImageSetMirror,
-} from '../../shared/crd/types.ts';
-import { parseReference } from '../../shared/image/reference.ts';
+} from '#shared/crd/types.ts';
+import { parseReference } from '#shared/image/reference.ts';
 
 export interface StateSource {
   cisas(): readonly ClusterImageSetAvailability[];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { createLogger } from '../../shared/log.ts';
+import { createLogger } from '#shared/log.ts';
 import type { ContainerDecision } from './decide.ts';
 import type { Handled } from './handle.ts';
 import { reviewLog } from './review-log.ts';

@@ -3,7 +3,7 @@
 // the first is logged, the rest counted and reported once a minute). At `debug`: every decision of
 // every review. The decisions themselves are in the pod's annotations and `kuik explain`, and the
 // counts in the metrics: the log is for what an operator needs to notice.
-import type { Logger } from '../../shared/log.ts';
+import type { Logger } from '#shared/log.ts';
 import type { Handled } from './handle.ts';
 import { operationLabel } from './labels.ts';
 import { LogSampler } from './log-sampler.ts';

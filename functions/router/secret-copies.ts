@@ -9,8 +9,8 @@
 // SecretCache, as before) is replaced. Only the copy is compared: type, data, and the owner labels.
 import { isDeepStrictEqual } from 'node:util';
 import type { V1Secret } from '@kubernetes/client-node';
-import { LruCache } from '../../shared/lru.ts';
-import { SingleFlight } from '../../shared/single-flight.ts';
+import { LruCache } from '#shared/lru.ts';
+import { SingleFlight } from '#shared/single-flight.ts';
 
 /** The label every copy carries (secret-copy.ts): what the watch selects on. */
 export const COPY_SELECTOR = 'app.kubernetes.io/managed-by=kuik-functions';

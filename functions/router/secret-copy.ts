@@ -4,7 +4,7 @@
 // copies made by kuik v2 are reused and cleaned up alike.
 import type { V1Secret } from '@kubernetes/client-node';
 import xxhash from 'xxhash-wasm';
-import { GROUP, OWNER_LABELS, VERSION } from '../../shared/crd/types.ts';
+import { GROUP, OWNER_LABELS, VERSION } from '#shared/crd/types.ts';
 
 const { h64ToString } = await xxhash();
 

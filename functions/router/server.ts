@@ -5,7 +5,7 @@
 import type { Server as HttpsServer } from 'node:https';
 import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import type { Hono } from 'hono';
-import { defaultConfig, type ServerConfig } from '../../shared/config/config.ts';
+import { defaultConfig, type ServerConfig } from '#shared/config/config.ts';
 import type {
   ClusterImageSetAvailability,
   ClusterImageSetMirror,
@@ -13,19 +13,19 @@ import type {
   ImageSetMirror,
   KuikKind,
   ReplicatedImageSet,
-} from '../../shared/crd/types.ts';
-import { API_VERSION } from '../../shared/crd/types.ts';
-import type { PodLike } from '../../shared/filter/filter.ts';
-import { createApp } from '../../shared/http/app.ts';
-import { apiserverReviews, ReaderAuth, requireReader } from '../../shared/http/reader-auth.ts';
-import { listen, type Serving } from '../../shared/http/serve.ts';
-import { secureContextOptions } from '../../shared/http/tls-policy.ts';
-import type { ImageReference } from '../../shared/image/reference.ts';
-import { apiStatus, collectionPath, Kube } from '../../shared/kube/client.ts';
-import { kubeSecretCache } from '../../shared/kube/secret-cache.ts';
-import { type KubeObject, WatchCache } from '../../shared/kube/watch-cache.ts';
-import type { Logger } from '../../shared/log.ts';
-import { createRegistry } from '../../shared/metrics.ts';
+} from '#shared/crd/types.ts';
+import { API_VERSION } from '#shared/crd/types.ts';
+import type { PodLike } from '#shared/filter/filter.ts';
+import { createApp } from '#shared/http/app.ts';
+import { apiserverReviews, ReaderAuth, requireReader } from '#shared/http/reader-auth.ts';
+import { listen, type Serving } from '#shared/http/serve.ts';
+import { secureContextOptions } from '#shared/http/tls-policy.ts';
+import type { ImageReference } from '#shared/image/reference.ts';
+import { apiStatus, collectionPath, Kube } from '#shared/kube/client.ts';
+import { kubeSecretCache } from '#shared/kube/secret-cache.ts';
+import { type KubeObject, WatchCache } from '#shared/kube/watch-cache.ts';
+import type { Logger } from '#shared/log.ts';
+import { createRegistry } from '#shared/metrics.ts';
 import { clientAuth, createAdmissionApp, readWebhookTls } from './admission-app.ts';
 import { AvailabilityChecker, type Credential, type Probe } from './availability.ts';
 import { watchTlsFiles } from './cert-reload.ts';

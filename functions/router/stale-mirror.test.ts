@@ -1,7 +1,7 @@
 // §10.7 scenarios 105–106 and the status mutation itself.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ImageSetMirrorStatus } from '../../shared/crd/types.ts';
+import type { ImageSetMirrorStatus } from '#shared/crd/types.ts';
 import { clearMirroredAt, StaleMirrorClearer, type StaleResult, type StatusWriter } from './stale-mirror.ts';
 
 const cr = { kind: 'ClusterImageSetMirror' as const, name: 'g', uid: 'u1' };

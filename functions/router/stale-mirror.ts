@@ -3,8 +3,8 @@
 // `maxConcurrent` at a time (a full semaphore drops the work: the next NotFound retries it), each
 // within `timeoutMs`. The write is read-modify-write with a resourceVersion precondition, retried
 // on conflict (kuik used two forced server-side applies); never on dry run (kuik did, a QUIRK).
-import type { ImageSetMirrorStatus } from '../../shared/crd/types.ts';
-import type { KuikRef } from '../../shared/kube/client.ts';
+import type { ImageSetMirrorStatus } from '#shared/crd/types.ts';
+import type { KuikRef } from '#shared/kube/client.ts';
 import type { CrRef } from './alternatives.ts';
 
 export interface StatusWriter {

@@ -1,6 +1,6 @@
 // Router dependencies for unit tests: one ClusterImageSetMirror `g` mirroring everything to
 // harbor.example.com/m, and registries where docker.io has nothing and everything else answers.
-import type { Mirror } from '../../shared/crd/types.ts';
+import type { Mirror } from '#shared/crd/types.ts';
 import { AvailabilityChecker } from './availability.ts';
 import type { RouterDeps } from './decide.ts';
 

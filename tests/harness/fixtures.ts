@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Kube } from '../../shared/kube/client.ts';
+import { Kube } from '#shared/kube/client.ts';
 import { harness, kubeConfig, type RegistryInfo } from './env.ts';
 import { run } from './proc.ts';
 import { type Seeded, type SeedOptions, seedImage } from './registry.ts';

@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { isClaimTag } from '#shared/claims.ts';
+import { RegistryClient } from '#shared/registry/client.ts';
 import { deleteMirroredImage, ensureClaim } from '../../functions/reconcile/delete-image.ts';
-import { isClaimTag } from '../../shared/claims.ts';
-import { RegistryClient } from '../../shared/registry/client.ts';
 import { harness } from '../harness/env.ts';
 import { seed, uniq } from '../harness/fixtures.ts';
 import { inspectRaw } from '../harness/registry.ts';

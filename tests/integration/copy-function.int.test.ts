@@ -6,21 +6,16 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { CloudEvent, HTTP } from 'cloudevents';
 import type { Hono } from 'hono';
+import { COPY_EVENT_SOURCE, COPY_EVENT_TYPE, type CopyRequest, copyEventId } from '#shared/copy-request.ts';
+import type { ImageSetMirror, MirrorStatusEntry } from '#shared/crd/types.ts';
+import { Kube } from '#shared/kube/client.ts';
+import { createLogger } from '#shared/log.ts';
+import { createRegistry } from '#shared/metrics.ts';
+import { RegistryTransport } from '#shared/registry/transport.ts';
 import { COPY_TRANSPORT } from '../../functions/copy/engine/copy.ts';
 import { type CopyDeps, DEFAULT_SETTINGS } from '../../functions/copy/handle.ts';
 import { createCopyMetrics } from '../../functions/copy/metrics.ts';
 import { createCopyApp } from '../../functions/copy/server.ts';
-import {
-  COPY_EVENT_SOURCE,
-  COPY_EVENT_TYPE,
-  type CopyRequest,
-  copyEventId,
-} from '../../shared/copy-request.ts';
-import type { ImageSetMirror, MirrorStatusEntry } from '../../shared/crd/types.ts';
-import { Kube } from '../../shared/kube/client.ts';
-import { createLogger } from '../../shared/log.ts';
-import { createRegistry } from '../../shared/metrics.ts';
-import { RegistryTransport } from '../../shared/registry/transport.ts';
 import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
 import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.ts';
 import {

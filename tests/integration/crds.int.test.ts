@@ -13,9 +13,9 @@ import {
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { BOUND_MESSAGES, MESSAGES, parseKuikObject } from '../../shared/crd/schemas.ts';
-import { API_VERSION, KINDS, type KindInfo, type KuikKind } from '../../shared/crd/types.ts';
-import { INVALID_CASES, VALID_CASES } from '../../shared/crd/validation-cases.ts';
+import { BOUND_MESSAGES, MESSAGES, parseKuikObject } from '#shared/crd/schemas.ts';
+import { API_VERSION, KINDS, type KindInfo, type KuikKind } from '#shared/crd/types.ts';
+import { INVALID_CASES, VALID_CASES } from '#shared/crd/validation-cases.ts';
 import { kubeConfig } from '../harness/env.ts';
 import { kubectl, namespace, patchStatus, uniq } from '../harness/fixtures.ts';
 

@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { ImageSetMirror } from '../../shared/crd/types.ts';
-import { Kube } from '../../shared/kube/client.ts';
-import { WatchCache } from '../../shared/kube/watch-cache.ts';
-import { createLogger } from '../../shared/log.ts';
+import type { ImageSetMirror } from '#shared/crd/types.ts';
+import { Kube } from '#shared/kube/client.ts';
+import { WatchCache } from '#shared/kube/watch-cache.ts';
+import { createLogger } from '#shared/log.ts';
 import { kubeConfig } from '../harness/env.ts';
 import { kubectl, namespace, uniq } from '../harness/fixtures.ts';
 

@@ -4,13 +4,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
+import { parseConfig } from '#shared/config/config.ts';
+import type { ImageSetMirror } from '#shared/crd/types.ts';
+import { Kube } from '#shared/kube/client.ts';
+import { createLogger } from '#shared/log.ts';
+import { RegistryClient } from '#shared/registry/client.ts';
 import { reconcileDeps } from '../../functions/reconcile/main.ts';
 import { reconcileMirrorSet } from '../../functions/reconcile/mirror-set.ts';
-import { parseConfig } from '../../shared/config/config.ts';
-import type { ImageSetMirror } from '../../shared/crd/types.ts';
-import { Kube } from '../../shared/kube/client.ts';
-import { createLogger } from '../../shared/log.ts';
-import { RegistryClient } from '../../shared/registry/client.ts';
 import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
 import {
   apply,

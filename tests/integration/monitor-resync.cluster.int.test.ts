@@ -5,14 +5,14 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
+import { resolveConfig } from '#shared/config/config.ts';
+import type { ImageSetMirror } from '#shared/crd/types.ts';
+import { listen } from '#shared/http/serve.ts';
+import { Kube } from '#shared/kube/client.ts';
+import { createLogger } from '#shared/log.ts';
+import { createRegistry } from '#shared/metrics.ts';
 import { reconcileDeps } from '../../functions/reconcile/main.ts';
 import { createReconcileApp, createReconcileMetrics } from '../../functions/reconcile/server.ts';
-import { resolveConfig } from '../../shared/config/config.ts';
-import type { ImageSetMirror } from '../../shared/crd/types.ts';
-import { listen } from '../../shared/http/serve.ts';
-import { Kube } from '../../shared/kube/client.ts';
-import { createLogger } from '../../shared/log.ts';
-import { createRegistry } from '../../shared/metrics.ts';
 import { kubeConfig } from '../harness/env.ts';
 import {
   apply,

@@ -14,19 +14,14 @@ import { after, before, test } from 'node:test';
 import { CoreV1Api, EventsV1Api, type V1Pod } from '@kubernetes/client-node';
 import { CloudEvent, HTTP } from 'cloudevents';
 import { parseAllDocuments } from 'yaml';
-import {
-  COPY_EVENT_SOURCE,
-  COPY_EVENT_TYPE,
-  type CopyRequest,
-  copyEventId,
-} from '../../shared/copy-request.ts';
+import { COPY_EVENT_SOURCE, COPY_EVENT_TYPE, type CopyRequest, copyEventId } from '#shared/copy-request.ts';
 import type {
   ClusterImageSetAvailability,
   ClusterImageSetMirror,
   ImageSetMirror,
-} from '../../shared/crd/types.ts';
-import { MIRROR_FINALIZER, OWNER_LABELS, SECRET_FINALIZER } from '../../shared/crd/types.ts';
-import { Kube } from '../../shared/kube/client.ts';
+} from '#shared/crd/types.ts';
+import { MIRROR_FINALIZER, OWNER_LABELS, SECRET_FINALIZER } from '#shared/crd/types.ts';
+import { Kube } from '#shared/kube/client.ts';
 import { harness, type RegistryInfo } from '../harness/env.ts';
 import { kubectl as harnessKubectl, seed, uniq } from '../harness/fixtures.ts';
 import { type RunningFunction, startCopyJob, startFunction } from '../harness/functions.ts';

@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { after, test } from 'node:test';
+import { parseConfig } from '#shared/config/config.ts';
+import type { KuikRef } from '#shared/kube/client.ts';
+import { createLogger } from '#shared/log.ts';
+import { RegistryClient } from '#shared/registry/client.ts';
 import { reconcileDeps } from '../../functions/reconcile/main.ts';
 import { COPY_REQUEST_CONCURRENCY, reconcileMirrorSet } from '../../functions/reconcile/mirror-set.ts';
-import { parseConfig } from '../../shared/config/config.ts';
-import type { KuikRef } from '../../shared/kube/client.ts';
-import { createLogger } from '../../shared/log.ts';
-import { RegistryClient } from '../../shared/registry/client.ts';
 import { harness, kubeConfig } from '../harness/env.ts';
 import { apply, namespace, pod, uniq } from '../harness/fixtures.ts';
 

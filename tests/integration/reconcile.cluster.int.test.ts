@@ -3,14 +3,14 @@
 // go to a CloudEvent sink standing in for the copy function.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { sendCloudEvent } from '#shared/cloudevents.ts';
+import type { ClusterImageSetMirror, ImageSetMirror } from '#shared/crd/types.ts';
+import { listen, type Serving } from '#shared/http/serve.ts';
+import { Kube } from '#shared/kube/client.ts';
+import { createLogger } from '#shared/log.ts';
+import { createRegistry } from '#shared/metrics.ts';
 import type { CopyRequest, ReconcileDeps } from '../../functions/reconcile/mirror-set.ts';
 import { createReconcileApp, createReconcileMetrics } from '../../functions/reconcile/server.ts';
-import { sendCloudEvent } from '../../shared/cloudevents.ts';
-import type { ClusterImageSetMirror, ImageSetMirror } from '../../shared/crd/types.ts';
-import { listen, type Serving } from '../../shared/http/serve.ts';
-import { Kube } from '../../shared/kube/client.ts';
-import { createLogger } from '../../shared/log.ts';
-import { createRegistry } from '../../shared/metrics.ts';
 import { kubeConfig } from '../harness/env.ts';
 import {
   apply,

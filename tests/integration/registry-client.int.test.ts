@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import { credentialsForImage } from '../../shared/registry/credentials.ts';
+import { credentialsForImage } from '#shared/registry/credentials.ts';
 import {
   OCI_INDEX,
   OCI_MANIFEST,
@@ -13,7 +13,7 @@ import {
   RegistryClient,
   type RetryPolicy,
   uploadPath,
-} from '../../shared/registry/index.ts';
+} from '#shared/registry/index.ts';
 import { harness, type RegistryInfo } from '../harness/env.ts';
 import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.ts';
 import { seed, uniq } from '../harness/fixtures.ts';

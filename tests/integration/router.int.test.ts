@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
-import type { ClusterImageSetMirror } from '../../shared/crd/types.ts';
-import { Kube } from '../../shared/kube/client.ts';
+import type { ClusterImageSetMirror } from '#shared/crd/types.ts';
+import { Kube } from '#shared/kube/client.ts';
 import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
 import { apply, eventually, kubectl, namespace, seed, uniq } from '../harness/fixtures.ts';
 import { type RunningFunction, startFunction } from '../harness/functions.ts';

@@ -16,7 +16,7 @@
 // Integrity: the registry checks the digest at the final PUT. When this run read the blob from
 // byte 0 it also hashes it itself and refuses to commit a mismatch, so a corrupt source is named
 // as such instead of as the registry's DIGEST_INVALID.
-import { isTemporaryNetworkError, RegistryError } from '../../../shared/registry/errors.ts';
+import { isTemporaryNetworkError, RegistryError } from '#shared/registry/errors.ts';
 import { SourceBlobReader } from './blob-reader.ts';
 import type { Descriptor } from './manifest.ts';
 import type { Repo } from './repo.ts';

@@ -11,13 +11,9 @@
 //
 // Beyond kuik: the missing platforms are reported, not only logged (kuik #594); a digest-pinned
 // destination keeps every child, since a filtered index could not have the pinned digest.
-import { errorMessage } from '../../../shared/registry/errors.ts';
-import { apiHost, type ManifestRef, toManifestRef } from '../../../shared/registry/reference.ts';
-import type {
-  BasicCredential,
-  RegistryTransport,
-  TransportOptions,
-} from '../../../shared/registry/transport.ts';
+import { errorMessage } from '#shared/registry/errors.ts';
+import { apiHost, type ManifestRef, toManifestRef } from '#shared/registry/reference.ts';
+import type { BasicCredential, RegistryTransport, TransportOptions } from '#shared/registry/transport.ts';
 import { copyAttached } from './attached-copy.ts';
 import {
   type BlobContext,

@@ -2,8 +2,8 @@
 // serves the whole copy; with none, the copy is anonymous. The first request of each side decides
 // (GET of the source manifest, HEAD of the destination), so a copy does not pay for failed
 // attempts more than once.
-import { errorMessage } from '../../../shared/registry/errors.ts';
-import type { BasicCredential } from '../../../shared/registry/transport.ts';
+import { errorMessage } from '#shared/registry/errors.ts';
+import type { BasicCredential } from '#shared/registry/transport.ts';
 import type { Repo } from './repo.ts';
 
 export async function chooseCredential<T>(

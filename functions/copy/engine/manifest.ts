@@ -10,7 +10,7 @@ import {
   DOCKER_MANIFEST_LIST,
   OCI_INDEX,
   OCI_MANIFEST,
-} from '../../../shared/registry/media-types.ts';
+} from '#shared/registry/media-types.ts';
 
 export const DOCKER_SCHEMA1_TYPES = [
   'application/vnd.docker.distribution.manifest.v1+json',

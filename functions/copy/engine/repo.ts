@@ -3,11 +3,11 @@
 // distribution-API exchange with its answer checked and turned into data or a RegistryError whose
 // message names the method, URL and the registry's error code.
 import { Readable } from 'node:stream';
-import type { Scope } from '../../../shared/registry/challenge.ts';
-import { RegistryError } from '../../../shared/registry/errors.ts';
-import { fetchManifest } from '../../../shared/registry/manifest.ts';
-import { parseRateLimit } from '../../../shared/registry/outcome.ts';
-import { blobPath, type ManifestRef, uploadPath } from '../../../shared/registry/reference.ts';
+import type { Scope } from '#shared/registry/challenge.ts';
+import { RegistryError } from '#shared/registry/errors.ts';
+import { fetchManifest } from '#shared/registry/manifest.ts';
+import { parseRateLimit } from '#shared/registry/outcome.ts';
+import { blobPath, type ManifestRef, uploadPath } from '#shared/registry/reference.ts';
 import {
   type BasicCredential,
   errorDetail,
@@ -17,7 +17,7 @@ import {
   type RegistryTransport,
   redact,
   statusLine,
-} from '../../../shared/registry/transport.ts';
+} from '#shared/registry/transport.ts';
 import { type Descriptor, type Manifest, parseManifest } from './manifest.ts';
 
 export interface RepoOptions {
