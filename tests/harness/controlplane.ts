@@ -139,8 +139,26 @@ export async function applyCrds(kubectl: string, kubeconfig: string, files: stri
   const names = (await run(kubectl, [...args, 'get', ...files.flatMap((f) => ['-f', f]), '-o', 'name']))
     .split('\n')
     .filter(Boolean);
-  await run(kubectl, [...args, 'wait', '--for=condition=Established', '--timeout=60s', ...names]);
+  await waitEstablished(kubectl, args, names);
   return names;
+}
+
+/**
+ * `kubectl wait --for=condition=Established` on CRDs, again while a CRD has no conditions yet:
+ * kubectl fails at once (`.status.conditions accessor error: <nil>`) instead of waiting when it
+ * reads a CRD just (re)created, e.g. by another test file applying the same CRDs.
+ */
+export async function waitEstablished(kubectl: string, args: readonly string[], names: readonly string[]) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await run(kubectl, [...args, 'wait', '--for=condition=Established', '--timeout=60s', ...names]);
+      return;
+    } catch (err) {
+      if (!/accessor error/.test(String(err)) || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }
 
 export async function yamlFiles(dir: string): Promise<string[]> {

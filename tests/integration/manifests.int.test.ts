@@ -11,6 +11,7 @@ import { before, test } from 'node:test';
 import { AdmissionregistrationV1Api } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { routerEnv } from '../../functions/router/main.ts';
+import { waitEstablished } from '../harness/controlplane.ts';
 import { harness, kubeConfig } from '../harness/env.ts';
 import { kubectl, uniq } from '../harness/fixtures.ts';
 import { run } from '../harness/proc.ts';
@@ -112,11 +113,7 @@ before(async () => {
     '-f',
     tools().certManagerCrdDir,
   ]);
-  await run(harness().bins.kubectl, [
-    ...k,
-    'wait',
-    '--for=condition=Established',
-    '--timeout=60s',
+  await waitEstablished(harness().bins.kubectl, k, [
     'crd/certificates.cert-manager.io',
     'crd/issuers.cert-manager.io',
   ]);
