@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver and kubectl at a pinned Kubernetes version from the Go module proxy,
+# Builds Kubernetes commands (default kube-apiserver and kubectl; KUBEBINS_CMDS names others, e.g.
+# the node's kubelet, kube-proxy, kube-controller-manager, kube-scheduler) at a pinned Kubernetes version from the Go module proxy,
 # through a throw-away wrapper module whose `replace` lines pin every k8s.io staging module to its
 # published v0.<minor>.<patch> tag (k8s.io/kubernetes' own go.mod points them at ./staging, which a
 # module download does not contain). The list of staging modules is derived from the downloaded
@@ -12,9 +13,10 @@ OUT=${KUBEBINS_DIR:-$HOME/.cache/kuik-functions/kubebins/v$K8S}
 export GOMODCACHE=${GOMODCACHE:-$HOME/.cache/go-mod}
 export GOCACHE=${GOCACHE:-$HOME/.cache/go-build}
 export GOFLAGS=-mod=mod CGO_ENABLED=0
-if [ -x "$OUT/kube-apiserver" ] && [ -x "$OUT/kubectl" ]; then
-  echo "kubebins: cached in $OUT"; exit 0
-fi
+CMDS=${KUBEBINS_CMDS:-kube-apiserver kubectl}
+missing=""
+for c in $CMDS; do [ -x "$OUT/$c" ] || missing=1; done
+if [ -z "$missing" ]; then echo "kubebins: cached in $OUT"; exit 0; fi
 W=$(mktemp -d); trap 'rm -rf "$W"' EXIT; cd "$W"
 go mod init kubebins >/dev/null 2>&1
 GOMOD=$(go mod download -json "k8s.io/kubernetes@v$K8S" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
@@ -29,7 +31,9 @@ for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   LD="$LD -X $p.gitVersion=v$K8S -X $p.gitMajor=1 -X $p.gitMinor=${MINOR%%.*} -X $p.gitTreeState=clean -X $p.buildDate=$NOW"
 done
 mkdir -p "$OUT.tmp"
-go build -trimpath -ldflags "$LD" -o "$OUT.tmp/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl
+PKGS=""; for c in $CMDS; do PKGS="$PKGS k8s.io/kubernetes/cmd/$c"; done
+# shellcheck disable=SC2086 # one word per package
+go build -trimpath -ldflags "$LD" -o "$OUT.tmp/" $PKGS
 rm -rf "$OUT"; mv "$OUT.tmp" "$OUT"
-"$OUT/kube-apiserver" --version
+for c in $CMDS; do "$OUT/$c" --version 2>/dev/null | head -1 || true; done
 echo "kubebins: built in $OUT"

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Builds everything the real-cluster harness (tests/cluster/) runs that Debian does not package,
+# from Go modules, cached under $HOME/.cache by version so that only the first run pays:
+#   - the node's Kubernetes commands (kubelet, kube-proxy, kube-controller-manager, kube-scheduler),
+#     sharing the Go build cache with kube-apiserver's build (tests/kubebins/build.sh);
+#   - CoreDNS, as a small main that links only the plugins a cluster-local Corefile uses (no
+#     `forward`: nothing leaves the cluster);
+#   - Knative Eventing's and Serving's commands, and Traefik (Serving's networking layer);
+#   - a pause binary (tests/cluster/pause), for the pod sandbox image;
+#   - the YAML those commands are deployed with, copied out of the same modules.
+# Images are packed from these binaries by tests/cluster/images.ts, not here.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+# shellcheck source=../versions.env
+source tests/versions.env
+CACHE=${KUIK_CACHE_DIR:-$HOME/.cache/kuik-functions}
+export GOMODCACHE=${GOMODCACHE:-$HOME/.cache/go-mod}
+export GOCACHE=${GOCACHE:-$HOME/.cache/go-build}
+export GOFLAGS=-mod=mod CGO_ENABLED=0
+ROOT=$PWD
+
+KUBEBINS_DIR="$CACHE/kubebins-node/v$K8S_VERSION" K8S_VERSION=$K8S_VERSION \
+  KUBEBINS_CMDS="kubelet kube-proxy kube-controller-manager kube-scheduler" bash tests/kubebins/build.sh
+
+moddir() { go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'; }
+
+# build NAME OUT MODULE@VERSION PKG... : `go build` of PKGs in a throw-away module that requires
+# MODULE@VERSION (`go install pkg@version` asks the proxy for version lists, which it refuses).
+build() {
+  local name=$1 out=$2 mod=$3; shift 3
+  local missing="" p
+  for p in "$@"; do [ -x "$out/$(basename "$p")" ] || missing=1; done
+  if [ -z "$missing" ]; then return 0; fi
+  echo "cluster-build: building $name ($*)"
+  local t0=$SECONDS W; W=$(mktemp -d)
+  (cd "$W" && go mod init "build-$name" >/dev/null 2>&1 && go get "$mod" >/dev/null \
+    && go build -trimpath -ldflags "-s -w" -o "$out.tmp/" "$@")
+  rm -rf "$W" "$out"; mv "$out.tmp" "$out"
+  echo "cluster-build: $name built in $((SECONDS - t0)) s"
+}
+
+# CoreDNS: its plugin chain runs in the order of dnsserver.Directives, so the main sets it.
+COREDNS="$CACHE/coredns/$COREDNS_VERSION"
+if [ ! -x "$COREDNS/coredns" ]; then
+  echo "cluster-build: building coredns $COREDNS_VERSION"
+  t0=$SECONDS; W=$(mktemp -d)
+  cp tests/cluster/coredns/main.go "$W/"
+  (cd "$W" && go mod init build-coredns >/dev/null 2>&1 && go get "github.com/coredns/coredns@$COREDNS_VERSION" >/dev/null \
+    && go mod tidy >/dev/null 2>&1 && go build -trimpath -ldflags "-s -w" -o "$COREDNS.tmp/coredns" .)
+  rm -rf "$W" "$COREDNS"; mv "$COREDNS.tmp" "$COREDNS"
+  echo "cluster-build: coredns built in $((SECONDS - t0)) s"
+fi
+
+# pause: the pod sandbox's one process (source in this repository).
+PAUSE="$CACHE/pause/1"
+if [ ! -x "$PAUSE/pause" ]; then
+  mkdir -p "$PAUSE.tmp"
+  (cd tests/cluster/pause && go build -trimpath -ldflags "-s -w" -o "$PAUSE.tmp/pause" .)
+  rm -rf "$PAUSE"; mv "$PAUSE.tmp" "$PAUSE"
+fi
+
+EV=knative.dev/eventing
+build eventing "$CACHE/knative-eventing/$KNATIVE_EVENTING_VERSION" "$EV@$KNATIVE_EVENTING_VERSION" \
+  $EV/cmd/controller $EV/cmd/webhook $EV/cmd/jobsink $EV/cmd/mtping $EV/cmd/apiserver_receive_adapter
+SV=knative.dev/serving
+build serving "$CACHE/knative-serving/$KNATIVE_SERVING_CLUSTER_VERSION" "$SV@$KNATIVE_SERVING_CLUSTER_VERSION" \
+  $SV/cmd/activator $SV/cmd/autoscaler $SV/cmd/controller $SV/cmd/queue $SV/cmd/webhook
+build traefik "$CACHE/traefik/$TRAEFIK_VERSION" "github.com/traefik/traefik/v3@$TRAEFIK_VERSION" \
+  github.com/traefik/traefik/v3/cmd/traefik
+
+# The YAML, from the same modules (module zips drop symlinks and third_party; what is missing is
+# written by tests/cluster/knative.ts).
+Y="$CACHE/cluster-yaml/eventing-$KNATIVE_EVENTING_VERSION-serving-$KNATIVE_SERVING_CLUSTER_VERSION-traefik-$TRAEFIK_VERSION"
+if [ ! -f "$Y/.done" ]; then
+  rm -rf "$Y"; mkdir -p "$Y"
+  E=$(moddir "$EV@$KNATIVE_EVENTING_VERSION"); S=$(moddir "$SV@$KNATIVE_SERVING_CLUSTER_VERSION")
+  SGOMOD=$(go mod download -json "$SV@$KNATIVE_SERVING_CLUSTER_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
+  NET=$(moddir "knative.dev/networking@$(awk '$1=="knative.dev/networking"{print $2}' "$SGOMOD")")
+  CACHING=$(moddir "knative.dev/caching@$(awk '$1=="knative.dev/caching"{print $2}' "$SGOMOD")")
+  cp -r "$E/config/core" "$Y/eventing"
+  cp -r "$S/config/core" "$Y/serving"
+  mkdir -p "$Y/networking"; cp -r "$NET/config/." "$Y/networking/"
+  cp "$CACHING/config/image.yaml" "$Y/serving/caching-image.yaml"
+  T=$(moddir "github.com/traefik/traefik/v3@$TRAEFIK_VERSION")
+  cp "$T/docs/content/reference/dynamic-configuration/kubernetes-knative-rbac.yml" "$Y/traefik-rbac.yaml"
+  find "$Y" -name '*.go' -delete
+  chmod -R u+w "$Y"; touch "$Y/.done"
+fi
+echo "cluster-build: done (cache $CACHE)"

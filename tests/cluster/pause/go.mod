@@ -1,0 +1,3 @@
+module kuik-functions/pause
+
+go 1.22
