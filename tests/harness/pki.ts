@@ -23,18 +23,28 @@ export interface Pki {
   tokenKey: string;
 }
 
-const SERVER_EXT = [
-  'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost',
-  'extendedKeyUsage=serverAuth',
-  'keyUsage=digitalSignature,keyEncipherment',
-  'basicConstraints=CA:FALSE',
-].join('\n');
+const serverExt = (extraSans: readonly string[]) =>
+  [
+    `subjectAltName=${['IP:127.0.0.1', 'IP:::1', 'DNS:localhost', ...extraSans].join(',')}`,
+    'extendedKeyUsage=serverAuth',
+    'keyUsage=digitalSignature,keyEncipherment',
+    'basicConstraints=CA:FALSE',
+  ].join('\n');
 const CLIENT_EXT = ['extendedKeyUsage=clientAuth', 'keyUsage=digitalSignature,keyEncipherment'].join('\n');
 
-export async function makePki(dir: string): Promise<Pki> {
+/**
+ * `extraSans`: more subjectAltNames (`IP:…`, `DNS:…`) for the serving certificates, for parts
+ * reached by other names than loopback (the real cluster's node IP and Service names).
+ * `extraLeaves`: more certificates signed by the CA (a kubelet's, say): name → subject, server?
+ */
+export async function makePki(
+  dir: string,
+  extraSans: readonly string[] = [],
+  extraLeaves: Record<string, { subject: string; server: boolean }> = {},
+): Promise<Pki> {
   await mkdir(dir, { recursive: true });
   const p = (n: string) => join(dir, n);
-  await writeFile(p('server.ext'), SERVER_EXT);
+  await writeFile(p('server.ext'), serverExt(extraSans));
   await writeFile(p('client.ext'), CLIENT_EXT);
   const days = '30';
   // A self-signed certificate: the CA, and the registry token signer (distribution's rootcertbundle).
@@ -91,6 +101,7 @@ export async function makePki(dir: string): Promise<Pki> {
     leaf('apiserver', '/CN=kube-apiserver', 'server.ext'),
     leaf('serving', '/CN=localhost', 'server.ext'),
     leaf('admin', '/O=system:masters/CN=kuik-test-admin', 'client.ext'),
+    ...Object.entries(extraLeaves).map(([name, l]) => leaf(name, l.subject, l.server ? 'server.ext' : 'client.ext')),
     run('openssl', ['genrsa', '-out', p('sa.key'), '2048']).then(() =>
       run('openssl', ['rsa', '-in', p('sa.key'), '-pubout', '-out', p('sa.pub')]),
     ),

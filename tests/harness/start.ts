@@ -2,7 +2,7 @@
 // writes the HarnessState file, and returns a stop() that kills everything by PID. A run reaps what
 // an earlier, crashed run left behind, and uses fresh ports, directories and an etcd prefix of its
 // own, so two runs never collide.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,13 +25,16 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-/** Kills the processes of harness runs whose owner process is gone, and removes their files. */
-export function reapLeftovers(): string[] {
+/**
+ * Kills the processes of harness runs whose owner process is gone, undoes what a real-cluster run
+ * changed on the host (its teardown script), and removes their files.
+ */
+export function reapLeftovers(prefix = PREFIX): string[] {
   const reaped: string[] = [];
   for (const base of [tmpdir(), '/dev/shm']) {
     if (!existsSync(base)) continue;
     for (const name of readdirSync(base)) {
-      if (!name.startsWith(PREFIX)) continue;
+      if (!name.startsWith(prefix)) continue;
       const dir = join(base, name);
       const ownerFile = join(dir, 'owner');
       const owner = existsSync(ownerFile) ? Number(readFileSync(ownerFile, 'utf8')) : Number.NaN;
@@ -42,6 +45,9 @@ export function reapLeftovers(): string[] {
           const pid = Number(line.split(' ')[0]);
           if (pid > 1 && isAlive(pid)) killGroup(pid, 'SIGKILL');
         }
+      }
+      if (existsSync(join(dir, 'cluster.env'))) {
+        spawnSync('bash', [join(repoRoot, 'tests/cluster/teardown.sh'), dir], { stdio: 'ignore' });
       }
       rmSync(dir, { recursive: true, force: true });
       reaped.push(dir);
@@ -56,7 +62,7 @@ export function reapLeftovers(): string[] {
  * (the process groups listed in `pidsFile`) and removes `dirs`. Unreferenced: it never keeps this
  * process alive.
  */
-function superviseRun(pidsFile: string, dirs: string[]): ChildProcess {
+export function superviseRun(pidsFile: string, dirs: string[]): ChildProcess {
   const child = spawn('bash', [join(repoRoot, 'tests/harness/supervisor.sh'), pidsFile, ...dirs], {
     detached: true,
     stdio: ['pipe', 'ignore', 'ignore'],

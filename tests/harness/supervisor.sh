@@ -24,4 +24,9 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null; done
+# A real-cluster run (tests/cluster/) also changed the host: network namespace, mounts, cgroups,
+# sysctls. Its teardown script undoes them from what the run recorded.
+for d in "$@"; do
+  if [ -f "$d/cluster.env" ]; then bash "$(dirname "$0")/../cluster/teardown.sh" "$d"; fi
+done
 rm -rf -- "$@"
