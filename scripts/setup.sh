@@ -12,9 +12,13 @@ export GOCACHE=${GOCACHE:-$HOME/.cache/go-build}
 export GOFLAGS=-mod=mod CGO_ENABLED=0
 
 need=()
+# The real cluster (tests/cluster/) also needs containerd, runc, the CNI plugins, socat, conntrack
+# and iptables (kube-proxy), and tc (iproute2) to slow a link down.
 for pair in etcd:etcd-server docker-registry:docker-registry skopeo:skopeo htpasswd:apache2-utils \
-            openssl:openssl buildah:buildah strip:binutils curl:curl; do
-  command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
+            openssl:openssl buildah:buildah strip:binutils curl:curl \
+            containerd:containerd runc:runc socat:socat conntrack:conntrack iptables:iptables tc:iproute2 \
+            nsenter:util-linux /usr/lib/cni/bridge:containernetworking-plugins; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || [ -x "${pair%%:*}" ] || need+=("${pair#*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need[*]}"
@@ -86,3 +90,7 @@ if [ ! -f "$CM/.done" ]; then
   cp "$CM_DIR"/deploy/crds/cert-manager.io_certificates.yaml "$CM_DIR"/deploy/crds/cert-manager.io_issuers.yaml "$CM/"
   chmod -R u+w "$CM"; touch "$CM/.done"
 fi
+
+# The real cluster's own builds (node binaries, CoreDNS, Knative Eventing and Serving, Traefik,
+# pause) and Knative's YAML: tests/cluster/build.sh, cached by version.
+bash tests/cluster/build.sh

@@ -2,11 +2,13 @@
 // test (`*.int.test.ts`), runs them all with node's test runner, and tears the harness down
 // whatever happens. Usage: node tests/run.ts [--unit] [FILE...]
 //
-// Two phases. First every file but the cluster-wide ones, four at a time: each works in its own
+// Three phases. First every file but the cluster-wide ones, four at a time: each works in its own
 // namespaces and repositories. Then the cluster-wide ones (`*.cluster.int.test.ts`), one at a
 // time: they run what acts on every object of the cluster (an ApiServerSource watching all
 // namespaces, a monitor whose resync reconciles every mirror set), which would rewrite the
-// hand-made objects of files running beside them.
+// hand-made objects of files running beside them. Last, with the harness stopped (its CPU back),
+// the real-cluster files (`*.realcluster.test.ts`, tests/cluster/): each starts a real node with
+// Knative in a network namespace of its own and installs the project on it.
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -30,6 +32,8 @@ const unitOnly = args.includes('--unit');
 const named = args.filter((a) => !a.startsWith('--'));
 let files = named.length > 0 ? named : ROOTS.flatMap((r) => findTests(join(repoRoot, r))).sort();
 if (unitOnly) files = files.filter((f) => !f.endsWith('.int.test.ts'));
+const isReal = (f: string) => f.endsWith('.realcluster.test.ts');
+if (unitOnly) files = files.filter((f) => !isReal(f));
 const needsHarness = files.some((f) => f.endsWith('.int.test.ts'));
 
 let harness: Harness | undefined;
@@ -61,13 +65,16 @@ try {
   // on two cores; each test uses its own namespace and repository.
   const concurrency = process.env['KUIK_TEST_CONCURRENCY'] ?? '4';
   const clusterWide = files.filter((f) => f.endsWith('.cluster.int.test.ts'));
-  const sideBySide = files.filter((f) => !clusterWide.includes(f));
+  const real = files.filter(isReal);
+  const sideBySide = files.filter((f) => !clusterWide.includes(f) && !real.includes(f));
   const phases = [
     { name: 'side by side', files: sideBySide, concurrency },
     { name: 'cluster-wide, one at a time', files: clusterWide, concurrency: '1' },
+    { name: 'real cluster (kubelet, containerd, Knative), one at a time', files: real, concurrency: '1' },
   ].filter((p) => p.files.length > 0);
   const codes: number[] = [];
   for (const phase of phases) {
+    if (phase.files === real) await teardown();
     if (phases.length > 1) console.log(`\n=== ${phase.name}: ${phase.files.length} files ===`);
     const child = spawn(
       process.execPath,

@@ -68,8 +68,9 @@ build serving "$CACHE/knative-serving/$KNATIVE_SERVING_CLUSTER_VERSION" "$SV@$KN
 build traefik "$CACHE/traefik/$TRAEFIK_VERSION" "github.com/traefik/traefik/v3@$TRAEFIK_VERSION" \
   github.com/traefik/traefik/v3/cmd/traefik
 
-# The YAML, from the same modules (module zips drop symlinks and third_party; what is missing is
-# written by tests/cluster/knative.ts).
+# The YAML, from the same modules (module zips drop symlinks: serving's networking CRDs and
+# config-network come from the knative.dev/networking version serving requires, and its caching
+# CRD from knative.dev/caching).
 Y="$CACHE/cluster-yaml/eventing-$KNATIVE_EVENTING_VERSION-serving-$KNATIVE_SERVING_CLUSTER_VERSION-traefik-$TRAEFIK_VERSION"
 if [ ! -f "$Y/.done" ]; then
   rm -rf "$Y"; mkdir -p "$Y"
@@ -82,7 +83,11 @@ if [ ! -f "$Y/.done" ]; then
   mkdir -p "$Y/networking"; cp -r "$NET/config/." "$Y/networking/"
   cp "$CACHING/config/image.yaml" "$Y/serving/caching-image.yaml"
   T=$(moddir "github.com/traefik/traefik/v3@$TRAEFIK_VERSION")
-  cp "$T/docs/content/reference/dynamic-configuration/kubernetes-knative-rbac.yml" "$Y/traefik-rbac.yaml"
+  # Traefik's own Knative fixture RBAC (its ServiceAccount traefik in namespace traefik).
+  cp "$T/integration/fixtures/knative/01-rbac.yml" "$Y/traefik-rbac.yaml"
+  # The ConfigMaps the eventing controller reads image names from (unused here, but it does not
+  # start without them).
+  cp "$E"/third_party/eventing-integrations-latest/*.yaml "$Y/eventing/"
   find "$Y" -name '*.go' -delete
   chmod -R u+w "$Y"; touch "$Y/.done"
 fi

@@ -115,11 +115,22 @@ export async function packBinaryImage(img: BinaryImage, dir: string): Promise<st
  * Packs and pushes each image the registry (reached at `pushHost`, plain HTTP) does not hold yet.
  * `storage` is the registry's data directory: a tag's link file there says it holds the image.
  */
-export async function pushBinaryImages(images: BinaryImage[], pushHost: string, storage: string): Promise<string[]> {
+export async function pushBinaryImages(
+  images: BinaryImage[],
+  pushHost: string,
+  storage: string,
+): Promise<string[]> {
   const pushed: string[] = [];
   // One at a time: gzip of a 100+ MB binary is CPU-bound, and two cores are all there is.
   for (const img of images) {
-    const link = join(storage, 'docker/registry/v2/repositories', img.name, '_manifests/tags', img.tag, 'current/link');
+    const link = join(
+      storage,
+      'docker/registry/v2/repositories',
+      img.name,
+      '_manifests/tags',
+      img.tag,
+      'current/link',
+    );
     if (existsSync(link)) continue;
     const dir = await mkdtemp(join(tmpdir(), 'kuik-image-'));
     try {

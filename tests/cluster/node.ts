@@ -50,11 +50,15 @@ export async function startEtcd(host: Host, runDir: string, dataDir: string): Pr
     '--listen-peer-urls=http://127.0.0.1:2380',
     '--unsafe-no-fsync',
   ]);
-  await waitFor('etcd', async () => (await curlInNs(host, ['http://127.0.0.1:2379/health'])).includes('true'), {
-    proc,
-    timeoutMs: 60_000,
-    intervalMs: 250,
-  });
+  await waitFor(
+    'etcd',
+    async () => (await curlInNs(host, ['http://127.0.0.1:2379/health'])).includes('true'),
+    {
+      proc,
+      timeoutMs: 60_000,
+      intervalMs: 250,
+    },
+  );
   return proc;
 }
 
@@ -86,15 +90,25 @@ export async function startApiserver(host: Host, runDir: string, pki: Pki, bin: 
   ]);
   const admin = ['--cacert', pki.caCert, '--cert', pki.adminCert, '--key', pki.adminKey];
   const base = `https://127.0.0.1:${APISERVER_PORT}`;
-  await waitFor('kube-apiserver /readyz', async () => (await curlInNs(host, [...admin, `${base}/readyz`])) === 'ok', {
-    proc,
-    timeoutMs: 120_000,
-    intervalMs: 500,
-  });
+  await waitFor(
+    'kube-apiserver /readyz',
+    async () => (await curlInNs(host, [...admin, `${base}/readyz`])) === 'ok',
+    {
+      proc,
+      timeoutMs: 120_000,
+      intervalMs: 500,
+    },
+  );
   return proc;
 }
 
-export function startControllerManager(host: Host, runDir: string, pki: Pki, bin: string, kubeconfig: string): Proc {
+export function startControllerManager(
+  host: Host,
+  runDir: string,
+  pki: Pki,
+  bin: string,
+  kubeconfig: string,
+): Proc {
   return startInNs(host, runDir, 'kube-controller-manager', bin, [
     `--kubeconfig=${kubeconfig}`,
     `--authentication-kubeconfig=${kubeconfig}`,
@@ -162,7 +176,11 @@ disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.
  * containerd's hosts.toml for one registry: plain HTTP, or TLS with the run's CA. containerd reads
  * these at each pull, so a registry added later needs no restart.
  */
-export async function writeRegistryHosts(containerdDir: string, r: RegistryHost, caCert: string): Promise<void> {
+export async function writeRegistryHosts(
+  containerdDir: string,
+  r: RegistryHost,
+  caCert: string,
+): Promise<void> {
   const d = join(containerdDir, 'certs.d', r.host);
   await mkdir(d, { recursive: true });
   const tls = r.scheme === 'https' ? `  ca = "${caCert}"\n` : '';
@@ -208,12 +226,21 @@ export async function startContainerd(
   const config = join(dir, 'config.toml');
   await writeFile(config, containerdConfig(dir, pauseImage));
   const socket = join(dir, 'containerd.sock');
-  const proc = startInNs(host, runDir, 'containerd', '/usr/bin/containerd', ['--config', config, '--log-level', 'warn']);
-  await waitFor('containerd', async () => (await run('ctr', ['--address', socket, 'version'])).includes('Server'), {
-    proc,
-    timeoutMs: 60_000,
-    intervalMs: 250,
-  });
+  const proc = startInNs(host, runDir, 'containerd', '/usr/bin/containerd', [
+    '--config',
+    config,
+    '--log-level',
+    'warn',
+  ]);
+  await waitFor(
+    'containerd',
+    async () => (await run('ctr', ['--address', socket, 'version'])).includes('Server'),
+    {
+      proc,
+      timeoutMs: 60_000,
+      intervalMs: 250,
+    },
+  );
   return { proc, socket };
 }
 
@@ -283,7 +310,12 @@ export async function startKubelet(
   ]);
 }
 
-export async function startKubeProxy(host: Host, runDir: string, bin: string, kubeconfig: string): Promise<Proc> {
+export async function startKubeProxy(
+  host: Host,
+  runDir: string,
+  bin: string,
+  kubeconfig: string,
+): Promise<Proc> {
   const config = join(runDir, 'kube-proxy.yaml');
   await writeFile(
     config,

@@ -63,7 +63,10 @@ export async function startNsRegistry(
   let extra = '';
   if (opts.tls) {
     const htpasswd = join(dir, 'htpasswd');
-    await writeFile(htpasswd, `${(await run('htpasswd', ['-Bbn', REGISTRY_USER, REGISTRY_PASSWORD])).trim()}\n`);
+    await writeFile(
+      htpasswd,
+      `${(await run('htpasswd', ['-Bbn', REGISTRY_USER, REGISTRY_PASSWORD])).trim()}\n`,
+    );
     extra =
       `  tls:\n    certificate: ${opts.tls.cert}\n    key: ${opts.tls.key}\n` +
       `auth:\n  htpasswd:\n    realm: kuik-cluster\n    path: ${htpasswd}\n`;
@@ -89,11 +92,15 @@ ${extra}`,
     const ca = opts.tls ? ['--cacert', opts.tls.caCert] : [];
     await waitFor(
       `registry ${opts.name}`,
-      async () => /^(200|401)$/.test(await curlInNs(host, [...ca, '-o', '/dev/null', '-w', '%{http_code}', `${scheme}://${addr}/v2/`])),
+      async () =>
+        /^(200|401)$/.test(
+          await curlInNs(host, [...ca, '-o', '/dev/null', '-w', '%{http_code}', `${scheme}://${addr}/v2/`]),
+        ),
       { proc, timeoutMs: 60_000, intervalMs: 250 },
     );
   };
-  const launch = () => startInNs(host, runDir, `registry-${opts.name}`, '/usr/bin/docker-registry', ['serve', config]);
+  const launch = () =>
+    startInNs(host, runDir, `registry-${opts.name}`, '/usr/bin/docker-registry', ['serve', config]);
   const fwd = await forward(host, runDir, `registry-${opts.name}`, addr);
   const reg: NsRegistry = {
     name: opts.name,

@@ -38,6 +38,8 @@ export interface Cluster {
   kubectl: string;
   pki: Pki;
   tools: ClusterTools;
+  /** The pods' cgroup subtree (kubelet's cgroupRoot), under every hierarchy. */
+  cgroupRoot: string;
   /** Runs `cmd args` inside the cluster's network namespace. */
   ns(cmd: string, args: readonly string[]): [string, string[]];
   infraRegistry: NsRegistry;
@@ -71,7 +73,8 @@ export async function startCluster(opts: { knative?: boolean } = {}): Promise<Cl
   const mark = (k: string) => {
     timings[k] = Math.round(performance.now() - t0);
   };
-  if (process.getuid?.() !== 0) throw new Error('the real cluster needs root (network namespace, mounts, cgroups)');
+  if (process.getuid?.() !== 0)
+    throw new Error('the real cluster needs root (network namespace, mounts, cgroups)');
   reapLeftovers(CLUSTER_PREFIX);
   const tools = clusterTools(withKnative);
   const runDir = await mkdtemp(join(tmpdir(), CLUSTER_PREFIX));
@@ -125,7 +128,11 @@ export async function startCluster(opts: { knative?: boolean } = {}): Promise<Cl
       procs.push(await startKubeProxy(h, runDir, tools.kubeProxy, adminInner));
     })();
     const infra = (async () => {
-      const reg = await startNsRegistry(h, runDir, { name: 'infra', port: 5000, dataDir: tools.registryStorage });
+      const reg = await startNsRegistry(h, runDir, {
+        name: 'infra',
+        port: 5000,
+        dataDir: tools.registryStorage,
+      });
       registries.push(reg);
       const wanted = Object.entries(tools.images)
         .filter(([k]) => withKnative || k === 'pause' || k === 'coredns')
@@ -136,13 +143,17 @@ export async function startCluster(opts: { knative?: boolean } = {}): Promise<Cl
       return reg;
     })();
     const pauseImage = `${INFRA_REGISTRY}/${tools.images['pause']!.name}:${tools.images['pause']!.tag}`;
-    const runtime = startContainerd(h, runDir, pauseImage, [{ host: INFRA_REGISTRY, scheme: 'http' }], pki.caCert).then(
-      (c) => {
-        procs.push(c.proc);
-        mark('containerd');
-        return c;
-      },
-    );
+    const runtime = startContainerd(
+      h,
+      runDir,
+      pauseImage,
+      [{ host: INFRA_REGISTRY, scheme: 'http' }],
+      pki.caCert,
+    ).then((c) => {
+      procs.push(c.proc);
+      mark('containerd');
+      return c;
+    });
     const [, infraRegistry, containerd] = await Promise.all([controlPlane, infra, runtime]);
 
     const apiFwd = await forward(h, runDir, 'apiserver', `127.0.0.1:${APISERVER_PORT}`);
@@ -155,7 +166,13 @@ export async function startCluster(opts: { knative?: boolean } = {}): Promise<Cl
     await waitFor(
       'node Ready',
       async () =>
-        (await k('get', 'node', NODE_NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')) === 'True',
+        (await k(
+          'get',
+          'node',
+          NODE_NAME,
+          '-o',
+          'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+        )) === 'True',
       { proc: kubelet, timeoutMs: 180_000, intervalMs: 500 },
     );
     mark('node-ready');
@@ -173,6 +190,7 @@ export async function startCluster(opts: { knative?: boolean } = {}): Promise<Cl
       kubectl: tools.kubectl,
       pki,
       tools,
+      cgroupRoot: h.cgroupRoot,
       ns: h.ns,
       infraRegistry,
       k,

@@ -52,8 +52,18 @@ export function clusterTools(knative = true): ClusterTools {
   const svDir = join(c, 'knative-serving', sv);
   const images: Record<string, BinaryImage> = {
     pause: { name: 'kuik/pause', tag: '1', binary: join(c, 'pause/1/pause'), path: '/pause' },
-    coredns: { name: 'coredns/coredns', tag: dns, binary: join(c, 'coredns', dns, 'coredns'), path: '/coredns' },
-    traefik: { name: 'traefik/traefik', tag: tr, binary: join(c, 'traefik', tr, 'traefik'), path: '/traefik' },
+    coredns: {
+      name: 'coredns/coredns',
+      tag: dns,
+      binary: join(c, 'coredns', dns, 'coredns'),
+      path: '/coredns',
+    },
+    traefik: {
+      name: 'traefik/traefik',
+      tag: tr,
+      binary: join(c, 'traefik', tr, 'traefik'),
+      path: '/traefik',
+    },
   };
   for (const cmd of ['controller', 'webhook', 'jobsink', 'mtping', 'apiserver_receive_adapter']) {
     images[`eventing/${cmd}`] = ko('knative/eventing', evDir, cmd, ev);

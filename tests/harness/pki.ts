@@ -101,7 +101,9 @@ export async function makePki(
     leaf('apiserver', '/CN=kube-apiserver', 'server.ext'),
     leaf('serving', '/CN=localhost', 'server.ext'),
     leaf('admin', '/O=system:masters/CN=kuik-test-admin', 'client.ext'),
-    ...Object.entries(extraLeaves).map(([name, l]) => leaf(name, l.subject, l.server ? 'server.ext' : 'client.ext')),
+    ...Object.entries(extraLeaves).map(([name, l]) =>
+      leaf(name, l.subject, l.server ? 'server.ext' : 'client.ext'),
+    ),
     run('openssl', ['genrsa', '-out', p('sa.key'), '2048']).then(() =>
       run('openssl', ['rsa', '-in', p('sa.key'), '-pubout', '-out', p('sa.pub')]),
     ),

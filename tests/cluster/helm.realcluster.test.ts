@@ -1,0 +1,112 @@
+// kuik-functions on a real cluster installed with `helm install` of the chart (image and the test's
+// settings as values): the three functions come up as the chart renders them, and the whole path
+// works: a pod's image mirrored through the JobSink, then a pod routed to the mirror and Running
+// with its upstream stopped.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { NET } from './host.ts';
+import { installWithHelm, KUIK_NS } from './kuik.ts';
+import type { NsRegistry } from './registries.ts';
+import {
+  applyYaml,
+  digestOf,
+  eventually,
+  jsonpath,
+  MIRROR_PORT,
+  pullSecret,
+  pushRunnable,
+  UPSTREAM_PORT,
+} from './scenario.ts';
+import { type Cluster, startCluster } from './start.ts';
+
+const NS = 'helm-e2e';
+let c: Cluster;
+let upstream: NsRegistry;
+let mirror: NsRegistry;
+
+describe('kuik-functions on a real Knative cluster, installed with helm install', {
+  timeout: 3_600_000,
+}, () => {
+  before(async () => {
+    c = await startCluster();
+    upstream = await c.addRegistry('upstream', UPSTREAM_PORT);
+    mirror = await c.addRegistry('mirror', MIRROR_PORT);
+    await pushRunnable(c, upstream, 'demo/app', 'v1');
+    await installWithHelm(c);
+    await c.k('create', 'namespace', NS);
+    await pullSecret(c, NS, 'upstream-pull', upstream);
+    await pullSecret(c, NS, 'mirror-cred', mirror);
+  });
+  after(async () => {
+    await c?.stop();
+  });
+
+  test('the chart installs the router, reconcile and monitor Knative Services, the JobSink and both sources, all Ready', async () => {
+    const ready = await jsonpath(
+      c,
+      ['-n', KUIK_NS, 'get', 'ksvc,jobsink,apiserversource,pingsource'],
+      '{range .items[*]}{.kind}/{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
+    );
+    const lines = ready.split('\n').filter(Boolean).sort();
+    assert.deepEqual(lines, [
+      'ApiServerSource/kuik-reconcile=True',
+      'JobSink/kuik-copy=True',
+      'PingSource/kuik-monitor=True',
+      'Service/kuik-monitor=True',
+      'Service/kuik-reconcile=True',
+    ]);
+  });
+
+  test('mirrored through the JobSink, then routed to the mirror and Running with the upstream stopped', async () => {
+    const up = `${NET.nodeIp}:${UPSTREAM_PORT}`;
+    await c.k(
+      '-n',
+      NS,
+      'run',
+      'first',
+      `--image=${up}/demo/app:v1`,
+      '--overrides={"spec":{"imagePullSecrets":[{"name":"upstream-pull"}]}}',
+    );
+    await applyYaml(
+      c,
+      `apiVersion: kuik.enix.io/v1alpha1
+kind: ImageSetMirror
+metadata: {name: demo, namespace: ${NS}}
+spec:
+  filter: {include: [{image: '${up.replace(/\./g, '\\.')}/.*'}]}
+  mirrors: [{registry: '${NET.nodeIp}:${MIRROR_PORT}', path: mirror, credentialSecret: {name: mirror-cred}}]
+`,
+    );
+    await eventually(
+      'ism/demo mirrored',
+      async () =>
+        (await jsonpath(
+          c,
+          ['-n', NS, 'get', 'ism', 'demo'],
+          '{.status.matchingImages[0].mirrors[0].mirroredAt}',
+        )) !== '',
+    );
+    assert.equal(
+      await digestOf(c, mirror, 'mirror/demo/app', 'v1'),
+      await digestOf(c, upstream, 'demo/app', 'v1'),
+    );
+    await upstream.stop();
+    try {
+      await c.k(
+        '-n',
+        NS,
+        'run',
+        'second',
+        `--image=${up}/demo/app:v1`,
+        '--overrides={"spec":{"imagePullSecrets":[{"name":"upstream-pull"}]}}',
+      );
+      assert.equal(
+        await jsonpath(c, ['-n', NS, 'get', 'pod', 'second'], '{.spec.containers[0].image}'),
+        `${NET.nodeIp}:${MIRROR_PORT}/mirror/demo/app:v1`,
+      );
+      await c.k('-n', NS, 'wait', 'pod/second', '--for=condition=Ready', '--timeout=300s');
+    } finally {
+      await upstream.start();
+    }
+  });
+});

@@ -1,0 +1,311 @@
+// kuik-functions on a real cluster (kubelet + containerd, Knative Serving and Eventing), installed
+// with `kubectl apply -k` of manifests/ with only the image and the test's settings overridden.
+// The scenarios run in order on one installation; each asserts the end state it names.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { run } from '../harness/proc.ts';
+import { NET } from './host.ts';
+import { installWithKustomize, KUIK_NS } from './kuik.ts';
+import type { NsRegistry } from './registries.ts';
+import {
+  applyYaml,
+  digestOf,
+  eventually,
+  jsonpath,
+  MIRROR_PORT,
+  podsOf,
+  pullSecret,
+  pushRunnable,
+  pushSynthetic,
+  UPSTREAM_PORT,
+} from './scenario.ts';
+import { type Cluster, startCluster } from './start.ts';
+
+const NS = 'e2e';
+const APP = 'demo/app';
+let c: Cluster;
+let upstream: NsRegistry;
+let mirror: NsRegistry;
+const up = () => `${NET.nodeIp}:${UPSTREAM_PORT}`;
+const mirrored = (repo: string, tag: string) => `${NET.nodeIp}:${MIRROR_PORT}/mirror/${repo}:${tag}`;
+
+const KUIK_CONFIG = '{}';
+
+function deployment(name: string, image: string): string {
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}, namespace: ${NS}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      imagePullSecrets: [{name: upstream-pull}]
+      terminationGracePeriodSeconds: 1
+      containers: [{name: app, image: "${image}"}]
+`;
+}
+
+describe('kuik-functions on a real Knative cluster, installed with kubectl apply -k', {
+  timeout: 3_600_000,
+}, () => {
+  before(async () => {
+    c = await startCluster();
+    console.log(
+      `cluster: ready (${Object.entries(c.timings)
+        .map(([k, v]) => `${k}=${v}ms`)
+        .join(' ')})`,
+    );
+    upstream = await c.addRegistry('upstream', UPSTREAM_PORT);
+    mirror = await c.addRegistry('mirror', MIRROR_PORT);
+    await pushRunnable(c, upstream, APP, 'v1');
+    const t0 = Date.now();
+    const image = await installWithKustomize(c, KUIK_CONFIG);
+    console.log(`cluster: kuik-functions ${image} installed and Ready in ${Date.now() - t0} ms`);
+    await c.k('create', 'namespace', NS);
+    await pullSecret(c, NS, 'upstream-pull', upstream);
+    await pullSecret(c, NS, 'mirror-cred', mirror);
+  });
+  after(async () => {
+    await c?.stop();
+  });
+
+  test('with its upstream up, a Deployment runs from the upstream: pods are not rewritten', async () => {
+    await applyYaml(c, deployment('app-up', `${up()}/${APP}:v1`));
+    await c.k('-n', NS, 'rollout', 'status', 'deployment/app-up', '--timeout=300s');
+    const images = await jsonpath(
+      c,
+      ['-n', NS, 'get', 'pods', '-l', 'app=app-up'],
+      '{.items[*].spec.containers[0].image}',
+    );
+    assert.deepEqual(images.split(' '), [`${up()}/${APP}:v1`, `${up()}/${APP}:v1`]);
+    const phases = await jsonpath(
+      c,
+      ['-n', NS, 'get', 'pods', '-l', 'app=app-up'],
+      '{.items[*].status.phase}',
+    );
+    assert.deepEqual(phases.split(' '), ['Running', 'Running']);
+  });
+
+  test('an ImageSetMirror for an image a running pod uses: the ApiServerSource wakes reconcile, a copy Job runs through the JobSink, the mirror holds the upstream digest', async () => {
+    await applyYaml(
+      c,
+      `apiVersion: kuik.enix.io/v1alpha1
+kind: ImageSetMirror
+metadata: {name: demo, namespace: ${NS}}
+spec:
+  filter: {include: [{image: '${up().replace(/\./g, '\\.')}/.*'}]}
+  mirrors: [{registry: '${NET.nodeIp}:${MIRROR_PORT}', path: mirror, credentialSecret: {name: mirror-cred}}]
+`,
+    );
+    await eventually(
+      'ism/demo mirrored',
+      async () =>
+        (await jsonpath(
+          c,
+          ['-n', NS, 'get', 'ism', 'demo'],
+          '{.status.matchingImages[0].mirrors[0].mirroredAt}',
+        )) !== '',
+    );
+    const jobs = JSON.parse(await c.k('-n', KUIK_NS, 'get', 'jobs', '-o', 'json')) as {
+      items: {
+        metadata: { name: string; labels?: Record<string, string> };
+        status: { succeeded?: number };
+      }[];
+    };
+    assert.ok(
+      jobs.items.some((j) => (j.status.succeeded ?? 0) >= 1),
+      `a copy Job of the JobSink succeeded: ${jobs.items.map((j) => `${j.metadata.name} ${JSON.stringify(j.status)}`).join('; ')}`,
+    );
+    const want = await digestOf(c, upstream, APP, 'v1');
+    assert.equal(await digestOf(c, mirror, `mirror/${APP}`, 'v1'), want);
+    const status = await jsonpath(c, ['-n', NS, 'get', 'ism', 'demo'], '{.status.matchingImages[0]}');
+    assert.match(status, new RegExp(want.replace(':', ':')), `status names the upstream's digest: ${status}`);
+  });
+
+  test('with its upstream stopped, a Deployment rolls out from the mirror: pods rewritten, pulled with the copied pull secret, Running', async () => {
+    await upstream.stop();
+    try {
+      await applyYaml(c, deployment('app-down', `${up()}/${APP}:v1`));
+      await c.k('-n', NS, 'rollout', 'status', 'deployment/app-down', '--timeout=300s');
+      const pods = JSON.parse(await c.k('-n', NS, 'get', 'pods', '-l', 'app=app-down', '-o', 'json')) as {
+        items: {
+          spec: { containers: { image: string }[]; imagePullSecrets?: { name: string }[] };
+          status: { phase: string; containerStatuses: { imageID: string; ready: boolean }[] };
+          metadata: { annotations?: Record<string, string> };
+        }[];
+      };
+      assert.equal(pods.items.length, 2);
+      for (const p of pods.items) {
+        assert.equal(p.spec.containers[0]!.image, mirrored(APP, 'v1'));
+        assert.equal(p.status.phase, 'Running');
+        assert.ok(p.status.containerStatuses[0]!.ready);
+        // The kubelet pulled it from the mirror, which needs credentials: the pod lists a pull
+        // secret besides its own, the router's copy of the mirror's credential.
+        const secrets = (p.spec.imagePullSecrets ?? []).map((s) => s.name);
+        assert.ok(secrets.length >= 2, `pull secrets: ${secrets.join(',')}`);
+        assert.ok(
+          p.metadata.annotations?.['kuik.enix.io/rewritten-by'],
+          'the router says it rewrote the pod',
+        );
+      }
+    } finally {
+      await upstream.start();
+    }
+  });
+
+  test("the PingSource ticks the monitor's Knative Service and the ClusterImageSetAvailability's status is written", async () => {
+    await applyYaml(
+      c,
+      `apiVersion: kuik.enix.io/v1alpha1
+kind: ClusterImageSetAvailability
+metadata: {name: demo}
+spec:
+  filter: {include: [{image: '${up().replace(/\./g, '\\.')}/.*'}]}
+`,
+    );
+    await eventually(
+      'cisa/demo Available',
+      async () => (await jsonpath(c, ['get', 'cisa', 'demo'], '{.status.images[0].status}')) === 'Available',
+    );
+  });
+
+  test('after the idle window reconcile and monitor are at zero pods; the next event scales reconcile up and is handled', async () => {
+    const sel = (svc: string) => `serving.knative.dev/service=${svc}`;
+    await eventually(
+      'reconcile at zero pods',
+      async () => (await podsOf(c, KUIK_NS, sel('kuik-reconcile'))) === 0,
+    );
+    // The monitor is ticked every minute; between ticks it goes back to zero.
+    await eventually(
+      'monitor at zero pods',
+      async () => (await podsOf(c, KUIK_NS, sel('kuik-monitor'))) === 0,
+    );
+    await pushRunnable(c, upstream, 'demo/other', 'v1');
+    await applyYaml(c, deployment('other', `${up()}/demo/other:v1`));
+    await eventually(
+      'demo/other mirrored',
+      async () =>
+        (await jsonpath(
+          c,
+          ['-n', NS, 'get', 'ism', 'demo'],
+          `{.status.matchingImages[?(@.image=="${up()}/demo/other:v1")].mirrors[0].mirroredAt}`,
+        )) !== '',
+    );
+  });
+
+  test("the router's pods killed: pods are still admitted (failurePolicy Ignore), and routed again once it is back", async () => {
+    await upstream.stop();
+    try {
+      await c.k('-n', KUIK_NS, 'scale', 'deployment/kuik-router', '--replicas=0');
+      await eventually(
+        'no router pod',
+        async () => (await podsOf(c, KUIK_NS, 'app.kubernetes.io/component=router')) === 0,
+      );
+      await c.k('-n', NS, 'run', 'unrouted', `--image=${up()}/${APP}:v1`);
+      assert.equal(
+        await jsonpath(c, ['-n', NS, 'get', 'pod', 'unrouted'], '{.spec.containers[0].image}'),
+        `${up()}/${APP}:v1`,
+      );
+      await c.k('-n', KUIK_NS, 'scale', 'deployment/kuik-router', '--replicas=2');
+      await c.k('-n', KUIK_NS, 'rollout', 'status', 'deployment/kuik-router', '--timeout=300s');
+      await c.k('-n', NS, 'run', 'routed', `--image=${up()}/${APP}:v1`);
+      assert.equal(
+        await jsonpath(c, ['-n', NS, 'get', 'pod', 'routed'], '{.spec.containers[0].image}'),
+        mirrored(APP, 'v1'),
+      );
+    } finally {
+      await upstream.start();
+    }
+  });
+
+  test('a copy Job killed mid-layer is retried by the Job controller and resumes', async () => {
+    // 96 MiB through a 40 Mbit/s link to the pods (tc on the pods' bridge, inside the cluster's
+    // namespace): 20 s of copy or more, with upload sessions recorded every 8 MiB (the overlay's
+    // KUIK_COPY_RECORD_EVERY_MIB), so the kill lands mid-layer with sessions to resume.
+    const big = 'demo/big';
+    await pushSynthetic(c, upstream, big, 'v1', 96 * 1024 * 1024);
+    await run(
+      ...c.ns('tc', [
+        'qdisc',
+        'add',
+        'dev',
+        'cni0',
+        'root',
+        'tbf',
+        'rate',
+        '40mbit',
+        'burst',
+        '64kb',
+        'latency',
+        '400ms',
+      ]),
+    );
+    try {
+      // A pod that uses the image (it cannot start: the image has no entrypoint, and that is fine).
+      await c.k(
+        '-n',
+        NS,
+        'run',
+        'big',
+        `--image=${up()}/${big}:v1`,
+        '--overrides={"spec":{"imagePullSecrets":[{"name":"upstream-pull"}]}}',
+      );
+      const uploads = async () =>
+        (await jsonpath(
+          c,
+          ['-n', NS, 'get', 'ism', 'demo'],
+          `{.status.matchingImages[?(@.image=="${up()}/${big}:v1")].mirrors[0].uploads}`,
+        )) !== '';
+      await eventually('upload sessions recorded in status mid-copy', uploads);
+      const copyPods = (
+        await c.k(
+          '-n',
+          KUIK_NS,
+          'get',
+          'pods',
+          '-l',
+          'app.kubernetes.io/component=copy',
+          '--field-selector=status.phase=Running',
+          '-o',
+          'name',
+        )
+      )
+        .split('\n')
+        .filter(Boolean);
+      assert.ok(copyPods.length >= 1, 'a copy pod is running');
+      await c.k('-n', KUIK_NS, 'delete', ...copyPods, '--wait=false');
+    } finally {
+      await run(...c.ns('tc', ['qdisc', 'del', 'dev', 'cni0', 'root'])).catch(() => '');
+    }
+    await eventually(
+      'demo/big mirrored',
+      async () =>
+        (await jsonpath(
+          c,
+          ['-n', NS, 'get', 'ism', 'demo'],
+          `{.status.matchingImages[?(@.image=="${up()}/${big}:v1")].mirrors[0].mirroredAt}`,
+        )) !== '',
+    );
+    assert.equal(await digestOf(c, mirror, `mirror/${big}`, 'v1'), await digestOf(c, upstream, big, 'v1'));
+    // The Job controller retried (a failed pod, then a succeeded one), and the retry resumed.
+    const logs = await c.k(
+      '-n',
+      KUIK_NS,
+      'logs',
+      '-l',
+      'app.kubernetes.io/component=copy',
+      '--tail=-1',
+      '--prefix',
+    );
+    const done = logs
+      .split('\n')
+      .filter((l) => l.includes(`${big}:v1`) && l.includes('"bytes_resumed"'))
+      .map((l) => JSON.parse(l.slice(l.indexOf('{'))) as { bytes_resumed: number; outcome: string });
+    assert.ok(
+      done.some((d) => d.bytes_resumed > 0),
+      `a copy of ${big} resumed recorded uploads: ${JSON.stringify(done)}`,
+    );
+  });
+});

@@ -1,0 +1,120 @@
+// What the real-cluster scenarios share: the upstream and mirror registries inside the cluster's
+// namespace, a runnable image pushed upstream (the pause binary, so pods really run), and small
+// kubectl helpers that poll for state instead of racing it.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeOciImage } from '../harness/oci-image.ts';
+import { run, waitFor } from '../harness/proc.ts';
+import { packBinaryImage } from './images.ts';
+import type { NsRegistry } from './registries.ts';
+import type { Cluster } from './start.ts';
+
+export const UPSTREAM_PORT = 5443;
+export const MIRROR_PORT = 5444;
+
+/** skopeo's view of a TLS registry of the cluster, through its loopback forward. */
+export async function skopeoArgs(c: Cluster, r: NsRegistry, dir: 'src' | 'dest'): Promise<string[]> {
+  const certs = join(c.runDir, 'skopeo-certs');
+  await mkdir(certs, { recursive: true });
+  await run('cp', [c.pki.caCert, join(certs, 'ca.crt')]);
+  return [`--${dir}-creds`, `${r.username}:${r.password}`, `--${dir}-cert-dir`, certs];
+}
+
+/** Pushes a runnable image (the pause binary: it starts and waits) as REPO:TAG. */
+export async function pushRunnable(c: Cluster, r: NsRegistry, repo: string, tag: string): Promise<void> {
+  const dir = await mkdtemp(join(c.runDir, 'img-'));
+  try {
+    const pause = c.tools.images['pause']!;
+    await packBinaryImage({ ...pause, name: repo, tag }, dir);
+    await run('skopeo', [
+      'copy',
+      '--quiet',
+      ...(await skopeoArgs(c, r, 'dest')),
+      `oci:${dir}:${tag}`,
+      `docker://${r.local}/${repo}:${tag}`,
+    ]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Pushes a synthetic single-layer image of `bytes` (to copy, not to run). */
+export async function pushSynthetic(
+  c: Cluster,
+  r: NsRegistry,
+  repo: string,
+  tag: string,
+  bytes: number,
+): Promise<void> {
+  const dir = await mkdtemp(join(c.runDir, 'img-'));
+  try {
+    await writeOciImage(dir, {
+      tag,
+      layerBytes: bytes,
+      layers: 1,
+      platforms: ['linux/amd64'],
+      seed: `${repo}:${tag}`,
+    });
+    await run('skopeo', [
+      'copy',
+      '--all',
+      '--quiet',
+      ...(await skopeoArgs(c, r, 'dest')),
+      `oci:${dir}:${tag}`,
+      `docker://${r.local}/${repo}:${tag}`,
+    ]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The digest the registry serves for REPO:TAG (its manifest's, as `skopeo inspect` reports). */
+export async function digestOf(c: Cluster, r: NsRegistry, repo: string, tag: string): Promise<string> {
+  const out = await run('skopeo', [
+    'inspect',
+    '--raw',
+    ...(await skopeoArgs(c, r, 'src')).map((a) => a.replace('--src-', '--')),
+    `docker://${r.local}/${repo}:${tag}`,
+  ]);
+  const { createHash } = await import('node:crypto');
+  return `sha256:${createHash('sha256').update(out).digest('hex')}`;
+}
+
+/** A docker-registry pull secret for one of the cluster's registries. */
+export async function pullSecret(c: Cluster, ns: string, name: string, r: NsRegistry): Promise<void> {
+  await c.k(
+    '-n',
+    ns,
+    'create',
+    'secret',
+    'docker-registry',
+    name,
+    `--docker-server=${r.host}`,
+    `--docker-username=${r.username}`,
+    `--docker-password=${r.password}`,
+  );
+}
+
+export async function applyYaml(c: Cluster, yaml: string): Promise<void> {
+  const f = join(await mkdtemp(join(c.runDir, 'apply-')), 'obj.yaml');
+  await writeFile(f, yaml);
+  await c.k('apply', '-f', f);
+}
+
+export async function jsonpath(c: Cluster, args: string[], path: string): Promise<string> {
+  return await c.k(...args, '-o', `jsonpath=${path}`);
+}
+
+/** Polls until `check` is true (or throws with what it last saw). Generous: the node is shared. */
+export async function eventually(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 300_000,
+): Promise<void> {
+  await waitFor(what, check, { timeoutMs, intervalMs: 1000 });
+}
+
+export async function podsOf(c: Cluster, ns: string, selector: string): Promise<number> {
+  const out = await c.k('-n', ns, 'get', 'pods', '-l', selector, '-o', 'name');
+  return out.split('\n').filter(Boolean).length;
+}
