@@ -715,6 +715,21 @@ test('every workload takes pull secrets, pod annotations and labels, scheduling,
   assert.ok(copySvc.spec.containers[0].readinessProbe);
   assert.equal(job.spec.template.spec.priorityClassName, 'kuik-batch');
   assert.deepEqual(job.spec.template.spec.imagePullSecrets, [{ name: 'regcred' }]);
+  // With copy.sink: job the Service is unused: the Jobs get the scheduling, the Service no flagged
+  // field (pinning the Jobs must not need Knative's flags).
+  const jobSink = workloads(await helmTemplate(ns, '-f', file, '--set', 'copy.sink=job'));
+  assert.equal(jobSink['copy (Job)']!.spec.priorityClassName, 'kuik-batch');
+  for (const field of [
+    'nodeSelector',
+    'tolerations',
+    'affinity',
+    'topologySpreadConstraints',
+    'priorityClassName',
+    'securityContext',
+  ]) {
+    assert.equal(jobSink['copy (Service)']!.spec[field], undefined, `copy Service: ${field}`);
+  }
+  assert.deepEqual(jobSink['copy (Service)']!.spec.imagePullSecrets, [{ name: 'regcred' }]);
   // Cloud IAM: the shared annotation on every ServiceAccount, a function's own over it.
   const sas = objs.filter((o) => o.kind === 'ServiceAccount');
   assert.deepEqual(sas.map((o) => o.metadata.name).sort(), [
@@ -743,6 +758,27 @@ test('every workload takes pull secrets, pod annotations and labels, scheduling,
     objs.find((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === name)!.subjects[0].name;
   assert.equal(binding('kuik-reconcile'), 'kuik-reconciler');
   assert.equal(binding('kuik-reconcile-source'), 'kuik-events');
+  // The install notes name the Knative flags these values need.
+  const notes = await run(tools().helm, [
+    'install',
+    'kuik',
+    chart(),
+    '--dry-run=client',
+    '--kubeconfig',
+    harness().kubeconfig,
+    '--namespace',
+    ns,
+    '-f',
+    file,
+  ]);
+  assert.match(
+    notes,
+    /kubernetes.podspec-nodeselector: enabled {2}\(for reconcile.nodeSelector, monitor.nodeSelector, copy.nodeSelector\)/,
+  );
+  assert.match(
+    notes,
+    /kubernetes.podspec-securitycontext: enabled {2}\(for reconcile.podSecurityContext, copy.podSecurityContext\)/,
+  );
 });
 
 test('ServiceAccounts: one shared name made once, or none made; rbac.create=false makes no roles', async () => {

@@ -263,6 +263,17 @@ flat. */}}
   value: "1"
 {{- end }}
 
+{{/* A Knative Service's pod settings: "kuik.pod", except that the kuik-copy Service gets none of
+the flagged fields while copy.sink is job. It is unused then, and copy's scheduling values are
+for its Jobs: pinning the Jobs must not need Knative's flags. */}}
+{{- define "kuik.knativePod" -}}
+{{- $p := include "kuik.pod" . | fromYaml -}}
+{{- if and (eq .w "copy") (ne .root.Values.copy.sink "service") -}}
+{{- $p = omit $p "nodeSelector" "tolerations" "affinity" "topologySpreadConstraints" "priorityClassName" "podSecurityContext" -}}
+{{- end -}}
+{{- toYaml $p -}}
+{{- end }}
+
 {{/* Pull secrets and scheduling of a Knative Service's or a Job's pod, each only when set: on a
 Knative Service each of these but imagePullSecrets needs its feature flag in Knative Serving's
 config-features (kubernetes.podspec-priorityclassname, -nodeselector, -tolerations, -affinity,
@@ -319,4 +330,19 @@ autoscaling.knative.dev/target: {{ . | quote }}
 {{- with .s.scaleDownDelay }}
 autoscaling.knative.dev/scale-down-delay: {{ . }}
 {{- end }}
+{{- end }}
+
+{{/* The Knative Serving feature flags the values need (for NOTES.txt), one per line: the Knative
+Services' flagged pod fields are rendered only when set, and Knative's webhook refuses a Service
+whose flag is off. */}}
+{{- define "kuik.knativeFlags" -}}
+{{- $flags := dict "nodeSelector" "kubernetes.podspec-nodeselector" "tolerations" "kubernetes.podspec-tolerations" "affinity" "kubernetes.podspec-affinity" "topologySpreadConstraints" "kubernetes.podspec-topologyspreadconstraints" "priorityClassName" "kubernetes.podspec-priorityclassname" "podSecurityContext" "kubernetes.podspec-securitycontext" -}}
+{{- $need := dict -}}
+{{- range $w := list "reconcile" "monitor" "copy" -}}
+{{- $p := include "kuik.knativePod" (dict "root" $ "w" $w) | fromYaml -}}
+{{- range $k, $flag := $flags }}{{ if index $p $k }}{{ $_ := set $need $flag (append (index $need $flag | default list) (printf "%s.%s" $w $k)) }}{{ end }}{{ end -}}
+{{- end -}}
+{{- range $flag, $keys := $need }}
+{{ $flag }}: enabled  (for {{ join ", " $keys }})
+{{- end -}}
 {{- end }}
