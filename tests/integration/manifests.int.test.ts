@@ -271,7 +271,7 @@ test('kuik v2 keys that do not carry over fail, each with the key to use instead
   const err = await helmTemplate(
     'kuik-system',
     '--set',
-    'manager.replicas=3,manager.verbosity=DEBUG,unusedImageTTL=24,rbac.create=true',
+    'manager.replicas=3,manager.verbosity=DEBUG,unusedImageTTL=24,nameOverride=kuik',
     '--set',
     'manager.webhook.createCertificateIssuer=false,manager.image.repository=quay.io/enix/kube-image-keeper',
   ).then(
@@ -284,7 +284,7 @@ test('kuik v2 keys that do not carry over fail, each with the key to use instead
     'manager.image: use image.repository',
     'manager.webhook.createCertificateIssuer: use router.certManager.issuerRef',
     'unusedImageTTL: use spec.cleanup.retention',
-    'rbac: use nothing',
+    'nameOverride: use nothing',
   ]) {
     assert.ok(err.includes(line), `${line} missing from: ${err}`);
   }
@@ -584,4 +584,321 @@ test('the webhooks in manifests/ are registered like the ones the integration te
   } finally {
     await unregister();
   }
+});
+
+// Issue 13: kuik v2's chart values (pull secrets, pod annotations and labels, scheduling, security
+// contexts, probes, strategy, PDB, ServiceAccounts, RBAC) for every workload the chart makes.
+
+type Pod = Record<string, Obj['spec']>;
+/** The pod spec and metadata of each workload the chart makes, by name. */
+function workloads(objs: Obj[]): Record<string, { meta: Obj['metadata']; spec: Pod }> {
+  const find = (kind: string, apiVersion: string, name: string) =>
+    objs.find((o) => o.kind === kind && o.apiVersion === apiVersion && o.metadata.name === name)!;
+  const ksvc = (name: string) => find('Service', 'serving.knative.dev/v1', name).spec.template;
+  const router = find('Deployment', 'apps/v1', 'kuik-router').spec.template;
+  const job = find('JobSink', 'sinks.knative.dev/v1alpha1', 'kuik-copy').spec.job.spec.template;
+  return {
+    router: { meta: router.metadata, spec: router.spec },
+    reconcile: { meta: ksvc('kuik-reconcile').metadata, spec: ksvc('kuik-reconcile').spec },
+    monitor: { meta: ksvc('kuik-monitor').metadata, spec: ksvc('kuik-monitor').spec },
+    'copy (Service)': { meta: ksvc('kuik-copy').metadata, spec: ksvc('kuik-copy').spec },
+    'copy (Job)': { meta: job.metadata, spec: job.spec },
+  };
+}
+
+/** The JobSink's Job template as the Job it makes, through the API server (its CRD checks none of it). */
+async function dryRunJobSinkJob(objs: Obj[], namespace: string): Promise<Obj> {
+  const sink = objs.find((o) => o.kind === 'JobSink')!;
+  const job = {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { ...sink.spec.job.metadata, name: uniq('kuik-copy'), namespace },
+    spec: sink.spec.job.spec,
+  };
+  return JSON.parse(
+    await kubectl(['create', '--dry-run=server', '-o', 'json', '-f', '-'], JSON.stringify(job)),
+  ) as Obj;
+}
+
+test('every workload takes pull secrets, pod annotations and labels, scheduling, security contexts and probes from values', async () => {
+  const ns = uniq('kuik-pods');
+  await kubectl(['create', 'namespace', ns]);
+  const file = join(harness().repoRoot, 'tests/integration/testdata/chart-workload-values.yaml');
+  const objs = await helmTemplate(ns, '-f', file);
+  const lines = await dryRun(objs);
+  assert.equal(lines.length, objs.length, lines.join('\n'));
+  const job = await dryRunJobSinkJob(objs, ns);
+  assert.deepEqual(job.spec.template.spec.nodeSelector, { pool: 'copy' });
+
+  const w = workloads(objs);
+  for (const [name, { meta, spec }] of Object.entries(w)) {
+    // The shared values reach every pod; the chart's own labels and annotations stay.
+    assert.deepEqual(spec.imagePullSecrets, [{ name: 'regcred' }], name);
+    assert.equal(meta.annotations!['sidecar.istio.io/inject'], 'false', name);
+    assert.ok(meta.annotations!['checksum/config'], name);
+    assert.equal(meta.labels!['team'], 'platform', name);
+    assert.equal(meta.labels!['app.kubernetes.io/name'], 'kuik-functions', name);
+    assert.ok(spec.nodeSelector, `${name}: nodeSelector`);
+    assert.ok(spec.tolerations, `${name}: tolerations`);
+    assert.ok(spec.priorityClassName, `${name}: priorityClassName`);
+  }
+  const { router, reconcile, monitor } = w;
+  // The router's Deployment: strategy, PDB, its own scheduling, contexts as given, probe timing.
+  const deployment = objs.find((o) => o.kind === 'Deployment')!;
+  assert.deepEqual(deployment.spec.strategy, {
+    type: 'RollingUpdate',
+    rollingUpdate: { maxUnavailable: 0, maxSurge: 1 },
+  });
+  const pdb = objs.find((o) => o.kind === 'PodDisruptionBudget')!;
+  assert.equal(pdb.spec.maxUnavailable, 1);
+  assert.equal(pdb.spec.minAvailable, undefined, 'a PodDisruptionBudget takes one of the two');
+  assert.equal(router!.meta.annotations!['example.com/owner'], 'router');
+  assert.equal(router!.meta.labels!['tier'], 'admission');
+  assert.equal(router!.spec.priorityClassName, 'system-cluster-critical');
+  assert.equal(router!.spec.topologySpreadConstraints[0].topologyKey, 'topology.kubernetes.io/zone');
+  assert.ok(router!.spec.affinity.nodeAffinity, 'router.affinity replaces the default anti-affinity');
+  assert.equal(router!.spec.affinity.podAntiAffinity, undefined);
+  assert.deepEqual(router!.spec.securityContext, {
+    runAsNonRoot: true,
+    seccompProfile: { type: 'RuntimeDefault' },
+  });
+  const rc = router!.spec.containers[0];
+  assert.equal(rc.securityContext.runAsUser, undefined);
+  assert.deepEqual(rc.readinessProbe, { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 7 });
+  assert.equal(rc.livenessProbe.timeoutSeconds, 3);
+  assert.equal(
+    rc.livenessProbe.httpGet.path,
+    '/healthz',
+    "Helm merges the operator's probe into the chart's",
+  );
+  // The Knative Services: flagged fields only where set, the pod context only when given.
+  assert.equal(
+    reconcile!.meta.annotations!['autoscaling.knative.dev/initial-scale'],
+    '0',
+    'Knative annotations the chart does not set pass through',
+  );
+  assert.equal(reconcile!.meta.annotations!['autoscaling.knative.dev/min-scale'], '0');
+  assert.deepEqual(reconcile!.spec.securityContext, { runAsNonRoot: true, fsGroup: 65532 });
+  assert.deepEqual(reconcile!.spec.containers[0].securityContext, {
+    runAsNonRoot: true,
+    runAsUser: 1000,
+    allowPrivilegeEscalation: false,
+  });
+  assert.deepEqual(reconcile!.spec.containers[0].readinessProbe, {
+    httpGet: { path: '/readyz' },
+    periodSeconds: 3,
+  });
+  assert.deepEqual(reconcile!.spec.containers[0].livenessProbe, {
+    httpGet: { path: '/healthz' },
+    periodSeconds: 10,
+  });
+  assert.equal(reconcile!.spec.serviceAccountName, 'kuik-reconciler');
+  assert.equal(objs.find((o) => o.kind === 'ApiServerSource')!.spec.serviceAccountName, 'kuik-events');
+  for (const field of ['affinity', 'topologySpreadConstraints', 'securityContext']) {
+    assert.equal(
+      monitor!.spec[field],
+      undefined,
+      `monitor.${field} unset: not rendered (it needs a Knative flag)`,
+    );
+  }
+  assert.equal(monitor!.meta.labels!['tier'], 'batch');
+  assert.ok(monitor!.spec.containers[0].securityContext.readOnlyRootFilesystem, 'hardened by default');
+  // The copy: the same settings on its Jobs and its Knative Service; probes only on the Service.
+  const copyJob = w['copy (Job)']!;
+  const copySvc = w['copy (Service)']!;
+  for (const p of [copyJob, copySvc]) {
+    assert.equal(p.spec.priorityClassName, 'kuik-batch');
+    assert.deepEqual(p.spec.securityContext, { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000 });
+    assert.equal(p.spec.containers[0].securityContext.runAsUser, undefined);
+  }
+  assert.equal(copyJob.spec.containers[0].readinessProbe, undefined);
+  assert.ok(copySvc.spec.containers[0].readinessProbe);
+  assert.equal(job.spec.template.spec.priorityClassName, 'kuik-batch');
+  assert.deepEqual(job.spec.template.spec.imagePullSecrets, [{ name: 'regcred' }]);
+  // With copy.sink: job the Service is unused: the Jobs get the scheduling, the Service no flagged
+  // field (pinning the Jobs must not need Knative's flags).
+  const jobSink = workloads(await helmTemplate(ns, '-f', file, '--set', 'copy.sink=job'));
+  assert.equal(jobSink['copy (Job)']!.spec.priorityClassName, 'kuik-batch');
+  for (const field of [
+    'nodeSelector',
+    'tolerations',
+    'affinity',
+    'topologySpreadConstraints',
+    'priorityClassName',
+    'securityContext',
+  ]) {
+    assert.equal(jobSink['copy (Service)']!.spec[field], undefined, `copy Service: ${field}`);
+  }
+  assert.deepEqual(jobSink['copy (Service)']!.spec.imagePullSecrets, [{ name: 'regcred' }]);
+  // Cloud IAM: the shared annotation on every ServiceAccount, a function's own over it.
+  const sas = objs.filter((o) => o.kind === 'ServiceAccount');
+  assert.deepEqual(sas.map((o) => o.metadata.name).sort(), [
+    'kuik-copy',
+    'kuik-events',
+    'kuik-monitor',
+    'kuik-reconciler',
+    'kuik-router',
+  ]);
+  const sa = (name: string) => sas.find((o) => o.metadata.name === name)!.metadata;
+  assert.equal(
+    sa('kuik-monitor').annotations!['eks.amazonaws.com/role-arn'],
+    'arn:aws:iam::123456789012:role/kuik',
+  );
+  assert.equal(
+    sa('kuik-copy').annotations!['eks.amazonaws.com/role-arn'],
+    'arn:aws:iam::123456789012:role/kuik-copy',
+  );
+  assert.equal(
+    sa('kuik-router').annotations!['iam.gke.io/gcp-service-account'],
+    'kuik-router@example.iam.gserviceaccount.com',
+  );
+  for (const o of sas) assert.equal(o.metadata.labels!['cost-center'], 'infra', o.metadata.name);
+  // The bindings name the renamed accounts.
+  const binding = (name: string) =>
+    objs.find((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === name)!.subjects[0].name;
+  assert.equal(binding('kuik-reconcile'), 'kuik-reconciler');
+  assert.equal(binding('kuik-reconcile-source'), 'kuik-events');
+  // The install notes name the Knative flags these values need.
+  const notes = await run(tools().helm, [
+    'install',
+    'kuik',
+    chart(),
+    '--dry-run=client',
+    '--kubeconfig',
+    harness().kubeconfig,
+    '--namespace',
+    ns,
+    '-f',
+    file,
+  ]);
+  assert.match(
+    notes,
+    /kubernetes.podspec-nodeselector: enabled {2}\(for reconcile.nodeSelector, monitor.nodeSelector, copy.nodeSelector\)/,
+  );
+  assert.match(
+    notes,
+    /kubernetes.podspec-securitycontext: enabled {2}\(for reconcile.podSecurityContext, copy.podSecurityContext\)/,
+  );
+});
+
+test('ServiceAccounts: one shared name made once, or none made; rbac.create=false makes no roles', async () => {
+  const ns = uniq('kuik-sa');
+  await kubectl(['create', 'namespace', ns]);
+  const shared = await helmTemplate(
+    ns,
+    '--set',
+    'serviceAccount.name=kuik,security.senderAuth.enabled=true,security.metricsAuth.enabled=true',
+  );
+  assert.equal((await dryRun(shared)).length, shared.length);
+  assert.deepEqual(
+    shared.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata.name),
+    ['kuik'],
+  );
+  for (const { spec } of Object.values(workloads(shared))) assert.equal(spec.serviceAccountName, 'kuik');
+  for (const b of shared.filter((o) => o.kind === 'ClusterRoleBinding')) {
+    for (const s of b.subjects) assert.equal(s.name, 'kuik', b.metadata.name);
+  }
+
+  const none = await helmTemplate(ns, '--set', 'serviceAccount.create=false,rbac.create=false');
+  assert.equal((await dryRun(none)).length, none.length);
+  const kinds = new Set(none.map((o) => o.kind));
+  for (const kind of ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding'])
+    assert.ok(!kinds.has(kind), kind);
+  // The functions still run as the names they would have had, which the operator makes.
+  assert.equal(workloads(none)['router']!.spec.serviceAccountName, 'kuik-router');
+  // rbac.create=false also drops the review rights of the security options.
+  const sec = await helmTemplate(ns, '--set', 'rbac.create=false,security.metricsAuth.enabled=true');
+  assert.ok(!sec.some((o) => o.kind === 'ClusterRole'));
+  assert.ok(sec.some((o) => o.kind === 'ServiceAccount'));
+
+  const noPdb = await helmTemplate(ns, '--set', 'router.pdb.create=false');
+  assert.ok(!noPdb.some((o) => o.kind === 'PodDisruptionBudget'));
+});
+
+test('a pod label or annotation the chart sets itself is refused, naming it', async () => {
+  await assert.rejects(
+    helmTemplate('kuik-system', '--set', 'podLabels.app\\.kubernetes\\.io/component=x'),
+    /podLabels of router set app.kubernetes.io\/component, a label the chart sets itself/,
+  );
+  await assert.rejects(
+    helmTemplate(
+      'kuik-system',
+      '--set-json',
+      'monitor.podAnnotations={"autoscaling.knative.dev/max-scale":"4"}',
+    ),
+    /podAnnotations of monitor set autoscaling.knative.dev\/max-scale, an annotation the chart sets itself/,
+  );
+  await assert.rejects(
+    helmTemplate('kuik-system', '--set', 'imagePullSecrets[0].nam=x'),
+    /additional properties 'nam' not allowed/,
+  );
+});
+
+test("a kuik v2 values file's manager pod settings carry over (router; pull secrets and annotations everywhere)", async () => {
+  const file = join(harness().repoRoot, 'tests/integration/testdata/kuik-v2-manager-values.yaml');
+  const ns = uniq('kuik-v2-manager');
+  await kubectl(['create', 'namespace', ns]);
+  const objs = await helmTemplate(ns, '-f', file);
+  assert.equal((await dryRun(objs)).length, objs.length);
+  const w = workloads(objs);
+  for (const [name, { meta, spec }] of Object.entries(w)) {
+    assert.deepEqual(spec.imagePullSecrets, [{ name: 'quay-pull' }], name);
+    assert.equal(meta.annotations!['vault.hashicorp.com/agent-inject'], 'false', name);
+    if (name !== 'router')
+      assert.equal(spec.nodeSelector, undefined, `${name}: kuik's manager is the router`);
+  }
+  const router = w['router']!.spec;
+  assert.deepEqual(router.nodeSelector, { 'node-role.kubernetes.io/infra': '' });
+  assert.equal(router.tolerations[0].key, 'node-role.kubernetes.io/infra');
+  assert.equal(router.priorityClassName, 'system-cluster-critical');
+  assert.ok(router.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution);
+  assert.deepEqual(router.securityContext, {
+    runAsNonRoot: true,
+    seccompProfile: { type: 'RuntimeDefault' },
+  });
+  assert.equal(router.containers[0].securityContext.readOnlyRootFilesystem, undefined);
+  // kuik's probes point at its port 8081: their timing carries over, the router's handler stays.
+  assert.deepEqual(router.containers[0].readinessProbe, {
+    httpGet: { path: '/readyz', port: 'http' },
+    periodSeconds: 20,
+  });
+  assert.equal(router.containers[0].livenessProbe.failureThreshold, 3);
+  assert.equal(router.containers[0].livenessProbe.httpGet.port, 'http');
+  assert.deepEqual(objs.find((o) => o.kind === 'Deployment')!.spec.strategy, { type: 'Recreate' });
+  assert.equal(objs.find((o) => o.kind === 'PodDisruptionBudget')!.spec.minAvailable, 1);
+  for (const o of objs.filter((o) => o.kind === 'ServiceAccount')) {
+    assert.equal(
+      o.metadata.annotations!['eks.amazonaws.com/role-arn'],
+      'arn:aws:iam::123456789012:role/kuik',
+    );
+    assert.equal(o.metadata.labels!['team'], 'platform');
+  }
+  // kuik's manager.pdb.create: false (its default) means no PodDisruptionBudget.
+  const noPdb = await helmTemplate(ns, '-f', file, '--set', 'manager.pdb.create=false');
+  assert.ok(!noPdb.some((o) => o.kind === 'PodDisruptionBudget'));
+  // The same setting in kuik's place and the chart's: refused, naming both.
+  await assert.rejects(
+    helmTemplate(ns, '-f', file, '--set', 'router.nodeSelector.pool=infra'),
+    /router.nodeSelector and manager.nodeSelector are both set: keep only router.nodeSelector/,
+  );
+  await assert.rejects(
+    helmTemplate(ns, '-f', file, '--set', 'imagePullSecrets[0].name=other'),
+    /imagePullSecrets and manager.imagePullSecrets are both set: keep only imagePullSecrets/,
+  );
+  // The install notes name what was mapped.
+  const notes = await run(tools().helm, [
+    'install',
+    'kuik',
+    chart(),
+    '--dry-run=client',
+    '--kubeconfig',
+    harness().kubeconfig,
+    '--namespace',
+    ns,
+    '-f',
+    file,
+  ]);
+  assert.match(notes, /manager.imagePullSecrets: mapped to imagePullSecrets, for every workload/);
+  assert.match(notes, /manager.nodeSelector: mapped to router.nodeSelector/);
+  assert.match(notes, /manager.readinessProbe: its timing mapped to router.readinessProbe/);
 });

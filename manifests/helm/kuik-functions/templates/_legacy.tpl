@@ -1,9 +1,13 @@
-{{/* kuik v2's chart values (docs/migrating-from-kuik.md). Two carry over, deprecated, with a note
-in NOTES.txt: `configuration` (kuik's config file, the same keys as `config`) and the webhook's
+{{/* kuik v2's chart values (docs/migrating-from-kuik.md). Some carry over, deprecated, with a note
+in NOTES.txt: `configuration` (kuik's config file, the same keys as `config`), the webhook's
 namespaceSelector (`manager.webhook.namespaceSelector`, or `webhookConfiguration.namespaceSelector`
-in kuik v2.2.0). Every other kuik v2 key is refused with the key to use instead: before this, a
-kuik values file rendered with exit 0 and lost its settings (the webhook then covered every
-namespace). values.schema.json declares these keys so that the refusal can name the new key. */}}
+in kuik v2.2.0), and the manager pod's settings (`manager.nodeSelector`, `.affinity`, `.pdb`, …:
+kuik's one pod is the router here, except imagePullSecrets and podAnnotations, which every
+workload gets; templates/_helpers.tpl "kuik.pod" reads them). `rbac.create` and `serviceAccount.*`
+are this chart's own keys, with kuik's meaning. Every other kuik v2 key is refused with the key to
+use instead: before this, a kuik values file rendered with exit 0 and lost its settings (the
+webhook then covered every namespace). values.schema.json declares these keys so that the refusal
+can name the new key. */}}
 
 {{/* The operator configuration: kuik's `configuration` with `config` over it, key by key. */}}
 {{- define "kuik.config" -}}
@@ -34,6 +38,19 @@ manager.webhook.namespaceSelector: mapped to router.webhook.namespaceSelector (r
 {{- with .Values.webhookConfiguration }}{{ if .namespaceSelector }}
 webhookConfiguration.namespaceSelector: mapped to router.webhook.namespaceSelector (rename it)
 {{- end }}{{ end }}
+{{- $m := .Values.manager | default dict }}
+{{- range $k := list "imagePullSecrets" "podAnnotations" }}{{ if index $m $k }}
+manager.{{ $k }}: mapped to {{ $k }}, for every workload (rename it)
+{{- end }}{{ end }}
+{{- range $k := list "nodeSelector" "tolerations" "affinity" "topologySpreadConstraints" "priorityClassName" "podSecurityContext" "securityContext" "deploymentStrategy" }}{{ if index $m $k }}
+manager.{{ $k }}: mapped to router.{{ $k }} (rename it)
+{{- end }}{{ end }}
+{{- if $m.pdb }}
+manager.pdb: mapped to router.pdb (rename it; kuik's keys win over the router's)
+{{- end }}
+{{- range $k := list "readinessProbe" "livenessProbe" }}{{ if index $m $k }}
+manager.{{ $k }}: its timing mapped to router.{{ $k }} (kuik's port 8081 is the router's port http)
+{{- end }}{{ end }}
 {{- end }}
 
 {{/* Fails on every kuik v2 key that does not carry over, naming what to use instead. */}}
@@ -45,29 +62,14 @@ webhookConfiguration.namespaceSelector: mapped to router.webhook.namespaceSelect
   "image" "image.repository, image.tag, image.pullPolicy (kuik-functions' own image)"
   "verbosity" "logLevel (info, debug, …)"
   "env" "extraEnv (every function)"
-  "nodeSelector" "router.nodeSelector"
-  "tolerations" "router.tolerations"
-  "priorityClassName" "router.priorityClassName"
   "resources" "router.resources, reconcile.resources, monitor.resources, copy.resources (sizes differ: values.yaml)"
-  "pdb" "router.pdb.minAvailable (a PodDisruptionBudget is always made)"
   "serviceMonitor" "nothing in this chart: scrape the kuik-router Service, port 8080, /metrics (docs/metrics.md)"
-  "imagePullSecrets" "nothing in this chart (the image must be pullable by the nodes)"
-  "podAnnotations" "nothing in this chart"
-  "podSecurityContext" "nothing: the chart sets a restricted securityContext"
-  "securityContext" "nothing: the chart sets a restricted securityContext"
-  "affinity" "nothing: the router spreads over nodes by itself"
-  "topologySpreadConstraints" "nothing: the router spreads over nodes by itself"
-  "deploymentStrategy" "nothing in this chart"
-  "readinessProbe" "nothing: the router's probes are fixed"
-  "livenessProbe" "nothing: the router's probes are fixed"
 -}}
 {{- range $k, $new := $moved }}{{ if hasKey $m $k }}{{ $problems = append $problems (printf "manager.%s: use %s" $k $new) }}{{ end }}{{ end -}}
 {{- with $m.webhook }}
 {{- range $k := list "createCertificateIssuer" "certificateIssuerRef" }}{{ if hasKey $.Values.manager.webhook $k }}{{ $problems = append $problems (printf "manager.webhook.%s: use router.certManager.issuerRef (empty: a self-signed Issuer is made)" $k) }}{{ end }}{{ end -}}
 {{- end -}}
 {{- $top := dict
-  "rbac" "nothing: the chart always makes one least-privilege role per function"
-  "serviceAccount" "nothing: the chart always makes one ServiceAccount per function"
   "unusedImageTTL" "spec.cleanup.retention on the mirror CRs"
   "nameOverride" "nothing: object names are fixed (kuik-router, kuik-reconcile, …)"
   "fullnameOverride" "nothing: object names are fixed (kuik-router, kuik-reconcile, …)"
