@@ -117,7 +117,9 @@ function configPatches(registries: string[]): Record<string, Record<string, stri
   };
 }
 
-export async function deployKnative(c: Cluster, extraRegistries: string[] = []): Promise<void> {
+/** `traefik: false` leaves Serving without a networking layer (Routes never get an address). */
+export async function deployKnative(c: Cluster, opts: { traefik?: boolean } = {}): Promise<void> {
+  const withTraefik = opts.traefik ?? true;
   const v = versions();
   const ev = v['KNATIVE_EVENTING_VERSION']!;
   const sv = v['KNATIVE_SERVING_CLUSTER_VERSION']!;
@@ -132,8 +134,10 @@ export async function deployKnative(c: Cluster, extraRegistries: string[] = []):
   const crds = docs.filter((d) => /^kind: CustomResourceDefinition$/m.test(d));
   const rest = docs.filter((d) => !/^kind: CustomResourceDefinition$/m.test(d));
   const traefikImage = c.tools.images['traefik']!;
-  rest.push(...documents(traefikManifest(`${INFRA_REGISTRY}/${traefikImage.name}:${traefikImage.tag}`)));
-  rest.push(...documents(readFileSync(join(y, 'traefik-rbac.yaml'), 'utf8')));
+  if (withTraefik) {
+    rest.push(...documents(traefikManifest(`${INFRA_REGISTRY}/${traefikImage.name}:${traefikImage.tag}`)));
+    rest.push(...documents(readFileSync(join(y, 'traefik-rbac.yaml'), 'utf8')));
+  }
   const crdFile = join(c.runDir, 'knative-crds.yaml');
   const restFile = join(c.runDir, 'knative.yaml');
   await writeFile(crdFile, crds.join('\n---\n'));
@@ -147,11 +151,11 @@ export async function deployKnative(c: Cluster, extraRegistries: string[] = []):
     // A first apply can race its own namespaces and CRD-backed defaults; the second converges.
     await c.k(...apply, '-f', restFile);
   });
-  for (const [key, data] of Object.entries(configPatches([INFRA_REGISTRY, ...extraRegistries]))) {
+  for (const [key, data] of Object.entries(configPatches([INFRA_REGISTRY]))) {
     const [ns, name] = key.split('/') as [string, string];
     await c.k('-n', ns, 'patch', 'configmap', name, '--type=merge', '-p', JSON.stringify({ data }));
   }
-  for (const ns of ['knative-eventing', 'knative-serving', 'traefik']) {
+  for (const ns of ['knative-eventing', 'knative-serving', ...(withTraefik ? ['traefik'] : [])]) {
     await c.k('-n', ns, 'wait', '--for=condition=Available', 'deployment', '--all', '--timeout=300s');
   }
 }
