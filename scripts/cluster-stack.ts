@@ -6,8 +6,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NET } from '../tests/cluster/host.ts';
 import { installWithKustomize } from '../tests/cluster/kuik.ts';
+import type { NsRegistry } from '../tests/cluster/registries.ts';
 import { MIRROR_PORT, pullSecret, pushRunnable, UPSTREAM_PORT } from '../tests/cluster/scenario.ts';
-import { startCluster } from '../tests/cluster/start.ts';
+import { type Cluster, startCluster } from '../tests/cluster/start.ts';
 import { versions } from '../tests/cluster/tools.ts';
 
 export const CLUSTER_WALKTHROUGH_BEGIN = '# --- walk-through (real cluster) ---';
@@ -42,11 +43,20 @@ export function clusterWalkthrough(env: string, upstream: string, mirror: string
   ].join('\n');
 }
 
-export async function startClusterStack(): Promise<{
+export interface ClusterStack {
+  cluster: Cluster;
+  upstream: NsRegistry;
+  mirror: NsRegistry;
+  /** What `npm start -- --cluster` prints. */
   guide: string;
-  stop: () => Promise<void>;
+  /** The walk-through in it, markers included (tests run it as printed). */
+  walkthrough: string;
+  /** The file the walk-through sources. */
   env: string;
-}> {
+  stop(): Promise<void>;
+}
+
+export async function startClusterStack(): Promise<ClusterStack> {
   const c = await startCluster();
   try {
     const upstream = await c.addRegistry('upstream', UPSTREAM_PORT);
@@ -64,6 +74,7 @@ export async function startClusterStack(): Promise<{
         `# The upstream registry's process: kill -STOP makes it stop answering, kill -CONT brings it back.\n` +
         `export UPSTREAM_PID=${upstream.proc.child.pid}\n`,
     );
+    const walkthrough = clusterWalkthrough(env, upstream.host, mirror.host);
     const guide = `
 kuik-functions on a real single-node cluster: kubelet ${versions()['K8S_VERSION']}, containerd,
 Knative Serving and Eventing, Traefik, CoreDNS; installed with kubectl apply -k manifests/
@@ -81,10 +92,10 @@ Network: node ${NET.nodeIp}, pods ${NET.podCidr}, Services ${NET.serviceCidr}; l
 
 Walk-through (paste into bash):
 
-${clusterWalkthrough(env, upstream.host, mirror.host)}
+${walkthrough}
 
 Ctrl-C removes everything (network namespace, mounts, cgroups, host settings restored).`;
-    return { guide, stop: () => c.stop(), env };
+    return { cluster: c, upstream, mirror, guide, walkthrough, env, stop: () => c.stop() };
   } catch (err) {
     await c.stop().catch(() => {});
     throw err;

@@ -2,10 +2,12 @@
 // with `kubectl apply -k` of manifests/ with only the image and the test's settings overridden.
 // The scenarios run in order on one installation; each asserts the end state it names.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
+import { type ClusterStack, startClusterStack } from '../../scripts/cluster-stack.ts';
 import { run } from '../harness/proc.ts';
 import { NET } from './host.ts';
-import { installWithKustomize, KUIK_NS } from './kuik.ts';
+import { KUIK_NS } from './kuik.ts';
 import type { NsRegistry } from './registries.ts';
 import {
   applyYaml,
@@ -19,17 +21,17 @@ import {
   pushSynthetic,
   UPSTREAM_PORT,
 } from './scenario.ts';
-import { type Cluster, startCluster } from './start.ts';
+import type { Cluster } from './start.ts';
 
 const NS = 'e2e';
+let stack: ClusterStack;
 const APP = 'demo/app';
 let c: Cluster;
 let upstream: NsRegistry;
 let mirror: NsRegistry;
 const up = () => `${NET.nodeIp}:${UPSTREAM_PORT}`;
-const mirrored = (repo: string, tag: string) => `${NET.nodeIp}:${MIRROR_PORT}/mirror/${repo}:${tag}`;
-
-const KUIK_CONFIG = '{}';
+// This file's ImageSetMirror mirrors under e2e/ (the walk-through's under mirror/).
+const mirrored = (repo: string, tag: string) => `${NET.nodeIp}:${MIRROR_PORT}/e2e/${repo}:${tag}`;
 
 function deployment(name: string, image: string): string {
   return `apiVersion: apps/v1
@@ -51,24 +53,31 @@ describe('kuik-functions on a real Knative cluster, installed with kubectl apply
   timeout: 3_600_000,
 }, () => {
   before(async () => {
-    c = await startCluster();
-    console.log(
-      `cluster: ready (${Object.entries(c.timings)
-        .map(([k, v]) => `${k}=${v}ms`)
-        .join(' ')})`,
-    );
-    upstream = await c.addRegistry('upstream', UPSTREAM_PORT);
-    mirror = await c.addRegistry('mirror', MIRROR_PORT);
-    await pushRunnable(c, upstream, APP, 'v1');
+    // Exactly what `npm start -- --cluster` starts: the cluster, both registries, demo/app:v1
+    // upstream, kuik-functions installed with `kubectl apply -k` of the test overlay.
     const t0 = Date.now();
-    const image = await installWithKustomize(c, KUIK_CONFIG);
-    console.log(`cluster: kuik-functions ${image} installed and Ready in ${Date.now() - t0} ms`);
+    stack = await startClusterStack();
+    ({ cluster: c, upstream, mirror } = stack);
+    console.log(`cluster: ready with kuik-functions in ${Date.now() - t0} ms (${JSON.stringify(c.timings)})`);
     await c.k('create', 'namespace', NS);
     await pullSecret(c, NS, 'upstream-pull', upstream);
     await pullSecret(c, NS, 'mirror-cred', mirror);
   });
   after(async () => {
-    await c?.stop();
+    await stack?.stop();
+  });
+
+  test('the walk-through `npm start -- --cluster` prints runs as printed', () => {
+    const r = spawnSync('bash', ['-e', '-c', stack.walkthrough], { encoding: 'utf8', timeout: 900_000 });
+    // Whatever happened, the upstream answers again for the scenarios below.
+    process.kill(upstream.proc.child.pid!, 'SIGCONT');
+    assert.equal(r.status, 0, `walk-through failed:\n${r.stdout}\n${r.stderr}`);
+    // It ends with the pods' images and phases: the rollout with the upstream stopped ran from
+    // the mirror (an old pod may still be listed while it terminates).
+    assert.ok(
+      r.stdout.split('\n').includes(`${NET.nodeIp}:${MIRROR_PORT}/mirror/${APP}:v1 Running`),
+      `a pod runs from the mirror:\n${r.stdout}`,
+    );
   });
 
   test('with its upstream up, a Deployment runs from the upstream: pods are not rewritten', async () => {
@@ -89,6 +98,9 @@ describe('kuik-functions on a real Knative cluster, installed with kubectl apply
   });
 
   test('an ImageSetMirror for an image a running pod uses: the ApiServerSource wakes reconcile, a copy Job runs through the JobSink, the mirror holds the upstream digest', async () => {
+    const jobNames = async () =>
+      new Set((await c.k('-n', KUIK_NS, 'get', 'jobs', '-o', 'name')).split('\n').filter(Boolean));
+    const before = await jobNames();
     await applyYaml(
       c,
       `apiVersion: kuik.enix.io/v1alpha1
@@ -96,7 +108,7 @@ kind: ImageSetMirror
 metadata: {name: demo, namespace: ${NS}}
 spec:
   filter: {include: [{image: '${up().replace(/\./g, '\\.')}/.*'}]}
-  mirrors: [{registry: '${NET.nodeIp}:${MIRROR_PORT}', path: mirror, credentialSecret: {name: mirror-cred}}]
+  mirrors: [{registry: '${NET.nodeIp}:${MIRROR_PORT}', path: e2e, credentialSecret: {name: mirror-cred}}]
 `,
     );
     await eventually(
@@ -114,12 +126,13 @@ spec:
         status: { succeeded?: number };
       }[];
     };
+    const fresh = jobs.items.filter((j) => !before.has(`job.batch/${j.metadata.name}`));
     assert.ok(
-      jobs.items.some((j) => (j.status.succeeded ?? 0) >= 1),
-      `a copy Job of the JobSink succeeded: ${jobs.items.map((j) => `${j.metadata.name} ${JSON.stringify(j.status)}`).join('; ')}`,
+      fresh.some((j) => (j.status.succeeded ?? 0) >= 1),
+      `a new copy Job of the JobSink succeeded: ${fresh.map((j) => `${j.metadata.name} ${JSON.stringify(j.status)}`).join('; ')}`,
     );
     const want = await digestOf(c, upstream, APP, 'v1');
-    assert.equal(await digestOf(c, mirror, `mirror/${APP}`, 'v1'), want);
+    assert.equal(await digestOf(c, mirror, `e2e/${APP}`, 'v1'), want);
     const status = await jsonpath(c, ['-n', NS, 'get', 'ism', 'demo'], '{.status.matchingImages[0]}');
     assert.match(status, new RegExp(want.replace(':', ':')), `status names the upstream's digest: ${status}`);
   });
@@ -288,7 +301,7 @@ spec:
           `{.status.matchingImages[?(@.image=="${up()}/${big}:v1")].mirrors[0].mirroredAt}`,
         )) !== '',
     );
-    assert.equal(await digestOf(c, mirror, `mirror/${big}`, 'v1'), await digestOf(c, upstream, big, 'v1'));
+    assert.equal(await digestOf(c, mirror, `e2e/${big}`, 'v1'), await digestOf(c, upstream, big, 'v1'));
     // The Job controller retried (a failed pod, then a succeeded one), and the retry resumed.
     const logs = await c.k(
       '-n',
@@ -298,6 +311,7 @@ spec:
       'app.kubernetes.io/component=copy',
       '--tail=-1',
       '--prefix',
+      '--max-log-requests=50',
     );
     const done = logs
       .split('\n')
