@@ -24,6 +24,25 @@ KUBEBINS_DIR="$CACHE/kubebins-node/v$K8S_VERSION" K8S_VERSION=$K8S_VERSION \
 
 moddir() { go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'; }
 
+# A module's own `replace` and `exclude` lines apply only when it is the main module: the wrapper
+# copies them (Traefik replaces three forks, whose originals the proxy refuses).
+inherit_replaces() {
+  local gomod
+  gomod=$(go mod download -json "$1" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
+  awk '
+    /^replace \(/ {r=1; next} /^exclude \(/ {e=1; next} /^\)/ {r=0; e=0; next}
+    /^replace / {sub(/^replace /, ""); print "r " $0; next}
+    /^exclude / {sub(/^exclude /, ""); print "e " $0; next}
+    r && NF {print "r " $0} e && NF {print "e " $0}
+  ' "$gomod" | while read -r kind a b c d e; do
+    case "$kind" in
+      # `old => new ver`, or `old oldver => new ver` (a local path has no version).
+      r) if [ "$b" = "=>" ]; then go mod edit -replace="$a=$c${d:+@$d}"; else go mod edit -replace="$a@$b=$d${e:+@$e}"; fi ;;
+      e) go mod edit -exclude="$a@$b" ;;
+    esac
+  done
+}
+
 # build NAME OUT MODULE@VERSION PKG... : `go build` of PKGs in a throw-away module that requires
 # MODULE@VERSION (`go install pkg@version` asks the proxy for version lists, which it refuses).
 build() {
@@ -33,7 +52,7 @@ build() {
   if [ -z "$missing" ]; then return 0; fi
   echo "cluster-build: building $name ($*)"
   local t0=$SECONDS W; W=$(mktemp -d)
-  (cd "$W" && go mod init "build-$name" >/dev/null 2>&1 && go get "$mod" >/dev/null \
+  (cd "$W" && go mod init "build-$name" >/dev/null 2>&1 && inherit_replaces "$mod" && go get "$mod" >/dev/null \
     && go build -trimpath -ldflags "-s -w" -o "$out.tmp/" "$@")
   rm -rf "$W" "$out"; mv "$out.tmp" "$out"
   echo "cluster-build: $name built in $((SECONDS - t0)) s"

@@ -111,6 +111,8 @@ function configPatches(registries: string[]): Record<string, Record<string, stri
       'registries-skipping-tag-resolving': registries.join(','),
       'progress-deadline': '300s',
     },
+    // Idle pods go in seconds (Knative's shortest grace period), so tests see scale to zero soon.
+    'knative-serving/config-autoscaler': { 'scale-to-zero-grace-period': '6s' },
     // Knative Services are cluster-local by default here (no external domain).
     'knative-serving/config-domain': { 'svc.cluster.local': '' },
     // JobSink and ApiServerSource images etc. need nothing; the defaults apply.
