@@ -8,6 +8,7 @@ import { GROUP, KINDS, type KindInfo, type KuikObject } from '#shared/crd/types.
 import { compileGlobalSkip, compileSelection, invalidFilterNote } from '#shared/filter/filter.ts';
 import { normalizeReference } from '#shared/image/reference.ts';
 import { apiStatus } from '#shared/kube/client.ts';
+import { podImageRefs } from '#shared/kube/pod-images.ts';
 import type { Admission } from '../functions/router/decide.ts';
 import { explainPod, podAsWritten } from '../functions/router/explain.ts';
 import type { Command, Options } from './args.ts';
@@ -283,20 +284,18 @@ export async function preview(cmd: Extract<Command, { kind: 'preview' }>, io: Io
     if (!podMatcher(pod)) continue;
     const written = podAsWritten(pod, podNs);
     const rows: PreviewRow[] = [];
-    for (const [prefix, list] of [
-      ['init:', written.spec?.initContainers ?? []],
-      ['', written.spec?.containers ?? []],
-    ] as const) {
-      for (const c of list) {
-        const image = c.image ? normalizeReference(c.image) : undefined;
-        if (image && imageFilter(image))
-          rows.push({
-            pod: `${podNs}/${pod.metadata?.name}`,
-            container: `${prefix}${c.name}`,
-            image,
-            chosenFromThisCr: false,
-          });
-      }
+    // The references the router routes: containers (ephemeral ones became containers in
+    // podAsWritten), init containers and, with the imageVolumes switch on, image volumes
+    // (`volume:NAME`, the key of their decision).
+    for (const r of podImageRefs(written, { imageVolumes: rc.config.imageVolumes })) {
+      const image = r.image ? normalizeReference(r.image) : undefined;
+      if (image && imageFilter(image))
+        rows.push({
+          pod: `${podNs}/${pod.metadata?.name}`,
+          container: r.key,
+          image,
+          chosenFromThisCr: false,
+        });
     }
     if (rows.length > 0) matched.push({ pod, namespace: podNs, rows });
   }

@@ -10,6 +10,7 @@ const admission: Admission = {
   decisions: [
     {
       container: 'app',
+      slot: 'containers',
       key: 'app',
       original: 'docker.io/library/nginx:1',
       chosen: 'mirror.example/m/library/nginx:1',

@@ -68,7 +68,14 @@ export function renderExplained(
         results.flatMap((e) =>
           e.admission.skipped
             ? [[e.pod, '*', '', `not routed (${e.admission.skipped})`, '']]
-            : e.admission.decisions.map((d) => [e.pod, d.container, d.original, verdict(d), tried(d)]),
+            : e.admission.decisions.map((d) => [
+                e.pod,
+                // An image volume reads `volume:NAME`, so it is not taken for a container.
+                d.slot === 'volumes' ? d.key : d.container,
+                d.original,
+                verdict(d),
+                tried(d),
+              ]),
         ),
       );
     case 'text':

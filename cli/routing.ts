@@ -94,6 +94,7 @@ export function dryRunDeps(cluster: Cluster, config: Config, crs: RoutingCrs): D
       rewriteOnNeverImagePullPolicy: config.routing.rewriteOnNeverImagePullPolicy,
       honorPrioritiesOnAlwaysImagePullPolicy: config.routing.honorPrioritiesOnAlwaysImagePullPolicy,
       skip: skip.value,
+      imageVolumes: config.imageVolumes,
     },
     routingSet: (namespace) => ({
       cisms: crs.cisms,

@@ -92,3 +92,16 @@ test('source: some pod in the namespace runs the image (as written in its spec) 
   assert.equal(allowedSource(asked, []).ok, false);
   assert.deepEqual(allowedSource(req(), []), { ok: true }, 'no pull secrets asked: nothing to check');
 });
+
+test('source: a pod that mounts the image as an image volume vouches for its pull secrets', () => {
+  const asked = req({ sourcePullSecrets: { namespace: 'b', names: ['r1'] } });
+  const mounting: V1Pod = {
+    metadata: { name: 'p', namespace: 'b' },
+    spec: {
+      containers: [{ name: 'c', image: 'app:1' }],
+      volumes: [{ name: 'data', image: { reference: 'nginx:1' } }],
+      imagePullSecrets: [{ name: 'r1' }],
+    },
+  };
+  assert.deepEqual(allowedSource(asked, [mounting]), { ok: true });
+});

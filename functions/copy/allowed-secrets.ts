@@ -4,14 +4,15 @@
 // namespace's private image into someone else's mirror. Now:
 //   - destination: the credential the mirror set's spec names for that mirror (§2.7), the same
 //     function reconcile uses; a request naming another one is refused;
-//   - source: pull secrets only of a pod that really runs the source image and lists them in its
-//     imagePullSecrets, in the namespace the request names, which for an ImageSetMirror must be
-//     its own namespace.
+//   - source: pull secrets only of a pod that really runs (or mounts as an image volume) the
+//     source image and lists them in its imagePullSecrets, in the namespace the request names,
+//     which for an ImageSetMirror must be its own namespace.
 // The request's secret fields stay (reconcile sends them; a pod's pull secrets are not in the CR)
 // but they are claims to check, not orders. Pure: the CR and the pods come in, a verdict goes out.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { CopyRequest } from '#shared/copy-request.ts';
 import { normalizeReference } from '#shared/image/reference.ts';
+import { podImageRefs } from '#shared/kube/pod-images.ts';
 import { credentialFor, type SecretRef } from '#shared/mirror-credential.ts';
 import type { MirrorSet } from './status.ts';
 
@@ -74,8 +75,9 @@ export function allowedSource(
   if (!asked || asked.names.length === 0) return { ok: true };
   const vouches = (pod: V1Pod) => {
     if (pod.metadata?.namespace !== undefined && pod.metadata.namespace !== asked.namespace) return false;
-    const runs = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].some(
-      (c) => c.image !== undefined && normalizeReference(c.image) === req.source,
+    // A pod that mounts the image as an image volume pulls it with the same pull secrets.
+    const runs = podImageRefs(pod, { ephemeral: false }).some(
+      (r) => r.image !== '' && normalizeReference(r.image) === req.source,
     );
     if (!runs) return false;
     const listed = new Set((pod.spec?.imagePullSecrets ?? []).map((s) => s.name));

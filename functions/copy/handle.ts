@@ -146,12 +146,29 @@ export async function handleCopy(req: CopyRequest, deps: CopyDeps): Promise<Hand
     return await fail(outcome.error);
   }
   const platforms = outcome.result?.platforms;
+  const artifactType = outcome.result?.artifactType;
   const written = await deps.kube.updateStatus<MirrorSet>(ref, (o) =>
-    applySuccess(o, req, { digest: outcome.digest, ...(platforms ? { platforms } : {}) }, deps.now()),
+    applySuccess(
+      o,
+      req,
+      {
+        digest: outcome.digest,
+        ...(platforms ? { platforms } : {}),
+        ...(artifactType !== undefined ? { artifact: true } : {}),
+      },
+      deps.now(),
+    ),
   );
   if (written) {
     const missing = platforms?.missing.length ? `; missing platforms: ${platforms.missing.join(', ')}` : '';
-    await event(cr, 'Normal', 'Mirrored', `${req.destination} (${outcome.digest})${missing}`, deps);
+    const artifact = artifactType !== undefined ? `; OCI artifact ${artifactType}` : '';
+    await event(
+      cr,
+      'Normal',
+      'Mirrored',
+      `${req.destination} (${outcome.digest})${missing}${artifact}`,
+      deps,
+    );
   }
   if (outcome.tolerated !== undefined) {
     return done({ outcome: 'tolerated', digest: outcome.digest, error: outcome.tolerated });
@@ -267,7 +284,8 @@ function report(r: HandleResult, req: CopyRequest, deps: CopyDeps): void {
     ...(res
       ? {
           filtered: res.filtered,
-          platforms: res.platforms,
+          ...(res.platforms ? { platforms: res.platforms } : {}),
+          ...(res.artifactType !== undefined ? { artifact_type: res.artifactType } : {}),
           already_present: res.alreadyPresent,
           blobs: res.blobs,
           bytes_uploaded: res.bytes.bytesUploaded,

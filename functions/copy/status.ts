@@ -34,6 +34,8 @@ export interface Success {
   digest: string;
   /** Absent when the copy failed but the destination already had the image (§5.4 step 8). */
   platforms?: { mirrored: string[]; missing: string[] };
+  /** The copy was of a non-image artifact: it has no platforms, so none are recorded. */
+  artifact?: boolean;
 }
 
 export function applySuccess(cr: MirrorSet, req: CopyRequest, s: Success, now: number): boolean {
@@ -43,6 +45,7 @@ export function applySuccess(cr: MirrorSet, req: CopyRequest, s: Success, now: n
   m.mirroredAt = rfc3339Seconds(now);
   m.digest = s.digest;
   if (s.platforms) m.platforms = { mirrored: s.platforms.mirrored, missing: s.platforms.missing };
+  else if (s.artifact) delete m.platforms;
   delete m.lastError;
   delete m.uploads;
   return true;

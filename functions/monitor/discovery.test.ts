@@ -376,3 +376,40 @@ describe('§10.9 availability scenarios (discovery part)', () => {
     assert.equal(run(spec, [has], [nginx()]).images[0]?.unusedSince, undefined);
   });
 });
+
+describe('image volumes', () => {
+  const mounting: V1Pod = {
+    metadata: {
+      name: 'p',
+      namespace: 'default',
+      annotations: { 'kuik.enix.io/original-images': '{"c0":"nginx:1.27","volume:models":"quay.io/m:v2"}' },
+    },
+    spec: {
+      containers: [{ name: 'c0', image: 'nginx:1.27' }],
+      volumes: [{ name: 'models', image: { reference: 'mirror.example/quay.io/m:v2' } }],
+    },
+  };
+
+  test('an image volume’s image is monitored, its recorded original as an original', () => {
+    const r = run(ALL, [mounting], []);
+    assert.deepEqual(
+      r.images.map((i) => [i.image, i.original]),
+      [
+        ['docker.io/library/nginx:1.27', true],
+        ['mirror.example/quay.io/m:v2', false],
+        ['quay.io/m:v2', true],
+      ],
+    );
+  });
+
+  test('imageVolumes off: neither the volume’s image nor its original is monitored', () => {
+    assert.deepEqual(
+      [...imagesInUse([mounting], { imageVolumes: false }).keys()],
+      ['docker.io/library/nginx:1.27'],
+    );
+    assert.deepEqual(
+      [...annotationOriginals([mounting], { imageVolumes: false })],
+      ['docker.io/library/nginx:1.27'],
+    );
+  });
+});

@@ -11,6 +11,7 @@
 //   and every cold start would otherwise be one;
 // - digest-pinned images are monitored like tags (the router routes them, so their availability
 //   matters); kuik skipped any reference with an `@`;
+// - images that pods mount as image volumes are monitored too (docs/image-volumes.md);
 // - `imageCount` is rewritten whenever it is wrong, not only when the list changed.
 import type { V1Pod } from '@kubernetes/client-node';
 import { INSTANT_EXPIRY, type MonitoredImage } from '#shared/crd/types.ts';
@@ -18,23 +19,28 @@ import type { ImageMatcher } from '#shared/filter/filter.ts';
 import { normalizeReference } from '#shared/image/reference.ts';
 import { currentImages, originalImages, rfc3339 } from '../reconcile/status.ts';
 
+/** Image volumes count as images in use (config `imageVolumes`; default true). */
+export interface ImageVolumesOption {
+  imageVolumes?: boolean;
+}
+
 /**
  * Images the pods use, each with its `original` flag: true when some pod names it in its
  * original-images annotation (what the pod's spec asked for before the router rewrote it), false
  * when pods only run it (a rerouted image, an init container, a pod the router never saw).
  */
-export function imagesInUse(pods: readonly V1Pod[]): Map<string, boolean> {
+export function imagesInUse(pods: readonly V1Pod[], opts: ImageVolumesOption = {}): Map<string, boolean> {
   const out = new Map<string, boolean>();
   for (const pod of pods) {
-    for (const image of currentImages(pod)) if (!out.has(image)) out.set(image, false);
-    for (const image of originalImages(pod)) out.set(image, true);
+    for (const image of currentImages(pod, opts)) if (!out.has(image)) out.set(image, false);
+    for (const image of originalImages(pod, opts)) out.set(image, true);
   }
   return out;
 }
 
 /** Every image some pod names as an original: the §6.6 backfill's input (no filter, no skip list). */
-export function annotationOriginals(pods: readonly V1Pod[]): Set<string> {
-  return new Set(pods.flatMap(originalImages));
+export function annotationOriginals(pods: readonly V1Pod[], opts: ImageVolumesOption = {}): Set<string> {
+  return new Set(pods.flatMap((p) => originalImages(p, opts)));
 }
 
 export interface DiscoveryInput {
@@ -49,6 +55,8 @@ export interface DiscoveryInput {
   /** Images named as originals by any pod in the cluster (see annotationOriginals). */
   originals: ReadonlySet<string>;
   now: number;
+  /** Image volumes count (config `imageVolumes`; default true). */
+  imageVolumes?: boolean;
 }
 
 export interface DiscoveryResult {
@@ -66,7 +74,7 @@ export function discover(input: DiscoveryInput): DiscoveryResult {
   const now = rfc3339(input.now);
   // Step 5: images in use that the filter selects.
   const current = new Map<string, boolean>();
-  for (const [image, original] of imagesInUse(input.pods)) {
+  for (const [image, original] of imagesInUse(input.pods, { imageVolumes: input.imageVolumes !== false })) {
     if (input.imageFilter(image)) current.set(image, original);
   }
   // Step 6: existing entries. A duplicate key (a hand-edited status) keeps its first entry.

@@ -18,7 +18,7 @@ import {
   type PodLike,
 } from '#shared/filter/filter.ts';
 import { rfc3339 } from '../reconcile/status.ts';
-import { discover } from './discovery.ts';
+import { discover, type ImageVolumesOption } from './discovery.ts';
 
 export interface CompiledCisa {
   name: string;
@@ -32,6 +32,8 @@ export interface CompiledCisa {
   expiryMs: number;
   /** status.images after discovery (the stored list when the filter is invalid). */
   images: MonitoredImage[];
+  /** Image volumes count as images in use (config `imageVolumes`). */
+  imageVolumes: boolean;
 }
 
 /** §6.2 steps 2–9 for one CISA, on the pods of the tick. */
@@ -41,12 +43,14 @@ export function compileCisa(
   skip: (pod: PodLike) => boolean,
   originals: ReadonlySet<string>,
   now: number,
+  opts: ImageVolumesOption = {},
 ): CompiledCisa {
   const base = {
     name: cisa.metadata.name ?? '',
     uid: cisa.metadata.uid ?? '',
     cisa,
     expiryMs: expiryOf(cisa),
+    imageVolumes: opts.imageVolumes !== false,
   };
   const stored = cisa.status?.images ?? [];
   const sel = compileSelection(cisa);
@@ -59,6 +63,7 @@ export function compileCisa(
     expiryMs: base.expiryMs,
     originals,
     now,
+    imageVolumes: base.imageVolumes,
   });
   return { ...base, pods, imageFilter: sel.value.imageFilter, images: d.images };
 }
@@ -148,6 +153,7 @@ export function finalStatus(input: FinalStatusInput): ClusterImageSetAvailabilit
       expiryMs: expiryOf(stored),
       originals: input.allOriginals,
       now: input.now,
+      imageVolumes: compiled.imageVolumes,
     });
     images = applyResults(d.images, input.results);
     imageCount = images.length;

@@ -181,8 +181,9 @@ export async function runTick(deps: MonitorDeps, metrics?: MonitorMetrics): Prom
       throw new Error(`listing ClusterImageSetAvailabilities and pods: ${apiMessage(err)}`);
     }
     summary.cisas = cisas.length;
-    const originals = annotationOriginals(pods);
-    const compiled = cisas.map((c) => compileCisa(c, pods, deps.skip, originals, start));
+    const which = { imageVolumes: deps.config.imageVolumes };
+    const originals = annotationOriginals(pods, which);
+    const compiled = cisas.map((c) => compileCisa(c, pods, deps.skip, originals, start, which));
     for (const c of compiled) {
       if (!c.filterError) continue;
       summary.invalid.push(c.name);

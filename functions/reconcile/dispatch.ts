@@ -84,9 +84,10 @@ export function mirrorSetsForPod(
   cisms: readonly ClusterImageSetMirror[],
   isms: readonly ImageSetMirror[],
   skip: (p: PodLike) => boolean,
+  opts: { imageVolumes?: boolean } = {},
 ): KuikRef[] {
   if (skip(pod)) return [];
-  const images = currentImages(pod);
+  const images = currentImages(pod, opts);
   const out: KuikRef[] = [];
   for (const cr of [...cisms, ...isms]) {
     if (cr.kind === 'ImageSetMirror' && cr.metadata.namespace !== pod.metadata?.namespace) continue;

@@ -58,6 +58,7 @@ export function reconcileDeps(
     kube,
     log,
     skip: skip.value,
+    imageVolumes: config.imageVolumes,
     platforms: config.mirroring.platforms.map((p) => ({
       architecture: p.architecture,
       ...(p.os ? { os: p.os } : {}),

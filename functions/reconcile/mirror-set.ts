@@ -28,6 +28,8 @@ export interface ReconcileDeps {
   kube: Kube;
   log: Logger;
   skip: (pod: PodLike) => boolean;
+  /** Image volumes count as images in use (config `imageVolumes`; default true). */
+  imageVolumes?: boolean;
   platforms: CopyRequest['platforms'];
   /** Sends a copy request (to the copy function). */
   requestCopy(req: CopyRequest): Promise<void>;
@@ -94,7 +96,8 @@ export async function reconcileMirrorSet(
   // 2. Deletion first: it must work even when the filter no longer compiles (§3.9).
   if (cr.metadata.deletionTimestamp) {
     if (!(cr.metadata.finalizers ?? []).includes(MIRROR_FINALIZER)) return { ...result, outcome: 'deleted' };
-    const running = new Set((await listPods(kube, namespace)).flatMap(currentImages));
+    // Image volumes always count here, whatever `imageVolumes` says: never delete what a pod mounts.
+    const running = new Set((await listPods(kube, namespace)).flatMap((p) => currentImages(p)));
     for (const entry of cr.status?.matchingImages ?? []) {
       for (const m of entry.mirrors ?? []) {
         if (!m.mirroredAt) continue;
@@ -167,6 +170,7 @@ export async function reconcileMirrorSet(
         isMirrored: (image, podNs) => isMirroredImage(image, podNs, prefixes),
         mirrors: o.spec.mirrors ?? [],
         now,
+        imageVolumes: deps.imageVolumes !== false,
       });
       sourcePods = next.sourcePods;
       if (JSON.stringify(next.matchingImages) === JSON.stringify(o.status?.matchingImages ?? []))
@@ -188,7 +192,7 @@ export async function reconcileMirrorSet(
   const retentionCfg = { enabled: cleanup?.enabled === true, retentionMs: retention.ok ? retention.ms : 0 };
   const plan = planRetention(synced.status?.matchingImages ?? [], retentionCfg, now);
   if (plan.requeueAfterMs !== undefined) result.nextRetentionMs = plan.requeueAfterMs;
-  const running = new Set(pods.flatMap(currentImages));
+  const running = new Set(pods.flatMap((p) => currentImages(p)));
   const deletedMirrors: { entry: string; mirror: string }[] = [];
   for (const d of plan.deletions) {
     if (running.has(d.mirror.image)) continue;

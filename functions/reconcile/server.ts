@@ -222,7 +222,11 @@ export function createReconcileApp(
       if (d.targets.pod) {
         const ns = d.targets.pod.metadata?.namespace;
         const { cisms, isms } = await listMirrorSets(deps.kube, ns);
-        targets.mirrorSets.push(...mirrorSetsForPod(d.targets.pod, cisms, isms, deps.skip));
+        targets.mirrorSets.push(
+          ...mirrorSetsForPod(d.targets.pod, cisms, isms, deps.skip, {
+            imageVolumes: deps.imageVolumes !== false,
+          }),
+        );
       }
       const summary = await run(targets, deps, m);
       if (summary.failed.length > 0) {

@@ -270,3 +270,55 @@ test('entries are sorted by image and timestamps have second precision', () => {
   );
   assert.equal(rfc3339(NOW), '2026-11-25T10:00:00Z');
 });
+
+const mounting = (reference: string, original?: string): V1Pod => ({
+  metadata: {
+    name: 'p',
+    namespace: 'default',
+    annotations: original
+      ? { 'kuik.enix.io/original-images': JSON.stringify({ c: 'app:1', 'volume:models': original }) }
+      : {},
+  },
+  spec: {
+    containers: [{ name: 'c', image: 'app:1' }],
+    ephemeralContainers: [{ name: 'dbg', image: 'busybox:1' }],
+    volumes: [{ name: 'models', image: { reference } }],
+  },
+});
+
+test('an image volume is an image in use: tracked, mirrored, and kept in use by its original', () => {
+  assert.deepEqual(currentImages(mounting('quay.io/org/models:v2')), [
+    'docker.io/library/app:1',
+    'quay.io/org/models:v2',
+  ]);
+  const cr = ism({ include: [{ image: 'quay\\.io/.*' }] });
+  const [entry] = sync(cr, [mounting('quay.io/org/models:v2')], []);
+  assert.deepEqual(entry, {
+    image: 'quay.io/org/models:v2',
+    mirrors: [{ image: 'mirror.example.com/cache/org/models:v2' }],
+  });
+  // Routed to the mirror: the annotation's `volume:` original keeps the entry in use.
+  const routed = mounting('mirror.example.com/cache/org/models:v2', 'quay.io/org/models:v2');
+  assert.deepEqual(originalImages(routed), ['docker.io/library/app:1', 'quay.io/org/models:v2']);
+  const [kept] = sync(cr, [routed], [entry!]);
+  assert.equal(kept?.unusedSince, undefined);
+});
+
+test('imageVolumes off: image volumes and their recorded originals are not images in use', () => {
+  const routed = mounting('mirror.example.com/cache/org/models:v2', 'quay.io/org/models:v2');
+  assert.deepEqual(currentImages(routed, { imageVolumes: false }), ['docker.io/library/app:1']);
+  assert.deepEqual(originalImages(routed, { imageVolumes: false }), ['docker.io/library/app:1']);
+  const cr = ism({ include: [{ image: 'quay\\.io/.*' }] });
+  const sel = compileSelection(cr);
+  assert.ok(sel.ok);
+  const r = syncMatchingImages({
+    pods: [mounting('quay.io/org/models:v2')],
+    previous: [],
+    imageFilter: sel.value.imageFilter,
+    isMirrored: () => false,
+    mirrors: cr.spec.mirrors ?? [],
+    now: NOW,
+    imageVolumes: false,
+  });
+  assert.deepEqual(r.matchingImages, []);
+});

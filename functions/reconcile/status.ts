@@ -7,7 +7,8 @@
 // - digest-pinned images are tracked like tags (the router routes them, so mirrors must hold them);
 // - mirrors removed from spec.mirrors are pruned from status (kuik #572); the registry copy stays;
 // - an entry in use only through the original-images annotation (its pod runs a mirror copy) also
-//   gets mirrors added to the spec later, so a second mirror fills without a pod restart.
+//   gets mirrors added to the spec later, so a second mirror fills without a pod restart;
+// - image volumes count like containers (docs/image-volumes.md), OCI artifacts included.
 import type { V1Pod } from '@kubernetes/client-node';
 import {
   INSTANT_EXPIRY,
@@ -18,30 +19,39 @@ import {
 import type { ImageMatcher } from '#shared/filter/filter.ts';
 import { mirrorReference } from '#shared/image/mapping.ts';
 import { normalizeReference, parseReference } from '#shared/image/reference.ts';
+import { podImageRefs, slotOfKey } from '#shared/kube/pod-images.ts';
 
 /** RFC 3339 with second precision, as kuik's metav1.Time serializes. */
 export function rfc3339(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** Normalized images the pod's containers and init containers run now. */
-export function currentImages(pod: V1Pod): string[] {
+/**
+ * Normalized images the pod's containers and init containers run now, and the images its image
+ * volumes mount (unless `imageVolumes` is false). Ephemeral containers are left out: they come and
+ * go with a debugging session and do not make an image worth mirroring.
+ */
+export function currentImages(pod: V1Pod, opts: { imageVolumes?: boolean } = {}): string[] {
   const out = new Set<string>();
-  for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
-    const n = c.image ? normalizeReference(c.image) : undefined;
+  for (const r of podImageRefs(pod, { ephemeral: false, imageVolumes: opts.imageVolumes !== false })) {
+    const n = r.image ? normalizeReference(r.image) : undefined;
     if (n) out.add(n);
   }
   return [...out];
 }
 
-/** The images the pod's spec named before the router rewrote them (original-images annotation). */
-export function originalImages(pod: V1Pod): string[] {
+/**
+ * The images the pod's spec named before the router rewrote them (original-images annotation).
+ * With `imageVolumes: false`, the `volume:` entries a router with the switch on recorded are left out.
+ */
+export function originalImages(pod: V1Pod, opts: { imageVolumes?: boolean } = {}): string[] {
   const raw = pod.metadata?.annotations?.[ORIGINAL_IMAGES_ANNOTATION];
   if (!raw) return [];
   try {
     const parsed: unknown = JSON.parse(raw);
     if (parsed === null || typeof parsed !== 'object') return [];
-    return Object.values(parsed).flatMap((v) => {
+    return Object.entries(parsed).flatMap(([key, v]) => {
+      if (opts.imageVolumes === false && slotOfKey(key) === 'volumes') return [];
       const n = typeof v === 'string' ? normalizeReference(v) : undefined;
       return n ? [n] : [];
     });
@@ -59,6 +69,8 @@ export interface SyncInput {
   isMirrored: (image: string, podNamespace: string | undefined) => boolean;
   mirrors: readonly Mirror[];
   now: number;
+  /** Image volumes count as in use (config `imageVolumes`; default true). */
+  imageVolumes?: boolean;
 }
 
 export interface SyncResult {
@@ -79,13 +91,14 @@ export function syncMatchingImages(input: SyncInput): SyncResult {
   const sourcePods = new Map<string, V1Pod>();
   // Step C: in use = what pods run ∪ what their specs originally named.
   const inUse = new Set<string>();
+  const which = { imageVolumes: input.imageVolumes !== false };
   for (const pod of input.pods) {
-    for (const image of currentImages(pod)) {
+    for (const image of currentImages(pod, which)) {
       inUse.add(image);
       if (input.isMirrored(image, pod.metadata?.namespace)) continue;
       if (input.imageFilter(image)) sourcePods.set(image, pod);
     }
-    for (const image of originalImages(pod)) inUse.add(image);
+    for (const image of originalImages(pod, which)) inUse.add(image);
   }
   // Mirrors still in the spec (kuik kept removed ones forever, #572).
   const byImage = new Map<string, MatchingImage>();

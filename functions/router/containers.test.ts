@@ -89,3 +89,58 @@ test('the ephemeralcontainers subresource routes only newly added ephemeral cont
 test('annotation keys are serialized sorted and compact', () => {
   assert.equal(serializeOriginals({ z: '1', a: '2', 'init:b': '3' }), '{"a":"2","init:b":"3","z":"1"}');
 });
+
+const withVolumes = (annotations?: Record<string, string>) =>
+  pod(
+    {
+      volumes: [
+        { name: 'cfg', emptyDir: {} },
+        { name: 'models', image: { reference: 'reg.example/models:v2', pullPolicy: 'IfNotPresent' } },
+        { name: 'unset', image: {} },
+      ],
+    },
+    annotations,
+  );
+
+test('CREATE selects image volumes as `volume:<name>` and records their originals; empty references are left', () => {
+  const s = selectContainers(withVolumes(), { operation: 'CREATE' });
+  assert.deepEqual(
+    s.containers.map((c) => [c.list, c.index, c.key, c.image, c.imagePullPolicy]),
+    [
+      ['containers', 0, 'app', 'nginx:1.27', undefined],
+      ['containers', 1, 'side', 'busybox', undefined],
+      ['volumes', 1, 'volume:models', 'reg.example/models:v2', 'IfNotPresent'],
+    ],
+  );
+  assert.equal(s.originals['volume:models'], 'reg.example/models:v2');
+  // A reinvocation sees it recorded and leaves it.
+  const again = selectContainers(
+    withVolumes({ 'kuik.enix.io/original-images': serializeOriginals(s.originals) }),
+    {
+      operation: 'CREATE',
+    },
+  );
+  assert.deepEqual(again.containers, []);
+});
+
+test('with imageVolumes off, image volumes are neither routed nor recorded', () => {
+  const s = selectContainers(withVolumes(), { operation: 'CREATE' }, { imageVolumes: false });
+  assert.deepEqual(
+    s.containers.map((c) => c.key),
+    ['app', 'side'],
+  );
+  assert.equal(s.originals['volume:models'], undefined);
+});
+
+test('UPDATE never routes an image volume (the API server keeps volumes immutable)', () => {
+  const old = withVolumes({
+    'kuik.enix.io/original-images':
+      '{"app":"nginx:1.27","side":"busybox","volume:models":"reg.example/models:v2"}',
+  });
+  const next = structuredClone(old);
+  next.spec!.containers[0]!.image = 'nginx:1.28';
+  assert.deepEqual(
+    selectContainers(next, { operation: 'UPDATE', oldObject: old }).containers.map((c) => c.key),
+    ['app'],
+  );
+});

@@ -8,18 +8,24 @@
 //   the API server keeps only spec.ephemeralContainers from that subresource, so their originals
 //   are not persisted in the annotation and no pull secret can be added;
 // - on Pod UPDATE, only containers whose image the update changes are routed: rewriting an image
-//   the user did not touch would restart a running container.
-import type { V1Container, V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
+//   the user did not touch would restart a running container;
+// - image volumes (`spec.volumes[].image.reference`) are routed like containers at CREATE, keyed
+//   `volume:<name>`, unless the `imageVolumes` switch is off (docs/image-volumes.md).
+import type { V1Pod } from '@kubernetes/client-node';
 import { ORIGINAL_IMAGES_ANNOTATION } from '#shared/crd/types.ts';
+import { type ImageSlot, podImageRefs } from '#shared/kube/pod-images.ts';
 
-export type ContainerList = 'containers' | 'initContainers' | 'ephemeralContainers';
+export type ContainerList = ImageSlot;
 
 export interface SelectedContainer {
+  /** Where the reference is: a container list, or `volumes` for an image volume. */
   list: ContainerList;
   index: number;
+  /** The container's or the image volume's name. */
   name: string;
   /** The image string as written, e.g. `nginx:1.27`. */
   image: string;
+  /** `imagePullPolicy`, or an image volume's `pullPolicy` (same values, same defaults). */
   imagePullPolicy: string | undefined;
   /** Key in the original-images annotation. */
   key: string;
@@ -32,12 +38,6 @@ export interface Selection {
   /** The existing annotation could not be parsed (kept as far as it parsed; logged by the caller). */
   annotationError?: string;
 }
-
-const PREFIX: Record<ContainerList, string> = {
-  containers: '',
-  initContainers: 'init:',
-  ephemeralContainers: 'ephemeral:',
-};
 
 export function parseOriginals(value: string | undefined): { map: Record<string, string>; error?: string } {
   if (value === undefined || value === '') return { map: {} };
@@ -61,45 +61,42 @@ export function serializeOriginals(map: Record<string, string>): string {
   );
 }
 
-function lists(pod: V1Pod): [ContainerList, (V1Container | V1EphemeralContainer)[]][] {
-  return [
-    ['containers', pod.spec?.containers ?? []],
-    ['initContainers', pod.spec?.initContainers ?? []],
-    ['ephemeralContainers', pod.spec?.ephemeralContainers ?? []],
-  ];
-}
-
 export function selectContainers(
   pod: V1Pod,
   review: { operation: string; subResource?: string | undefined; oldObject?: V1Pod | undefined },
+  opts: { imageVolumes?: boolean } = {},
 ): Selection {
   const { map, error } = parseOriginals(pod.metadata?.annotations?.[ORIGINAL_IMAGES_ANNOTATION]);
   const originals = { ...map };
   const selected: SelectedContainer[] = [];
+  const which = { imageVolumes: opts.imageVolumes !== false };
   const oldImages = new Map<string, string>();
   if (review.oldObject) {
-    for (const [list, cs] of lists(review.oldObject))
-      for (const c of cs) oldImages.set(PREFIX[list] + c.name, c.image ?? '');
+    for (const r of podImageRefs(review.oldObject, which)) oldImages.set(r.key, r.image);
   }
   const ephemeralOnly = review.subResource === 'ephemeralcontainers';
-  for (const [list, cs] of lists(pod)) {
-    if (ephemeralOnly !== (list === 'ephemeralContainers')) continue;
-    cs.forEach((c, index) => {
-      const key = PREFIX[list] + c.name;
-      const image = c.image ?? '';
-      if (image === '') return;
-      let route: boolean;
-      if (review.operation === 'CREATE') {
-        // A reinvocation sees our own rewrite: whatever is already recorded was handled.
-        route = !(key in originals);
-      } else if (review.operation === 'UPDATE') {
-        route = oldImages.get(key) !== image;
-      } else {
-        route = false;
-      }
-      if (!route) return;
-      originals[key] = image;
-      selected.push({ list, index, name: c.name, image, imagePullPolicy: c.imagePullPolicy, key });
+  for (const r of podImageRefs(pod, which)) {
+    if (ephemeralOnly !== (r.slot === 'ephemeralContainers')) continue;
+    if (r.image === '') continue;
+    let route: boolean;
+    if (review.operation === 'CREATE') {
+      // A reinvocation sees our own rewrite: whatever is already recorded was handled.
+      route = !(r.key in originals);
+    } else if (review.operation === 'UPDATE') {
+      // Image volumes are immutable after creation, so an update never routes one.
+      route = oldImages.get(r.key) !== r.image;
+    } else {
+      route = false;
+    }
+    if (!route) continue;
+    originals[r.key] = r.image;
+    selected.push({
+      list: r.slot,
+      index: r.index,
+      name: r.name,
+      image: r.image,
+      imagePullPolicy: r.pullPolicy,
+      key: r.key,
     });
   }
   return { containers: selected, originals, ...(error === undefined ? {} : { annotationError: error }) };

@@ -39,6 +39,7 @@ interface World {
   registry?: Record<string, Outcome>;
   skipLabels?: string[];
   rewriteNever?: boolean;
+  imageVolumes?: boolean;
 }
 
 function world(w: World) {
@@ -52,6 +53,7 @@ function world(w: World) {
       rewriteOnNeverImagePullPolicy: w.rewriteNever ?? false,
       honorPrioritiesOnAlwaysImagePullPolicy: false,
       skip: skip.value,
+      ...(w.imageVolumes === undefined ? {} : { imageVolumes: w.imageVolumes }),
     },
     routingSet: () => ({ cisms: [], isms: [], crises: [], riss: [], ...w.crs }),
     getSecret: async (ns, name) =>
@@ -420,4 +422,64 @@ test('3 containers rerouted through one cluster-wide mirror: its pull secret cop
   );
   assert.deepEqual(r.mutated.spec?.imagePullSecrets, [{ name: 'kuik-enix-harbor-global-89a26e25fb568052' }]);
   assert.equal(upserts.length, 1);
+});
+
+const withModels = (pullPolicy = 'IfNotPresent') =>
+  pod({
+    spec: {
+      containers: [{ name: 'c', image: 'nginx:1.27', imagePullPolicy: 'IfNotPresent' }],
+      volumes: [{ name: 'models', image: { reference: 'quay.io/org/models:v2', pullPolicy } }],
+    },
+  });
+
+test('an image volume whose original is missing is routed to the mirror like a container, keyed volume:<name>', async () => {
+  const { deps, upserts } = world({
+    crs: { cisms: [cism({ credentialSecret: { name: 'enix-harbor-global', namespace: 'kuik-system' } })] },
+    secrets: [HARBOR_SECRET],
+    registry: { 'quay.io/org/models:v2': 'NotFound' },
+  });
+  const r = await admit(create(withModels()), deps);
+  assert.equal(r.mutated.spec?.volumes?.[0]?.image?.reference, 'harbor.example.com/mirror/org/models:v2');
+  assert.equal(r.mutated.spec?.volumes?.[0]?.image?.pullPolicy, 'IfNotPresent', 'pullPolicy untouched');
+  assert.equal(
+    r.mutated.spec?.containers[0]?.image,
+    'nginx:1.27',
+    'the container kept its available original',
+  );
+  // The kubelet pulls image volumes with the pod's pull secrets: the mirror's goes there.
+  assert.deepEqual(r.mutated.spec?.imagePullSecrets, [{ name: 'kuik-enix-harbor-global-89a26e25fb568052' }]);
+  assert.equal(upserts.length, 1);
+  const a = r.mutated.metadata?.annotations ?? {};
+  assert.equal(
+    a['kuik.enix.io/original-images'],
+    '{"c":"nginx:1.27","volume:models":"quay.io/org/models:v2"}',
+  );
+  assert.equal(a['kuik.enix.io/rewritten-by'], '{"volume:models":"ClusterImageSetMirror/global"}');
+  assert.equal(a['kuik.enix.io/reason'], '{"c":"OriginalAvailable","volume:models":"OnFailure"}');
+  const d = JSON.parse(a['kuik.enix.io/decisions'] ?? '{}');
+  assert.equal(d['volume:models'].rejected[0].result, 'NotFound');
+  const decision = r.decisions.find((x) => x.key === 'volume:models');
+  assert.deepEqual([decision?.slot, decision?.container], ['volumes', 'models']);
+});
+
+test('an image volume with pullPolicy Never is recorded but not routed, as a container would be', async () => {
+  const { deps, probes } = world({
+    crs: { cisms: [cism()] },
+    registry: { 'quay.io/org/models:v2': 'NotFound' },
+  });
+  const r = await admit(create(withModels('Never')), deps);
+  assert.equal(r.mutated.spec?.volumes?.[0]?.image?.reference, 'quay.io/org/models:v2');
+  assert.ok(!probes.some((p) => p.image.includes('models')));
+});
+
+test('imageVolumes off: the volume keeps its reference, unrecorded, and nothing is probed for it', async () => {
+  const { deps, probes } = world({
+    crs: { cisms: [cism()] },
+    registry: { 'quay.io/org/models:v2': 'NotFound' },
+    imageVolumes: false,
+  });
+  const r = await admit(create(withModels()), deps);
+  assert.equal(r.mutated.spec?.volumes?.[0]?.image?.reference, 'quay.io/org/models:v2');
+  assert.equal(r.mutated.metadata?.annotations?.['kuik.enix.io/original-images'], '{"c":"nginx:1.27"}');
+  assert.ok(!probes.some((p) => p.image.includes('models')));
 });

@@ -11,6 +11,7 @@ import type { V1Pod, V1Secret } from '@kubernetes/client-node';
 import { ORIGINAL_IMAGES_ANNOTATION, STATIC_POD_ANNOTATION } from '#shared/crd/types.ts';
 import { type PodLike, podMatcherFor } from '#shared/filter/filter.ts';
 import { type ImageReference, parseReference } from '#shared/image/reference.ts';
+import { describeSlot, type ImageSlot, setPodImage } from '#shared/kube/pod-images.ts';
 import {
   type Alternative,
   type AlternativeSource,
@@ -33,6 +34,8 @@ export interface RouterConfig {
   honorPrioritiesOnAlwaysImagePullPolicy: boolean;
   /** The operator's global opt-out (§3.7), compiled. */
   skip: (pod: PodLike) => boolean;
+  /** Route image volumes too (`imageVolumes`, default true; docs/image-volumes.md). */
+  imageVolumes?: boolean;
 }
 
 export interface AdmissionInput {
@@ -59,9 +62,13 @@ export interface RouterDeps {
   staleMirror(cr: CrRef, image: string): void;
 }
 
-/** Why a container got the image it got; also the JSON of the decisions annotation. */
+/** Why a container (or an image volume) got the image it got; also the JSON of the decisions annotation. */
 export interface ContainerDecision {
+  /** The container's name, or the image volume's. */
   container: string;
+  /** Where the reference is: `volumes` for an image volume, else the container list. */
+  slot: ImageSlot;
+  /** Annotation key: `NAME`, `init:NAME`, `ephemeral:NAME`, `volume:NAME`. */
   key: string;
   original: string;
   /** The image the container runs after admission (normalized when rewritten). */
@@ -116,7 +123,7 @@ export async function admit(input: AdmissionInput, deps: RouterDeps): Promise<Ad
   const podLike: PodLike = { metadata: { ...pod.metadata, namespace: input.namespace } };
   if (deps.config.skip(podLike)) return { mutated, decisions: [], notes, skipped: 'global-skip' };
 
-  const selection = selectContainers(pod, input);
+  const selection = selectContainers(pod, input, { imageVolumes: deps.config.imageVolumes !== false });
   if (selection.annotationError)
     notes.push(`ignored malformed ${ORIGINAL_IMAGES_ANNOTATION}: ${selection.annotationError}`);
   const ephemeralOnly = input.subResource === 'ephemeralcontainers';
@@ -133,7 +140,9 @@ export async function admit(input: AdmissionInput, deps: RouterDeps): Promise<Ad
   for (const c of selection.containers) {
     const parsed = parseReference(c.image);
     if (!parsed.ok) {
-      notes.push(`container ${c.name}: image ${excerpt(c.image)} not routed: ${parsed.error.message}`);
+      notes.push(
+        `${describeSlot(c.list, c.name)}: image ${excerpt(c.image)} not routed: ${parsed.error.message}`,
+      );
       continue;
     }
     if (c.imagePullPolicy === 'Never' && !deps.config.rewriteOnNeverImagePullPolicy) continue;
@@ -241,10 +250,11 @@ async function decideContainer(
     imagePullPolicy: c.imagePullPolicy,
     honorPrioritiesOnAlwaysImagePullPolicy: deps.config.honorPrioritiesOnAlwaysImagePullPolicy,
   });
-  ctx.notes.push(...built.notes.map((n) => `container ${c.name}: ${n}`));
+  ctx.notes.push(...built.notes.map((n) => `${describeSlot(c.list, c.name)}: ${n}`));
   const alts = built.alternatives;
   const base = {
     container: c.name,
+    slot: c.list,
     key: c.key,
     original: c.image,
     alternatives: alts.map((a) => ({ image: a.image, by: describeSource(a.source) })),
@@ -399,7 +409,7 @@ async function applySecret(alt: Alternative, c: SelectedContainer, ctx: Ctx): Pr
     // alternative needing a secret the pod does not list already cannot be used.
     if (!listed)
       ctx.notes.push(
-        `container ${c.name}: ${alt.image} needs pull secret ${name}, which a Pod update cannot add`,
+        `${describeSlot(c.list, c.name)}: ${alt.image} needs pull secret ${name}, which a Pod update cannot add`,
       );
     return listed;
   }
@@ -433,9 +443,7 @@ async function applySecret(alt: Alternative, c: SelectedContainer, ctx: Ctx): Pr
 }
 
 function setImage(pod: V1Pod, c: SelectedContainer, image: string): void {
-  const list = pod.spec?.[c.list];
-  const container = list?.[c.index];
-  if (container) container.image = image;
+  setPodImage(pod, { slot: c.list, index: c.index }, image);
 }
 
 /** The per-container JSON maps that explain the admission (merged with earlier admissions'). */

@@ -6,6 +6,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Kube } from '#shared/kube/client.ts';
 import { EventAggregator } from '#shared/kube/event-aggregator.ts';
+import { describeSlot } from '#shared/kube/pod-images.ts';
 import type { Logger } from '#shared/log.ts';
 import type { ContainerDecision } from './decide.ts';
 
@@ -21,7 +22,7 @@ export function rerouteNote(decisions: readonly ContainerDecision[]): string {
   const parts = decisions.map((d) => {
     const why =
       d.rejected.length > 0 ? `; ${d.rejected.map((r) => `${r.image}: ${r.result}`).join(', ')}` : '';
-    return `container ${d.container}: ${d.original} → ${d.chosen} (${d.reason} via ${d.by}${why})`;
+    return `${describeSlot(d.slot, d.container)}: ${d.original} → ${d.chosen} (${d.reason} via ${d.by}${why})`;
   });
   const note = parts.join('. ');
   // events.k8s.io notes are limited to 1 KiB.

@@ -61,3 +61,29 @@ test('explain runs the real decision as a dry run and lists every alternative wi
     / 2\. harbor\.example\.com\/m\/library\/nginx:1\.27 {2}\[ClusterImageSetMirror\/g\] {2}chosen/,
   );
 });
+
+test('an admitted pod’s image volumes are restored too, and explained as image volumes', async () => {
+  const admitted: V1Pod = {
+    metadata: {
+      name: 'p',
+      annotations: { 'kuik.enix.io/original-images': '{"app":"quay.io/a:1","volume:models":"models:v2"}' },
+    },
+    spec: {
+      containers: [{ name: 'app', image: 'quay.io/a:1' }],
+      volumes: [
+        {
+          name: 'models',
+          image: { reference: 'harbor.example.com/m/library/models:v2', pullPolicy: 'IfNotPresent' },
+        },
+      ],
+    },
+  };
+  const written = podAsWritten(admitted, 'ns');
+  assert.equal(written.spec?.volumes?.[0]?.image?.reference, 'models:v2');
+  const text = renderExplanation(await explainPod(admitted, 'ns', deps), 'ns/p');
+  assert.match(text, /^image volume models: models:v2$/m);
+  assert.match(
+    text,
+    /→ harbor\.example\.com\/m\/library\/models:v2 {3}\(OnFailure, from ClusterImageSetMirror\/g\)/,
+  );
+});

@@ -4,6 +4,7 @@
 // "where would this pod go if it were created now?".
 import type { V1Pod } from '@kubernetes/client-node';
 import { ORIGINAL_IMAGES_ANNOTATION } from '#shared/crd/types.ts';
+import { describeSlot, podImageRefs, setPodImage } from '#shared/kube/pod-images.ts';
 import { parseOriginals } from './containers.ts';
 import {
   type Admission,
@@ -18,8 +19,12 @@ export function podAsWritten(pod: V1Pod, namespace: string): V1Pod {
   const p = structuredClone(pod);
   const annotations = { ...p.metadata?.annotations };
   const { map } = parseOriginals(annotations[ORIGINAL_IMAGES_ANNOTATION]);
-  for (const c of p.spec?.containers ?? []) if (map[c.name]) c.image = map[c.name];
-  for (const c of p.spec?.initContainers ?? []) if (map[`init:${c.name}`]) c.image = map[`init:${c.name}`];
+  // Every reference the router may have rewritten, image volumes included (whatever the
+  // imageVolumes switch says now: what the pod was written with is what it was written with).
+  for (const r of podImageRefs(p)) {
+    const original = map[r.key];
+    if (original) setPodImage(p, r, original);
+  }
   for (const k of [
     ORIGINAL_IMAGES_ANNOTATION,
     REWRITTEN_BY_ANNOTATION,
@@ -52,10 +57,10 @@ export function renderExplanation(a: Admission, podName: string): string {
   if (a.skipped)
     return `${podName}: not routed (${a.skipped === 'static-pod' ? 'static pod' : 'matches the global skip filter'})`;
   if (a.decisions.length === 0)
-    lines.push(`${podName}: no routing CR applies to any container; images stay as written.`);
+    lines.push(`${podName}: no routing CR applies to any container or image volume; images stay as written.`);
   for (const d of a.decisions) {
     const rewritten = d.by !== 'original';
-    lines.push(`container ${d.container}: ${d.original}`);
+    lines.push(`${describeSlot(d.slot, d.container)}: ${d.original}`);
     lines.push(
       `  → ${rewritten ? d.chosen : 'unchanged'}   (${d.reason}${rewritten ? `, from ${d.by}` : ''})`,
     );

@@ -6,6 +6,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import jsonpatch from 'fast-json-patch';
 import * as v from 'valibot';
+import { describeSlot } from '#shared/kube/pod-images.ts';
 import { type Admission, admit, type RouterDeps } from './decide.ts';
 
 const AdmissionRequest = v.object({
@@ -117,7 +118,7 @@ export async function handleReview(body: unknown, deps: RouterDeps, deadlineMs: 
     const patch = jsonpatch.compare(pod, admission.mutated);
     const rerouted = admission.decisions.filter((d) => d.by !== 'original');
     const warnings = rerouted.map(
-      (d) => `kuik: container ${d.container} uses ${d.chosen} (${d.reason}, ${d.by})`,
+      (d) => `kuik: ${describeSlot(d.slot, d.container)} uses ${d.chosen} (${d.reason}, ${d.by})`,
     );
     const outcome: ReviewOutcome = admission.skipped
       ? 'skipped'

@@ -69,6 +69,7 @@ export async function runRouter(
       rewriteOnNeverImagePullPolicy: config.routing.rewriteOnNeverImagePullPolicy,
       honorPrioritiesOnAlwaysImagePullPolicy: config.routing.honorPrioritiesOnAlwaysImagePullPolicy,
       skip: skip.value,
+      imageVolumes: config.imageVolumes,
       ageBuckets: ageBuckets(config.metrics.imageLastMonitorAgeMinutes.legacy),
       server: config.server,
     },

@@ -77,7 +77,7 @@ export function createRouterMetrics(
   });
   const decisions = new Counter({
     name: 'kube_image_keeper_router_decisions_total',
-    help: 'Per-container routing decisions, by reason and the kind of CR that supplied the image.',
+    help: 'Per-container (and per image volume) routing decisions, by reason and the kind of CR that supplied the image.',
     labelNames: ['reason', 'kind'],
     registers: [registry],
   });

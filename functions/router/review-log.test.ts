@@ -19,6 +19,7 @@ function lines(level: string) {
 
 const decision = (container: string, by: string): ContainerDecision => ({
   container,
+  slot: 'containers',
   key: container,
   original: 'registry.down/app:1',
   chosen: by === 'original' ? 'registry.down/app:1' : 'mirror/app:1',

@@ -66,7 +66,8 @@ export function reviewLog(log: Logger, opts: { windowMs?: number; maxKeys?: numb
         if (!changed && !debug) continue;
         const fields = {
           ...base,
-          container: d.container,
+          // An image volume is logged under `volume`, so a grep for a container never finds one.
+          ...(d.slot === 'volumes' ? { volume: d.container } : { container: d.container }),
           original: d.original,
           chosen: d.chosen,
           by: d.by,
@@ -77,7 +78,7 @@ export function reviewLog(log: Logger, opts: { windowMs?: number; maxKeys?: numb
         else
           sampled(
             'info',
-            `decision\0${ns}\0${d.container}\0${d.original}\0${d.chosen}\0${d.by}\0${d.reason}`,
+            `decision\0${ns}\0${d.key}\0${d.original}\0${d.chosen}\0${d.by}\0${d.reason}`,
             fields,
             'routing decision',
           );

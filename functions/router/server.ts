@@ -59,6 +59,8 @@ export interface RouterSettings {
   rewriteOnNeverImagePullPolicy: boolean;
   honorPrioritiesOnAlwaysImagePullPolicy: boolean;
   skip: (pod: PodLike) => boolean;
+  /** Route image volumes too (config `imageVolumes`; default true). */
+  imageVolumes?: boolean;
   relistMs?: number;
   /** Classic buckets of the last-monitor-age histogram (config metrics.imageLastMonitorAgeMinutes). */
   ageBuckets?: number[];
@@ -194,6 +196,7 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
       rewriteOnNeverImagePullPolicy: settings.rewriteOnNeverImagePullPolicy,
       honorPrioritiesOnAlwaysImagePullPolicy: settings.honorPrioritiesOnAlwaysImagePullPolicy,
       skip: settings.skip,
+      imageVolumes: settings.imageVolumes !== false,
     },
     routingSet: (namespace) => ({
       cisms: caches.cism.list(),

@@ -577,3 +577,16 @@ describe('loadConfig', () => {
     assert.equal(invalid(parseConfig('- a\n- b\n')).message, 'the configuration must be a YAML mapping');
   });
 });
+
+describe('imageVolumes (beyond kuik)', () => {
+  test('on by default; false turns it off; null is the zero value (off); a non-bool names the key', () => {
+    assert.equal(defaultConfig().imageVolumes, true);
+    assert.equal(ok(yaml('imageVolumes: false')).imageVolumes, false);
+    assert.equal(ok(yaml('imageVolumes: null')).imageVolumes, false);
+    assert.equal(ok(yaml('imageVolumes: true')).imageVolumes, true);
+    assert.equal(invalid(yaml('imageVolumes: "no"')).key, 'imageVolumes');
+    const r = yaml('imageVolumes: false');
+    assert.ok(r.ok);
+    assert.deepEqual(r.warnings, [], 'a known key');
+  });
+});

@@ -66,6 +66,11 @@ export type LegacyBucketType = '' | 'exponential' | 'exponentialRange' | 'custom
 export interface Config {
   skipLabels: string[];
   skipAnnotations: string[];
+  /**
+   * Beyond kuik: image volumes (`spec.volumes[].image.reference`) are routed, mirrored and
+   * monitored like container images (docs/image-volumes.md).
+   */
+  imageVolumes: boolean;
   routing: {
     activeCheck: {
       timeout: Millis;
@@ -142,6 +147,9 @@ export type ConfigResult =
 export const DEFAULTS = {
   skipLabels: [],
   skipAnnotations: [],
+  // beyond kuik; on, because kuik predates image volumes and a pod that mounts one from a registry
+  // that is down fails like one whose container image is (docs/image-volumes.md)
+  imageVolumes: true,
   routing: {
     activeCheck: {
       timeout: '1s',
@@ -359,6 +367,7 @@ const ConfigSchema = v.object(
   {
     skipLabels: selectorList,
     skipAnnotations: selectorList,
+    imageVolumes: bool(false),
     routing: v.object(
       {
         activeCheck: v.object(
@@ -595,6 +604,7 @@ const REGISTRY_KEYS: KeyTree = {
 const KNOWN_KEYS: KeyTree = {
   skipLabels: true,
   skipAnnotations: true,
+  imageVolumes: true,
   routing: {
     activeCheck: {
       timeout: true,

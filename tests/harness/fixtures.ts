@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Kube } from '#shared/kube/client.ts';
 import { harness, kubeConfig, type RegistryInfo } from './env.ts';
 import { run } from './proc.ts';
-import { type Seeded, type SeedOptions, seedImage } from './registry.ts';
+import { type Seeded, type SeedOptions, seedArtifact as seedArtifactWith, seedImage } from './registry.ts';
 
 /** A short random suffix for names that must not collide between tests or runs. */
 export function uniq(prefix: string): string {
@@ -23,6 +23,18 @@ export async function seed(
   const layoutDir = join(h.runDir, 'layouts');
   await mkdir(layoutDir, { recursive: true });
   return await seedImage(reg, repo, tag, { ...opts, layoutDir });
+}
+
+/** Pushes a non-image OCI artifact (artifactType, empty config, no platform) and returns its digest. */
+export async function seedArtifact(
+  reg: RegistryInfo,
+  repo: string,
+  tag: string,
+  opts: { files?: Record<string, string>; artifactType?: string } = {},
+): Promise<Seeded & { artifactType: string }> {
+  const layoutDir = join(harness().runDir, 'layouts');
+  await mkdir(layoutDir, { recursive: true });
+  return await seedArtifactWith(reg, repo, tag, { ...opts, layoutDir });
 }
 
 /** kubectl of the harness's version, as cluster admin. */

@@ -219,6 +219,47 @@ export async function writeOciImage(dir: string, opts: OciImageOptions = {}): Pr
   return { dir, tag, index, manifests };
 }
 
+/** The OCI empty descriptor's content: what an artifact without a config points its config at. */
+export const EMPTY_CONFIG = { mediaType: 'application/vnd.oci.empty.v1+json', data: '{}' } as const;
+
+export interface OciArtifact {
+  dir: string;
+  tag: string;
+  /** The artifact manifest (what a registry serves for the tag: no index, no platform). */
+  manifest: Descriptor;
+  artifactType: string;
+  files: Descriptor[];
+}
+
+/**
+ * Writes an OCI image layout at `dir` holding one non-image OCI 1.1 artifact, tagged `tag`: an
+ * `artifactType`, the empty config and one layer per file (named by its title annotation, as ORAS
+ * writes them). What an image volume may mount besides an image: a data set, a model.
+ */
+export async function writeOciArtifact(
+  dir: string,
+  opts: { tag?: string; artifactType?: string; files?: Record<string, string> } = {},
+): Promise<OciArtifact> {
+  const tag = opts.tag ?? 'v1';
+  const artifactType = opts.artifactType ?? 'application/vnd.kuik.test.data.v1';
+  await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
+  await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  const config = await putBlob(dir, EMPTY_CONFIG.data, EMPTY_CONFIG.mediaType);
+  const files: Descriptor[] = [];
+  for (const [name, content] of Object.entries(opts.files ?? { 'data.txt': 'kuik test data\n' })) {
+    const blob = await putBlob(dir, content, 'text/plain');
+    files.push({ ...blob, annotations: { 'org.opencontainers.image.title': name } });
+  }
+  const manifest = await putBlob(
+    dir,
+    JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.manifest, artifactType, config, layers: files }),
+    MEDIA.manifest,
+  );
+  const named = { ...manifest, annotations: { 'org.opencontainers.image.ref.name': tag } };
+  await writeFile(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [named] }));
+  return { dir, tag, manifest, artifactType, files };
+}
+
 /** `10`, `10KiB`, `1.5MiB`, `1GiB` → bytes. */
 export function parseSize(s: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB)?$/i.exec(s.trim());

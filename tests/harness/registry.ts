@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RegistryInfo } from './env.ts';
-import { writeOciImage } from './oci-image.ts';
+import { writeOciArtifact, writeOciImage } from './oci-image.ts';
 import { freePort, type Proc, run, startProc, stopProc, waitFor } from './proc.ts';
 import { startTokenServer, type TokenServer } from './token-server.ts';
 
@@ -208,6 +208,34 @@ export async function seedImage(
   const digest = (await readFile(digestFile, 'utf8')).trim();
   await rm(digestFile, { force: true });
   return { ref, digest };
+}
+
+/**
+ * Pushes a non-image OCI artifact (oci-image.ts writeOciArtifact) with skopeo, which copies its
+ * manifest byte for byte: the registry serves the artifact's own digest.
+ */
+export async function seedArtifact(
+  reg: RegistryInfo,
+  repo: string,
+  tag: string,
+  opts: { layoutDir: string; files?: Record<string, string>; artifactType?: string; skopeo?: string },
+): Promise<Seeded & { artifactType: string }> {
+  const layout = join(opts.layoutDir, `artifact-${randomBytes(6).toString('hex')}`);
+  const a = await writeOciArtifact(layout, {
+    tag: 'v1',
+    ...(opts.files ? { files: opts.files } : {}),
+    ...(opts.artifactType ? { artifactType: opts.artifactType } : {}),
+  });
+  const ref = `${reg.host}/${repo}:${tag}`;
+  await run(opts.skopeo ?? 'skopeo', [
+    'copy',
+    '--quiet',
+    `--dest-creds=${reg.username}:${reg.password}`,
+    `--dest-cert-dir=${reg.certDir}`,
+    `oci:${layout}:v1`,
+    `docker://${ref}`,
+  ]);
+  return { ref, digest: a.manifest.digest, artifactType: a.artifactType };
 }
 
 /** The digest of a manifest as a registry serves it (sha256 of the raw bytes), via skopeo. */

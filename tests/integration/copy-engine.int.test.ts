@@ -12,7 +12,7 @@ import { Repo } from '../../functions/copy/engine/repo.ts';
 import type { UploadRecord } from '../../functions/copy/engine/sessions.ts';
 import { harness, type RegistryInfo } from '../harness/env.ts';
 import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.ts';
-import { seed, uniq } from '../harness/fixtures.ts';
+import { seed, seedArtifact, uniq } from '../harness/fixtures.ts';
 import { run } from '../harness/proc.ts';
 import { inspectRaw } from '../harness/registry.ts';
 
@@ -110,6 +110,36 @@ describe('copy engine, registry to registry', () => {
     // 2 platforms × (2 layers + config).
     assert.equal(r.blobs.uploaded, 6);
     assert.equal(r.manifestsPushed, 3);
+  });
+
+  test('copies a non-image OCI artifact (artifactType, empty config, no platform) whole, with its digest', async () => {
+    const files = { 'weights.bin': 'not an image layer', 'README.md': '# a data set an image volume mounts' };
+    const src = await seedArtifact(tls, uniq('engine/artifact'), 'v1', { files });
+    const dst = `${token.host}/${uniq('mirror/artifact')}:v1`;
+    const r = await copyImage({
+      transport: transport(),
+      source: src.ref,
+      destination: dst,
+      sourceCredentials: cred(tls),
+      destinationCredentials: cred(token),
+      // No platform of an artifact can match: before artifacts were handled this failed with
+      // "none of the configured platforms are available in the source image".
+      platforms: [{ architecture: 'amd64' }],
+    });
+    const pushed = await inspectRaw(token, dst);
+    assert.equal(pushed.digest, src.digest);
+    assert.equal(JSON.parse(pushed.raw).artifactType, src.artifactType);
+    assert.equal(r.artifactType, src.artifactType);
+    assert.equal(r.platforms, undefined);
+    assert.equal(r.blobs.uploaded, 3, 'two files and the empty config');
+    // The files arrived byte for byte.
+    const dstRepo = repoOf(token, dst.slice(token.host.length + 1, -':v1'.length), ['pull']);
+    const manifest = await dstRepo.getManifest('v1');
+    assert.ok(manifest?.kind === 'image');
+    const contents = await Promise.all(
+      manifest.layers.map(async (l) => Buffer.from(await dstRepo.readBlob(l.digest)).toString('utf8')),
+    );
+    assert.deepEqual(contents.sort(), Object.values(files).sort());
   });
 
   test('copies token → tls with the same digest', async () => {

@@ -2,7 +2,9 @@
 //
 //   1. GET the source manifest. An index is filtered by the configured platforms (§5.4 step 4);
 //      when nothing is filtered its bytes are pushed unchanged, so the mirror has the source's
-//      digest. A single image must itself be of a configured platform (step 5).
+//      digest. A single image must itself be of a configured platform (step 5); a non-image OCI
+//      artifact (artifactType, or a config that is not an image config) has none and is copied
+//      as it is.
 //   2. HEAD the destination: the very manifest is already there → nothing to push (a no-op
 //      re-copy costs two manifest requests).
 //   3. Children, then their blobs (skipped, mounted, resumed or streamed: blob.ts), then the
@@ -26,6 +28,7 @@ import {
 import { chooseCredential } from './credentials-choice.ts';
 import { hostLimit } from './limit.ts';
 import {
+  artifactTypeOf,
   blobsOf,
   configPlatform,
   type Descriptor,
@@ -77,7 +80,10 @@ export interface CopyResult {
   /** The source was an index and children were left out: the mirror has a different digest. */
   filtered: boolean;
   sourceDigest: string;
-  platforms: { mirrored: string[]; missing: string[] };
+  /** Absent for a non-image artifact: it has no platform, and every copy of it is the whole of it. */
+  platforms?: { mirrored: string[]; missing: string[] };
+  /** The source is a non-image OCI artifact of this type (manifest.ts artifactTypeOf). */
+  artifactType?: string;
   /** The destination already had this exact manifest: nothing was pushed. */
   alreadyPresent: boolean;
   blobs: Record<BlobOutcome | 'foreign', number>;
@@ -157,7 +163,8 @@ export async function copyImage(opts: CopyOptions): Promise<CopyResult> {
   // What to push at the top.
   let top: { bytes: Uint8Array; mediaType: string; digest: string };
   let children: Descriptor[] = [];
-  let platforms: { mirrored: string[]; missing: string[] };
+  let platforms: { mirrored: string[]; missing: string[] } | undefined;
+  let artifactType: string | undefined;
   let filtered = false;
   if (manifest.kind === 'index') {
     const sel = selectChildren(manifest.manifests, opts.platforms);
@@ -186,11 +193,16 @@ export async function copyImage(opts: CopyOptions): Promise<CopyResult> {
       filtered = true;
     }
   } else {
-    const config = configPlatform(await src.readBlob(manifest.config.digest));
-    const check = checkImagePlatform(config, opts.platforms);
-    if (!check.ok) throw new CopyError(check.error);
     top = { bytes: manifest.bytes, mediaType: manifest.mediaType, digest: manifest.digest };
-    platforms = { mirrored: check.mirrored, missing: check.missing };
+    artifactType = artifactTypeOf(manifest);
+    // A non-image artifact (an image volume's data set, a chart) has no platform to check and its
+    // config may be no JSON at all: it is copied whole, whatever mirroring.platforms says.
+    if (artifactType === undefined) {
+      const config = configPlatform(await src.readBlob(manifest.config.digest));
+      const check = checkImagePlatform(config, opts.platforms);
+      if (!check.ok) throw new CopyError(check.error);
+      platforms = { mirrored: check.mirrored, missing: check.missing };
+    }
   }
   if (dstRef.digest !== undefined && dstRef.digest !== top.digest) {
     throw new CopyError(`the source manifest is ${top.digest}, not the pinned ${dstRef.digest}`);
@@ -214,7 +226,8 @@ export async function copyImage(opts: CopyOptions): Promise<CopyResult> {
     mediaType: top.mediaType,
     filtered,
     sourceDigest: manifest.digest,
-    platforms,
+    ...(platforms ? { platforms } : {}),
+    ...(artifactType !== undefined ? { artifactType } : {}),
     alreadyPresent: existing?.digest === top.digest,
     blobs,
     bytes: stats,

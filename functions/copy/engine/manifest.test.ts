@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  artifactTypeOf,
   blobsOf,
   configPlatform,
   filteredIndexBytes,
@@ -125,5 +126,39 @@ describe('configPlatform', () => {
     });
     assert.equal(configPlatform(enc({ rootfs: {} })), undefined);
     assert.equal(configPlatform(enc('not json')), undefined);
+  });
+});
+
+describe('artifactTypeOf', () => {
+  const image = (config: string, artifactType?: string) => {
+    const r = parseManifest(
+      enc({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        ...(artifactType ? { artifactType } : {}),
+        config: { mediaType: config, digest: `sha256:${'c'.repeat(64)}`, size: 2 },
+        layers: [{ mediaType: 'text/plain', digest: `sha256:${'d'.repeat(64)}`, size: 5 }],
+      }),
+      'application/vnd.oci.image.manifest.v1+json',
+    );
+    assert.ok(r.ok && r.manifest.kind === 'image');
+    return r.manifest;
+  };
+  it('an OCI 1.1 artifact: artifactType over the empty config', () => {
+    assert.equal(
+      artifactTypeOf(image('application/vnd.oci.empty.v1+json', 'application/vnd.example.data.v1')),
+      'application/vnd.example.data.v1',
+    );
+  });
+  it('an older artifact says its type with its config media type (a Helm chart)', () => {
+    assert.equal(
+      artifactTypeOf(image('application/vnd.cncf.helm.config.v1+json')),
+      'application/vnd.cncf.helm.config.v1+json',
+    );
+  });
+  it('OCI and Docker images, and a config without a media type, are images', () => {
+    assert.equal(artifactTypeOf(image('application/vnd.oci.image.config.v1+json')), undefined);
+    assert.equal(artifactTypeOf(image('application/vnd.docker.container.image.v1+json')), undefined);
+    assert.equal(artifactTypeOf(image('')), undefined);
   });
 });

@@ -185,6 +185,24 @@ export function filteredIndexBytes(index: IndexManifest, keep: readonly Descript
   return new TextEncoder().encode(JSON.stringify({ ...index.doc, manifests }));
 }
 
+/** The config media types of a runnable image (OCI, Docker); any other config is an artifact's. */
+const IMAGE_CONFIG_TYPES = new Set([
+  'application/vnd.oci.image.config.v1+json',
+  'application/vnd.docker.container.image.v1+json',
+]);
+
+/**
+ * The artifact type of a non-image OCI artifact (what an image volume may mount: a model, a data
+ * set, a Helm chart), or undefined for an image. OCI 1.1 artifacts set `artifactType` over the
+ * empty config; older ones say it with the config's own media type. A config without a media type
+ * is taken for an image (what the copy did before artifacts were handled).
+ */
+export function artifactTypeOf(m: ImageManifest): string | undefined {
+  const config = m.config.mediaType;
+  if (config === '' || IMAGE_CONFIG_TYPES.has(config)) return undefined;
+  return m.artifactType ?? config;
+}
+
 /** Blobs of an image in upload order: layers first, config last (as registries expect nothing else). */
 export function blobsOf(image: ImageManifest): Descriptor[] {
   return [...image.layers, image.config];
