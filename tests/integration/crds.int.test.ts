@@ -21,6 +21,7 @@ import { kubectl, namespace, patchStatus, uniq } from '../harness/fixtures.ts';
 
 const FIELD_MANAGER = 'kuik-crds-test';
 const SAMPLE_DIR = new URL('../../crds/samples/', import.meta.url);
+const CRD_DIR = new URL('../../crds/', import.meta.url);
 
 const kc = kubeConfig();
 const objects = KubernetesObjectApi.makeApiClient(kc);
@@ -114,9 +115,9 @@ describe('the five CRDs as served', () => {
       assert.ok(version!.served && version!.storage);
       assert.deepEqual(version!.subresources?.status, {});
       // The columns the CRD file declares, as served (the API server builds kubectl's tables from them).
-      const declared = parse(
-        readFileSync(new URL(`../../crds/kuik.enix.io_${k.plural}.yaml`, import.meta.url), 'utf8'),
-      ) as { spec: { versions: { additionalPrinterColumns: Json[] }[] } };
+      const declared = parse(readFileSync(new URL(`kuik.enix.io_${k.plural}.yaml`, CRD_DIR), 'utf8')) as {
+        spec: { versions: { additionalPrinterColumns: Json[] }[] };
+      };
       const columns = (version!.additionalPrinterColumns ?? []).map((c) => ({ ...c }));
       assert.deepEqual(columns, declared.spec.versions[0]?.additionalPrinterColumns);
       assert.deepEqual(
