@@ -24,20 +24,33 @@ import { allowedDestination, allowedSource, sourceNamespace } from './allowed-se
 import { type CopyResult, mirrorImage } from './engine/copy.ts';
 import { chooseCredential } from './engine/credentials-choice.ts';
 import { platformsChanged } from './engine/platform.ts';
+import { CopyProgress } from './engine/progress.ts';
 import { Repo } from './engine/repo.ts';
 import type { CopyMetrics } from './metrics.ts';
-import { applyFailure, applySuccess, applyUploads, findMirror, type MirrorSet } from './status.ts';
+import { describeProgress, startProgressReporter } from './progress-report.ts';
+import {
+  applyFailure,
+  applyProgress,
+  applySuccess,
+  applyUploads,
+  findMirror,
+  type MirrorSet,
+  refreshSummary,
+} from './status.ts';
 
 export interface CopySettings {
   chunkBytes: number;
   recordEveryBytes: number;
   hostConcurrency: number;
+  /** At most one progress log line and status write per image this often (KUIK_COPY_PROGRESS_SECONDS). */
+  progressEveryMs: number;
 }
 
 export const DEFAULT_SETTINGS: CopySettings = {
   chunkBytes: 32 * 1024 * 1024,
   recordEveryBytes: 64 * 1024 * 1024,
   hostConcurrency: 4,
+  progressEveryMs: 10_000,
 };
 
 export interface CopyDeps {
@@ -124,7 +137,40 @@ export async function handleCopy(req: CopyRequest, deps: CopyDeps): Promise<Hand
     if (present !== undefined) return done({ outcome: 'already-mirrored', digest: present });
   }
 
+  // Progress while the copy runs: log line, status and gauges (docs/copy.md).
+  const progress = new CopyProgress();
+  const untrack = deps.metrics?.track(toManifestRef(req.destination).registry, req.destination, () =>
+    progress.snapshot(),
+  );
+  const reporter = startProgressReporter({
+    everyMs: deps.settings.progressEveryMs,
+    now: deps.now,
+    snapshot: () => progress.snapshot(),
+    report: async (p) => {
+      deps.log.info(
+        {
+          owner: untrusted(ownerName(req)),
+          source: untrusted(req.source),
+          destination: untrusted(req.destination),
+          bytes_done: p.bytesDone,
+          bytes_total: p.bytesTotal,
+          percent: p.percent,
+        },
+        `copy progress: ${describeProgress(p)}`,
+      );
+      try {
+        await deps.kube.updateStatus<MirrorSet>(
+          ref,
+          (o) => applyProgress(o, req, p, deps.now()) && refreshSummary(o, deps.now()),
+        );
+      } catch (err) {
+        // Progress is informative: a failed write costs nothing but the update.
+        deps.log.warn({ err: errorMessage(err) }, 'could not write copy progress');
+      }
+    },
+  });
   const outcome = await mirrorImage({
+    progress,
     transport: deps.transport,
     source: req.source,
     destination: req.destination,
@@ -136,9 +182,16 @@ export async function handleCopy(req: CopyRequest, deps: CopyDeps): Promise<Hand
     hostConcurrency: deps.settings.hostConcurrency,
     ...(mirror.uploads ? { resume: mirror.uploads } : {}),
     persistSessions: async (records) => {
-      await deps.kube.updateStatus<MirrorSet>(ref, (o) => applyUploads(o, req, records));
+      await deps.kube.updateStatus<MirrorSet>(
+        ref,
+        (o) => applyUploads(o, req, records) && refreshSummary(o, deps.now()),
+      );
     },
     ...(deps.shouldStop ? { shouldStop: deps.shouldStop } : {}),
+  }).finally(async () => {
+    // Before the final write, so that no progress lands after it.
+    await reporter.stop();
+    untrack?.();
   });
 
   if (!outcome.ok) {
@@ -147,17 +200,19 @@ export async function handleCopy(req: CopyRequest, deps: CopyDeps): Promise<Hand
   }
   const platforms = outcome.result?.platforms;
   const artifactType = outcome.result?.artifactType;
-  const written = await deps.kube.updateStatus<MirrorSet>(ref, (o) =>
-    applySuccess(
-      o,
-      req,
-      {
-        digest: outcome.digest,
-        ...(platforms ? { platforms } : {}),
-        ...(artifactType !== undefined ? { artifact: true } : {}),
-      },
-      deps.now(),
-    ),
+  const written = await deps.kube.updateStatus<MirrorSet>(
+    ref,
+    (o) =>
+      applySuccess(
+        o,
+        req,
+        {
+          digest: outcome.digest,
+          ...(platforms ? { platforms } : {}),
+          ...(artifactType !== undefined ? { artifact: true } : {}),
+        },
+        deps.now(),
+      ) && refreshSummary(o, deps.now()),
   );
   if (written) {
     const missing = platforms?.missing.length ? `; missing platforms: ${platforms.missing.join(', ')}` : '';
@@ -181,7 +236,10 @@ export async function handleCopy(req: CopyRequest, deps: CopyDeps): Promise<Hand
 
   async function fail(error: string): Promise<HandleResult> {
     // An event when the error is new, not on every retry of the same failure.
-    const written = await deps.kube.updateStatus<MirrorSet>(ref, (o) => applyFailure(o, req, error));
+    const written = await deps.kube.updateStatus<MirrorSet>(
+      ref,
+      (o) => applyFailure(o, req, error) && refreshSummary(o, deps.now()),
+    );
     if (written) await event(cr, 'Warning', 'MirrorFailed', `${req.destination}: ${error}`, deps);
     return done({ outcome: 'failed', error });
   }
@@ -269,9 +327,13 @@ async function destinationDigest(
   return value?.digest;
 }
 
+function ownerName(req: CopyRequest): string {
+  return `${req.owner.kind}/${req.owner.namespace ? `${req.owner.namespace}/` : ''}${req.owner.name}`;
+}
+
 /** One log line per copy, with what a person greps for; metrics beside it. */
 function report(r: HandleResult, req: CopyRequest, deps: CopyDeps): void {
-  const owner = `${req.owner.kind}/${req.owner.namespace ? `${req.owner.namespace}/` : ''}${req.owner.name}`;
+  const owner = ownerName(req);
   const res = r.result;
   const line = {
     owner: untrusted(owner),

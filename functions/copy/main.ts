@@ -21,7 +21,10 @@ import { createCopyApp } from './server.ts';
 
 const MiB = 1024 * 1024;
 
-/** KUIK_COPY_CHUNK_MIB, KUIK_COPY_RECORD_EVERY_MIB, KUIK_COPY_HOST_CONCURRENCY; defaults otherwise. */
+/**
+ * KUIK_COPY_CHUNK_MIB, KUIK_COPY_RECORD_EVERY_MIB, KUIK_COPY_HOST_CONCURRENCY,
+ * KUIK_COPY_PROGRESS_SECONDS; defaults otherwise.
+ */
 export function copySettings(env: NodeJS.ProcessEnv): CopySettings {
   const positive = (name: string, fallback: number, unit = 1): number => {
     const raw = env[name];
@@ -35,6 +38,7 @@ export function copySettings(env: NodeJS.ProcessEnv): CopySettings {
     chunkBytes: positive('KUIK_COPY_CHUNK_MIB', DEFAULT_SETTINGS.chunkBytes, MiB),
     recordEveryBytes: positive('KUIK_COPY_RECORD_EVERY_MIB', DEFAULT_SETTINGS.recordEveryBytes, MiB),
     hostConcurrency: positive('KUIK_COPY_HOST_CONCURRENCY', DEFAULT_SETTINGS.hostConcurrency),
+    progressEveryMs: positive('KUIK_COPY_PROGRESS_SECONDS', DEFAULT_SETTINGS.progressEveryMs, 1000),
   };
 }
 

@@ -3,10 +3,12 @@ import { describe, it } from 'node:test';
 import type { CopyRequest } from '#shared/copy-request.ts';
 import {
   applyFailure,
+  applyProgress,
   applySuccess,
   applyUploads,
   findMirror,
   type MirrorSet,
+  refreshSummary,
   rfc3339Seconds,
 } from './status.ts';
 
@@ -97,5 +99,30 @@ describe('copy status', () => {
     assert.ok(applyUploads(o, req, []));
     assert.equal(mirrorOf(o).uploads, undefined);
     assert.equal(applyUploads(o, req, []), false);
+  });
+
+  it('writes progress while the copy runs; a success clears it', () => {
+    const o = cr();
+    const now = Date.UTC(2026, 11, 1, 10, 0, 0);
+    assert.ok(applyProgress(o, req, { bytesDone: 25, bytesTotal: 100, percent: 25 }, now));
+    assert.deepEqual(mirrorOf(o).progress, {
+      bytesDone: 25,
+      bytesTotal: 100,
+      percent: 25,
+      updatedAt: '2026-12-01T10:00:00Z',
+    });
+    assert.ok(applySuccess(o, req, { digest: 'sha256:abc' }, now));
+    assert.equal(mirrorOf(o).progress, undefined);
+  });
+
+  it('recomputes the counts and Ready after a copy writes its entry', () => {
+    const o = cr();
+    refreshSummary(o, 0);
+    assert.equal(o.status?.pendingCount, 3);
+    assert.equal(o.status?.conditions?.[0]?.status, 'Unknown');
+    applyFailure(o, req, 'boom');
+    refreshSummary(o, 0);
+    assert.equal(o.status?.failingCount, 1);
+    assert.equal(o.status?.conditions?.[0]?.reason, 'MirrorFailed');
   });
 });

@@ -3,12 +3,14 @@
 // nothing is written, when the object is no longer the one the request was about: another uid
 // (deleted and re-created under the same name), or the entry or mirror pruned since.
 import type { CopyRequest } from '#shared/copy-request.ts';
+import { withMirrorSetSummary } from '#shared/crd/summary.ts';
 import type {
   ClusterImageSetMirror,
   ImageSetMirror,
   MirrorStatusEntry,
   UploadSession,
 } from '#shared/crd/types.ts';
+import type { ProgressSnapshot } from './engine/progress.ts';
 
 export type MirrorSet = ImageSetMirror | ClusterImageSetMirror;
 
@@ -48,6 +50,7 @@ export function applySuccess(cr: MirrorSet, req: CopyRequest, s: Success, now: n
   else if (s.artifact) delete m.platforms;
   delete m.lastError;
   delete m.uploads;
+  delete m.progress;
   return true;
 }
 
@@ -57,6 +60,29 @@ export function applyFailure(cr: MirrorSet, req: CopyRequest, error: string): bo
   // The upload sessions stay: the next attempt resumes them.
   if (found.mirror.lastError === error) return false;
   found.mirror.lastError = error;
+  return true;
+}
+
+/** How far the copy is; kept after a failure (how far it got), cleared by a success. */
+export function applyProgress(cr: MirrorSet, req: CopyRequest, p: ProgressSnapshot, now: number): boolean {
+  const found = findMirror(cr, req);
+  if (!found.ok) return false;
+  found.mirror.progress = {
+    bytesDone: p.bytesDone,
+    bytesTotal: p.bytesTotal,
+    percent: p.percent,
+    updatedAt: rfc3339Seconds(now),
+  };
+  return true;
+}
+
+/**
+ * The counts and the Ready condition, recomputed after a mirror entry changed (always true, to
+ * chain after an apply). The copy does not read the spec: the observed generation stays
+ * reconcile's, and a stored InvalidFilter verdict stays.
+ */
+export function refreshSummary(cr: MirrorSet, now: number): true {
+  cr.status = withMirrorSetSummary(cr.status, { now, keepInvalidFilter: true });
   return true;
 }
 

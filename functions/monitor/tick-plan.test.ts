@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
+import { withAvailabilitySummary } from '#shared/crd/summary.ts';
 import type { ClusterImageSetAvailability, MonitoredImage } from '#shared/crd/types.ts';
 import { collectCandidates } from './pacing.ts';
 import { applyResults, compileCisa, finalStatus, ledgerHolder, type ProbeRecord } from './tick-plan.ts';
@@ -140,7 +141,18 @@ describe('the status written at the end of a tick', () => {
       ledger: undefined,
       now: NOW,
     });
-    assert.deepEqual(next, {
+    const { availableCount, unavailableCount, conditions, ...rest } = next ?? {};
+    assert.deepEqual({ availableCount, unavailableCount }, { availableCount: 2, unavailableCount: 0 });
+    assert.deepEqual(conditions, [
+      {
+        type: 'Ready',
+        status: 'True',
+        lastTransitionTime: '2026-11-25T10:00:00Z',
+        reason: 'AllAvailable',
+        message: '1 image in use, all available',
+      },
+    ]);
+    assert.deepEqual(rest, {
       imageCount: 2,
       images: [
         {
@@ -163,8 +175,11 @@ describe('the status written at the end of a tick', () => {
     const spec = { imageFilter: { include: ['.*'] } };
     const images: MonitoredImage[] = [{ image: 'docker.io/library/nginx', status: 'Available' }];
     const compiled = compileCisa(cisa('a', spec, images), [pod('nginx')], () => false, new Set(), NOW);
+    const stored = cisa('a', spec, images);
+    // As the previous tick left it, an hour ago: the same verdict is not written again.
+    stored.status = withAvailabilitySummary(stored.status ?? {}, { now: NOW - 3_600_000 });
     const out = finalStatus({
-      stored: cisa('a', spec, images),
+      stored,
       compiled,
       allOriginals: new Set(),
       results: new Map(),
@@ -186,6 +201,16 @@ describe('the status written at the end of a tick', () => {
       ledger: () => ({ registries: [] }),
       now: NOW,
     });
-    assert.deepEqual(out, { imageCount: 1, images, monitoring: { registries: [] } });
+    const { conditions, ...rest } = out ?? {};
+    assert.deepEqual(rest, {
+      imageCount: 1,
+      images,
+      monitoring: { registries: [] },
+      availableCount: 1,
+      unavailableCount: 0,
+    });
+    assert.equal(conditions?.[0]?.status, 'False');
+    assert.equal(conditions?.[0]?.reason, 'InvalidFilter');
+    assert.match(conditions?.[0]?.message ?? '', /^filter is invalid: spec\.filter\.include\[0\]\.label/);
   });
 });

@@ -2,7 +2,9 @@
 // steps 2–9), pick the ledger CISA, and compute the status to write at the end of the tick from the
 // status as stored at that moment (discovery again, probe results, the ledger). The tick (tick.ts)
 // does the I/O around them.
+import { isDeepStrictEqual } from 'node:util';
 import type { V1Pod } from '@kubernetes/client-node';
+import { withAvailabilitySummary } from '#shared/crd/summary.ts';
 import type {
   ClusterImageSetAvailability,
   ClusterImageSetAvailabilityStatus,
@@ -15,6 +17,7 @@ import {
   compileSelection,
   type FilterError,
   type ImageMatcher,
+  invalidFilterNote,
   type PodLike,
 } from '#shared/filter/filter.ts';
 import { rfc3339 } from '../reconcile/status.ts';
@@ -158,11 +161,20 @@ export function finalStatus(input: FinalStatusInput): ClusterImageSetAvailabilit
     images = applyResults(d.images, input.results);
     imageCount = images.length;
   }
-  const next: ClusterImageSetAvailabilityStatus = { ...before, images };
+  let next: ClusterImageSetAvailabilityStatus = { ...before, images };
   if (imageCount !== undefined) next.imageCount = imageCount;
   if (input.ledger) {
     const ledger = input.ledger(before.monitoring);
     if (ledger) next.monitoring = ledger;
   }
-  return JSON.stringify(next) === JSON.stringify(before) ? undefined : next;
+  // Beyond kuik: the column counts and the Ready condition, from the images just computed. The
+  // monitor reads the spec (the filter) on every tick: it observed this generation.
+  const generation = stored.metadata.generation;
+  next = withAvailabilitySummary(next, {
+    now: input.now,
+    ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    ...(compiled.filterError ? { invalidFilter: invalidFilterNote(compiled.filterError) } : {}),
+  });
+  // Compared as values: the key order of what was read is not ours.
+  return isDeepStrictEqual(next, before) ? undefined : next;
 }

@@ -15,22 +15,35 @@ test('kuik kinds map to their reconciles; RIS and CISA are acknowledged with not
     });
   assert.deepEqual(d('ImageSetMirror', 'ns'), {
     ok: true,
-    targets: { mirrorSets: [{ kind: 'ImageSetMirror', name: 'x', namespace: 'ns' }], secretOwners: [] },
+    targets: {
+      mirrorSets: [{ kind: 'ImageSetMirror', name: 'x', namespace: 'ns' }],
+      secretOwners: [],
+      replicated: [],
+    },
   });
   assert.deepEqual(d('ClusterImageSetMirror'), {
     ok: true,
     targets: {
       mirrorSets: [{ kind: 'ClusterImageSetMirror', name: 'x' }],
       secretOwners: [{ kind: 'ClusterImageSetMirror', name: 'x' }],
+      replicated: [],
     },
   });
   assert.deepEqual(d('ClusterReplicatedImageSet'), {
     ok: true,
-    targets: { mirrorSets: [], secretOwners: [{ kind: 'ClusterReplicatedImageSet', name: 'x' }] },
+    targets: {
+      mirrorSets: [],
+      secretOwners: [{ kind: 'ClusterReplicatedImageSet', name: 'x' }],
+      replicated: [{ kind: 'ClusterReplicatedImageSet', name: 'x' }],
+    },
   });
   assert.deepEqual(d('ReplicatedImageSet', 'ns'), {
     ok: true,
-    targets: { mirrorSets: [], secretOwners: [] },
+    targets: {
+      mirrorSets: [],
+      secretOwners: [],
+      replicated: [{ kind: 'ReplicatedImageSet', name: 'x', namespace: 'ns' }],
+    },
   });
   // ApiServerSource sends cluster-scoped objects with an empty namespace.
   assert.ok(

@@ -25,6 +25,8 @@ export interface Targets {
   mirrorSets: KuikRef[];
   /** CISMs/CRISs whose secret copies (finalizer) to reconcile. */
   secretOwners: KuikRef[];
+  /** RISs/CRISs whose status (upstream count, Ready) to write. */
+  replicated: KuikRef[];
   /** A pod event: the caller must map it to mirror sets (needs the CR lists). */
   pod?: V1Pod;
 }
@@ -44,7 +46,7 @@ export function dispatch(type: string, data: unknown): DispatchResult {
   const obj = parsed.output;
   const name = obj.metadata.name;
   const namespace = obj.metadata.namespace || undefined;
-  const targets: Targets = { mirrorSets: [], secretOwners: [] };
+  const targets: Targets = { mirrorSets: [], secretOwners: [], replicated: [] };
   if (obj.apiVersion === 'v1' && obj.kind === 'Pod') {
     if (!namespace) return { ok: false, error: 'Pod without a namespace' };
     targets.pod = obj as unknown as V1Pod;
@@ -63,10 +65,14 @@ export function dispatch(type: string, data: unknown): DispatchResult {
       break;
     case 'ClusterReplicatedImageSet':
       targets.secretOwners.push({ kind: 'ClusterReplicatedImageSet', name });
+      targets.replicated.push({ kind: 'ClusterReplicatedImageSet', name });
       break;
     case 'ReplicatedImageSet':
+      if (!namespace) return { ok: false, error: 'ReplicatedImageSet without a namespace' };
+      targets.replicated.push({ kind: 'ReplicatedImageSet', name, namespace });
+      break;
     case 'ClusterImageSetAvailability':
-      // No reconcile of ours (RIS is read by the router only; CISA is the monitor's).
+      // No reconcile of ours: CISA is the monitor's.
       break;
     default:
       return { ok: false, error: `unexpected kind ${obj.kind}` };

@@ -2,9 +2,16 @@
 // arrived, the CR is read fresh, its pods listed, and status computed from what is there now, so
 // duplicated, reordered or lost events all converge (the monitor's tick repairs lost ones). Copies
 // are requested, not done: each missing mirror becomes one CopyRequest with a deterministic id.
+import { isDeepStrictEqual } from 'node:util';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { CopyRequest } from '#shared/copy-request.ts';
-import { type ClusterImageSetMirror, type ImageSetMirror, MIRROR_FINALIZER } from '#shared/crd/types.ts';
+import { withMirrorSetSummary } from '#shared/crd/summary.ts';
+import {
+  type ClusterImageSetMirror,
+  type ImageSetMirror,
+  type ImageSetMirrorStatus,
+  MIRROR_FINALIZER,
+} from '#shared/crd/types.ts';
 import { parseGoDuration } from '#shared/duration.ts';
 import { compileSelection, invalidFilterNote, type PodLike } from '#shared/filter/filter.ts';
 import { collectMirrorPrefixes, isMirroredImage } from '#shared/image/mapping.ts';
@@ -63,6 +70,24 @@ export interface ReconcileResult {
   remirrored?: number;
   /** When a retention deadline comes up (the monitor's resync acts on it; nothing sleeps). */
   nextRetentionMs?: number;
+}
+
+/** Reconcile reads the spec: the Ready condition it writes observed this generation. */
+function summaryOpts(o: MirrorSet, now: number) {
+  return {
+    now,
+    ...(o.metadata.generation !== undefined ? { observedGeneration: o.metadata.generation } : {}),
+  };
+}
+
+/**
+ * Puts `next` into `o` and says whether that changes anything. Compared as values, not as JSON
+ * text: the API server returns keys in its own order, and a needless write wakes every watcher.
+ */
+function writeSummary(o: MirrorSet, next: ImageSetMirrorStatus): boolean {
+  if (isDeepStrictEqual(next, o.status ?? {})) return false;
+  o.status = next;
+  return true;
 }
 
 async function listPods(kube: Kube, namespace: string | undefined): Promise<V1Pod[]> {
@@ -133,7 +158,19 @@ export async function reconcileMirrorSet(
   // 3–5. Pods in scope.
   const selection = compileSelection(cr);
   if (!selection.ok) {
-    await deps.warn(cr, 'InvalidFilter', invalidFilterNote(selection.error));
+    const note = invalidFilterNote(selection.error);
+    await deps.warn(cr, 'InvalidFilter', note);
+    // Ready=False with the reason, so `kubectl get` and `kubectl wait` say it too.
+    await kube.updateStatus<MirrorSet>(
+      ref,
+      (o) =>
+        o.metadata.uid === uid &&
+        writeSummary(
+          o,
+          withMirrorSetSummary(o.status, { ...summaryOpts(o, deps.now()), invalidFilter: note }),
+        ),
+      cr,
+    );
     return { ...result, outcome: 'invalid-filter' };
   }
   const { podMatcher, imageFilter } = selection.value;
@@ -173,10 +210,10 @@ export async function reconcileMirrorSet(
         imageVolumes: deps.imageVolumes !== false,
       });
       sourcePods = next.sourcePods;
-      if (JSON.stringify(next.matchingImages) === JSON.stringify(o.status?.matchingImages ?? []))
-        return false;
-      o.status = { ...o.status, matchingImages: next.matchingImages };
-      return true;
+      return writeSummary(
+        o,
+        withMirrorSetSummary({ ...o.status, matchingImages: next.matchingImages }, summaryOpts(o, now)),
+      );
     },
     // As read at the start of this reconcile (or as the finalizer write returned it); if another
     // writer changed it since, the write is refused (409) and retried from a fresh read.
@@ -217,9 +254,10 @@ export async function reconcileMirrorSet(
         now,
       ).entries;
       for (const d of deletedMirrors) entries = dropMirror(entries, d.entry, d.mirror);
-      if (JSON.stringify(entries) === JSON.stringify(o.status?.matchingImages ?? [])) return false;
-      o.status = { ...o.status, matchingImages: entries };
-      return true;
+      return writeSummary(
+        o,
+        withMirrorSetSummary({ ...o.status, matchingImages: entries }, summaryOpts(o, now)),
+      );
     });
     if (after) synced = after;
   }
@@ -262,7 +300,9 @@ export async function reconcileMirrorSet(
             }
           }
         }
-        return changed;
+        if (!changed) return false;
+        writeSummary(o, withMirrorSetSummary(o.status, summaryOpts(o, now)));
+        return true;
       });
       if (after) synced = after;
       result.remirrored = vanished.length;

@@ -15,6 +15,7 @@ import { untrusted } from '#shared/log.ts';
 import { dispatch, mirrorSetsForPod } from './dispatch.ts';
 import { eachUntil, rotate } from './each-until.ts';
 import { type ReconcileDeps, type ReconcileResult, reconcileMirrorSet } from './mirror-set.ts';
+import { reconcileReplicated } from './replicated.ts';
 import { reconcileSecretOwner } from './secret-owner.ts';
 import { type ClusterSnapshot, clusterSnapshot, listClusterView, listMirrorSets } from './snapshot.ts';
 
@@ -51,6 +52,7 @@ export type ReconcileMetrics = ReturnType<typeof createReconcileMetrics>;
 export interface Summary {
   mirrorSets: ReconcileResult[];
   secretOwners: { ref: KuikRef; outcome: string; deleted: number }[];
+  replicated: { ref: KuikRef; outcome: string }[];
   /** Reconciles that threw (the others still ran). */
   failed: { ref: KuikRef; error: string }[];
   /** CRs the resync did not reach before its deadline (the next one starts elsewhere). */
@@ -68,12 +70,12 @@ export interface RunOptions {
 }
 
 async function run(
-  targets: { mirrorSets: KuikRef[]; secretOwners: KuikRef[] },
+  targets: { mirrorSets: KuikRef[]; secretOwners: KuikRef[]; replicated: KuikRef[] },
   deps: ReconcileDeps,
   m?: ReconcileMetrics,
   opts: RunOptions = {},
 ): Promise<Summary> {
-  const summary: Summary = { mirrorSets: [], secretOwners: [], failed: [], notReached: 0 };
+  const summary: Summary = { mirrorSets: [], secretOwners: [], replicated: [], failed: [], notReached: 0 };
   const each = async (refs: KuikRef[], fn: (ref: KuikRef) => Promise<void>) => {
     const r = await eachUntil(
       refs,
@@ -99,6 +101,13 @@ async function run(
       const r = await reconcileSecretOwner(ref, deps.kube);
       m?.reconciles.inc({ kind: `secret-owner/${ref.kind}`, outcome: r.outcome });
       summary.secretOwners.push({ ref, ...r });
+    }),
+  );
+  await each(targets.replicated, (ref) =>
+    guarded(ref, ref.kind, async () => {
+      const outcome = await reconcileReplicated(ref, deps.kube, deps.now);
+      m?.reconciles.inc({ kind: ref.kind, outcome });
+      summary.replicated.push({ ref, outcome });
     }),
   );
   await each(targets.mirrorSets, (ref) =>
@@ -145,13 +154,18 @@ export async function reconcileAll(
   opts: ResyncOptions = {},
 ): Promise<Summary> {
   // One list of pods and mirror sets: the refs to reconcile, and the view every reconcile shares.
-  const [view, cris] = await Promise.all([
+  const [view, cris, ris] = await Promise.all([
     listClusterView(deps.kube, undefined),
     deps.kube.custom.listClusterCustomObject({
       group: 'kuik.enix.io',
       version: 'v1alpha1',
       plural: 'clusterreplicatedimagesets',
     }) as Promise<{ items: { metadata: { name?: string } }[] }>,
+    deps.kube.custom.listClusterCustomObject({
+      group: 'kuik.enix.io',
+      version: 'v1alpha1',
+      plural: 'replicatedimagesets',
+    }) as Promise<{ items: { metadata: { name?: string; namespace?: string } }[] }>,
   ]);
   const cisms = view.cisms.map(
     (c): KuikRef => ({ kind: 'ClusterImageSetMirror', name: c.metadata.name ?? '' }),
@@ -166,11 +180,19 @@ export async function reconcileAll(
   const crisRefs = cris.items.map(
     (c): KuikRef => ({ kind: 'ClusterReplicatedImageSet', name: c.metadata.name ?? '' }),
   );
+  const risRefs = ris.items.map(
+    (r): KuikRef => ({
+      kind: 'ReplicatedImageSet',
+      name: r.metadata.name ?? '',
+      namespace: r.metadata.namespace ?? '',
+    }),
+  );
   const offset = opts.offset ?? Math.floor(Math.random() * 2 ** 31);
   return await run(
     {
       mirrorSets: rotate([...cisms, ...isms], offset),
       secretOwners: rotate([...cisms, ...crisRefs], offset),
+      replicated: rotate([...crisRefs, ...risRefs], offset),
     },
     deps,
     m,
@@ -218,7 +240,11 @@ export function createReconcileApp(
       return c.json({ error: d.error }, 400);
     }
     try {
-      const targets = { mirrorSets: [...d.targets.mirrorSets], secretOwners: [...d.targets.secretOwners] };
+      const targets = {
+        mirrorSets: [...d.targets.mirrorSets],
+        secretOwners: [...d.targets.secretOwners],
+        replicated: [...d.targets.replicated],
+      };
       if (d.targets.pod) {
         const ns = d.targets.pod.metadata?.namespace;
         const { cisms, isms } = await listMirrorSets(deps.kube, ns);

@@ -281,23 +281,37 @@ describe('CRD YAML and valibot schemas describe the same objects', () => {
     }
   });
 
-  it('shows the Images printer column on ClusterImageSetAvailability only', () => {
+  it("keeps kuik's Images column on ClusterImageSetAvailability and adds Ready and Age to every kind", () => {
     for (const [kind, crd] of crds) {
       const version = (crd['spec'] as { versions: Json[] }).versions[0]!;
       assert.deepEqual(version['subresources'], { status: {} });
-      assert.deepEqual(
-        version['additionalPrinterColumns'],
-        kind === 'ClusterImageSetAvailability'
-          ? [
-              {
-                name: 'Images',
-                type: 'integer',
-                description: 'Total number of monitored images',
-                jsonPath: '.status.imageCount',
-              },
-            ]
-          : undefined,
-      );
+      const columns = version['additionalPrinterColumns'] as {
+        name: string;
+        type: string;
+        jsonPath: string;
+      }[];
+      if (kind === 'ClusterImageSetAvailability') {
+        assert.deepEqual(columns[0], {
+          name: 'Images',
+          type: 'integer',
+          description: 'Total number of monitored images',
+          jsonPath: '.status.imageCount',
+        });
+      }
+      const names = columns.map((c) => c.name);
+      assert.ok(names.includes('Ready') && names.includes('Age'), `${kind}: ${names.join(', ')}`);
+      // Every column shows a field the schema has (a typo would render an empty column forever).
+      const schema = walkCrd(((version['schema'] as Json)['openAPIV3Schema'] as Json) ?? {});
+      for (const c of columns) {
+        if (c.jsonPath === '.metadata.creationTimestamp') {
+          assert.equal(c.type, 'date');
+          continue;
+        }
+        const path = c.jsonPath.replace(/^\./, '').replace(/\[\?\(@\.type=="Ready"\)\]/, '[]');
+        const facts = schema.get(path);
+        assert.ok(facts, `${kind}: column ${c.name} shows ${c.jsonPath}, which the schema lacks`);
+        assert.equal(facts.type, c.type, `${kind}: column ${c.name}`);
+      }
     }
   });
 });

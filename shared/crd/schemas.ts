@@ -235,6 +235,29 @@ const noImageItems = (spec: { filter?: Filter | ClusterFilter }) =>
 const uniqueImages = <T extends { image: string }>(items: T[]) =>
   new Set(items.map((i) => i.image)).size === items.length;
 
+// Beyond kuik: how far a copy in progress is.
+const CopyProgressSchema = obj({
+  bytesDone: nonNegative(),
+  bytesTotal: nonNegative(),
+  percent: nonNegative(),
+  updatedAt: timestamp(),
+});
+
+// Beyond kuik: metav1.Condition, keyed by type (shared/crd/conditions.ts).
+const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
+const ConditionSchema = obj({
+  type: bounded(316),
+  status: v.picklist(CONDITION_STATUSES, BOUND_MESSAGES.enum(CONDITION_STATUSES)),
+  observedGeneration: v.optional(nonNegative()),
+  lastTransitionTime: timestamp(),
+  reason: bounded(1024),
+  message: bounded(32768),
+});
+const ConditionsSchema = v.pipe(
+  v.array(ConditionSchema, 'must be of type array'),
+  v.check((items) => new Set(items.map((i) => i.type)).size === items.length, 'Duplicate value'),
+);
+
 const MirrorStatusSchema = obj({
   image: text(),
   mirroredAt: v.optional(timestamp()),
@@ -256,6 +279,7 @@ const MirrorStatusSchema = obj({
       v.maxLength(16, BOUND_MESSAGES.maxItems(16)),
     ),
   ),
+  progress: v.optional(CopyProgressSchema),
 });
 
 const MatchingImageSchema = obj({
@@ -276,6 +300,11 @@ const ImageSetMirrorStatusSchema = obj({
       v.check((items) => uniqueImages(items), 'Duplicate value'),
     ),
   ),
+  imageCount: v.optional(nonNegative()),
+  mirroredCount: v.optional(nonNegative()),
+  pendingCount: v.optional(nonNegative()),
+  failingCount: v.optional(nonNegative()),
+  conditions: v.optional(ConditionsSchema),
 });
 
 const MonitoredImageSchema = obj({
@@ -317,10 +346,16 @@ const AvailabilityStatusSchema = obj({
     ),
   ),
   monitoring: v.optional(MonitoringLedgerSchema),
+  availableCount: v.optional(nonNegative()),
+  unavailableCount: v.optional(nonNegative()),
+  conditions: v.optional(ConditionsSchema),
 });
 
-/** RIS/CRIS status has no fields; the API server prunes anything written there. */
-const EmptyStatusSchema = obj({});
+/** kuik's RIS/CRIS status is empty; ours has the upstream count and the Ready condition. */
+const ReplicatedStatusSchema = obj({
+  upstreamCount: v.optional(nonNegative()),
+  conditions: v.optional(ConditionsSchema),
+});
 
 // ---- the five kinds ------------------------------------------------------------------------------
 
@@ -418,12 +453,12 @@ export const SCHEMAS = {
   ReplicatedImageSet: obj({
     ...header('ReplicatedImageSet'),
     spec: v.optional(ReplicatedImageSetSpecSchema, {}),
-    status: v.optional(EmptyStatusSchema),
+    status: v.optional(ReplicatedStatusSchema),
   }),
   ClusterReplicatedImageSet: obj({
     ...header('ClusterReplicatedImageSet'),
     spec: v.optional(ClusterReplicatedImageSetSpecSchema, {}),
-    status: v.optional(EmptyStatusSchema),
+    status: v.optional(ReplicatedStatusSchema),
   }),
   ClusterImageSetAvailability: obj({
     ...header('ClusterImageSetAvailability'),

@@ -3,6 +3,8 @@
 // existing YAML applies unchanged (docs/behaviour.md §1); our additions to status are marked "beyond kuik".
 // The valibot schemas in schemas.ts validate objects into these types at the boundary.
 
+import type { Condition } from './conditions.ts';
+
 export const GROUP = 'kuik.enix.io';
 export const VERSION = 'v1alpha1';
 export const API_VERSION = `${GROUP}/${VERSION}`;
@@ -96,6 +98,18 @@ export interface MirrorStatusEntry {
    * (a Job retry) resumes them instead of sending every byte again. Cleared on success.
    */
   uploads?: UploadSession[];
+  /** Beyond kuik: how far the copy in progress is (written at a bounded rate while it runs). */
+  progress?: CopyProgressStatus;
+}
+
+/** Bytes of the image's blobs at the mirror, of the total its manifests list. */
+export interface CopyProgressStatus {
+  bytesDone: number;
+  bytesTotal: number;
+  /** floor(100 × bytesDone / bytesTotal). */
+  percent: number;
+  /** When this was written (RFC 3339). */
+  updatedAt: string;
 }
 
 /** One resumable blob upload: the registry's session URL and how many bytes it held. */
@@ -113,6 +127,13 @@ export interface MatchingImage {
 
 export interface ImageSetMirrorStatus {
   matchingImages?: MatchingImage[];
+  /** Beyond kuik: counts for the printer columns (shared/crd/summary.ts). */
+  imageCount?: number;
+  mirroredCount?: number;
+  pendingCount?: number;
+  failingCount?: number;
+  /** Beyond kuik: the Ready condition. */
+  conditions?: Condition[];
 }
 
 export interface ImageSetMirrorSpec {
@@ -211,6 +232,16 @@ export interface ClusterImageSetAvailabilityStatus {
   images?: MonitoredImage[];
   /** Beyond kuik: present on the ledger CISA only. */
   monitoring?: MonitoringLedger;
+  /** Beyond kuik: counts for the printer columns and the Ready condition. */
+  availableCount?: number;
+  unavailableCount?: number;
+  conditions?: Condition[];
+}
+
+/** Beyond kuik (kuik's RIS/CRIS status is empty): the upstream count and the Ready condition. */
+export interface ReplicatedImageSetStatus {
+  upstreamCount?: number;
+  conditions?: Condition[];
 }
 
 interface Resource<K extends string, S, St> {
@@ -230,12 +261,12 @@ export type ClusterImageSetMirror = Resource<
 export type ReplicatedImageSet = Resource<
   'ReplicatedImageSet',
   ReplicatedImageSetSpec,
-  Record<string, never>
+  ReplicatedImageSetStatus
 >;
 export type ClusterReplicatedImageSet = Resource<
   'ClusterReplicatedImageSet',
   ClusterReplicatedImageSetSpec,
-  Record<string, never>
+  ReplicatedImageSetStatus
 >;
 export type ClusterImageSetAvailability = Resource<
   'ClusterImageSetAvailability',

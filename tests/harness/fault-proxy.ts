@@ -33,7 +33,12 @@ export type FaultAction =
    * Pass through, streaming the registry's answer, and destroy the connection after this many
    * body bytes: a source that dies mid-blob. (Streamed, not recorded: blobs can be large.)
    */
-  | { cutAfter: number };
+  | { cutAfter: number }
+  /**
+   * Pass through once this promise settles, the request body unread meanwhile: a transfer paused
+   * at a point the test chooses (to look at a copy in the middle, however fast the machine is).
+   */
+  | { hold: Promise<void> };
 
 export interface FaultRule {
   method?: string;
@@ -163,6 +168,7 @@ export async function startFaultProxy(opts: {
         seen.result = old.status;
         return;
       }
+      if (action && 'hold' in action) await action.hold;
       // Pass through to the real registry.
       const headers: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(req.headers)) {

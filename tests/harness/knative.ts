@@ -111,6 +111,7 @@ export const WATCHED = {
     version: 'v1alpha1',
     resource: 'clusterreplicatedimagesets',
   },
+  replicatedimagesets: { group: 'kuik.enix.io', version: 'v1alpha1', resource: 'replicatedimagesets' },
   clusterimagesetavailabilities: {
     group: 'kuik.enix.io',
     version: 'v1alpha1',

@@ -85,6 +85,7 @@ export async function startStack(opts: { tickSchedule?: string } = {}): Promise<
         WATCHED.imagesetmirrors,
         WATCHED.clusterimagesetmirrors,
         WATCHED.clusterreplicatedimagesets,
+        WATCHED.replicatedimagesets,
         WATCHED.clusterimagesetavailabilities,
         WATCHED.pods,
       ],

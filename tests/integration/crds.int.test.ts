@@ -21,6 +21,7 @@ import { kubectl, namespace, patchStatus, uniq } from '../harness/fixtures.ts';
 
 const FIELD_MANAGER = 'kuik-crds-test';
 const SAMPLE_DIR = new URL('../../crds/samples/', import.meta.url);
+const CRD_DIR = new URL('../../crds/', import.meta.url);
 
 const kc = kubeConfig();
 const objects = KubernetesObjectApi.makeApiClient(kc);
@@ -113,20 +114,48 @@ describe('the five CRDs as served', () => {
       assert.equal(version!.name, 'v1alpha1');
       assert.ok(version!.served && version!.storage);
       assert.deepEqual(version!.subresources?.status, {});
+      // The columns the CRD file declares, as served (the API server builds kubectl's tables from them).
+      const declared = parse(readFileSync(new URL(`kuik.enix.io_${k.plural}.yaml`, CRD_DIR), 'utf8')) as {
+        spec: { versions: { additionalPrinterColumns: Json[] }[] };
+      };
       const columns = (version!.additionalPrinterColumns ?? []).map((c) => ({ ...c }));
+      assert.deepEqual(columns, declared.spec.versions[0]?.additionalPrinterColumns);
       assert.deepEqual(
-        columns,
-        k.kind === 'ClusterImageSetAvailability'
-          ? [
-              {
-                name: 'Images',
-                type: 'integer',
-                jsonPath: '.status.imageCount',
-                description: 'Total number of monitored images',
-              },
-            ]
-          : [],
+        columns.map((c) => c.name),
+        {
+          ImageSetMirror: ['Images', 'Mirrored', 'Pending', 'Failing', 'Ready', 'Age', 'Reason', 'Message'],
+          ClusterImageSetMirror: [
+            'Images',
+            'Mirrored',
+            'Pending',
+            'Failing',
+            'Ready',
+            'Age',
+            'Reason',
+            'Message',
+          ],
+          ReplicatedImageSet: ['Upstreams', 'Priority', 'Ready', 'Age', 'Reason', 'Message'],
+          ClusterReplicatedImageSet: ['Upstreams', 'Priority', 'Ready', 'Age', 'Reason', 'Message'],
+          // kuik's one column first, unchanged.
+          ClusterImageSetAvailability: [
+            'Images',
+            'Available',
+            'Unavailable',
+            'Ready',
+            'Age',
+            'Reason',
+            'Message',
+          ],
+        }[k.kind],
       );
+      if (k.kind === 'ClusterImageSetAvailability') {
+        assert.deepEqual(columns[0], {
+          name: 'Images',
+          type: 'integer',
+          jsonPath: '.status.imageCount',
+          description: 'Total number of monitored images',
+        });
+      }
       const conditions = Object.fromEntries((crd.status?.conditions ?? []).map((c) => [c.type, c.status]));
       assert.equal(conditions['Established'], 'True');
       assert.equal(conditions['NamesAccepted'], 'True');
@@ -153,15 +182,15 @@ describe('the five CRDs as served', () => {
     );
   });
 
-  it('prints the Images column of a ClusterImageSetAvailability from status.imageCount', async () => {
+  it('prints the Images column of a ClusterImageSetAvailability from status.imageCount, and AGE', async () => {
     const cisa = await apply(await build('ClusterImageSetAvailability', { unusedImageExpiry: '1h' }, 'cisa'));
     const name = cisa.metadata!.name!;
     await patchStatus('cisa', name, {
       status: { imageCount: 3, images: [{ image: 'docker.io/library/nginx:1.27' }] },
     });
     const table = await kubectl(['get', 'cisa', name]);
-    // Custom columns replace the default ones, so no AGE, as with kuik's CRD.
-    assert.match(table, /^NAME\s+IMAGES\n/);
+    // kuik's IMAGES column first; AGE declared again (custom columns replace the default ones).
+    assert.match(table, /^NAME\s+IMAGES\s+AVAILABLE\s+UNAVAILABLE\s+READY\s+AGE\n/);
     assert.match(table, new RegExp(`^${name}\\s+3\\s+`, 'm'));
     // The status default applies to entries written without one, as kuik relies on.
     const stored = await read(cisa);

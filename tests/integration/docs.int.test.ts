@@ -13,8 +13,8 @@
 //
 // Placeholders: the upper-case words below, whole words only, are the only substitutions. They
 // name objects this file makes: NAMESPACE (or NS) a namespace of its own, POD a pod in it carrying
-// the router's annotations, NAME an ImageSetMirror (in NAMESPACE), a ClusterImageSetMirror and a
-// ClusterImageSetAvailability.
+// the router's annotations, NAME an ImageSetMirror (in NAMESPACE, reconciled once: Ready), a
+// ClusterImageSetMirror and a ClusterImageSetAvailability.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -22,8 +22,12 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse } from 'yaml';
+import { parseConfig } from '#shared/config/config.ts';
+import { createLogger } from '#shared/log.ts';
+import { reconcileDeps } from '../../functions/reconcile/main.ts';
+import { reconcileMirrorSet } from '../../functions/reconcile/mirror-set.ts';
 import { applyCrds, yamlFiles } from '../harness/controlplane.ts';
-import { harness } from '../harness/env.ts';
+import { harness, kubeConfig } from '../harness/env.ts';
 import { kubectl, namespace, uniq } from '../harness/fixtures.ts';
 import { type PrivateControlPlane, startPrivateControlPlane } from '../harness/private-controlplane.ts';
 import { manifestTools, tools } from '../harness/tools.ts';
@@ -201,6 +205,14 @@ before(async () => {
   const kuik = (kind: string, extra: object) =>
     JSON.stringify({ apiVersion: 'kuik.enix.io/v1alpha1', kind, metadata: { name, ...extra }, spec: {} });
   await kubectl(['create', '-f', '-'], kuik('ImageSetMirror', { namespace: ns }));
+  // Its status as reconcile writes it (Ready: it selects nothing), for the `kubectl wait` example.
+  const cfg = parseConfig('{}\n');
+  assert.ok(cfg.ok);
+  const r = await reconcileMirrorSet(
+    { kind: 'ImageSetMirror', name, namespace: ns },
+    reconcileDeps(cfg.config, {}, kubeConfig(), createLogger('docs', 'silent')),
+  );
+  assert.deepEqual(r.errors, []);
   await kubectl(['create', '-f', '-'], kuik('ClusterImageSetMirror', {}));
   await kubectl(['create', '-f', '-'], kuik('ClusterImageSetAvailability', {}));
   fixtures = { ns, pod: podName, name };

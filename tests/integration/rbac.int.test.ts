@@ -19,6 +19,7 @@ import type {
   ClusterImageSetAvailability,
   ClusterImageSetMirror,
   ImageSetMirror,
+  ReplicatedImageSet,
 } from '#shared/crd/types.ts';
 import { MIRROR_FINALIZER, OWNER_LABELS, SECRET_FINALIZER } from '#shared/crd/types.ts';
 import { Kube } from '#shared/kube/client.ts';
@@ -52,6 +53,7 @@ const EXEMPT: Record<string, Record<string, string>> = {
       'kuik.enix.io/imagesetmirrors',
       'kuik.enix.io/clusterimagesetmirrors',
       'kuik.enix.io/clusterreplicatedimagesets',
+      'kuik.enix.io/replicatedimagesets',
       'core/pods',
     ].map((r) => [
       `${r}:get`,
@@ -422,6 +424,7 @@ test('reconcile, its ApiServerSource and copy: mirror sets, secret owners, delet
       WATCHED.imagesetmirrors,
       WATCHED.clusterimagesetmirrors,
       WATCHED.clusterreplicatedimagesets,
+      WATCHED.replicatedimagesets,
       WATCHED.pods,
     ],
   });
@@ -429,7 +432,7 @@ test('reconcile, its ApiServerSource and copy: mirror sets, secret owners, delet
   const source = manifests.find((o) => o.kind === 'ApiServerSource')!;
   assert.deepEqual(
     source['spec'].resources.map((r: { kind: string }) => r.kind),
-    ['ImageSetMirror', 'ClusterImageSetMirror', 'ClusterReplicatedImageSet', 'Pod'],
+    ['ImageSetMirror', 'ClusterImageSetMirror', 'ClusterReplicatedImageSet', 'ReplicatedImageSet', 'Pod'],
   );
 
   const rec = await ns('rec');
@@ -570,6 +573,21 @@ test('reconcile, its ApiServerSource and copy: mirror sets, secret owners, delet
       data: { '.dockerconfigjson': Buffer.from(dockerConfig(mirror)).toString('base64') },
     },
   });
+  // A ReplicatedImageSet: reconcile writes its status (upstream count, Ready).
+  await apply({
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ReplicatedImageSet',
+    metadata: { name: 'ris', namespace: rec },
+    spec: { upstreams: [{ registry: mirror.host, path: `/${P}/src` }] },
+  });
+  await eventually('RIS status', async () => {
+    const o = await kube.getKuik<ReplicatedImageSet>({
+      kind: 'ReplicatedImageSet',
+      name: 'ris',
+      namespace: rec,
+    });
+    return o.status?.conditions?.length ? true : undefined;
+  });
   await cp.kubectl(['delete', 'clusterreplicatedimageset', cris, '--wait=false']);
   // The mirrored ImageSetMirror, deleted: its mirrored image is deleted with its credential.
   await cp.kubectl(['delete', 'imagesetmirror', ism, '-n', rec, '--wait=false']);
@@ -649,6 +667,13 @@ test('monitor: a tick (probes, ledger, events) and its resync of every CR use ex
     metadata: { name: uniq('cris') },
     spec: { upstreams: [{ registry: mirror.host, path: `/${P}/mon` }] },
   });
+  // A ReplicatedImageSet nobody reconciled yet: the resync writes its status.
+  await apply({
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ReplicatedImageSet',
+    metadata: { name: 'ris', namespace: mon },
+    spec: { upstreams: [{ registry: mirror.host, path: `/${P}/mon` }] },
+  });
   // Deletions the ApiServerSource missed: a CRIS with a secret copy, a mirrored ImageSetMirror.
   const crisDel = uniq('cris-del');
   await apply({
@@ -717,6 +742,12 @@ test('monitor: a tick (probes, ledger, events) and its resync of every CR use ex
   );
   const left = await cp.kubectl(['get', 'clusterreplicatedimagesets,imagesetmirrors', '-A', '-o', 'name']);
   assert.ok(!left.includes(crisDel) && !left.includes(ismDel), left);
+  const monRis = await kube.getKuik<ReplicatedImageSet>({
+    kind: 'ReplicatedImageSet',
+    name: 'ris',
+    namespace: mon,
+  });
+  assert.equal(monRis.status?.conditions?.[0]?.status, 'True', JSON.stringify(monRis.status));
   // The invalid CISA warns on every tick: one event, its series counting the ticks.
   await tick();
   await eventually('InvalidFilter on the CISA counted per tick', async () => {

@@ -52,6 +52,7 @@ before(async () => {
       WATCHED.imagesetmirrors,
       WATCHED.clusterimagesetmirrors,
       WATCHED.clusterreplicatedimagesets,
+      WATCHED.replicatedimagesets,
       WATCHED.pods,
     ],
   });

@@ -19,6 +19,7 @@
 import { isTemporaryNetworkError, RegistryError } from '#shared/registry/errors.ts';
 import { SourceBlobReader } from './blob-reader.ts';
 import type { Descriptor } from './manifest.ts';
+import type { CopyProgress } from './progress.ts';
 import type { Repo } from './repo.ts';
 import type { SessionBook } from './sessions.ts';
 
@@ -66,6 +67,8 @@ export interface BlobContext {
   shouldStop: () => boolean;
   /** Pause before retrying after a failure (tests pass a no-op). */
   pause: (attempt: number) => Promise<void>;
+  /** Where each transfer is, for the copy's progress report. */
+  progress?: CopyProgress;
 }
 
 const MAX_DESTINATION_RECOVERIES = 3;
@@ -74,6 +77,7 @@ export async function copyBlob(desc: Descriptor, ctx: BlobContext): Promise<Blob
   const { src, dst } = ctx;
   if (await dst.hasBlob(desc.digest)) {
     ctx.sessions.finish(desc.digest);
+    ctx.progress?.complete(desc.digest);
     return 'skipped';
   }
 
@@ -100,6 +104,7 @@ export async function copyBlob(desc: Descriptor, ctx: BlobContext): Promise<Blob
     const r = await dst.startUpload({ digest: desc.digest, from: src.repository });
     if (r.mounted) {
       ctx.sessions.finish(desc.digest);
+      ctx.progress?.complete(desc.digest);
       return 'mounted';
     }
     // The registry could not mount (no access to the source repository, say) and opened a plain
@@ -108,11 +113,17 @@ export async function copyBlob(desc: Descriptor, ctx: BlobContext): Promise<Blob
   }
   if (location === undefined) {
     const r = await dst.startUpload();
-    if (r.mounted) return 'mounted';
+    if (r.mounted) {
+      ctx.progress?.complete(desc.digest);
+      return 'mounted';
+    }
     location = r.location;
   }
 
   let reader = newReader(desc, offset, ctx);
+  // Bytes handed to the upload so far, whichever reader is current (a reader is replaced after a
+  // broken destination connection, from the byte the registry says it holds).
+  ctx.progress?.live(desc.digest, () => reader.position);
   const retired = new WeakSet<SourceBlobReader>();
   const retire = async (r: SourceBlobReader) => {
     if (retired.has(r)) return;
@@ -167,7 +178,10 @@ export async function copyBlob(desc: Descriptor, ctx: BlobContext): Promise<Blob
           ctx.stats.restarts++;
           await dst.cancelUpload(location);
           const r = await dst.startUpload();
-          if (r.mounted) return 'mounted';
+          if (r.mounted) {
+            ctx.progress?.complete(desc.digest);
+            return 'mounted';
+          }
           location = r.location;
           offset = 0;
           outcome = 'uploaded';
@@ -194,6 +208,7 @@ export async function copyBlob(desc: Descriptor, ctx: BlobContext): Promise<Blob
     }
     await dst.completeUpload(location, desc.digest);
     ctx.sessions.finish(desc.digest);
+    ctx.progress?.complete(desc.digest);
     return outcome;
   } finally {
     await retire(reader);

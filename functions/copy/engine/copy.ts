@@ -44,6 +44,7 @@ import {
   renderPlatform,
   selectChildren,
 } from './platform.ts';
+import type { CopyProgress } from './progress.ts';
 import { Repo } from './repo.ts';
 import { type Persist, SessionBook, type UploadRecord } from './sessions.ts';
 
@@ -67,6 +68,8 @@ export interface CopyOptions {
   recordEveryBytes?: number;
   /** Asked between chunks: stop after recording the sessions (a graceful SIGTERM). */
   shouldStop?: () => boolean;
+  /** Told the image's blobs and where each transfer is; the caller reads it while the copy runs. */
+  progress?: CopyProgress;
   /** Copy cosign signatures/attestations and OCI referrers (default true). */
   attached?: boolean;
   signal?: AbortSignal;
@@ -246,6 +249,11 @@ export async function copyImage(opts: CopyOptions): Promise<CopyResult> {
     stats,
     shouldStop: opts.shouldStop ?? (() => false),
     pause: opts.pause ?? ((n) => new Promise((r) => setTimeout(r, 250 * n))),
+    ...(opts.progress ? { progress: opts.progress } : {}),
+  };
+  /** The image's own blobs count towards its progress; signatures and attestations do not. */
+  const expect = (m: Manifest) => {
+    if (m.kind === 'image') opts.progress?.expect(blobsOf(m).filter((d) => !isForeignLayer(d)));
   };
   // One transfer per blob digest, however many manifests share it.
   const inflight = new Map<string, Promise<void>>();
@@ -270,27 +278,35 @@ export async function copyImage(opts: CopyOptions): Promise<CopyResult> {
   };
 
   /** A manifest and everything under it, pushed under `reference` (children by digest). */
-  const pushTree = async (m: Manifest, reference: string, bytes = m.bytes): Promise<void> => {
+  const pushTree = async (m: Manifest, reference: string, bytes = m.bytes, track = true): Promise<void> => {
     if (m.kind === 'image') {
+      if (track) expect(m);
       await allSettledOrThrow(blobsOf(m).map(copyBlobOnce));
     } else {
-      await allSettledOrThrow(m.manifests.map((c) => pushChild(c)));
+      const planned = await allSettledValues(m.manifests.map((c) => readChild(c)));
+      await allSettledOrThrow(
+        planned.map((p) => (p ? pushTree(p.child, p.digest, p.child.bytes, track) : null)),
+      );
     }
     await dst.putManifest(reference, bytes, m.mediaType);
     result.manifestsPushed++;
   };
-  const pushChild = async (c: Descriptor): Promise<void> => {
-    if (await dst.headManifest(c.digest)) return;
+  /** A child the destination lacks, read from the source; undefined when the destination has it. */
+  const readChild = async (c: Descriptor): Promise<{ child: Manifest; digest: string } | undefined> => {
+    if (await dst.headManifest(c.digest)) return undefined;
     const child = await src.getManifest(c.digest);
     if (!child) throw new CopyError(`source manifest ${c.digest} (${describeChild(c)}) not found`);
-    await pushTree(child, c.digest);
+    return { child, digest: c.digest };
   };
 
   if (!result.alreadyPresent) {
     if (manifest.kind === 'image') {
       await pushTree(manifest, putReference);
     } else {
-      await allSettledOrThrow(children.map((c) => pushChild(c)));
+      // Every child manifest first, so the progress total is known before the first blob moves.
+      const planned = await allSettledValues(children.map((c) => readChild(c)));
+      for (const p of planned) if (p) expect(p.child);
+      await allSettledOrThrow(planned.map((p) => (p ? pushTree(p.child, p.digest) : null)));
       await dst.putManifest(putReference, top.bytes, top.mediaType);
       result.manifestsPushed++;
     }
@@ -299,7 +315,13 @@ export async function copyImage(opts: CopyOptions): Promise<CopyResult> {
   if (opts.attached ?? true) {
     // The source top-level digest's artifacts only apply when the mirror has that digest.
     const digests = [...(filtered ? [] : [manifest.digest]), ...children.map((c) => c.digest)];
-    await copyAttached({ src, dst, digests, pushTree, result });
+    await copyAttached({
+      src,
+      dst,
+      digests,
+      pushTree: (m, reference) => pushTree(m, reference, m.bytes, false),
+      result,
+    });
   }
   return result;
 }
@@ -309,10 +331,16 @@ function describeChild(c: Descriptor): string {
 }
 
 /** Wait for all, then throw the first failure: no upload is left running behind a thrown error. */
-async function allSettledOrThrow(ps: Promise<unknown>[]): Promise<void> {
+async function allSettledOrThrow(ps: (Promise<unknown> | null)[]): Promise<void> {
+  await allSettledValues(ps);
+}
+
+/** Their values once all have settled, or the first failure. */
+async function allSettledValues<T>(ps: (Promise<T> | T)[]): Promise<Awaited<T>[]> {
   const rs = await Promise.allSettled(ps);
   const failed = rs.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
+  return rs.map((r) => (r as PromiseFulfilledResult<Awaited<T>>).value);
 }
 
 export type { ManifestRef };
