@@ -126,7 +126,8 @@ export async function handleCopy(req: CopyRequest, deps: CopyDeps): Promise<Hand
 
   const outcome = await mirrorImage({
     transport: deps.transport,
-    source: req.source,
+    // A pinned mirror copies the pinned digest of the tag, not what the tag names now (tag drift).
+    source: req.pinnedDigest ? `${req.source}@${req.pinnedDigest}` : req.source,
     destination: req.destination,
     sourceCredentials: creds.source,
     destinationCredentials: creds.destination,
@@ -147,7 +148,16 @@ export async function handleCopy(req: CopyRequest, deps: CopyDeps): Promise<Hand
   }
   const platforms = outcome.result?.platforms;
   const written = await deps.kube.updateStatus<MirrorSet>(ref, (o) =>
-    applySuccess(o, req, { digest: outcome.digest, ...(platforms ? { platforms } : {}) }, deps.now()),
+    applySuccess(
+      o,
+      req,
+      {
+        digest: outcome.digest,
+        ...(outcome.result?.sourceDigest ? { sourceDigest: outcome.result.sourceDigest } : {}),
+        ...(platforms ? { platforms } : {}),
+      },
+      deps.now(),
+    ),
   );
   if (written) {
     const missing = platforms?.missing.length ? `; missing platforms: ${platforms.missing.join(', ')}` : '';
