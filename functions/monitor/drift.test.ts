@@ -43,7 +43,12 @@ const set = (digest: string | undefined, extra: object = {}): ImageSetMirror => 
       {
         image: IMAGE,
         mirrors: [
-          { image: MIRROR, mirroredAt: '2026-01-01T00:00:00Z', ...(digest ? { digest } : {}), ...extra },
+          {
+            image: MIRROR,
+            mirroredAt: '2026-01-01T00:00:00Z',
+            ...(digest ? { sourceDigest: digest } : {}),
+            ...extra,
+          },
         ],
       },
     ],
@@ -86,7 +91,7 @@ test('no drift when the tag, the mirror (as copied from) and the containers agre
     image: IMAGE,
     upstream: D1,
     running: new Map([[D1, 3]]),
-    mirrors: mirrorsOf([set('sha256:filtered', { sourceDigest: D1 })], IMAGE),
+    mirrors: mirrorsOf([set(D1, { digest: 'sha256:filtered' })], IMAGE),
     action: 'remirror',
     previous: undefined,
     now: 't0',
@@ -176,4 +181,22 @@ test('pin: the mirror is pinned to the one running digest, copied when it holds 
   ]);
   assert.equal(split.drift?.action, 'PinImpossible');
   assert.deepEqual(split.changes, []);
+});
+
+test('a mirror copied before sourceDigest was recorded is left out: its own digest may be a filtered index', () => {
+  const legacy = set(undefined, { digest: D2 });
+  assert.deepEqual(
+    mirrorsOf([legacy], IMAGE).map((m) => m.digest),
+    [undefined],
+  );
+  const v = judgeDrift({
+    image: IMAGE,
+    upstream: D1,
+    running: new Map([[D1, 1]]),
+    mirrors: mirrorsOf([legacy], IMAGE),
+    action: 'remirror',
+    previous: undefined,
+    now: 't0',
+  });
+  assert.equal(v.drift, undefined);
 });

@@ -90,11 +90,13 @@ export function mirrorsOf(
       if (entry.image !== image) continue;
       for (const m of entry.mirrors ?? [])
         if (m.mirroredAt !== undefined)
-          // What the mirror was copied from: a copy filtered to platforms has a digest of its own.
+          // What the mirror was copied from: a copy filtered to platforms has a digest of its own, so
+          // `digest` cannot be compared with the tag's. A mirror copied before `sourceDigest` was
+          // recorded is left out of the comparison until it is copied again.
           out.push({
             set,
             mirror: m.image,
-            digest: m.sourceDigest ?? m.digest,
+            digest: m.sourceDigest,
             pinnedDigest: m.pinnedDigest,
           });
     }
