@@ -4,7 +4,14 @@
 import { readFile } from 'node:fs/promises';
 import type { V1Pod } from '@kubernetes/client-node';
 import YAML from 'yaml';
-import { GROUP, KINDS, type KindInfo, type KuikObject } from '#shared/crd/types.ts';
+import {
+  type ClusterImageSetAvailability,
+  GROUP,
+  KINDS,
+  type KindInfo,
+  type KuikObject,
+  type TagDrift,
+} from '#shared/crd/types.ts';
 import { compileGlobalSkip, compileSelection, invalidFilterNote } from '#shared/filter/filter.ts';
 import { normalizeReference } from '#shared/image/reference.ts';
 import { apiStatus } from '#shared/kube/client.ts';
@@ -169,10 +176,16 @@ export async function explain(cmd: Extract<Command, { kind: 'explain' }>, io: Io
   const crs = await loadRoutingCrs(cluster, opts.allNamespaces ? 'all' : targets.map((t) => t.namespace));
   const run = dryRunDeps(cluster, rc.config, crs);
   try {
-    const results: Explained[] = await mapLimit(targets, 8, async (t) => ({
-      pod: t.label,
-      admission: await explainPod(t.pod, t.namespace, run.deps),
-    }));
+    const drifts = await recordedDrifts(cluster, io);
+    const results: Explained[] = await mapLimit(targets, 8, async (t) => {
+      const admission = await explainPod(t.pod, t.namespace, run.deps);
+      const found = admission.decisions.flatMap((d) => {
+        const image = normalizeReference(d.original);
+        const drift = image ? drifts.get(image) : undefined;
+        return drift && image ? [{ container: d.container, image, drift }] : [];
+      });
+      return { pod: t.label, admission, ...(found.length > 0 ? { drifts: found } : {}) };
+    });
     certificateHint(
       results.map((r) => r.admission),
       io,
@@ -181,6 +194,28 @@ export async function explain(cmd: Extract<Command, { kind: 'explain' }>, io: Io
   } finally {
     await run.close();
   }
+}
+
+/**
+ * Tag drift the monitor recorded in ClusterImageSetAvailability status, by image. Optional: a user
+ * who may not list CISAs still gets the routing explanation.
+ */
+async function recordedDrifts(cluster: Cluster, io: Io): Promise<Map<string, TagDrift>> {
+  const out = new Map<string, TagDrift>();
+  try {
+    const list = (await cluster.kube.custom.listClusterCustomObject({
+      group: GROUP,
+      version: 'v1alpha1',
+      plural: 'clusterimagesetavailabilities',
+    })) as { items: ClusterImageSetAvailability[] };
+    for (const c of list.items)
+      for (const i of c.status?.images ?? []) if (i.drift && !out.has(i.image)) out.set(i.image, i.drift);
+  } catch (err) {
+    io.warn(
+      `warning: tag drift not shown: listing ClusterImageSetAvailabilities: ${(err as Error).message.split('\n')[0]}`,
+    );
+  }
+  return out;
 }
 
 // --- preview ---

@@ -90,3 +90,33 @@ test('preview: a header with the counts, one row per matching container', () => 
   assert.equal(text[3], 'note: n');
   assert.equal(JSON.parse(renderPreview(p, 'json')).matches[0].chosenFromThisCr, true);
 });
+
+test('tag drift the monitor recorded is shown under the pod, in text and in -o json', () => {
+  const D1 = `sha256:${'1'.repeat(64)}`;
+  const D2 = `sha256:${'2'.repeat(64)}`;
+  const drifting: Explained = {
+    ...one,
+    drifts: [
+      {
+        container: 'app',
+        image: 'docker.io/library/nginx:1',
+        drift: {
+          upstream: D2,
+          running: [{ digest: D1, containers: 3 }],
+          mirrors: [{ image: 'mirror.example/m/library/nginx:1', digest: D1 }],
+          detectedAt: '2026-01-01T00:00:00Z',
+          action: 'Reported',
+        },
+      },
+    ],
+  };
+  const text = renderExplained([drifting], 'text', CONF);
+  assert.match(
+    text,
+    new RegExp(
+      `drift: container app: docker.io/library/nginx:1 names ${D2} upstream since 2026-01-01T00:00:00Z; running: ${D1} \\(3\\); mirrors: mirror.example/m/library/nginx:1 holds ${D1}; action: Reported`,
+    ),
+  );
+  assert.equal(JSON.parse(renderExplained([drifting], 'json', CONF)).drifts[0].drift.upstream, D2);
+  assert.doesNotMatch(renderExplained([one], 'text', CONF), /drift/);
+});

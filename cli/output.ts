@@ -1,5 +1,6 @@
 // What the commands print, in each -o format. Pure: results in, text out.
 import YAML from 'yaml';
+import type { TagDrift } from '#shared/crd/types.ts';
 import type { Admission, ContainerDecision } from '../functions/router/decide.ts';
 import { renderExplanation } from '../functions/router/explain.ts';
 import type { OutputFormat } from './args.ts';
@@ -8,6 +9,23 @@ export interface Explained {
   /** `namespace/name`, or `namespace/Deployment/web` for a workload's template. */
   pod: string;
   admission: Admission;
+  /** Tag drift the monitor recorded for the containers' images (docs/tag-drift.md). */
+  drifts?: ContainerDrift[];
+}
+
+export interface ContainerDrift {
+  container: string;
+  image: string;
+  drift: TagDrift;
+}
+
+/** The lines `kuik explain` prints under a pod for its drifting tags. */
+export function renderDrifts(drifts: readonly ContainerDrift[]): string[] {
+  return drifts.map((d) => {
+    const running = (d.drift.running ?? []).map((r) => `${r.digest} (${r.containers})`).join(', ') || 'none';
+    const mirrors = (d.drift.mirrors ?? []).map((m) => `${m.image} holds ${m.digest}`).join('; ') || 'none';
+    return `drift: container ${d.container}: ${d.image} names ${d.drift.upstream} upstream since ${d.drift.detectedAt}; running: ${running}; mirrors: ${mirrors}; action: ${d.drift.action ?? 'Reported'}`;
+  });
 }
 
 /** Columns padded to their widest cell, two spaces apart, like kubectl's tables. */
@@ -33,6 +51,7 @@ function explainedObject(e: Explained) {
     ...(e.admission.skipped ? { skipped: e.admission.skipped } : {}),
     decisions: e.admission.decisions,
     notes: e.admission.notes,
+    ...(e.drifts && e.drifts.length > 0 ? { drifts: e.drifts } : {}),
   };
 }
 
@@ -79,7 +98,9 @@ export function renderExplained(
         ),
       );
     case 'text':
-      return results.map((e) => renderExplanation(e.admission, e.pod)).join('\n\n');
+      return results
+        .map((e) => [renderExplanation(e.admission, e.pod), ...renderDrifts(e.drifts ?? [])].join('\n'))
+        .join('\n\n');
   }
 }
 

@@ -74,3 +74,18 @@ describe('copy request', () => {
     );
   });
 });
+
+describe('pinnedDigest (tag drift, pin)', () => {
+  const pinned = { ...valid, pinnedDigest: `sha256:${'a'.repeat(64)}` };
+  it('is kept when valid, and makes another copy (another event id)', () => {
+    const r = parseCopyRequest(pinned);
+    assert.ok(r.ok);
+    assert.equal(r.request.pinnedDigest, pinned.pinnedDigest);
+    assert.notEqual(copyEventId(pinned), copyEventId(valid));
+  });
+  it('is refused when not a sha256 digest', () => {
+    const r = parseCopyRequest({ ...valid, pinnedDigest: 'latest' });
+    assert.ok(!r.ok);
+    assert.match(r.error, /pinnedDigest must be a sha256 digest/);
+  });
+});

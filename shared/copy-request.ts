@@ -30,6 +30,11 @@ export interface CopyRequest {
   destinationSecret?: { namespace: string; name: string };
   /** `mirroring.platforms`. */
   platforms: Platform[];
+  /**
+   * Beyond kuik: copy this digest of `source` (a tag) under the destination tag instead of what the
+   * tag names now: the mirror entry's `pinnedDigest` (monitoring.tagDrift.action pin).
+   */
+  pinnedDigest?: string;
 }
 
 const nonEmpty = (what: string) =>
@@ -90,6 +95,12 @@ const CopyRequestSchema = v.pipe(
         v.array(PlatformSchema, 'platforms must be an array'),
         v.minLength(1, 'platforms must list at least one platform'),
       ),
+      pinnedDigest: v.optional(
+        v.pipe(
+          v.string('pinnedDigest must be a string'),
+          v.regex(/^sha256:[0-9a-f]{64}$/, 'pinnedDigest must be a sha256 digest'),
+        ),
+      ),
     },
     'copy request must be a JSON object',
   ),
@@ -120,6 +131,7 @@ export function parseCopyRequest(data: unknown): CopyRequestResult {
     platforms: o.platforms.map(canonicalPlatform),
     ...(o.sourcePullSecrets ? { sourcePullSecrets: o.sourcePullSecrets } : {}),
     ...(o.destinationSecret ? { destinationSecret: o.destinationSecret } : {}),
+    ...(o.pinnedDigest ? { pinnedDigest: o.pinnedDigest } : {}),
   };
   return { ok: true, request };
 }
@@ -141,9 +153,16 @@ function canonicalPlatform(p: {
  * platforms (fields in a fixed order, empty fields dropped), hex, first 32 characters (128 bits).
  */
 export function copyEventId(
-  req: Pick<CopyRequest, 'owner' | 'source' | 'destination' | 'platforms'>,
+  req: Pick<CopyRequest, 'owner' | 'source' | 'destination' | 'platforms' | 'pinnedDigest'>,
 ): string {
   const platforms = req.platforms.map((p) => [p.os ?? '', p.architecture, p.variant ?? '']);
-  const key = JSON.stringify([req.owner.uid, req.source, req.destination, platforms]);
+  // A pinned copy is another copy; without a pin the key (and every existing id) is unchanged.
+  const key = JSON.stringify([
+    req.owner.uid,
+    req.source,
+    req.destination,
+    platforms,
+    ...(req.pinnedDigest ? [req.pinnedDigest] : []),
+  ]);
   return createHash('sha256').update(key).digest('hex').slice(0, 32);
 }

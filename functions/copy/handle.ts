@@ -172,7 +172,8 @@ export async function handleCopy(req: CopyRequest, deps: CopyDeps): Promise<Hand
   const outcome = await mirrorImage({
     progress,
     transport: deps.transport,
-    source: req.source,
+    // A pinned mirror copies the pinned digest of the tag, not what the tag names now (tag drift).
+    source: req.pinnedDigest ? `${req.source}@${req.pinnedDigest}` : req.source,
     destination: req.destination,
     sourceCredentials: creds.source,
     destinationCredentials: creds.destination,
@@ -208,6 +209,7 @@ export async function handleCopy(req: CopyRequest, deps: CopyDeps): Promise<Hand
         req,
         {
           digest: outcome.digest,
+          ...(outcome.result?.sourceDigest ? { sourceDigest: outcome.result.sourceDigest } : {}),
           ...(platforms ? { platforms } : {}),
           ...(artifactType !== undefined ? { artifact: true } : {}),
         },

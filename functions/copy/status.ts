@@ -34,6 +34,8 @@ export function rfc3339Seconds(ms: number): string {
 
 export interface Success {
   digest: string;
+  /** The source manifest copied (differs from `digest` when an index was filtered to platforms). */
+  sourceDigest?: string;
   /** Absent when the copy failed but the destination already had the image (§5.4 step 8). */
   platforms?: { mirrored: string[]; missing: string[] };
   /** The copy was of a non-image artifact: it has no platforms, so none are recorded. */
@@ -46,6 +48,8 @@ export function applySuccess(cr: MirrorSet, req: CopyRequest, s: Success, now: n
   const m = found.mirror;
   m.mirroredAt = rfc3339Seconds(now);
   m.digest = s.digest;
+  if (s.sourceDigest) m.sourceDigest = s.sourceDigest;
+  else delete m.sourceDigest;
   if (s.platforms) m.platforms = { mirrored: s.platforms.mirrored, missing: s.platforms.missing };
   else if (s.artifact) delete m.platforms;
   delete m.lastError;

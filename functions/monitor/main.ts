@@ -7,6 +7,7 @@
 //   POD_NAME                     this instance's name in tick ids and the ledger's lease (default: hostname)
 //   KUIK_MONITOR_CISA_SELECTOR   label selector: the CISAs this monitor owns (default: all)
 //   COPY_SINK                    where the resync sends copy requests (as for reconcile)
+//   KUIK_CLUSTER_ID              this cluster's name in registries shared with other clusters (as for reconcile)
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '#shared/config/config.ts';
@@ -19,9 +20,11 @@ import { Kube } from '#shared/kube/client.ts';
 import type { Logger } from '#shared/log.ts';
 import { createRegistry } from '#shared/metrics.ts';
 import { RegistryClient } from '#shared/registry/client.ts';
+import { credentialsForImage } from '#shared/registry/credentials.ts';
 import { reconcileDeps } from '../reconcile/main.ts';
 import { createReconcileMetrics, reconcileAll } from '../reconcile/server.ts';
 import { createMonitorMetrics } from './metrics.ts';
+import { registryQuotaStore } from './quota-store.ts';
 import { createMonitorApp } from './server.ts';
 import type { MonitorDeps } from './tick.ts';
 
@@ -29,6 +32,8 @@ export interface MonitorSettings {
   port: number;
   instance: string;
   cisaSelector?: string;
+  /** `KUIK_CLUSTER_ID`: names this cluster's shared quota records (docs/shared-quota.md). */
+  cluster?: string;
 }
 
 export function monitorSettings(env: NodeJS.ProcessEnv): MonitorSettings {
@@ -36,6 +41,7 @@ export function monitorSettings(env: NodeJS.ProcessEnv): MonitorSettings {
   return {
     port: Number(env['PORT'] ?? 8080),
     instance: env['POD_NAME'] || hostname(),
+    cluster: env['KUIK_CLUSTER_ID'] || 'default',
     ...(selector ? { cisaSelector: selector } : {}),
   };
 }
@@ -58,17 +64,46 @@ export function monitorDeps(
     skip: skip.value,
     probe: (image, opts) => client.probe(image, opts),
     ...(extra.resync ? { resync: extra.resync } : {}),
-    warn: async (cisa, reason, note) => {
+    warn: async (cisa, reason, note, action = 'ReconcileSkipped') => {
       const err = await kube.recordEvent(
         { apiVersion: API_VERSION, kind: cisa.kind, name: cisa.metadata.name ?? '', uid: cisa.metadata.uid },
-        { type: 'Warning', reason, action: 'ReconcileSkipped', note, controller: 'kuik.enix.io/monitor' },
+        { type: 'Warning', reason, action, note, controller: 'kuik.enix.io/monitor' },
       );
       if (err) log.warn({ err: err.message, reason }, 'could not record event');
     },
     ...(settings.cisaSelector ? { cisaSelector: settings.cisaSelector } : {}),
+    ...quotaSharing(config, settings, kube, client),
     instance: settings.instance,
     now: Date.now,
   };
+}
+
+/** The shared quota store when `monitoring.sharedQuota.registry` is set. */
+function quotaSharing(
+  config: Config,
+  settings: MonitorSettings,
+  kube: Kube,
+  client: RegistryClient,
+): Pick<MonitorDeps, 'quota'> {
+  const q = config.monitoring.sharedQuota;
+  if (!q.registry) return {};
+  const secret = q.credentialSecret;
+  const store = registryQuotaStore({
+    client,
+    registry: q.registry,
+    repository: q.repository,
+    credential: async () => {
+      if (!secret) return undefined;
+      const where = `${secret.namespace}/${secret.name}`;
+      const s = await kube.getSecret(secret.namespace, secret.name).catch((err: unknown) => {
+        throw new Error(`sharedQuota credential secret ${where}: ${(err as Error).message}`);
+      });
+      const r = credentialsForImage([s], `${q.registry}/${q.repository}`);
+      if (!r.ok) throw new Error(`sharedQuota credential secret ${where}: ${r.error.message}`);
+      return r.credentials[0];
+    },
+  });
+  return { quota: { store, cluster: settings.cluster ?? 'default' } };
 }
 
 export async function start(config: Config, env: NodeJS.ProcessEnv, kc: KubeConfig, log: Logger) {

@@ -37,6 +37,12 @@ export function createMonitorMetrics(registry: Registry) {
       labelNames: ['result'],
       registers: [registry],
     }),
+    tagDrifts: new Counter({
+      name: 'kube_image_keeper_monitor_tag_drifts_total',
+      help: 'Tag drifts found (a tag naming other bytes than its running containers or its mirror use; counted when first seen or when its digests change), by registry and what was done: Reported, Remirrored, Pinned, PinImpossible.',
+      labelNames: ['registry', 'action'],
+      registers: [registry],
+    }),
     resyncs: new Counter({
       name: 'kube_image_keeper_monitor_resyncs_total',
       help: 'Full resyncs of every mirror set and secret owner run by ticks, by result (ok, partial: the tick budget ran out first, failed).',

@@ -123,6 +123,8 @@ export interface LaneRequest {
   spacingMs: number;
   /** How many probes the tick would like to make (its candidates). */
   wanted: number;
+  /** No probe before this (epoch ms): a rate limit seen spent (shared/quota.ts). */
+  notBefore?: number;
 }
 
 export interface Reservation {
@@ -194,7 +196,11 @@ export function reserve(
   const reservations: Reservation[] = [];
   for (const req of requests) {
     if (req.wanted <= 0 || !(req.spacingMs > 0)) continue;
-    const start = Math.max(opts.now, earliestStart(ledger, req.registry, req.spacingMs, opts.latest));
+    const start = Math.max(
+      opts.now,
+      earliestStart(ledger, req.registry, req.spacingMs, opts.latest),
+      req.notBefore ?? Number.NEGATIVE_INFINITY,
+    );
     if (start >= opts.probeDeadline) continue;
     const fit = Math.ceil((opts.probeDeadline - start) / req.spacingMs);
     const count = Math.min(req.wanted, fit);

@@ -11,6 +11,7 @@ import type {
   MonitoredImage,
   MonitoringLedger,
   MonitorStatus,
+  TagDrift,
 } from '#shared/crd/types.ts';
 import { parseGoDuration } from '#shared/duration.ts';
 import {
@@ -103,6 +104,8 @@ export interface ProbeRecord {
   lastError: string | undefined;
   /** When the probe started (epoch ms); written as lastMonitor. */
   at: number;
+  /** Tag drift found after the probe (docs/tag-drift.md): null clears it, undefined leaves it. */
+  drift?: TagDrift | null;
 }
 
 /**
@@ -122,6 +125,8 @@ export function applyResults(
     const next: MonitoredImage = { ...entry, status: r.status, lastMonitor: at };
     if (r.lastError === undefined) delete next.lastError;
     else next.lastError = r.lastError;
+    if (r.drift === null) delete next.drift;
+    else if (r.drift !== undefined) next.drift = r.drift;
     return next;
   });
 }

@@ -19,16 +19,38 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { Config, ResolvedRegistryMonitoring } from '#shared/config/config.ts';
 import { resolveRegistryMonitoring } from '#shared/config/config.ts';
 import { parseKuikObject } from '#shared/crd/schemas.ts';
-import type { ClusterImageSetAvailability, MonitorTickRecord, TickOutcome } from '#shared/crd/types.ts';
+import type {
+  ClusterImageSetAvailability,
+  ClusterImageSetMirror,
+  ImageSetMirror,
+  MonitorTickRecord,
+  TickOutcome,
+} from '#shared/crd/types.ts';
 import { invalidFilterNote, type PodLike } from '#shared/filter/filter.ts';
 import { apiMessage, type Kube, type KuikRef } from '#shared/kube/client.ts';
 import { type Logger, untrusted } from '#shared/log.ts';
+import {
+  type QuotaRecord,
+  quotaCredential,
+  quotaKey,
+  quotaPacing,
+  recordOf,
+  registryPacing,
+} from '#shared/quota.ts';
 import type { KeyringResult, SecretLike } from '#shared/registry/credentials.ts';
-import type { Outcome } from '#shared/registry/outcome.ts';
+import type { Outcome, RateLimit } from '#shared/registry/outcome.ts';
 import type { ProbeOptions } from '#shared/registry/probe.ts';
 import { rfc3339 } from '../reconcile/status.ts';
 import { resolveCredentials, type SecretSet, secretIndex, verdict } from './credentials.ts';
 import { annotationOriginals } from './discovery.ts';
+import {
+  applyMirrorChange,
+  driftNote,
+  isTagReference,
+  judgeDrift,
+  mirrorsOf,
+  runningDigests,
+} from './drift.ts';
 import type { MonitorMetrics } from './metrics.ts';
 import {
   type Candidate,
@@ -43,10 +65,14 @@ import {
   reserve,
   spacingMs,
 } from './pacing.ts';
+import type { QuotaStore } from './quota-store.ts';
 import { type CompiledCisa, compileCisa, finalStatus, ledgerHolder, type ProbeRecord } from './tick-plan.ts';
 
 /** The probe the monitor needs of the shared registry client (RegistryClient.probe fits). */
-export type Prober = (image: string, opts: ProbeOptions) => Promise<{ outcome: Outcome; message: string }>;
+export type Prober = (
+  image: string,
+  opts: ProbeOptions,
+) => Promise<{ outcome: Outcome; message: string; rateLimit?: RateLimit; descriptor?: { digest: string } }>;
 
 export interface MonitorDeps {
   kube: Kube;
@@ -60,13 +86,18 @@ export interface MonitorDeps {
    */
   resync?: (opts: { stopAt: number }) => Promise<{ notReached: number }>;
   /** A Warning event on a CISA (InvalidFilter). */
-  warn(cisa: ClusterImageSetAvailability, reason: string, note: string): Promise<void>;
+  warn(cisa: ClusterImageSetAvailability, reason: string, note: string, action?: string): Promise<void>;
   /** Which CISAs this monitor owns (a label selector); default: all of them. */
   cisaSelector?: string;
   /** Names this instance in tick ids and the lease (the pod name in a cluster). */
   instance: string;
   now(): number;
   sleep?(ms: number, signal: AbortSignal): Promise<void>;
+  /**
+   * Rate limits shared with the other clusters writing to the same registry (shared/quota.ts):
+   * read before the reservation, this cluster's observations written after the probes.
+   */
+  quota?: { store: QuotaStore; cluster: string };
   /** Called with every probe start (registry, epoch ms): the benchmark's and tests' budget check. */
   onProbeStart?(registry: string, at: number): void;
 }
@@ -196,10 +227,34 @@ export async function runTick(deps: MonitorDeps, metrics?: MonitorMetrics): Prom
     const candidates = collectCandidates(valid);
     const settings = new Map<string, ResolvedRegistryMonitoring>();
     const requests: LaneRequest[] = [];
+    const quotas = candidates.size > 0 ? await readQuotas(deps, summary) : [];
     for (const [registry, list] of candidates) {
       const s = resolveRegistryMonitoring(config, registry);
       settings.set(registry, s);
-      requests.push({ registry, spacingMs: spacingMs(s), wanted: list.length });
+      const own = spacingMs(s);
+      const q = registryPacing(quotas, registry);
+      // The configured spacing, or the share of a rate limit other clusters spend too, whichever is wider.
+      const request: LaneRequest = {
+        registry,
+        spacingMs: Math.max(own, q?.spacingMs ?? 0),
+        wanted: list.length,
+      };
+      if (q?.notBefore !== undefined) request.notBefore = q.notBefore;
+      if (q && q.spacingMs > own)
+        log.info(
+          {
+            registry: untrusted(registry),
+            spacing_ms: Math.round(q.spacingMs),
+            configured_ms: Math.round(own),
+          },
+          "probes spaced to this cluster's share of a shared rate limit",
+        );
+      if (q?.notBefore !== undefined)
+        log.info(
+          { registry: untrusted(registry), until: isoMillis(q.notBefore) },
+          'rate limit spent: no probe of this registry before it resets',
+        );
+      requests.push(request);
     }
     const holder = ledgerHolder(cisas);
     const holderRef: KuikRef | undefined = holder
@@ -241,6 +296,8 @@ export async function runTick(deps: MonitorDeps, metrics?: MonitorMetrics): Prom
     // 4. Probes.
     const results = new Map<string, ProbeRecord>();
     const lastStart = new Map<string, number>();
+    const observed = new Map<string, QuotaRecord>();
+    const digests = new Map<string, string>();
     if (leased) {
       const abort = new AbortController();
       const timer = setTimeout(() => abort.abort(), Math.max(0, budget.abortAt - deps.now()));
@@ -270,6 +327,9 @@ export async function runTick(deps: MonitorDeps, metrics?: MonitorMetrics): Prom
               sleep,
               results,
               lastStart,
+              observed,
+              digests,
+              quotaKnown: quotas.some((q) => q.registry === r.registry),
               summary,
               metrics,
             }),
@@ -278,6 +338,8 @@ export async function runTick(deps: MonitorDeps, metrics?: MonitorMetrics): Prom
       } finally {
         clearTimeout(timer);
       }
+      await writeQuotas(deps, observed, summary);
+      await checkDrift({ deps, pods, compiled: valid, digests, results, summary, metrics });
       summary.outcome = summary.pending > 0 || summary.aborted > 0 ? 'BudgetExceeded' : 'Complete';
     }
 
@@ -407,8 +469,49 @@ interface LaneInput {
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   results: Map<string, ProbeRecord>;
   lastStart: Map<string, number>;
+  /** The newest rate-limit record per (registry, credential), to publish for other clusters. */
+  observed: Map<string, QuotaRecord>;
+  /**
+   * Set by a probe refused for quota while quotas are shared: the lane starts no more probes, which
+   * the registry would refuse too (and some registries count refusals).
+   */
+  quotaSpent?: boolean;
+  /** Some cluster reported a rate limit of this registry (the reservation is paced to it). */
+  quotaKnown: boolean;
+  /** What each image's tag named when probed Available (its HEAD's digest), for tag drift. */
+  digests: Map<string, string>;
   summary: TickSummary;
   metrics: MonitorMetrics | undefined;
+}
+
+/** Every cluster's quota records, as pacing (none when sharing is off or the registry fails). */
+async function readQuotas(deps: MonitorDeps, summary: TickSummary) {
+  if (!deps.quota) return [];
+  try {
+    return quotaPacing(await deps.quota.store.read(), deps.quota.cluster, deps.now());
+  } catch (err) {
+    const m = err instanceof Error ? err.message : String(err);
+    summary.errors.push(`reading shared quota records: ${m}`);
+    deps.log.warn({ err: m }, 'could not read shared quota records: pacing on the configured spacing only');
+    return [];
+  }
+}
+
+async function writeQuotas(
+  deps: MonitorDeps,
+  observed: ReadonlyMap<string, QuotaRecord>,
+  summary: TickSummary,
+) {
+  if (!deps.quota) return;
+  for (const r of observed.values()) {
+    try {
+      await deps.quota.store.write(r);
+    } catch (err) {
+      const m = err instanceof Error ? err.message : String(err);
+      summary.errors.push(`writing the shared quota record of ${r.registry}: ${m}`);
+      deps.log.warn({ registry: untrusted(r.registry), err: m }, 'could not write the shared quota record');
+    }
+  }
 }
 
 /**
@@ -422,7 +525,7 @@ async function runLane(l: LaneInput): Promise<void> {
   let launched = 0;
   for (const c of l.candidates.slice(0, r.count)) {
     while (inflight.size >= deps.config.monitoring.probeConcurrency) await Promise.race(inflight);
-    if (l.signal.aborted) break;
+    if (l.signal.aborted || l.quotaSpent) break;
     const creds = await resolveCredentials(
       c.image,
       l.setsFor(c),
@@ -437,13 +540,19 @@ async function runLane(l: LaneInput): Promise<void> {
     }
     // Re-read the clock: a late wake-up must not start at or past the deadline.
     const t = deps.now();
-    if (at === undefined || t < at || t >= r.deadline || l.signal.aborted) break;
+    if (at === undefined || t < at || t >= r.deadline || l.signal.aborted || l.quotaSpent) break;
     prev = t;
     launched++;
     l.lastStart.set(r.registry, t);
     deps.onProbeStart?.(r.registry, t);
     const p = probeOne(l, c, creds, t).finally(() => inflight.delete(p));
     inflight.add(p);
+    if (deps.quota && !l.quotaKnown && launched === 1) {
+      // A registry whose rate limit no cluster has reported: its first answer tells whether it has
+      // one. If it does, the rest waits for the next tick, which paces to its share of it.
+      await p;
+      if ([...l.observed.values()].some((o) => o.registry === r.registry)) break;
+    }
   }
   await Promise.all(inflight);
   l.summary.pending += r.count - launched;
@@ -459,8 +568,10 @@ async function probeOne(
   const t0 = performance.now();
   let outcome: Outcome;
   let message: string;
+  let rateLimit: RateLimit | undefined;
+  let descriptor: { digest: string } | undefined;
   try {
-    ({ outcome, message } = await deps.probe(c.image, {
+    ({ outcome, message, rateLimit, descriptor } = await deps.probe(c.image, {
       method: settings.method,
       timeoutMs: settings.timeout,
       resolveDigest: settings.resolveDigest,
@@ -475,6 +586,20 @@ async function probeOne(
     // Our own deadline, not the registry's answer; still a probe the registry did not answer in time.
     l.summary.aborted++;
     message = `registry unreachable: ${c.image}: no answer before the monitor tick's time budget ran out (monitoring.tickBudget; set monitoring.registries.*.timeout below it)`;
+  }
+  if (deps.quota && outcome === 'QuotaExceeded') l.quotaSpent = true;
+  if (outcome === 'Available' && descriptor) l.digests.set(c.image, descriptor.digest);
+  if (deps.quota) {
+    const credential = quotaCredential(rateLimit, creds.credentials[0]?.username);
+    const rec = recordOf(rateLimit, {
+      cluster: deps.quota.cluster,
+      registry: c.registry,
+      credential,
+      observedAt: at,
+    });
+    const k = quotaKey(c.registry, credential);
+    const prev = l.observed.get(k);
+    if (rec && (!prev || prev.observedAt <= rec.observedAt)) l.observed.set(k, rec);
   }
   const v = verdict(creds.error, { outcome, message });
   l.results.set(c.image, { status: v.status, lastError: v.lastError, at });
@@ -494,4 +619,101 @@ async function probeOne(
     },
     'probed',
   );
+}
+
+interface DriftInput {
+  deps: MonitorDeps;
+  pods: readonly V1Pod[];
+  compiled: readonly CompiledCisa[];
+  digests: ReadonlyMap<string, string>;
+  results: Map<string, ProbeRecord>;
+  summary: TickSummary;
+  metrics: MonitorMetrics | undefined;
+}
+
+const MIRROR_SETS = [
+  { kind: 'ImageSetMirror', plural: 'imagesetmirrors' },
+  { kind: 'ClusterImageSetMirror', plural: 'clusterimagesetmirrors' },
+] as const;
+
+/**
+ * Tag drift (docs/tag-drift.md), for the tags probed Available this tick: no request to a registry
+ * beyond the probe's HEAD. Reads the pods the tick listed and the mirror sets (one list each, only
+ * when some tag was probed), records the verdict with the probe result, and acts as configured.
+ */
+async function checkDrift(d: DriftInput): Promise<void> {
+  const { deps, summary } = d;
+  const tags = [...d.digests].filter(([image]) => isTagReference(image));
+  if (tags.length === 0) return;
+  let sets: (ImageSetMirror | ClusterImageSetMirror)[];
+  try {
+    sets = (
+      await Promise.all(
+        MIRROR_SETS.map(async ({ kind, plural }) => {
+          const list = (await deps.kube.custom.listClusterCustomObject({
+            group: GROUP.group,
+            version: GROUP.version,
+            plural,
+          })) as { items: unknown[] };
+          return list.items.flatMap((item) => {
+            const r = parseKuikObject(kind, item);
+            return r.ok ? [r.value as ImageSetMirror | ClusterImageSetMirror] : [];
+          });
+        }),
+      )
+    ).flat();
+  } catch (err) {
+    summary.errors.push(`tag drift: listing mirror sets: ${apiMessage(err)}`);
+    return;
+  }
+  const pods = d.pods.filter((p) => !deps.skip(p));
+  const action = deps.config.monitoring.tagDrift.action;
+  for (const [image, upstream] of tags) {
+    const record = d.results.get(image);
+    if (!record) continue;
+    const holders = d.compiled.filter((c) => c.images.some((i) => i.image === image));
+    const previous = holders.flatMap((c) => c.images.find((i) => i.image === image)?.drift ?? [])[0];
+    const verdict = judgeDrift({
+      image,
+      upstream,
+      running: runningDigests(pods, image),
+      mirrors: mirrorsOf(sets, image),
+      action,
+      previous,
+      now: rfc3339(record.at),
+    });
+    record.drift = verdict.drift ?? null;
+    if (!verdict.drift) continue;
+    const registry = registryOf(image) ?? '';
+    if (verdict.isNew) {
+      d.metrics?.tagDrifts.inc({ registry, action: verdict.drift.action ?? 'Reported' });
+      const note = driftNote(image, verdict.drift);
+      deps.log.warn({ image: untrusted(image), drift: verdict.drift }, 'tag drift');
+      const first = holders[0];
+      if (first) await deps.warn(first.cisa, 'TagDrift', note, 'TagDriftDetected');
+    }
+    for (const change of verdict.changes) {
+      const ref: KuikRef =
+        change.set.kind === 'ImageSetMirror'
+          ? {
+              kind: 'ImageSetMirror',
+              name: change.set.metadata.name ?? '',
+              namespace: change.set.metadata.namespace ?? '',
+            }
+          : { kind: 'ClusterImageSetMirror', name: change.set.metadata.name ?? '' };
+      try {
+        await deps.kube.updateStatus<ImageSetMirror | ClusterImageSetMirror>(ref, (o) =>
+          applyMirrorChange(o.status, image, change),
+        );
+        deps.log.info(
+          { image: untrusted(image), mirror: untrusted(change.mirror), change: change.kind },
+          change.kind === 'remirror'
+            ? 'tag drift: mirror to be copied again from the tag'
+            : 'tag drift: mirror pinned to the running digest',
+        );
+      } catch (err) {
+        summary.errors.push(`tag drift: ${change.kind} ${change.mirror}: ${apiMessage(err)}`);
+      }
+    }
+  }
 }

@@ -19,7 +19,7 @@ export type DeleteOutcome = 'deleted' | 'absent' | 'kept-shared';
  * repository; reconcile uses it for claims and tag lists rather than a second set of hand-made
  * requests.
  */
-function repoOf(
+export function repoOf(
   client: RegistryClient,
   ref: ManifestRef,
   credential: BasicCredential | undefined,
@@ -133,10 +133,29 @@ export async function ensureClaim(
   const image0 = await client.probe(ref, { timeoutMs, credentials });
   if (!image0.descriptor) throw new Error(image0.message || `no descriptor for ${image}`);
   const repo = repoOf(client, ref, credential, ['pull', 'push'], timeoutMs);
-  // The empty config/layer blob every claim refers to.
+  await putSmallArtifact(repo, tag, 'application/vnd.kuik.claim.v1', {
+    subject: image0.descriptor,
+    annotations: {
+      'kuik.enix.io/claim-cluster': cluster,
+      'kuik.enix.io/claim-reference': ref.digest ?? ref.tag ?? 'latest',
+    },
+  });
+}
+
+/**
+ * PUT a manifest that carries only annotations (and an optional subject), with the empty blob as
+ * config and layer: how clusters sharing a registry leave state for each other there (claims, quota
+ * records) without any database. Registries of distribution 2.8 accept it (no referrers API needed).
+ */
+export async function putSmallArtifact(
+  repo: Repo,
+  tag: string,
+  artifactType: string,
+  body: { subject?: unknown; annotations: Record<string, string> },
+): Promise<void> {
   if (!(await repo.hasBlob(EMPTY_DESCRIPTOR.digest))) {
     const start = await repo.startUpload();
-    if (start.mounted) throw new RegistryError('protocol', 'claim blob: unexpected mount');
+    if (start.mounted) throw new RegistryError('protocol', 'empty blob: unexpected mount');
     const bytes = new TextEncoder().encode(EMPTY);
     const sent = await repo.patchChunk(
       start.location,
@@ -151,14 +170,11 @@ export async function ensureClaim(
   const manifest = JSON.stringify({
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    artifactType: 'application/vnd.kuik.claim.v1',
+    artifactType,
     config: EMPTY_DESCRIPTOR,
     layers: [EMPTY_DESCRIPTOR],
-    subject: image0.descriptor,
-    annotations: {
-      'kuik.enix.io/claim-cluster': cluster,
-      'kuik.enix.io/claim-reference': ref.digest ?? ref.tag ?? 'latest',
-    },
+    ...(body.subject ? { subject: body.subject } : {}),
+    annotations: body.annotations,
   });
   await repo.putManifest(
     tag,

@@ -336,6 +336,7 @@ export async function reconcileMirrorSet(
           : {}),
         ...(destinationSecret ? { destinationSecret } : {}),
         platforms: deps.platforms,
+        ...(m.pinnedDigest ? { pinnedDigest: m.pinnedDigest } : {}),
       };
       requests.push(req);
     }

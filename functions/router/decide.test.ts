@@ -483,3 +483,52 @@ test('imageVolumes off: the volume keeps its reference, unrecorded, and nothing 
   assert.equal(r.mutated.metadata?.annotations?.['kuik.enix.io/original-images'], '{"c":"nginx:1.27"}');
   assert.ok(!probes.some((p) => p.image.includes('models')));
 });
+
+test('quota: a mirror refused for quota is chosen over an original that is gone (QuotaLimited), and is not stale', async () => {
+  const { deps, stale } = world({
+    crs: { cisms: [cism()] },
+    registry: {
+      'docker.io/library/nginx:1.27': 'NotFound',
+      'harbor.example.com/mirror/library/nginx:1.27': 'QuotaExceeded',
+    },
+  });
+  const r = await admit(create(pod()), deps);
+  assert.equal(r.decisions[0]?.reason, 'QuotaLimited');
+  assert.equal(r.mutated.spec?.containers[0]?.image, 'harbor.example.com/mirror/library/nginx:1.27');
+  assert.deepEqual(
+    r.decisions[0]?.rejected.map((x) => x.result),
+    ['NotFound'],
+  );
+  assert.deepEqual(stale, []);
+});
+
+test('quota: an original refused for quota with nothing else available is kept as QuotaLimited, not AllUnavailable', async () => {
+  const { deps } = world({
+    crs: { cisms: [cism()] },
+    registry: {
+      'docker.io/library/nginx:1.27': 'QuotaExceeded',
+      'harbor.example.com/mirror/library/nginx:1.27': 'NotFound',
+    },
+  });
+  const r = await admit(create(pod()), deps);
+  assert.equal(r.decisions[0]?.reason, 'QuotaLimited');
+  assert.equal(r.decisions[0]?.by, 'original');
+  assert.equal(r.mutated.spec?.containers[0]?.image, 'nginx:1.27');
+  assert.deepEqual(
+    r.decisions[0]?.rejected.map((x) => x.result),
+    ['NotFound'],
+  );
+});
+
+test('quota: an original refused for quota still yields to an available mirror, the refusal named in the decision', async () => {
+  const { deps } = world({
+    crs: { cisms: [cism()] },
+    registry: { 'docker.io/library/nginx:1.27': 'QuotaExceeded' },
+  });
+  const r = await admit(create(pod()), deps);
+  assert.equal(r.decisions[0]?.reason, 'OnFailure');
+  assert.deepEqual(
+    r.decisions[0]?.rejected.map((x) => x.result),
+    ['QuotaExceeded'],
+  );
+});

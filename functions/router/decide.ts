@@ -78,6 +78,8 @@ export interface ContainerDecision {
   /**
    * Rewritten: `Priority` (it ranks before the original), `OnFailure` (everything before it failed).
    * Kept: `OriginalAvailable`, `NoAlternatives` (nothing else to try), `AllUnavailable`.
+   * Either: `QuotaLimited`, nothing was available but this one refused us for quota only: the
+   * image is there, the registry says no to us now (docs/shared-quota.md).
    */
   reason:
     | 'Priority'
@@ -85,7 +87,8 @@ export interface ContainerDecision {
     | 'OriginalAvailable'
     | 'NoAlternatives'
     | 'AllUnavailable'
-    | 'OnlyAlternative';
+    | 'OnlyAlternative'
+    | 'QuotaLimited';
   /** The alternatives tried before `chosen`, and why each lost. */
   rejected: { image: string; by: string; result: string; message: string }[];
   /** Every alternative in the order tried (for `kuik explain`; not written to the pod). */
@@ -323,6 +326,26 @@ async function decideContainer(
     }
     reject(index, `pull secret for ${alt.image} could not be put in namespace ${input.namespace}`);
     index = await nextAvailable(alts, results, index + 1, ctx);
+  }
+  // Nothing available. A refusal for quota is not "image gone": the first alternative (in order)
+  // that only refused us for quota still has the image and serves it once the quota resets (the
+  // kubelet retries the pull), so it wins over one that is gone or unreachable.
+  for (let i = 0; i < alts.length; i++) {
+    if (results[i]?.outcome !== 'QuotaExceeded') continue;
+    const alt = alts[i]!;
+    const others = rejected.filter((r) => r.image !== alt.image || r.by !== describeSource(alt.source));
+    if (alt.source.type === 'original')
+      return { ...base, chosen: c.image, by: 'original', reason: 'QuotaLimited', rejected: others };
+    if (await applySecret(alt, c, ctx)) {
+      setImage(ctx.mutated, c, alt.image);
+      return {
+        ...base,
+        chosen: alt.image,
+        by: describeSource(alt.source),
+        reason: 'QuotaLimited',
+        rejected: others,
+      };
+    }
   }
   return { ...base, chosen: c.image, by: 'original', reason: 'AllUnavailable', rejected };
 }

@@ -87,3 +87,60 @@ test('an admitted pod’s image volumes are restored too, and explained as image
     /→ harbor\.example\.com\/m\/library\/models:v2 {3}\(OnFailure, from ClusterImageSetMirror\/g\)/,
   );
 });
+
+test('a refusal for quota is explained as not gone, and QuotaLimited says why it was chosen', () => {
+  const text = renderExplanation(
+    {
+      mutated: {},
+      notes: [],
+      decisions: [
+        {
+          slot: 'containers',
+          container: 'c',
+          key: 'c',
+          original: 'docker.io/library/nginx:1',
+          chosen: 'docker.io/library/nginx:1',
+          by: 'original',
+          reason: 'QuotaLimited',
+          rejected: [
+            {
+              image: 'harbor.example.com/m/library/nginx:1',
+              by: 'ClusterImageSetMirror/g',
+              result: 'NotFound',
+              message: 'image not found',
+            },
+          ],
+          alternatives: [
+            { image: 'docker.io/library/nginx:1', by: 'original' },
+            { image: 'harbor.example.com/m/library/nginx:1', by: 'ClusterImageSetMirror/g' },
+          ],
+        },
+        {
+          slot: 'containers',
+          container: 'd',
+          key: 'd',
+          original: 'docker.io/library/redis:7',
+          chosen: 'harbor.example.com/m/library/redis:7',
+          by: 'ClusterImageSetMirror/g',
+          reason: 'OnFailure',
+          rejected: [
+            {
+              image: 'docker.io/library/redis:7',
+              by: 'original',
+              result: 'QuotaExceeded',
+              message: 'rate limit exceeded: …',
+            },
+          ],
+          alternatives: [
+            { image: 'docker.io/library/redis:7', by: 'original' },
+            { image: 'harbor.example.com/m/library/redis:7', by: 'ClusterImageSetMirror/g' },
+          ],
+        },
+      ],
+    },
+    'p',
+  );
+  assert.match(text, /unchanged {3}\(QuotaLimited\)/);
+  assert.match(text, /only refused us for quota/);
+  assert.match(text, /QuotaExceeded: rate limit exceeded: …\n {6}refused for quota, not gone/);
+});

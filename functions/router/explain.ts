@@ -76,7 +76,15 @@ export function renderExplanation(a: Admission, podName: string): string {
       lines.push(
         `  ${String(i + 1).padStart(2)}. ${alt.image}  [${alt.by}]  ${mark}${r ? `: ${r.message}` : ''}`,
       );
+      if (r?.result === 'QuotaExceeded')
+        lines.push(
+          '      refused for quota, not gone: used if nothing else is available (docs/shared-quota.md)',
+        );
     });
+    if (d.reason === 'QuotaLimited')
+      lines.push(
+        '  nothing was available; the chosen one only refused us for quota, so it still has the image and serves it once the quota resets',
+      );
   }
   for (const n of a.notes) lines.push(`note: ${n}`);
   return lines.join('\n');

@@ -61,6 +61,9 @@ export interface ResolvedRegistryMonitoring {
   fallbackCredentialSecret: SecretReference | null;
 }
 
+export const TAG_DRIFT_ACTIONS = ['report', 'remirror', 'pin'] as const;
+export type TagDriftAction = (typeof TAG_DRIFT_ACTIONS)[number];
+
 export type LegacyBucketType = '' | 'exponential' | 'exponentialRange' | 'custom' | 'disabled';
 
 export interface Config {
@@ -91,6 +94,13 @@ export interface Config {
     probeConcurrency: number;
     /** Beyond kuik: ticks start at most this often; others are coalesced (0: only while one runs). */
     minTickInterval: Millis;
+    /**
+     * Beyond kuik: rate limits shared with other clusters through records in a registry they all
+     * write to (docs/shared-quota.md). `registry` empty: off.
+     */
+    sharedQuota: { registry: string; repository: string; credentialSecret: SecretReference | null };
+    /** Beyond kuik: what to do when a running container's digest differs from its tag's now (docs/tag-drift.md). */
+    tagDrift: { action: TagDriftAction };
   };
   /** Beyond kuik: every function's HTTP servers (docs/reliability.md). */
   server: ServerConfig;
@@ -176,6 +186,8 @@ export const DEFAULTS = {
     tickBudget: '45s', // beyond kuik
     probeConcurrency: 8, // beyond kuik
     minTickInterval: '20s', // beyond kuik
+    sharedQuota: { registry: '', repository: 'kuik/quota', credentialSecret: null }, // beyond kuik
+    tagDrift: { action: 'report' }, // beyond kuik
   },
   // beyond kuik, all of it (docs/reliability.md)
   server: {
@@ -420,6 +432,33 @@ const ConfigSchema = v.object(
           v.minValue(1, 'must be at least 1 (probes of one registry in flight at once)'),
         ),
         minTickInterval: duration('nonNegative'),
+        sharedQuota: v.object(
+          {
+            // A host, as in image references: `mirror.example.com` or `10.0.0.5:5000`.
+            registry: v.pipe(
+              str(),
+              v.regex(
+                /^$|^[A-Za-z0-9.-]+(:\d+)?$/,
+                'must be a registry host such as mirror.example.com:5000',
+              ),
+            ),
+            repository: v.pipe(
+              str(),
+              v.regex(
+                /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/,
+                'must be a repository path',
+              ),
+            ),
+            credentialSecret: secretReference,
+          },
+          'must be an object',
+        ),
+        tagDrift: v.object(
+          {
+            action: v.picklist(TAG_DRIFT_ACTIONS, `must be one of ${TAG_DRIFT_ACTIONS.join(', ')}`),
+          },
+          'must be an object',
+        ),
       },
       'must be an object',
     ),
@@ -621,6 +660,8 @@ const KNOWN_KEYS: KeyTree = {
     tickBudget: true,
     probeConcurrency: true,
     minTickInterval: true,
+    sharedQuota: { registry: true, repository: true, credentialSecret: { name: true, namespace: true } },
+    tagDrift: { action: true },
   },
   server: {
     headersTimeout: true,

@@ -24,6 +24,7 @@ import {
   type ClusterImageSetAvailability,
   type ClusterImageSetMirror,
   type ClusterReplicatedImageSet,
+  DRIFT_ACTIONS,
   type Filter,
   type ImageFilterDefinition,
   type ImageSetMirror,
@@ -266,6 +267,12 @@ const MirrorStatusSchema = obj({
   digest: v.optional(
     v.pipe(text(), v.regex(new RegExp(DIGEST_PATTERN), BOUND_MESSAGES.pattern(DIGEST_PATTERN))),
   ),
+  pinnedDigest: v.optional(
+    v.pipe(text(), v.regex(new RegExp(DIGEST_PATTERN), BOUND_MESSAGES.pattern(DIGEST_PATTERN))),
+  ),
+  sourceDigest: v.optional(
+    v.pipe(text(), v.regex(new RegExp(DIGEST_PATTERN), BOUND_MESSAGES.pattern(DIGEST_PATTERN))),
+  ),
   uploads: v.optional(
     v.pipe(
       v.array(
@@ -314,6 +321,25 @@ const MonitoredImageSchema = obj({
   lastError: v.optional(text()),
   lastMonitor: v.optional(timestamp()),
   original: v.optional(flag()),
+  drift: v.optional(
+    obj({
+      upstream: text(),
+      mirrors: v.optional(
+        v.pipe(
+          v.array(obj({ image: text(), digest: text() }), 'must be of type array'),
+          v.maxLength(32, BOUND_MESSAGES.maxItems(32)),
+        ),
+      ),
+      running: v.optional(
+        v.pipe(
+          v.array(obj({ digest: text(), containers: integer() }), 'must be of type array'),
+          v.maxLength(32, BOUND_MESSAGES.maxItems(32)),
+        ),
+      ),
+      detectedAt: timestamp(),
+      action: v.optional(v.picklist(DRIFT_ACTIONS, BOUND_MESSAGES.enum(DRIFT_ACTIONS))),
+    }),
+  ),
 });
 
 // Beyond kuik: the monitor's probe ledger (docs/monitoring.md), on one CISA only.

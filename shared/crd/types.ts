@@ -94,6 +94,13 @@ export interface MirrorStatusEntry {
   /** Beyond kuik: digest of what was pushed to the mirror. */
   digest?: string;
   /**
+   * Beyond kuik: with `monitoring.tagDrift.action: pin`, the digest the running pods use: copies of
+   * this mirror copy that digest under the tag (docs/tag-drift.md).
+   */
+  pinnedDigest?: string;
+  /** Beyond kuik: the source manifest the mirror was copied from (its digest differs when filtered to platforms). */
+  sourceDigest?: string;
+  /**
    * Beyond kuik: blob uploads of a copy in progress, so that a copy restarted in a new process
    * (a Job retry) resumes them instead of sending every byte again. Cleared on success.
    */
@@ -169,6 +176,22 @@ export const MONITOR_STATUSES = [
 ] as const;
 export type MonitorStatus = (typeof MONITOR_STATUSES)[number];
 
+export const DRIFT_ACTIONS = ['Reported', 'Remirrored', 'Pinned', 'PinImpossible'] as const;
+export type DriftAction = (typeof DRIFT_ACTIONS)[number];
+
+/** Beyond kuik: a tag that names other bytes than the running containers, or the mirror, use. */
+export interface TagDrift {
+  /** What the tag names upstream now. */
+  upstream: string;
+  /** What each mirror of the tag holds (its mirror set's status). */
+  mirrors?: { image: string; digest: string }[];
+  /** What the running containers of the image report, and how many run each. */
+  running?: { digest: string; containers: number }[];
+  /** When these digests were first seen disagreeing. */
+  detectedAt: string;
+  action?: DriftAction;
+}
+
 export interface MonitoredImage {
   image: string;
   status: MonitorStatus;
@@ -176,6 +199,8 @@ export interface MonitoredImage {
   lastError?: string;
   lastMonitor?: string;
   original?: boolean;
+  /** Beyond kuik: set while the tag drifts (docs/tag-drift.md). */
+  drift?: TagDrift;
 }
 
 export interface ClusterImageSetAvailabilitySpec {

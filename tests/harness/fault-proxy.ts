@@ -73,6 +73,15 @@ export interface FaultProxy {
   /** Adds a rule (first matching rule wins); returns a function that removes it. */
   fault(rule: FaultRule): () => void;
   clearFaults(): void;
+  /**
+   * Enforce a rate limit per credential on requests matching `path` (method: any) that carry an
+   * Authorization header (Basic: per user name; Bearer: per token), over a sliding window: each
+   * answer passed through carries Docker Hub's `ratelimit-limit: L;w=W` and
+   * `ratelimit-remaining: R;w=W`, and once L requests fell within the last W seconds the next is
+   * answered 429 TOOMANYREQUESTS with `ratelimit-remaining: 0;w=W` (and not counted). Returns a
+   * function that removes it.
+   */
+  quota(q: { limit: number; windowSeconds: number; path?: RegExp }): () => void;
   /** Requests seen, optionally only those of a method and/or path pattern. */
   count(filter?: { method?: string; path?: RegExp }): number;
   close(): Promise<void>;
@@ -106,6 +115,37 @@ export async function startFaultProxy(opts: {
   const stalled = new Set<ServerResponse>();
   const sockets = new Set<Socket>();
 
+  let quota:
+    | { limit: number; windowSeconds: number; path?: RegExp; spent: Map<string, number[]> }
+    | undefined;
+  /** The quota's verdict on a request: headers to add, a 429 to send, or nothing (not counted). */
+  const charge = (req: IncomingMessage): { refuse: boolean; headers: Record<string, string> } | undefined => {
+    if (!quota) return undefined;
+    if (quota.path && !quota.path.test(req.url ?? '')) return undefined;
+    const auth = req.headers.authorization;
+    if (!auth) return undefined;
+    const who = auth.startsWith('Basic ')
+      ? Buffer.from(auth.slice(6), 'base64').toString('utf8').split(':')[0]!
+      : auth;
+    const now = Date.now();
+    const spent = (quota.spent.get(who) ?? []).filter((t) => now - t < quota!.windowSeconds * 1000);
+    quota.spent.set(who, spent);
+    const w = `;w=${quota.windowSeconds}`;
+    if (spent.length >= quota.limit)
+      return {
+        refuse: true,
+        headers: { 'ratelimit-limit': `${quota.limit}${w}`, 'ratelimit-remaining': `0${w}` },
+      };
+    spent.push(now);
+    return {
+      refuse: false,
+      headers: {
+        'ratelimit-limit': `${quota.limit}${w}`,
+        'ratelimit-remaining': `${quota.limit - spent.length}${w}`,
+      },
+    };
+  };
+
   const pickRule = (req: IncomingMessage): LiveRule | undefined => {
     for (const r of rules) {
       if (r.method !== undefined && r.method !== req.method) continue;
@@ -133,7 +173,20 @@ export async function startFaultProxy(opts: {
     };
     requests.push(seen);
     const rule = pickRule(req);
-    const action = rule?.action;
+    const charged = rule ? undefined : charge(req);
+    const action: FaultAction | undefined = charged?.refuse
+      ? {
+          respond: {
+            status: 429,
+            headers: { 'content-type': 'application/json', ...charged.headers },
+            body: JSON.stringify({
+              errors: [{ code: 'TOOMANYREQUESTS', message: 'You have reached your pull rate limit.' }],
+            }),
+          },
+        }
+      : charged
+        ? { addHeaders: charged.headers }
+        : rule?.action;
     seen.faulted = action !== undefined;
     try {
       if (action && 'stall' in action) {
@@ -264,6 +317,14 @@ export async function startFaultProxy(opts: {
     },
     clearFaults() {
       rules.length = 0;
+      quota = undefined;
+    },
+    quota(q) {
+      const live = { ...q, spent: new Map<string, number[]>() };
+      quota = live;
+      return () => {
+        if (quota === live) quota = undefined;
+      };
     },
     count(filter = {}) {
       return requests.filter(
