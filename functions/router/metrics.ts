@@ -191,7 +191,14 @@ export function createRouterMetrics(
     },
   });
 
-  return { reviews, duration, decisions, probes, probeCache, staleMirrors };
+  const pushes = new Counter({
+    name: 'kube_image_keeper_router_metric_pushes_total',
+    help: 'Metric pushes received from reconcile, the monitor and the copy (the sender), by result: accepted, invalid (refused, nothing counted), limit (the pushed series limit was reached).',
+    labelNames: ['sender', 'result'],
+    registers: [registry],
+  });
+
+  return { reviews, duration, decisions, probes, probeCache, staleMirrors, pushes };
 }
 
 export type RouterMetrics = ReturnType<typeof createRouterMetrics>;

@@ -26,6 +26,7 @@ import { kubeSecretCache } from '#shared/kube/secret-cache.ts';
 import { type KubeObject, WatchCache } from '#shared/kube/watch-cache.ts';
 import type { Logger } from '#shared/log.ts';
 import { createRegistry } from '#shared/metrics.ts';
+import { PUSH_PATH } from '#shared/metrics-push.ts';
 import { clientAuth, createAdmissionApp, readWebhookTls } from './admission-app.ts';
 import { AvailabilityChecker, type Credential, type Probe } from './availability.ts';
 import { watchTlsFiles } from './cert-reload.ts';
@@ -34,6 +35,7 @@ import { RerouteEvents } from './events.ts';
 import { handleReview } from './handle.ts';
 import { BoundedLabel, memoFor, operationLabel } from './labels.ts';
 import { createRouterMetrics } from './metrics.ts';
+import { PushedMetrics, senderLabel } from './pushed-metrics.ts';
 import { reviewLog } from './review-log.ts';
 import { COPY_SELECTOR, SecretCopies, slimCopy } from './secret-copies.ts';
 import { StaleMirrorClearer } from './stale-mirror.ts';
@@ -225,6 +227,26 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
   const s = settings.server ?? defaultConfig().server;
   const limit = { bodyLimit: s.bodyLimit.router, bodyLimitKey: 'server.bodyLimit.router' };
   const app = createApp({ registry, ready, ...limit });
+  // The scale-to-zero functions' counters, pushed here (docs/metrics.md).
+  const pushed = new PushedMetrics();
+  pushed.register(registry);
+  app.post(PUSH_PATH, async (c) => {
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      metrics.pushes.inc({ sender: 'unknown', result: 'invalid' });
+      return c.json({ error: 'invalid push: the body is not JSON' }, 400);
+    }
+    const r = pushed.apply(body);
+    const sender = senderLabel(body);
+    metrics.pushes.inc({ sender, result: r.ok ? 'accepted' : r.status === 429 ? 'limit' : 'invalid' });
+    if (!r.ok) {
+      log.warn({ sender, error: r.error }, 'refused metrics push');
+      return c.json({ error: r.error }, r.status);
+    }
+    return c.body(null, 204);
+  });
   const timeouts = { headersTimeout: s.headersTimeout, requestTimeout: s.requestTimeout };
   const tlsPolicy = s.tls;
   const review = async (body: unknown) => {
