@@ -60,7 +60,12 @@ export function createRouterMetrics(
   registry: Registry,
   state: StateSource,
   now: () => number = Date.now,
-  opts: { ageBuckets?: number[]; build?: { version: string; revision: string; built: string } } = {},
+  opts: {
+    ageBuckets?: number[];
+    /** Also serve kuik's `…_last_monitor_age_minutes` (promtool refuses its unit). */
+    ageInMinutes?: boolean;
+    build?: { version: string; revision: string; built: string };
+  } = {},
 ) {
   const reviews = new Counter({
     name: 'kube_image_keeper_router_reviews_total',
@@ -150,24 +155,36 @@ export function createRouterMetrics(
       }
     },
   });
-  new Histogram({
-    name: 'kube_image_keeper_monitoring_image_last_monitor_age_minutes',
-    help: 'Age in minutes of the last check of each monitored image (rebuilt at each scrape).',
-    labelNames: ['name', 'registry'],
-    buckets: opts.ageBuckets ?? exponentialBuckets(1, 1.94, 12),
-    registers: [registry],
-    collect() {
-      this.reset();
-      const t = now();
-      for (const cisa of state.cisas()) {
-        for (const img of cisa.status?.images ?? []) {
-          if (!img.lastMonitor) continue;
-          const age = (t - Date.parse(img.lastMonitor)) / 60_000;
-          this.observe({ name: cisa.metadata.name ?? '', registry: registryOf(img.image) }, Math.max(0, age));
+  // kuik's histogram is in minutes; `promtool check metrics` refuses a unit other than seconds.
+  // The seconds one is always served (same buckets, × 60); kuik's name only on request
+  // (KUIK_METRICS_AGE_MINUTES=true, chart metrics.ageInMinutes), for kuik v2 dashboards.
+  const minuteBuckets = opts.ageBuckets ?? exponentialBuckets(1, 1.94, 12);
+  for (const [unit, perMs] of [
+    ['seconds', 1_000],
+    ...(opts.ageInMinutes ? [['minutes', 60_000] as const] : []),
+  ] as const) {
+    new Histogram({
+      name: `kube_image_keeper_monitoring_image_last_monitor_age_${unit}`,
+      help: `Age in ${unit} of the last check of each monitored image (rebuilt at each scrape).`,
+      labelNames: ['name', 'registry'],
+      buckets: minuteBuckets.map((b) => (unit === 'seconds' ? Number((b * 60).toFixed(3)) : b)),
+      registers: [registry],
+      collect() {
+        this.reset();
+        const t = now();
+        for (const cisa of state.cisas()) {
+          for (const img of cisa.status?.images ?? []) {
+            if (!img.lastMonitor) continue;
+            const age = (t - Date.parse(img.lastMonitor)) / perMs;
+            this.observe(
+              { name: cisa.metadata.name ?? '', registry: registryOf(img.image) },
+              Math.max(0, age),
+            );
+          }
         }
-      }
-    },
-  });
+      },
+    });
+  }
   new Gauge({
     name: 'kube_image_keeper_mirror_images',
     help: 'Mirror entries in ImageSetMirror/ClusterImageSetMirror status, by CR and state (mirrored, pending, failed).',

@@ -18,14 +18,19 @@ const copies = (value: number, result = 'mirrored') => ({
 
 const line = (text: string, prefix: string) => text.split('\n').find((l) => l.startsWith(prefix));
 
-test('pushed increases add up; a new series is shown at 0 once, so rate() sees its first increase', async () => {
+test('pushed increases add up; a new series is shown at 0 for the hold time, so rate() sees its first increase', async () => {
   const registry = new Registry();
-  const pushed = new PushedMetrics();
+  let t = 0;
+  const pushed = new PushedMetrics({ holdMs: 30_000, now: () => t });
   pushed.register(registry);
   assert.deepEqual(pushed.apply(copies(1)), { ok: true, samples: 1 });
   assert.deepEqual(pushed.apply(copies(2)), { ok: true, samples: 1 });
   const series = 'kube_image_keeper_copies_total{registry="r.example",result="mirrored",function="copy"}';
+  // Every scrape within the hold (two Prometheus servers, say) sees 0.
   assert.equal(line(await registry.metrics(), series), `${series} 0`);
+  t = 29_999;
+  assert.equal(line(await registry.metrics(), series), `${series} 0`);
+  t = 30_000;
   assert.equal(line(await registry.metrics(), series), `${series} 3`);
   pushed.apply(copies(4));
   assert.equal(line(await registry.metrics(), series), `${series} 7`);
@@ -66,7 +71,7 @@ test('a push naming a metric, type or label its function does not define is refu
 });
 
 test('the pushed series are bounded: past the limit a push is refused with 429', () => {
-  const pushed = new PushedMetrics(undefined, 2);
+  const pushed = new PushedMetrics({ maxSeries: 2 });
   assert.equal(pushed.apply(copies(1, 'a')).ok, true);
   assert.equal(pushed.apply(copies(1, 'b')).ok, true);
   assert.deepEqual(pushed.apply(copies(1, 'c')), {

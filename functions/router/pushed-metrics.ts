@@ -3,9 +3,11 @@
 // docs/metrics.md says why). Only the families those functions define are accepted, with their
 // own label names, so a push cannot invent metrics or labels.
 //
-// A series the router has never served is first shown at 0, and the pushed increase is added
-// after that scrape: Prometheus' rate() and increase() count from a series' first sample, so a
-// series that appeared at 3 would hide its first 3 (a copy Job's only copy, for example).
+// A series the router has never served is first shown at 0 for `holdMs` from its first scrape,
+// and the pushed increase is added after that: Prometheus' rate() and increase() count from a
+// series' first sample, so a series that appeared at 3 would hide its first 3 (a copy Job's only
+// copy, for example). A time rather than one scrape, so that every Prometheus scraping the router
+// (an HA pair, or several jobs) sees the 0: holdMs must be at least their scrape interval.
 import { Registry } from 'prom-client';
 import * as v from 'valibot';
 import { type PushPayload, PushPayloadSchema, seriesKey } from '#shared/metrics-push.ts';
@@ -56,9 +58,11 @@ interface Series {
   labels: Record<string, string>;
   /** What the last scrape showed, or will show. */
   value: number;
-  /** Received before the series was first shown. */
+  /** Received while the series is still shown at 0. */
   pending: number;
-  shown: boolean;
+  /** When the 0 was first served (epoch ms); undefined until then. */
+  firstShownAt: number | undefined;
+  released: boolean;
   order: string;
 }
 
@@ -70,11 +74,18 @@ export class PushedMetrics {
   readonly #defs: Map<string, Map<string, FamilyDef>>;
   readonly #families = new Map<string, Map<string, Series>>();
   readonly #maxSeries: number;
+  readonly #holdMs: number;
+  readonly #now: () => number;
   #count = 0;
 
-  constructor(defs: Map<string, FamilyDef[]> = pushedFamilies(), maxSeries = 20_000) {
+  constructor(
+    opts: { defs?: Map<string, FamilyDef[]>; maxSeries?: number; holdMs?: number; now?: () => number } = {},
+  ) {
+    const defs = opts.defs ?? pushedFamilies();
     this.#defs = new Map([...defs].map(([fn, fs]) => [fn, new Map(fs.map((f) => [f.name, f]))]));
-    this.#maxSeries = maxSeries;
+    this.#maxSeries = opts.maxSeries ?? 20_000;
+    this.#holdMs = opts.holdMs ?? 60_000;
+    this.#now = opts.now ?? Date.now;
   }
 
   /** Checks the whole push first, then adds it: a push is applied entirely or not at all. */
@@ -123,11 +134,12 @@ export class PushedMetrics {
             labels,
             value: 0,
             pending: s.value,
-            shown: false,
+            firstShownAt: undefined,
+            released: false,
             order: orderKey(f.name, s.name, labels),
           });
           this.#count++;
-        } else if (cur.shown) cur.value += s.value;
+        } else if (cur.released) cur.value += s.value;
         else cur.pending += s.value;
         samples++;
       }
@@ -161,14 +173,16 @@ export class PushedMetrics {
     const series = [...(this.#families.get(family)?.values() ?? [])].sort((a, b) =>
       a.order < b.order ? -1 : a.order > b.order ? 1 : 0,
     );
-    const out = series.map((s) => ({ value: s.value, metricName: s.name, labels: s.labels }));
-    // Shown once at 0: from the next scrape on, the series carries what was pushed.
+    const now = this.#now();
     for (const s of series) {
-      if (s.shown) continue;
-      s.shown = true;
+      if (s.released) continue;
+      s.firstShownAt ??= now;
+      if (now - s.firstShownAt < this.#holdMs) continue;
+      s.released = true;
       s.value += s.pending;
       s.pending = 0;
     }
+    const out = series.map((s) => ({ value: s.value, metricName: s.name, labels: s.labels }));
     return out;
   }
 }

@@ -64,6 +64,10 @@ export interface RouterSettings {
   relistMs?: number;
   /** Classic buckets of the last-monitor-age histogram (config metrics.imageLastMonitorAgeMinutes). */
   ageBuckets?: number[];
+  /** KUIK_METRICS_AGE_MINUTES: also serve kuik's minutes histogram. */
+  ageInMinutes?: boolean;
+  /** How long a new pushed series is shown at 0 (pushed-metrics.ts). */
+  pushHoldMs?: number;
   /** How long a Secret read is reused (rotation shows within this). */
   secretTtlMs?: number;
   /** Body limit, timeouts, TLS policy (config `server`); defaults when omitted. */
@@ -131,7 +135,10 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
     registry,
     { cisas: () => caches.cisa.list(), mirrors: () => [...caches.cism.list(), ...caches.ism.list()] },
     Date.now,
-    settings.ageBuckets ? { ageBuckets: settings.ageBuckets } : {},
+    {
+      ...(settings.ageBuckets ? { ageBuckets: settings.ageBuckets } : {}),
+      ageInMinutes: settings.ageInMinutes === true,
+    },
   );
 
   // Registries named by CRs keep their label; the hosts pods name share a bounded set (labels.ts).
@@ -228,7 +235,7 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
   const limit = { bodyLimit: s.bodyLimit.router, bodyLimitKey: 'server.bodyLimit.router' };
   const app = createApp({ registry, ready, ...limit });
   // The scale-to-zero functions' counters, pushed here (docs/metrics.md).
-  const pushed = new PushedMetrics();
+  const pushed = new PushedMetrics(settings.pushHoldMs === undefined ? {} : { holdMs: settings.pushHoldMs });
   pushed.register(registry);
   app.post(PUSH_PATH, async (c) => {
     let body: unknown;

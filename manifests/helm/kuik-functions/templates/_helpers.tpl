@@ -57,6 +57,14 @@ securityContext:
   value: {{ .function }}
 - name: LOG_LEVEL
   value: {{ .root.Values.logLevel }}
+{{- $p := .root.Values.metrics.push }}
+{{- if and $p.enabled (ne .function "router") }}
+{{- /* docs/metrics.md: the scale-to-zero functions push their counters to the router. */}}
+- name: KUIK_METRICS_PUSH_URL
+  value: http://kuik-router.{{ .root.Release.Namespace }}.svc.cluster.local:8080/metrics/push
+- name: KUIK_METRICS_PUSH_INTERVAL_MS
+  value: {{ mul (int $p.intervalSeconds) 1000 | quote }}
+{{- end }}
 {{- $s := .root.Values.security }}
 {{- if and $s.senderAuth.enabled (ne .function "router") }}
 {{- /* docs/security.md: each function's audience is its own name. */}}

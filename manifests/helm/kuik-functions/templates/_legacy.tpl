@@ -50,7 +50,7 @@ webhookConfiguration.namespaceSelector: mapped to router.webhook.namespaceSelect
   "priorityClassName" "router.priorityClassName"
   "resources" "router.resources, reconcile.resources, monitor.resources, copy.resources (sizes differ: values.yaml)"
   "pdb" "router.pdb.minAvailable (a PodDisruptionBudget is always made)"
-  "serviceMonitor" "nothing in this chart: scrape the kuik-router Service, port 8080, /metrics (docs/metrics.md)"
+  "serviceMonitor" "serviceMonitor.enabled (or podMonitor.enabled; docs/install.md, Scraping)"
   "imagePullSecrets" "nothing in this chart (the image must be pullable by the nodes)"
   "podAnnotations" "nothing in this chart"
   "podSecurityContext" "nothing: the chart sets a restricted securityContext"
