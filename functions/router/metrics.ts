@@ -9,6 +9,18 @@ import type {
   ImageSetMirror,
 } from '#shared/crd/types.ts';
 import { parseReference } from '#shared/image/reference.ts';
+import type { ReviewOutcome } from './handle.ts';
+
+/** Every ReviewOutcome, for series that start at 0. */
+export const REVIEW_OUTCOMES = [
+  'rerouted',
+  'unchanged',
+  'skipped',
+  'ignored',
+  'invalid',
+  'error',
+  'timeout',
+] as const satisfies readonly ReviewOutcome[];
 
 export interface StateSource {
   cisas(): readonly ClusterImageSetAvailability[];
@@ -207,6 +219,15 @@ export function createRouterMetrics(
       }
     },
   });
+
+  // Prometheus' rate() counts from a series' first sample: a series born at 1 hides that first
+  // review (the first reroute after a start is often the one that matters). The webhook's two
+  // operations and every outcome start at 0 instead.
+  for (const outcome of REVIEW_OUTCOMES) {
+    for (const operation of ['CREATE', 'UPDATE']) reviews.inc({ operation, outcome }, 0);
+    duration.zero({ outcome });
+  }
+  for (const result of ['hit', 'miss']) probeCache.inc({ result }, 0);
 
   const pushes = new Counter({
     name: 'kube_image_keeper_router_metric_pushes_total',
