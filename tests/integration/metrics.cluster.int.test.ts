@@ -366,10 +366,13 @@ describe('the chart installs the scraping', () => {
   });
 
   test('Prometheus scrapes both router replicas through every job the chart describes', async () => {
-    await eventually('all targets up', async () => {
+    const t = await eventually('all targets up', async () => {
       const t = await prom.targets();
       return t.length === 6 && t.every((x) => x.health === 'up') ? t : undefined;
     });
+    // For docs/performance.md: what one scrape of a router costs, as Prometheus measured it.
+    const ms = t.map((x) => x.lastScrapeDuration * 1000).sort((a, b) => a - b);
+    console.log(`router scrape durations (ms, 6 targets): ${ms.map((x) => x.toFixed(1)).join(' ')}`);
   });
 });
 
