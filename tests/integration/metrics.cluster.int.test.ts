@@ -348,6 +348,29 @@ describe('the chart installs the scraping', () => {
     const bad = structuredClone(monitors.find((o) => o.kind === 'ServiceMonitor')!);
     bad.spec.endpoints[0].intervall = '30s';
     await assert.rejects(dry([bad]), /intervall: field not declared in schema/);
+    // With metrics authentication: Prometheus' token (ServiceMonitor), a Secret's (PodMonitor).
+    const authed = await helmTemplate(
+      '--set',
+      'serviceMonitor.enabled=true,podMonitor.enabled=true,security.metricsAuth.enabled=true',
+      '--set',
+      'podMonitor.bearerTokenSecret.name=prom-token,metrics.ageInMinutes=true,metrics.push.enabled=false',
+    );
+    const authedMonitors = authed.filter((o) => o.apiVersion === 'monitoring.coreos.com/v1');
+    assert.equal((await dry(authedMonitors)).trim().split('\n').length, 2);
+    const podMonitor = authedMonitors.find((o) => o.kind === 'PodMonitor')!;
+    assert.deepEqual(podMonitor.spec.podMetricsEndpoints[0].authorization.credentials, {
+      name: 'prom-token',
+      key: 'token',
+    });
+    const routerEnv = authed.find((o) => o.kind === 'Deployment')!.spec.template.spec.containers[0].env;
+    assert.ok(routerEnv.some((e: { name: string }) => e.name === 'KUIK_METRICS_AGE_MINUTES'));
+    const reconcileEnv = authed.find((o) => o.kind === 'Service' && o.metadata.name === 'kuik-reconcile')!
+      .spec.template.spec.containers[0].env;
+    assert.ok(!reconcileEnv.some((e: { name: string }) => e.name === 'KUIK_METRICS_PUSH_URL'));
+    await assert.rejects(
+      helmTemplate('--set', 'podMonitor.enabled=true,security.metricsAuth.enabled=true'),
+      /podMonitor.bearerTokenSecret.name/,
+    );
     // Off by default, and the functions push to the router's Service.
     const defaults = await helmTemplate();
     assert.equal(defaults.filter((o) => o.apiVersion === 'monitoring.coreos.com/v1').length, 0);
