@@ -42,7 +42,13 @@ export function pushedFamilies(): Map<string, FamilyDef[]> {
   return new Map([
     ['reconcile', of(createReconcileMetrics)],
     // The monitor's resync runs reconcile's code and counts in reconcile's metrics.
-    ['monitor', of((r) => (createMonitorMetrics(r), createReconcileMetrics(r)))],
+    [
+      'monitor',
+      of((r) => {
+        createMonitorMetrics(r);
+        createReconcileMetrics(r);
+      }),
+    ],
     ['copy', of(createCopyMetrics)],
   ]);
 }

@@ -36,12 +36,13 @@ import { manifestTools } from '../harness/tools.ts';
 import { registerRouterWebhook } from '../harness/webhook.ts';
 
 const execFileP = promisify(execFile);
-// biome-ignore lint/suspicious/noExplicitAny: rendered manifests are free-form YAML.
 type Obj = {
   kind: string;
   apiVersion: string;
   metadata: { name: string; namespace?: string };
+  // biome-ignore lint/suspicious/noExplicitAny: rendered manifests are free-form YAML.
   spec?: any;
+  // biome-ignore lint/suspicious/noExplicitAny: as above.
   [k: string]: any;
 };
 
