@@ -17,7 +17,8 @@ need=()
 for pair in etcd:etcd-server docker-registry:docker-registry skopeo:skopeo htpasswd:apache2-utils \
             openssl:openssl buildah:buildah strip:binutils curl:curl \
             containerd:containerd runc:runc socat:socat conntrack:conntrack iptables:iptables tc:iproute2 \
-            nsenter:util-linux /usr/lib/cni/bridge:containernetworking-plugins; do
+            nsenter:util-linux /usr/lib/cni/bridge:containernetworking-plugins \
+            prometheus:prometheus promtool:prometheus; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || [ -x "${pair%%:*}" ] || need+=("${pair#*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -26,6 +27,7 @@ if [ ${#need[@]} -gt 0 ]; then
     echo "setup: need root to install ${need[*]} (or install them yourself)" >&2; exit 1
   fi
   apt-get update -qq
+  # Without recommends: prometheus recommends node-exporter and friends, none of them needed.
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 command -v go >/dev/null 2>&1 || { echo "setup: Go (>= 1.25) is required to build kube-apiserver" >&2; exit 1; }
@@ -89,6 +91,19 @@ if [ ! -f "$CM/.done" ]; then
   rm -rf "$CM"; mkdir -p "$CM"
   cp "$CM_DIR"/deploy/crds/cert-manager.io_certificates.yaml "$CM_DIR"/deploy/crds/cert-manager.io_issuers.yaml "$CM/"
   chmod -R u+w "$CM"; touch "$CM/.done"
+fi
+
+# The Prometheus Operator's ServiceMonitor and PodMonitor CRDs, for the dry run of the chart's
+# serviceMonitor/podMonitor (the tests run a plain Prometheus, no operator).
+PO="$CACHE/prometheus-operator-crds/$PROMETHEUS_OPERATOR_VERSION"
+if [ ! -f "$PO/.done" ]; then
+  echo "setup: fetching Prometheus Operator CRDs $PROMETHEUS_OPERATOR_VERSION"
+  PO_DIR=$(go mod download -json "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" \
+    | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  rm -rf "$PO"; mkdir -p "$PO"
+  cp "$PO_DIR"/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml \
+     "$PO_DIR"/example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml "$PO/"
+  chmod -R u+w "$PO"; touch "$PO/.done"
 fi
 
 # The real cluster's own builds (node binaries, CoreDNS, Knative Eventing and Serving, Traefik,

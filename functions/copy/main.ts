@@ -12,6 +12,7 @@ import { listen } from '#shared/http/serve.ts';
 import { Kube } from '#shared/kube/client.ts';
 import type { Logger } from '#shared/log.ts';
 import { createRegistry } from '#shared/metrics.ts';
+import { metricsPusherFromEnv } from '#shared/metrics-push.ts';
 import { RegistryTransport } from '#shared/registry/transport.ts';
 import { COPY_TRANSPORT } from './engine/copy.ts';
 import { type CopyDeps, type CopySettings, DEFAULT_SETTINGS } from './handle.ts';
@@ -47,6 +48,9 @@ export async function start(config: Config, env: NodeJS.ProcessEnv, kc: KubeConf
   const transport = new RegistryTransport(COPY_TRANSPORT);
   const registry = createRegistry('copy');
   const metrics = createCopyMetrics(registry);
+  // A Job exits and a Service scales to zero: what the copy counted goes to the router before
+  // the process ends (docs/metrics.md).
+  const pusher = metricsPusherFromEnv(env, registry, 'copy', log);
   const deps: CopyDeps = {
     kube: new Kube(kc),
     transport,
@@ -62,6 +66,7 @@ export async function start(config: Config, env: NodeJS.ProcessEnv, kc: KubeConf
     // Started in the background so that functions/main.ts installs its signal handlers first.
     const job = runJob(eventDir, deps).then(async (code) => {
       await transport.close().catch(() => {});
+      await pusher?.stop();
       log.info({ exitCode: code }, 'copy job done');
       process.exit(code);
     });
@@ -97,6 +102,7 @@ export async function start(config: Config, env: NodeJS.ProcessEnv, kc: KubeConf
       await Promise.allSettled([...inflight]);
       await srv.close();
       await transport.close();
+      await pusher?.stop();
     },
   };
 }

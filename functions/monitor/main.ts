@@ -19,6 +19,7 @@ import { listen } from '#shared/http/serve.ts';
 import { Kube } from '#shared/kube/client.ts';
 import type { Logger } from '#shared/log.ts';
 import { createRegistry } from '#shared/metrics.ts';
+import { metricsPusherFromEnv } from '#shared/metrics-push.ts';
 import { RegistryClient } from '#shared/registry/client.ts';
 import { credentialsForImage } from '#shared/registry/credentials.ts';
 import { reconcileDeps } from '../reconcile/main.ts';
@@ -132,5 +133,13 @@ export async function start(config: Config, env: NodeJS.ProcessEnv, kc: KubeConf
     },
     'monitor ready',
   );
-  return { port: srv.port, stop: () => srv.close() };
+  // Scales to zero: what it counted goes to the router before the pod does (docs/metrics.md).
+  const pusher = metricsPusherFromEnv(env, registry, 'monitor', log);
+  return {
+    port: srv.port,
+    stop: async () => {
+      await srv.close();
+      await pusher?.stop();
+    },
+  };
 }

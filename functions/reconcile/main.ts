@@ -13,6 +13,7 @@ import { Kube } from '#shared/kube/client.ts';
 import { kubeSecretCache } from '#shared/kube/secret-cache.ts';
 import type { Logger } from '#shared/log.ts';
 import { createRegistry } from '#shared/metrics.ts';
+import { metricsPusherFromEnv } from '#shared/metrics-push.ts';
 import { RegistryClient } from '#shared/registry/client.ts';
 import { credentialsForImage } from '#shared/registry/credentials.ts';
 import { deleteMirroredImage, ensureClaim } from './delete-image.ts';
@@ -135,5 +136,13 @@ export async function start(config: Config, env: NodeJS.ProcessEnv, kc: KubeConf
     },
     'reconcile ready',
   );
-  return { port: srv.port, stop: () => srv.close() };
+  // Scales to zero: what it counted goes to the router before the pod does (docs/metrics.md).
+  const pusher = metricsPusherFromEnv(env, registry, 'reconcile', log);
+  return {
+    port: srv.port,
+    stop: async () => {
+      await srv.close();
+      await pusher?.stop();
+    },
+  };
 }

@@ -21,6 +21,13 @@ export interface RouterEnv {
   metricsAuth: boolean;
   decisionDeadlineMs: number;
   certReloadMs: number;
+  /** KUIK_METRICS_AGE_MINUTES=true: also kuik's `…_last_monitor_age_minutes` (docs/metrics.md). */
+  ageInMinutes: boolean;
+  /**
+   * KUIK_METRICS_PUSH_HOLD_MS (default 60000): how long a new pushed series is shown at 0 before
+   * its count, so every Prometheus sees it start at 0 (at least their scrape interval).
+   */
+  pushHoldMs: number;
 }
 
 function metricsAuthOn(env: NodeJS.ProcessEnv): boolean {
@@ -43,6 +50,8 @@ export function routerEnv(env: NodeJS.ProcessEnv): RouterEnv {
     decisionDeadlineMs: Number(env['DECISION_DEADLINE_MS'] ?? 4000),
     // How often the serving certificate files are checked for a rotation.
     certReloadMs: Number(env['CERT_RELOAD_INTERVAL_MS'] ?? 30_000),
+    ageInMinutes: (env['KUIK_METRICS_AGE_MINUTES'] ?? '').trim().toLowerCase() === 'true',
+    pushHoldMs: Number(env['KUIK_METRICS_PUSH_HOLD_MS'] ?? 60_000),
   };
 }
 

@@ -96,10 +96,12 @@ test('state gauges are computed from CRD status at scrape time', async () => {
     }),
     1,
   );
-  // Ages 20 and 10 minutes: both above the 7.301 bucket, both within 27.479.
-  const age = 'kube_image_keeper_monitoring_image_last_monitor_age_minutes_bucket';
-  assert.equal(sample(text, age, { le: '7.301', registry: 'docker.io' }), 0);
-  assert.equal(sample(text, age, { le: '27.479', registry: 'docker.io' }), 2);
+  // Ages 20 and 10 minutes: both above the 7.301-minute bucket, both within 27.479 minutes.
+  const age = 'kube_image_keeper_monitoring_image_last_monitor_age_seconds_bucket';
+  assert.equal(sample(text, age, { le: '438.06', registry: 'docker.io' }), 0);
+  assert.equal(sample(text, age, { le: '1648.74', registry: 'docker.io' }), 2);
+  // kuik's minutes histogram only on request (promtool refuses its unit).
+  assert.doesNotMatch(text, /_age_minutes/);
   const mirrors = 'kube_image_keeper_mirror_images';
   assert.equal(sample(text, mirrors, { kind: 'ClusterImageSetMirror', name: 'g', state: 'mirrored' }), 1);
   assert.equal(sample(text, mirrors, { kind: 'ClusterImageSetMirror', name: 'g', state: 'failed' }), 1);
@@ -141,4 +143,40 @@ test('build info and is_leader are exported', async () => {
     1,
   );
   assert.equal(sample(text, 'kube_image_keeper_manager_is_leader', {}), 1);
+});
+
+test("kuik's minutes histogram is served on request, beside the seconds one, with kuik's buckets", async () => {
+  const registry = createRegistry('router');
+  const lastMonitor = new Date(Date.now() - 10 * 60_000).toISOString();
+  const cisa = {
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ClusterImageSetAvailability',
+    metadata: { name: 'all' },
+    spec: {},
+    status: { images: [{ image: 'docker.io/library/nginx:1', status: 'Available', lastMonitor }] },
+  } as unknown as ClusterImageSetAvailability;
+  createRouterMetrics(registry, { cisas: () => [cisa], mirrors: () => [] }, Date.now, { ageInMinutes: true });
+  const text = await registry.metrics();
+  const labels = { name: 'all', registry: 'docker.io' };
+  assert.equal(
+    sample(text, 'kube_image_keeper_monitoring_image_last_monitor_age_minutes_bucket', {
+      ...labels,
+      le: '7.301',
+    }),
+    0,
+  );
+  assert.equal(
+    sample(text, 'kube_image_keeper_monitoring_image_last_monitor_age_minutes_bucket', {
+      ...labels,
+      le: '14.165',
+    }),
+    1,
+  );
+  assert.equal(
+    sample(text, 'kube_image_keeper_monitoring_image_last_monitor_age_seconds_bucket', {
+      ...labels,
+      le: '849.9',
+    }),
+    1,
+  );
 });

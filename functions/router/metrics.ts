@@ -9,6 +9,18 @@ import type {
   ImageSetMirror,
 } from '#shared/crd/types.ts';
 import { parseReference } from '#shared/image/reference.ts';
+import type { ReviewOutcome } from './handle.ts';
+
+/** Every ReviewOutcome, for series that start at 0. */
+export const REVIEW_OUTCOMES = [
+  'rerouted',
+  'unchanged',
+  'skipped',
+  'ignored',
+  'invalid',
+  'error',
+  'timeout',
+] as const satisfies readonly ReviewOutcome[];
 
 export interface StateSource {
   cisas(): readonly ClusterImageSetAvailability[];
@@ -60,7 +72,12 @@ export function createRouterMetrics(
   registry: Registry,
   state: StateSource,
   now: () => number = Date.now,
-  opts: { ageBuckets?: number[]; build?: { version: string; revision: string; built: string } } = {},
+  opts: {
+    ageBuckets?: number[];
+    /** Also serve kuik's `…_last_monitor_age_minutes` (promtool refuses its unit). */
+    ageInMinutes?: boolean;
+    build?: { version: string; revision: string; built: string };
+  } = {},
 ) {
   const reviews = new Counter({
     name: 'kube_image_keeper_router_reviews_total',
@@ -150,24 +167,36 @@ export function createRouterMetrics(
       }
     },
   });
-  new Histogram({
-    name: 'kube_image_keeper_monitoring_image_last_monitor_age_minutes',
-    help: 'Age in minutes of the last check of each monitored image (rebuilt at each scrape).',
-    labelNames: ['name', 'registry'],
-    buckets: opts.ageBuckets ?? exponentialBuckets(1, 1.94, 12),
-    registers: [registry],
-    collect() {
-      this.reset();
-      const t = now();
-      for (const cisa of state.cisas()) {
-        for (const img of cisa.status?.images ?? []) {
-          if (!img.lastMonitor) continue;
-          const age = (t - Date.parse(img.lastMonitor)) / 60_000;
-          this.observe({ name: cisa.metadata.name ?? '', registry: registryOf(img.image) }, Math.max(0, age));
+  // kuik's histogram is in minutes; `promtool check metrics` refuses a unit other than seconds.
+  // The seconds one is always served (same buckets, × 60); kuik's name only on request
+  // (KUIK_METRICS_AGE_MINUTES=true, chart metrics.ageInMinutes), for kuik v2 dashboards.
+  const minuteBuckets = opts.ageBuckets ?? exponentialBuckets(1, 1.94, 12);
+  for (const [unit, perMs] of [
+    ['seconds', 1_000],
+    ...(opts.ageInMinutes ? [['minutes', 60_000] as const] : []),
+  ] as const) {
+    new Histogram({
+      name: `kube_image_keeper_monitoring_image_last_monitor_age_${unit}`,
+      help: `Age in ${unit} of the last check of each monitored image (rebuilt at each scrape).`,
+      labelNames: ['name', 'registry'],
+      buckets: minuteBuckets.map((b) => (unit === 'seconds' ? Number((b * 60).toFixed(3)) : b)),
+      registers: [registry],
+      collect() {
+        this.reset();
+        const t = now();
+        for (const cisa of state.cisas()) {
+          for (const img of cisa.status?.images ?? []) {
+            if (!img.lastMonitor) continue;
+            const age = (t - Date.parse(img.lastMonitor)) / perMs;
+            this.observe(
+              { name: cisa.metadata.name ?? '', registry: registryOf(img.image) },
+              Math.max(0, age),
+            );
+          }
         }
-      }
-    },
-  });
+      },
+    });
+  }
   new Gauge({
     name: 'kube_image_keeper_mirror_images',
     help: 'Mirror entries in ImageSetMirror/ClusterImageSetMirror status, by CR and state (mirrored, pending, failed).',
@@ -191,7 +220,23 @@ export function createRouterMetrics(
     },
   });
 
-  return { reviews, duration, decisions, probes, probeCache, staleMirrors };
+  // Prometheus' rate() counts from a series' first sample: a series born at 1 hides that first
+  // review (the first reroute after a start is often the one that matters). The webhook's two
+  // operations and every outcome start at 0 instead.
+  for (const outcome of REVIEW_OUTCOMES) {
+    for (const operation of ['CREATE', 'UPDATE']) reviews.inc({ operation, outcome }, 0);
+    duration.zero({ outcome });
+  }
+  for (const result of ['hit', 'miss']) probeCache.inc({ result }, 0);
+
+  const pushes = new Counter({
+    name: 'kube_image_keeper_router_metric_pushes_total',
+    help: 'Metric pushes received from reconcile, the monitor and the copy (the sender), by result: accepted, invalid (refused, nothing counted), limit (the pushed series limit was reached).',
+    labelNames: ['sender', 'result'],
+    registers: [registry],
+  });
+
+  return { reviews, duration, decisions, probes, probeCache, staleMirrors, pushes };
 }
 
 export type RouterMetrics = ReturnType<typeof createRouterMetrics>;

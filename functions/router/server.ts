@@ -26,6 +26,7 @@ import { kubeSecretCache } from '#shared/kube/secret-cache.ts';
 import { type KubeObject, WatchCache } from '#shared/kube/watch-cache.ts';
 import type { Logger } from '#shared/log.ts';
 import { createRegistry } from '#shared/metrics.ts';
+import { PUSH_PATH } from '#shared/metrics-push.ts';
 import { clientAuth, createAdmissionApp, readWebhookTls } from './admission-app.ts';
 import { AvailabilityChecker, type Credential, type Probe } from './availability.ts';
 import { watchTlsFiles } from './cert-reload.ts';
@@ -34,6 +35,7 @@ import { RerouteEvents } from './events.ts';
 import { handleReview } from './handle.ts';
 import { BoundedLabel, memoFor, operationLabel } from './labels.ts';
 import { createRouterMetrics } from './metrics.ts';
+import { PushedMetrics, senderLabel } from './pushed-metrics.ts';
 import { reviewLog } from './review-log.ts';
 import { COPY_SELECTOR, SecretCopies, slimCopy } from './secret-copies.ts';
 import { StaleMirrorClearer } from './stale-mirror.ts';
@@ -64,6 +66,10 @@ export interface RouterSettings {
   relistMs?: number;
   /** Classic buckets of the last-monitor-age histogram (config metrics.imageLastMonitorAgeMinutes). */
   ageBuckets?: number[];
+  /** KUIK_METRICS_AGE_MINUTES: also serve kuik's minutes histogram. */
+  ageInMinutes?: boolean;
+  /** How long a new pushed series is shown at 0 (pushed-metrics.ts). */
+  pushHoldMs?: number;
   /** How long a Secret read is reused (rotation shows within this). */
   secretTtlMs?: number;
   /** Body limit, timeouts, TLS policy (config `server`); defaults when omitted. */
@@ -131,7 +137,10 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
     registry,
     { cisas: () => caches.cisa.list(), mirrors: () => [...caches.cism.list(), ...caches.ism.list()] },
     Date.now,
-    settings.ageBuckets ? { ageBuckets: settings.ageBuckets } : {},
+    {
+      ...(settings.ageBuckets ? { ageBuckets: settings.ageBuckets } : {}),
+      ageInMinutes: settings.ageInMinutes === true,
+    },
   );
 
   // Registries named by CRs keep their label; the hosts pods name share a bounded set (labels.ts).
@@ -228,6 +237,26 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
   const s = settings.server ?? defaultConfig().server;
   const limit = { bodyLimit: s.bodyLimit.router, bodyLimitKey: 'server.bodyLimit.router' };
   const app = createApp({ registry, ready, ...limit });
+  // The scale-to-zero functions' counters, pushed here (docs/metrics.md).
+  const pushed = new PushedMetrics(settings.pushHoldMs === undefined ? {} : { holdMs: settings.pushHoldMs });
+  pushed.register(registry);
+  app.post(PUSH_PATH, async (c) => {
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      metrics.pushes.inc({ sender: 'unknown', result: 'invalid' });
+      return c.json({ error: 'invalid push: the body is not JSON' }, 400);
+    }
+    const r = pushed.apply(body);
+    const sender = senderLabel(body);
+    metrics.pushes.inc({ sender, result: r.ok ? 'accepted' : r.status === 429 ? 'limit' : 'invalid' });
+    if (!r.ok) {
+      log.warn({ sender, error: r.error }, 'refused metrics push');
+      return c.json({ error: r.error }, r.status);
+    }
+    return c.body(null, 204);
+  });
   const timeouts = { headersTimeout: s.headersTimeout, requestTimeout: s.requestTimeout };
   const tlsPolicy = s.tls;
   const review = async (body: unknown) => {

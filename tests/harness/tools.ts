@@ -60,13 +60,21 @@ export function tools(): Tools {
   return t;
 }
 
-/** What the manifests tests need beyond the harness: helm and cert-manager's CRDs (scripts/setup.sh). */
-export function manifestTools(): { helm: string; certManagerCrdDir: string } {
+/**
+ * What the manifests tests need beyond the harness: helm, cert-manager's CRDs and the Prometheus
+ * Operator's ServiceMonitor/PodMonitor CRDs (scripts/setup.sh).
+ */
+export function manifestTools(): {
+  helm: string;
+  certManagerCrdDir: string;
+  prometheusOperatorCrdDir: string;
+} {
   const v = versions();
   const cache = process.env['KUIK_CACHE_DIR'] ?? join(homedir(), '.cache/kuik-functions');
   const t = {
     helm: join(cache, 'helm', v['HELM_VERSION']!, 'helm'),
     certManagerCrdDir: join(cache, 'cert-manager-crds', v['CERT_MANAGER_VERSION']!),
+    prometheusOperatorCrdDir: join(cache, 'prometheus-operator-crds', v['PROMETHEUS_OPERATOR_VERSION']!),
   };
   const missing = Object.values(t).filter((p) => !existsSync(p));
   if (missing.length > 0) throw new Error(`missing: ${missing.join(', ')}. Run \`npm run setup\` first.`);

@@ -310,7 +310,7 @@ describe('ticks delivered by mtping', () => {
       ]),
     );
     assert.deepEqual(gauges, expected);
-    const ages = samples(text, 'kube_image_keeper_monitoring_image_last_monitor_age_minutes_count');
+    const ages = samples(text, 'kube_image_keeper_monitoring_image_last_monitor_age_seconds_count');
     for (const host of [tls.host, token.host]) {
       const n = (snapshot.status?.images ?? []).filter(
         (i) => i.lastMonitor && i.image.startsWith(`${host}/`),

@@ -26,6 +26,17 @@ read it only at start. */}}
 checksum/config: {{ include (print .Template.BasePath "/config.yaml") . | sha256sum }}
 {{- end }}
 
+{{/* The router pods' own annotations: the config checksum, and prometheus.io/* for a plain
+Prometheus (metrics.podAnnotations). */}}
+{{- define "kuik.routerAnnotations" -}}
+{{ include "kuik.configChecksum" . }}
+{{- if .Values.metrics.podAnnotations }}
+prometheus.io/scrape: "true"
+prometheus.io/port: "8080"
+prometheus.io/path: /metrics
+{{- end }}
+{{- end }}
+
 {{/* Container hardening, unless <workload>.securityContext replaces it (non-empty: used as given).
 Knative accepts these at container level only (a pod securityContext needs its
 kubernetes.podspec-securitycontext flag), so the Knative Services set the user here too. Call with
@@ -177,6 +188,14 @@ metadata:
   value: {{ .function }}
 - name: LOG_LEVEL
   value: {{ .root.Values.logLevel }}
+{{- $p := .root.Values.metrics.push }}
+{{- if and $p.enabled (ne .function "router") }}
+{{- /* docs/metrics.md: the scale-to-zero functions push their counters to the router. */}}
+- name: KUIK_METRICS_PUSH_URL
+  value: http://kuik-router.{{ .root.Release.Namespace }}.svc.cluster.local:8080/metrics/push
+- name: KUIK_METRICS_PUSH_INTERVAL_MS
+  value: {{ mul (int $p.intervalSeconds) 1000 | quote }}
+{{- end }}
 {{- $s := .root.Values.security }}
 {{- if and $s.senderAuth.enabled (ne .function "router") }}
 {{- /* docs/security.md: each function's audience is its own name. */}}

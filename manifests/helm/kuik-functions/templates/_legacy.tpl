@@ -63,7 +63,7 @@ manager.{{ $k }}: its timing mapped to router.{{ $k }} (kuik's port 8081 is the 
   "verbosity" "logLevel (info, debug, …)"
   "env" "extraEnv (every function)"
   "resources" "router.resources, reconcile.resources, monitor.resources, copy.resources (sizes differ: values.yaml)"
-  "serviceMonitor" "nothing in this chart: scrape the kuik-router Service, port 8080, /metrics (docs/metrics.md)"
+  "serviceMonitor" "serviceMonitor.enabled (or podMonitor.enabled; docs/install.md, Scraping)"
 -}}
 {{- range $k, $new := $moved }}{{ if hasKey $m $k }}{{ $problems = append $problems (printf "manager.%s: use %s" $k $new) }}{{ end }}{{ end -}}
 {{- with $m.webhook }}

@@ -1,0 +1,217 @@
+// The counters and histograms of the functions that scale to zero (reconcile, monitor, copy),
+// served by the always-on router from the increases they push (shared/metrics-push.ts;
+// docs/metrics.md says why). Only the families those functions define are accepted, with their
+// own label names, so a push cannot invent metrics or labels.
+//
+// A series the router has never served is first shown at 0 for `holdMs` from its first scrape,
+// and the pushed increase is added after that: Prometheus' rate() and increase() count from a
+// series' first sample, so a series that appeared at 3 would hide its first 3 (a copy Job's only
+// copy, for example). A time rather than one scrape, so that every Prometheus scraping the router
+// (an HA pair, or several jobs) sees the 0: holdMs must be at least their scrape interval.
+import { Registry } from 'prom-client';
+import * as v from 'valibot';
+import { type PushPayload, PushPayloadSchema, seriesKey } from '#shared/metrics-push.ts';
+import { createCopyMetrics } from '../copy/metrics.ts';
+import { createMonitorMetrics } from '../monitor/metrics.ts';
+import { createReconcileMetrics } from '../reconcile/server.ts';
+
+export interface FamilyDef {
+  name: string;
+  help: string;
+  type: 'counter' | 'histogram';
+  labelNames: readonly string[];
+}
+
+/** Each pushing function's families, read from the same definitions the function registers. */
+export function pushedFamilies(): Map<string, FamilyDef[]> {
+  const of = (register: (r: Registry) => unknown): FamilyDef[] => {
+    const r = new Registry();
+    register(r);
+    return r.getMetricsAsArray().flatMap((m) => {
+      const meta = m as unknown as {
+        name: string;
+        help: string;
+        labelNames?: string[];
+        constructor: { name: string };
+      };
+      const type = meta.constructor.name.toLowerCase();
+      if (type !== 'counter' && type !== 'histogram') return [];
+      return [{ name: meta.name, help: meta.help, type, labelNames: meta.labelNames ?? [] }];
+    });
+  };
+  return new Map([
+    ['reconcile', of(createReconcileMetrics)],
+    // The monitor's resync runs reconcile's code and counts in reconcile's metrics.
+    [
+      'monitor',
+      of((r) => {
+        createMonitorMetrics(r);
+        createReconcileMetrics(r);
+      }),
+    ],
+    ['copy', of(createCopyMetrics)],
+  ]);
+}
+
+/** The sender as a bounded label: a function that pushes, or `unknown`. */
+export function senderLabel(body: unknown): string {
+  const fn = (body as { function?: unknown } | null)?.function;
+  return typeof fn === 'string' && ['reconcile', 'monitor', 'copy'].includes(fn) ? fn : 'unknown';
+}
+
+interface Series {
+  name: string;
+  labels: Record<string, string>;
+  /** What the last scrape showed, or will show. */
+  value: number;
+  /** Received while the series is still shown at 0. */
+  pending: number;
+  /** When the 0 was first served (epoch ms); undefined until then. */
+  firstShownAt: number | undefined;
+  released: boolean;
+  order: string;
+}
+
+export type ApplyResult = { ok: true; samples: number } | { ok: false; status: 400 | 429; error: string };
+
+const SUFFIX_ORDER: Record<string, number> = { _bucket: 0, _sum: 1, _count: 2 };
+
+export class PushedMetrics {
+  readonly #defs: Map<string, Map<string, FamilyDef>>;
+  readonly #families = new Map<string, Map<string, Series>>();
+  readonly #maxSeries: number;
+  readonly #holdMs: number;
+  readonly #now: () => number;
+  #count = 0;
+
+  constructor(
+    opts: { defs?: Map<string, FamilyDef[]>; maxSeries?: number; holdMs?: number; now?: () => number } = {},
+  ) {
+    const defs = opts.defs ?? pushedFamilies();
+    this.#defs = new Map([...defs].map(([fn, fs]) => [fn, new Map(fs.map((f) => [f.name, f]))]));
+    this.#maxSeries = opts.maxSeries ?? 20_000;
+    this.#holdMs = opts.holdMs ?? 60_000;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  /** Checks the whole push first, then adds it: a push is applied entirely or not at all. */
+  apply(body: unknown): ApplyResult {
+    const parsed = v.safeParse(PushPayloadSchema, body);
+    if (!parsed.success) {
+      const i = parsed.issues[0];
+      return { ok: false, status: 400, error: `invalid push: ${v.getDotPath(i) ?? ''} ${i.message}`.trim() };
+    }
+    const p: PushPayload = parsed.output;
+    const defs = this.#defs.get(p.function);
+    if (!defs)
+      return {
+        ok: false,
+        status: 400,
+        error: `invalid push: no pushed metrics for function ${JSON.stringify(p.function)}`,
+      };
+    let fresh = 0;
+    for (const f of p.families) {
+      const def = defs.get(f.name);
+      if (!def || def.type !== f.type)
+        return { ok: false, status: 400, error: `invalid push: ${p.function} has no ${f.type} ${f.name}` };
+      for (const s of f.samples) {
+        const err = checkSample(def, s.name, s.labels);
+        if (err) return { ok: false, status: 400, error: `invalid push: ${err}` };
+        if (!this.#families.get(f.name)?.has(seriesKey(s.name, { ...s.labels, function: p.function })))
+          fresh++;
+      }
+    }
+    if (this.#count + fresh > this.#maxSeries)
+      return { ok: false, status: 429, error: `pushed series limit reached (${this.#maxSeries})` };
+    let samples = 0;
+    for (const f of p.families) {
+      let family = this.#families.get(f.name);
+      if (!family) {
+        family = new Map();
+        this.#families.set(f.name, family);
+      }
+      for (const s of f.samples) {
+        const labels = { ...s.labels, function: p.function };
+        const key = seriesKey(s.name, labels);
+        const cur = family.get(key);
+        if (!cur) {
+          family.set(key, {
+            name: s.name,
+            labels,
+            value: 0,
+            pending: s.value,
+            firstShownAt: undefined,
+            released: false,
+            order: orderKey(f.name, s.name, labels),
+          });
+          this.#count++;
+        } else if (cur.released) cur.value += s.value;
+        else cur.pending += s.value;
+        samples++;
+      }
+    }
+    return { ok: true, samples };
+  }
+
+  /** Serves every pushed family on `registry` (its own `function` label wins over the default). */
+  register(registry: Registry): void {
+    const all = new Map<string, FamilyDef>();
+    for (const defs of this.#defs.values()) for (const d of defs.values()) all.set(d.name, d);
+    for (const def of all.values()) {
+      const get = async () => ({
+        name: def.name,
+        help: def.help,
+        type: def.type,
+        aggregator: 'sum' as const,
+        values: this.#render(def.name),
+      });
+      registry.registerMetric({
+        name: def.name,
+        help: def.help,
+        type: def.type,
+        aggregator: 'sum',
+        get,
+      } as never);
+    }
+  }
+
+  #render(family: string): { value: number; metricName: string; labels: Record<string, string> }[] {
+    const series = [...(this.#families.get(family)?.values() ?? [])].sort((a, b) =>
+      a.order < b.order ? -1 : a.order > b.order ? 1 : 0,
+    );
+    const now = this.#now();
+    for (const s of series) {
+      if (s.released) continue;
+      s.firstShownAt ??= now;
+      if (now - s.firstShownAt < this.#holdMs) continue;
+      s.released = true;
+      s.value += s.pending;
+      s.pending = 0;
+    }
+    const out = series.map((s) => ({ value: s.value, metricName: s.name, labels: s.labels }));
+    return out;
+  }
+}
+
+function checkSample(def: FamilyDef, name: string, labels: Record<string, string>): string | undefined {
+  const suffix = def.type === 'counter' ? '' : name.slice(def.name.length);
+  if (!name.startsWith(def.name) || (def.type === 'counter' ? suffix !== '' : !(suffix in SUFFIX_ORDER)))
+    return `${name} is not a series of ${def.name}`;
+  for (const k of Object.keys(labels)) {
+    if (k === 'le' && suffix === '_bucket') continue;
+    if (!def.labelNames.includes(k)) return `${def.name} has no label ${k}`;
+  }
+  if (suffix === '_bucket' && !(labels['le'] === '+Inf' || Number.isFinite(Number(labels['le']))))
+    return `${name} needs a numeric le label`;
+  return undefined;
+}
+
+/** Sorts a histogram's series as Prometheus' text format groups them: per label set, buckets by le, sum, count. */
+function orderKey(family: string, name: string, labels: Record<string, string>): string {
+  const { le, ...base } = labels;
+  const suffix = name.slice(family.length);
+  const rank = SUFFIX_ORDER[suffix] ?? 0;
+  const leRank =
+    le === undefined ? '' : le === '+Inf' ? 'z' : `a${(Number(le) + 1e12).toFixed(6).padStart(24, '0')}`;
+  return `${seriesKey(family, base)}\u0000${rank}${leRank}`;
+}
