@@ -62,8 +62,14 @@ describe('copy request', () => {
     const id = copyEventId(valid);
     assert.match(id, /^[0-9a-f]{32}$/);
     assert.equal(copyEventId(structuredClone(valid)), id);
-    // Secrets do not make a different copy.
-    assert.equal(copyEventId({ ...valid, destinationSecret: undefined } as CopyRequest), id);
+    // The Secrets it reads with make another copy: a copy that failed without credentials (a
+    // Job the JobSink keeps) must not swallow the request that has them.
+    assert.notEqual(copyEventId({ ...valid, destinationSecret: undefined } as CopyRequest), id);
+    assert.notEqual(copyEventId({ ...valid, sourcePullSecrets: undefined } as CopyRequest), id);
+    assert.notEqual(
+      copyEventId({ ...valid, sourcePullSecrets: { namespace: 'other', names: ['x'] } } as CopyRequest),
+      id,
+    );
     assert.notEqual(copyEventId({ ...valid, destination: `${valid.destination}x` }), id);
     assert.notEqual(copyEventId({ ...valid, owner: { ...valid.owner, uid: 'u-2' } }), id);
     assert.notEqual(copyEventId({ ...valid, platforms: [{ architecture: 'amd64' }] }), id);

@@ -149,20 +149,41 @@ function canonicalPlatform(p: {
 }
 
 /**
- * A deterministic CloudEvent id for the copy: sha256 over the owner's uid, source, destination and
- * platforms (fields in a fixed order, empty fields dropped), hex, first 32 characters (128 bits).
+ * A deterministic CloudEvent id for the copy: sha256 over the owner's uid, source, destination,
+ * platforms, and the Secrets it reads with (fields in a fixed order, empty fields dropped), hex,
+ * first 32 characters (128 bits).
+ *
+ * The JobSink runs one Job per id and keeps a finished Job (ttlSecondsAfterFinished), so an id
+ * that failed is not run again while its Job exists. The Secrets are part of the id because they
+ * decide whether the copy can succeed: found on a real cluster, a Deployment's first pod had no
+ * pull secrets, its copy failed with 401, and the next pod's request (with them) was the same id,
+ * so it never ran. A Secret whose content is fixed in place keeps its id: docs/copy.md says how
+ * to run it again.
  */
 export function copyEventId(
-  req: Pick<CopyRequest, 'owner' | 'source' | 'destination' | 'platforms' | 'pinnedDigest'>,
+  req: Pick<
+    CopyRequest,
+    | 'owner'
+    | 'source'
+    | 'destination'
+    | 'platforms'
+    | 'pinnedDigest'
+    | 'sourcePullSecrets'
+    | 'destinationSecret'
+  >,
 ): string {
   const platforms = req.platforms.map((p) => [p.os ?? '', p.architecture, p.variant ?? '']);
-  // A pinned copy is another copy; without a pin the key (and every existing id) is unchanged.
+  // A pinned copy is another copy; without a pin or Secrets the key (and every such id) is unchanged.
   const key = JSON.stringify([
     req.owner.uid,
     req.source,
     req.destination,
     platforms,
     ...(req.pinnedDigest ? [req.pinnedDigest] : []),
+    ...(req.sourcePullSecrets
+      ? [['pull', req.sourcePullSecrets.namespace, ...req.sourcePullSecrets.names]]
+      : []),
+    ...(req.destinationSecret ? [['push', req.destinationSecret.namespace, req.destinationSecret.name]] : []),
   ]);
   return createHash('sha256').update(key).digest('hex').slice(0, 32);
 }

@@ -82,7 +82,7 @@ export async function startCluster(opts: { knative?: boolean } = {}): Promise<Cl
   await mkdir(join(runDir, 'logs'));
   await writeFile(join(runDir, 'pids'), '');
   const keep = process.env['KUIK_KEEP_HARNESS'] === '1';
-  const watchdog = superviseRun(join(runDir, 'pids'), keep ? [] : [runDir]);
+  const watchdog = superviseRun(join(runDir, 'pids'), keep ? [] : [runDir], [runDir]);
   const id = runDir.slice(-6).replace(/[^A-Za-z0-9]/g, 'x');
   const procs: Proc[] = [];
   const registries: NsRegistry[] = [];

@@ -62,8 +62,9 @@ export function reapLeftovers(prefix = PREFIX): string[] {
  * (the process groups listed in `pidsFile`) and removes `dirs`. Unreferenced: it never keeps this
  * process alive.
  */
-export function superviseRun(pidsFile: string, dirs: string[]): ChildProcess {
-  const child = spawn('bash', [join(repoRoot, 'tests/harness/supervisor.sh'), pidsFile, ...dirs], {
+export function superviseRun(pidsFile: string, dirs: string[], teardown: string[] = []): ChildProcess {
+  const args = [pidsFile, ...teardown.flatMap((d) => ['--teardown', d]), ...dirs];
+  const child = spawn('bash', [join(repoRoot, 'tests/harness/supervisor.sh'), ...args], {
     detached: true,
     stdio: ['pipe', 'ignore', 'ignore'],
   });
