@@ -120,17 +120,18 @@ spec:
           '{.status.matchingImages[0].mirrors[0].mirroredAt}',
         )) !== '',
     );
-    const jobs = JSON.parse(await c.k('-n', KUIK_NS, 'get', 'jobs', '-o', 'json')) as {
-      items: {
-        metadata: { name: string; labels?: Record<string, string> };
-        status: { succeeded?: number };
-      }[];
-    };
-    const fresh = jobs.items.filter((j) => !before.has(`job.batch/${j.metadata.name}`));
-    assert.ok(
-      fresh.some((j) => (j.status.succeeded ?? 0) >= 1),
-      `a new copy Job of the JobSink succeeded: ${fresh.map((j) => `${j.metadata.name} ${JSON.stringify(j.status)}`).join('; ')}`,
-    );
+    // The copy writes status before its pod exits: the Job's own count follows.
+    let seen = '';
+    await eventually('a new copy Job of the JobSink succeeded', async () => {
+      const jobs = JSON.parse(await c.k('-n', KUIK_NS, 'get', 'jobs', '-o', 'json')) as {
+        items: { metadata: { name: string }; status: { succeeded?: number } }[];
+      };
+      const fresh = jobs.items.filter((j) => !before.has(`job.batch/${j.metadata.name}`));
+      seen = fresh.map((j) => `${j.metadata.name} ${JSON.stringify(j.status)}`).join('; ');
+      return fresh.some((j) => (j.status.succeeded ?? 0) >= 1);
+    }).catch((err) => {
+      throw new Error(`${(err as Error).message}; new Jobs: ${seen}`);
+    });
     const want = await digestOf(c, upstream, APP, 'v1');
     assert.equal(await digestOf(c, mirror, `e2e/${APP}`, 'v1'), want);
     const status = await jsonpath(c, ['-n', NS, 'get', 'ism', 'demo'], '{.status.matchingImages[0]}');
