@@ -109,7 +109,7 @@ export async function jsonpath(c: Cluster, args: string[], path: string): Promis
 export async function eventually(
   what: string,
   check: () => Promise<boolean>,
-  timeoutMs = 300_000,
+  timeoutMs = 600_000,
 ): Promise<void> {
   await waitFor(what, check, { timeoutMs, intervalMs: 1000 });
 }
