@@ -10,7 +10,9 @@ import { NET } from '../tests/cluster/host.ts';
 import { installWithKustomize, KUIK_NS } from '../tests/cluster/kuik.ts';
 import {
   applyYaml,
+  deploymentYaml,
   eventually,
+  imageSetMirrorYaml,
   jsonpath,
   MIRROR_PORT,
   podsOf,
@@ -90,27 +92,8 @@ try {
   await pullSecret(c, ns, 'upstream-pull', upstream);
   await pullSecret(c, ns, 'mirror-cred', mirror);
   const up = `${NET.nodeIp}:${UPSTREAM_PORT}`;
-  const re = up.replace(/\./g, '\\.');
-  const ism = (name: string) => `apiVersion: kuik.enix.io/v1alpha1
-kind: ImageSetMirror
-metadata: {name: ${name}, namespace: ${ns}}
-spec:
-  filter: {include: [{image: '${re}/.*'}]}
-  mirrors: [{registry: '${NET.nodeIp}:${MIRROR_PORT}', path: mirror, credentialSecret: {name: mirror-cred}}]
-`;
-  const deploy = (name: string, image: string) => `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}, namespace: ${ns}}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec:
-      imagePullSecrets: [{name: upstream-pull}]
-      terminationGracePeriodSeconds: 1
-      containers: [{name: app, image: "${image}"}]
-`;
+  const ism = (name: string) => imageSetMirrorYaml(ns, name, 'mirror');
+  const deploy = (name: string, image: string) => deploymentYaml(ns, name, image);
   // Rollout with the upstream up.
   let t = performance.now();
   await applyYaml(c, deploy('up', `${up}/demo/app:v1`));

@@ -11,6 +11,7 @@ import {
   applyYaml,
   digestOf,
   eventually,
+  imageSetMirrorYaml,
   jsonpath,
   MIRROR_PORT,
   pullSecret,
@@ -77,16 +78,7 @@ describe('kuik-functions on a real Knative cluster, installed with helm install'
       `--image=${up}/demo/app:v1`,
       '--overrides={"spec":{"imagePullSecrets":[{"name":"upstream-pull"}]}}',
     );
-    await applyYaml(
-      c,
-      `apiVersion: kuik.enix.io/v1alpha1
-kind: ImageSetMirror
-metadata: {name: demo, namespace: ${NS}}
-spec:
-  filter: {include: [{image: '${up.replace(/\./g, '\\.')}/.*'}]}
-  mirrors: [{registry: '${NET.nodeIp}:${MIRROR_PORT}', path: mirror, credentialSecret: {name: mirror-cred}}]
-`,
-    );
+    await applyYaml(c, imageSetMirrorYaml(NS, 'demo', 'mirror'));
     await eventually(
       'ism/demo mirrored',
       async () =>

@@ -11,8 +11,10 @@ import { KUIK_NS } from './kuik.ts';
 import type { NsRegistry } from './registries.ts';
 import {
   applyYaml,
+  deploymentYaml,
   digestOf,
   eventually,
+  imageSetMirrorYaml,
   jsonpath,
   MIRROR_PORT,
   podsOf,
@@ -33,21 +35,7 @@ const up = () => `${NET.nodeIp}:${UPSTREAM_PORT}`;
 // This file's ImageSetMirror mirrors under e2e/ (the walk-through's under mirror/).
 const mirrored = (repo: string, tag: string) => `${NET.nodeIp}:${MIRROR_PORT}/e2e/${repo}:${tag}`;
 
-function deployment(name: string, image: string): string {
-  return `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}, namespace: ${NS}}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec:
-      imagePullSecrets: [{name: upstream-pull}]
-      terminationGracePeriodSeconds: 1
-      containers: [{name: app, image: "${image}"}]
-`;
-}
+const deployment = (name: string, image: string) => deploymentYaml(NS, name, image);
 
 describe('kuik-functions on a real Knative cluster, installed with kubectl apply -k', {
   timeout: 3_600_000,
@@ -101,16 +89,7 @@ describe('kuik-functions on a real Knative cluster, installed with kubectl apply
     const jobNames = async () =>
       new Set((await c.k('-n', KUIK_NS, 'get', 'jobs', '-o', 'name')).split('\n').filter(Boolean));
     const before = await jobNames();
-    await applyYaml(
-      c,
-      `apiVersion: kuik.enix.io/v1alpha1
-kind: ImageSetMirror
-metadata: {name: demo, namespace: ${NS}}
-spec:
-  filter: {include: [{image: '${up().replace(/\./g, '\\.')}/.*'}]}
-  mirrors: [{registry: '${NET.nodeIp}:${MIRROR_PORT}', path: e2e, credentialSecret: {name: mirror-cred}}]
-`,
-    );
+    await applyYaml(c, imageSetMirrorYaml(NS, 'demo', 'e2e'));
     await eventually(
       'ism/demo mirrored',
       async () =>

@@ -5,6 +5,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeOciImage } from '../harness/oci-image.ts';
 import { run, waitFor } from '../harness/proc.ts';
+import { NET } from './host.ts';
 import { packBinaryImage } from './images.ts';
 import type { NsRegistry } from './registries.ts';
 import type { Cluster } from './start.ts';
@@ -117,4 +118,33 @@ export async function eventually(
 export async function podsOf(c: Cluster, ns: string, selector: string): Promise<number> {
   const out = await c.k('-n', ns, 'get', 'pods', '-l', selector, '-o', 'name');
   return out.split('\n').filter(Boolean).length;
+}
+
+/** A 2-replica Deployment of `image` pulled with the `upstream-pull` secret (pods stop at once). */
+export function deploymentYaml(ns: string, name: string, image: string): string {
+  return `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}, namespace: ${ns}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      imagePullSecrets: [{name: upstream-pull}]
+      terminationGracePeriodSeconds: 1
+      containers: [{name: app, image: "${image}"}]
+`;
+}
+
+/** An ImageSetMirror of every image of the upstream registry into the mirror under `path`. */
+export function imageSetMirrorYaml(ns: string, name: string, path: string): string {
+  const upstream = `${NET.nodeIp}:${UPSTREAM_PORT}`.replace(/\./g, '\\.');
+  return `apiVersion: kuik.enix.io/v1alpha1
+kind: ImageSetMirror
+metadata: {name: ${name}, namespace: ${ns}}
+spec:
+  filter: {include: [{image: '${upstream}/.*'}]}
+  mirrors: [{registry: '${NET.nodeIp}:${MIRROR_PORT}', path: ${path}, credentialSecret: {name: mirror-cred}}]
+`;
 }
