@@ -92,6 +92,7 @@ Knative Serving and Eventing, Traefik, CoreDNS; installed with kubectl apply -k 
       .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}s`)
       .join(', ')}.
 
+  kubeconfig: ${c.kubeconfig}
   . ${env}     # KUBECONFIG, kubectl on PATH, UPSTREAM, MIRROR
   kubectl get pods -A
   kubectl -n kuik-system get ksvc,jobsink,apiserversource,pingsource
