@@ -121,38 +121,6 @@ try {
   );
   await upstream.start();
 
-  // Copy Job: from the ISM that asks for it to mirroredAt, for a COPY_MIB image.
-  await pushSynthetic(c, upstream, 'demo/big', 'v1', COPY_MIB * 1024 * 1024);
-  await c.k(
-    '-n',
-    ns,
-    'run',
-    'big',
-    `--image=${up}/demo/big:v1`,
-    '--overrides={"spec":{"imagePullSecrets":[{"name":"upstream-pull"}]}}',
-  );
-  const jobsBefore = (await c.k('-n', KUIK_NS, 'get', 'jobs', '-o', 'name'))
-    .split('\n')
-    .filter(Boolean).length;
-  t = performance.now();
-  const bigMirrored = async () =>
-    (await jsonpath(
-      c,
-      ['-n', ns, 'get', 'ism', 'm0'],
-      `{.status.matchingImages[?(@.image=="${up}/demo/big:v1")].mirrors[0].mirroredAt}`,
-    )) !== '';
-  await eventually('big mirrored', bigMirrored, 600_000);
-  const jobsAfter = (await c.k('-n', KUIK_NS, 'get', 'jobs', '-o', 'name'))
-    .split('\n')
-    .filter(Boolean).length;
-  row(
-    `copy of a ${COPY_MIB} MiB image via the JobSink (pod event → mirroredAt; ${jobsAfter - jobsBefore} new Job(s))`,
-    `${((performance.now() - t) / 1000).toFixed(1)} s`,
-  );
-
-  // The pod that made the copy cannot start (a synthetic image): its restarts are Pod events that
-  // would keep waking reconcile.
-  await c.k('-n', ns, 'delete', 'pod', 'big', '--wait=false');
   // Idle RSS: wait for reconcile and monitor at zero, then sum.
   await eventually(
     'reconcile at zero',
@@ -188,6 +156,38 @@ try {
     `scale from zero: ImageSetMirror created → reconcile's status written (${SAMPLES} samples)`,
     `median ${(percentile(sorted, 50) / 1000).toFixed(1)} s, worst ${(sorted.at(-1)! / 1000).toFixed(1)} s`,
   );
+  // Copy Job: from the ISM that asks for it to mirroredAt, for a COPY_MIB image.
+  await pushSynthetic(c, upstream, 'demo/big', 'v1', COPY_MIB * 1024 * 1024);
+  await c.k(
+    '-n',
+    ns,
+    'run',
+    'big',
+    `--image=${up}/demo/big:v1`,
+    '--overrides={"spec":{"imagePullSecrets":[{"name":"upstream-pull"}]}}',
+  );
+  const jobsBefore = (await c.k('-n', KUIK_NS, 'get', 'jobs', '-o', 'name'))
+    .split('\n')
+    .filter(Boolean).length;
+  t = performance.now();
+  const bigMirrored = async () =>
+    (await jsonpath(
+      c,
+      ['-n', ns, 'get', 'ism', 'm0'],
+      `{.status.matchingImages[?(@.image=="${up}/demo/big:v1")].mirrors[0].mirroredAt}`,
+    )) !== '';
+  await eventually('big mirrored', bigMirrored, 600_000);
+  const jobsAfter = (await c.k('-n', KUIK_NS, 'get', 'jobs', '-o', 'name'))
+    .split('\n')
+    .filter(Boolean).length;
+  row(
+    `copy of a ${COPY_MIB} MiB image via the JobSink (pod event → mirroredAt; ${jobsAfter - jobsBefore} new Job(s))`,
+    `${((performance.now() - t) / 1000).toFixed(1)} s`,
+  );
+
+  // The pod that made the copy cannot start (a synthetic image): its restarts are Pod events that
+  // would keep waking reconcile.
+  await c.k('-n', ns, 'delete', 'pod', 'big', '--wait=false');
 } finally {
   await c.stop();
 }
