@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Counter, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import { createLogger } from './log.ts';
 import { createRegistry } from './metrics.ts';
 import { increases, MetricsPusher, type PushPayload, snapshotOf } from './metrics-push.ts';
@@ -83,4 +83,62 @@ test('a failed push keeps its increases for the next one; stop() retries until t
   // Nothing new: nothing sent.
   assert.equal(await pusher.flush(), true);
   assert.equal(received.length, 1);
+});
+
+test('named gauges are pushed with their current values while they have series, once more empty, from one sender', async () => {
+  const { registry, c } = setup();
+  let inFlight: Record<string, number> = {};
+  new Gauge({
+    name: 'kube_image_keeper_copy_progress_done_bytes',
+    help: 'h',
+    labelNames: ['image'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [image, v] of Object.entries(inFlight)) this.set({ image }, v);
+    },
+  });
+  // A gauge not named is not pushed (the router would refuse the whole push).
+  new Gauge({ name: 'kube_image_keeper_other', help: 'h', registers: [registry] }).set(3);
+  const received: PushPayload[] = [];
+  const pusher = new MetricsPusher({
+    registry,
+    url: 'http://router/metrics/push',
+    function: 'copy',
+    log: createLogger('test', 'silent'),
+    intervalMs: 2_000,
+    gauges: ['kube_image_keeper_copy_progress_done_bytes'],
+    fetch: (async (_url: string, init: RequestInit) => {
+      received.push(JSON.parse(String(init.body)) as PushPayload);
+      return new Response(null, { status: 204 });
+    }) as typeof fetch,
+  });
+  const gauge = (p: PushPayload) =>
+    p.families
+      .filter((f) => f.type === 'gauge')
+      .map((f) => [f.name, f.samples.map((s) => [s.labels['image'], s.value])]);
+  // No copy yet, no counter: nothing to say.
+  assert.equal(await pusher.flush(), true);
+  assert.equal(received.length, 0);
+  inFlight = { 'm/a:1': 10 };
+  await pusher.flush();
+  // Unchanged values are sent again: each push refreshes the router's expiry.
+  await pusher.flush();
+  inFlight = { 'm/a:1': 20 };
+  c.inc({ result: 'mirrored' });
+  await pusher.flush();
+  inFlight = {};
+  await pusher.stop();
+  // Nothing in flight and already said so: nothing more.
+  await pusher.flush();
+  assert.deepEqual(received.map(gauge), [
+    [['kube_image_keeper_copy_progress_done_bytes', [['m/a:1', 10]]]],
+    [['kube_image_keeper_copy_progress_done_bytes', [['m/a:1', 10]]]],
+    [['kube_image_keeper_copy_progress_done_bytes', [['m/a:1', 20]]]],
+    [['kube_image_keeper_copy_progress_done_bytes', []]],
+  ]);
+  assert.equal(received[2]!.families[0]!.name, 'kube_image_keeper_copies_total');
+  assert.equal(new Set(received.map((p) => p.sender)).size, 1);
+  assert.match(received[0]!.sender ?? '', /^[a-zA-Z0-9_-]{1,64}$/);
+  assert.ok(received.every((p) => p.gaugeTtlMs === 6_000));
 });

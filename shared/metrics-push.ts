@@ -11,7 +11,14 @@
 // sum of what it received, and `sum()` across replicas is the total. Totals would be counted once
 // per replica that saw them. A send whose answer never came is sent again with what came since: if
 // the router had applied it, that part is counted twice (a lost answer on a working network).
+//
+// Gauges (the copy's progress) are not increases: a push carries the sender's whole current set of
+// each pushed gauge family, the router replaces what that sender (a random id per process) pushed
+// before, and a copy that ended is absent from the next push. The push at stop thus removes the
+// sender's series. The router also drops a sender's gauges not refreshed within `gaugeTtlMs`
+// (3 push intervals): the last push may reach another router replica, or never come (SIGKILL).
 
+import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import * as v from 'valibot';
 import type { Logger } from './log.ts';
@@ -19,14 +26,14 @@ import { isProcessMetric } from './metrics.ts';
 
 export const PUSH_PATH = '/metrics/push';
 
-export type PushedType = 'counter' | 'histogram';
+export type PushedType = 'counter' | 'histogram' | 'gauge';
 
 export interface PushSample {
   /** The series name: the family's, or `<family>_bucket`, `_sum`, `_count` for a histogram. */
   name: string;
   /** The series' labels, `le` included for buckets; never `function` (the payload says it). */
   labels: Record<string, string>;
-  /** The increase since the last accepted push. */
+  /** The increase since the last accepted push; a gauge's current value. */
   value: number;
 }
 
@@ -39,12 +46,17 @@ export interface PushFamily {
 export interface PushPayload {
   function: string;
   families: PushFamily[];
+  /** The sending process (random): whose gauge series a gauge family replaces. */
+  sender?: string;
+  /** How long the router keeps this sender's gauge series without a new push. */
+  gaugeTtlMs?: number;
 }
 
 const label = v.pipe(v.string(), v.maxLength(256, 'label value longer than 256 characters'));
 const sampleSchema = v.object({
   name: v.pipe(v.string(), v.maxLength(200)),
   labels: v.record(v.pipe(v.string(), v.regex(/^[a-zA-Z_][a-zA-Z0-9_]{0,63}$/, 'invalid label name')), label),
+  // Never negative: an increase, or a gauge the copy pushes (a byte count).
   value: v.pipe(v.number(), v.finite('value must be finite'), v.minValue(0, 'an increase is never negative')),
 });
 /** The push as the router accepts it: bounded so that one request cannot hold much memory. */
@@ -54,12 +66,14 @@ export const PushPayloadSchema = v.object({
     v.array(
       v.object({
         name: v.pipe(v.string(), v.maxLength(200)),
-        type: v.picklist(['counter', 'histogram']),
+        type: v.picklist(['counter', 'histogram', 'gauge']),
         samples: v.pipe(v.array(sampleSchema), v.maxLength(20_000, 'more than 20000 samples in one family')),
       }),
     ),
     v.maxLength(200, 'more than 200 families'),
   ),
+  sender: v.optional(v.pipe(v.string(), v.regex(/^[a-zA-Z0-9_-]{1,64}$/, 'invalid sender'))),
+  gaugeTtlMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
 });
 
 /** One value per series: `name{labels}` → value and where it belongs. */
@@ -94,6 +108,29 @@ export function snapshotOf(
   return out;
 }
 
+/**
+ * The current series of the gauge families named in `names`, one family per name (with no
+ * samples when the gauge has none now: that push removes the sender's earlier ones).
+ */
+export function gaugesOf(
+  metrics: readonly {
+    name: string;
+    type: unknown;
+    values?: { value: number; metricName?: string; labels: object }[];
+  }[],
+  names: readonly string[],
+): PushFamily[] {
+  return names.map((name) => {
+    const m = metrics.find((x) => x.name === name && String(x.type) === 'gauge');
+    const samples = (m?.values ?? []).map((val) => {
+      const labels: Record<string, string> = {};
+      for (const [k, x] of Object.entries(val.labels)) if (k !== 'function') labels[k] = String(x);
+      return { name, labels, value: val.value };
+    });
+    return { name, type: 'gauge' as const, samples };
+  });
+}
+
 /** What grew from `acked` to `current`, by family; empty when nothing did. */
 export function increases(acked: Snapshot, current: Snapshot): PushFamily[] {
   const families = new Map<string, PushFamily>();
@@ -120,6 +157,8 @@ export interface PusherOptions {
   log: Logger;
   /** How often increases are sent while the process runs. */
   intervalMs: number;
+  /** Gauge families sent with their current values (set, not increase); none by default. */
+  gauges?: readonly string[];
   /** One request's deadline. */
   timeoutMs?: number;
   fetch?: typeof fetch;
@@ -135,6 +174,9 @@ export class MetricsPusher {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<boolean> | undefined;
   #failing = false;
+  /** Whether the router may still hold gauge series of ours (sent, and not since sent empty). */
+  #gaugesShown = false;
+  readonly #sender = randomUUID();
 
   constructor(o: PusherOptions) {
     this.#o = o;
@@ -157,10 +199,18 @@ export class MetricsPusher {
   }
 
   async #send(): Promise<boolean> {
-    const current = snapshotOf(await this.#o.registry.getMetricsAsJSON());
+    const json = await this.#o.registry.getMetricsAsJSON();
+    const current = snapshotOf(json);
     const families = increases(this.#acked, current);
+    // Gauges go with every push while they have series (each push refreshes the router's expiry),
+    // and once more when they have none, to remove them.
+    const gauges = gaugesOf(json, this.#o.gauges ?? []);
+    const gaugeSeries = gauges.reduce((n, f) => n + f.samples.length, 0);
+    if (gaugeSeries > 0 || this.#gaugesShown) families.push(...gauges);
     if (families.length === 0) return true;
     const payload: PushPayload = { function: this.#o.function, families };
+    if (gauges.length > 0)
+      Object.assign(payload, { sender: this.#sender, gaugeTtlMs: 3 * this.#o.intervalMs });
     const doFetch = this.#o.fetch ?? fetch;
     try {
       const res = await doFetch(this.#o.url, {
@@ -181,6 +231,7 @@ export class MetricsPusher {
     if (this.#failing) this.#o.log.info({ url: this.#o.url }, 'metrics push works again');
     this.#failing = false;
     this.#acked = current;
+    this.#gaugesShown = gaugeSeries > 0;
     return true;
   }
 
@@ -207,6 +258,7 @@ export function metricsPusherFromEnv(
   registry: Registry,
   fn: string,
   log: Logger,
+  gauges: readonly string[] = [],
 ): MetricsPusher | undefined {
   const url = env['KUIK_METRICS_PUSH_URL'];
   if (!url) return undefined;
@@ -219,5 +271,5 @@ export function metricsPusherFromEnv(
   const intervalMs = raw ? Number(raw) : 10_000;
   if (!Number.isFinite(intervalMs) || intervalMs < 100)
     throw new Error(`KUIK_METRICS_PUSH_INTERVAL_MS must be a number ≥ 100, got ${JSON.stringify(raw)}`);
-  return new MetricsPusher({ registry, url, function: fn, log, intervalMs }).start();
+  return new MetricsPusher({ registry, url, function: fn, log, intervalMs, gauges }).start();
 }

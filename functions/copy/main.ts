@@ -17,7 +17,7 @@ import { RegistryTransport } from '#shared/registry/transport.ts';
 import { COPY_TRANSPORT } from './engine/copy.ts';
 import { type CopyDeps, type CopySettings, DEFAULT_SETTINGS } from './handle.ts';
 import { runJob } from './job.ts';
-import { createCopyMetrics } from './metrics.ts';
+import { COPY_PUSHED_GAUGES, createCopyMetrics } from './metrics.ts';
 import { createCopyApp } from './server.ts';
 
 const MiB = 1024 * 1024;
@@ -49,8 +49,9 @@ export async function start(config: Config, env: NodeJS.ProcessEnv, kc: KubeConf
   const registry = createRegistry('copy');
   const metrics = createCopyMetrics(registry);
   // A Job exits and a Service scales to zero: what the copy counted goes to the router before
-  // the process ends (docs/metrics.md).
-  const pusher = metricsPusherFromEnv(env, registry, 'copy', log);
+  // the process ends (docs/metrics.md). A Job serves no /metrics at all, so the progress of its
+  // copy in flight goes there too, as gauges the router replaces on each push.
+  const pusher = metricsPusherFromEnv(env, registry, 'copy', log, COPY_PUSHED_GAUGES);
   const deps: CopyDeps = {
     kube: new Kube(kc),
     transport,

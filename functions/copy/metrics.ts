@@ -5,6 +5,12 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ProgressSnapshot } from './engine/progress.ts';
 import type { HandleResult } from './handle.ts';
 
+/** The gauges the copy pushes to the router with their current values (shared/metrics-push.ts). */
+export const COPY_PUSHED_GAUGES = [
+  'kube_image_keeper_copy_progress_done_bytes',
+  'kube_image_keeper_copy_progress_size_bytes',
+] as const;
+
 export function createCopyMetrics(registry: Registry) {
   const copies = new Counter({
     name: 'kube_image_keeper_copies_total',

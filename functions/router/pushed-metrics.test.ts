@@ -123,3 +123,97 @@ test('the router registry with pushed histograms passes promtool check metrics',
   );
   execFileSync('promtool', ['check', 'metrics'], { input: await registry.metrics() });
 });
+
+const DONE = 'kube_image_keeper_copy_progress_done_bytes';
+const progress = (sender: string | undefined, images: Record<string, number>, gaugeTtlMs?: number) => ({
+  function: 'copy',
+  ...(sender === undefined ? {} : { sender }),
+  ...(gaugeTtlMs === undefined ? {} : { gaugeTtlMs }),
+  families: [
+    {
+      name: DONE,
+      type: 'gauge',
+      samples: Object.entries(images).map(([image, value]) => ({
+        name: DONE,
+        labels: { registry: 'r.example', image },
+        value,
+      })),
+    },
+  ],
+});
+const gaugeLines = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => l.startsWith(`${DONE}{`))
+    .map((l) => l.replace(/\{registry="r.example",image="([^"]+)",function="copy"\}/, ' $1'));
+
+test("pushed progress gauges are set, not added: each push replaces its sender's series, an empty push removes them", async () => {
+  const registry = new Registry();
+  const pushed = new PushedMetrics({ holdMs: 60_000, now: () => 0 });
+  pushed.register(registry);
+  assert.deepEqual(pushed.apply(progress('job-a', { 'm/a:1': 5, 'm/b:1': 7 })), { ok: true, samples: 2 });
+  // Shown at once (no hold: a gauge is read as it is, not through rate()).
+  assert.deepEqual(gaugeLines(await registry.metrics()), [`${DONE} m/a:1 5`, `${DONE} m/b:1 7`]);
+  pushed.apply(progress('job-b', { 'm/c:1': 1 }));
+  // job-a's copy of m/b ended: gone; m/a moved on (replaced, not 5 + 9).
+  pushed.apply(progress('job-a', { 'm/a:1': 9 }));
+  assert.deepEqual(gaugeLines(await registry.metrics()), [`${DONE} m/a:1 9`, `${DONE} m/c:1 1`]);
+  // The push at stop: nothing in flight, so nothing of job-a's left; job-b's stays.
+  pushed.apply(progress('job-a', {}));
+  assert.deepEqual(gaugeLines(await registry.metrics()), [`${DONE} m/c:1 1`]);
+  execFileSync('promtool', ['check', 'metrics'], { input: await registry.metrics() });
+});
+
+test('pushed gauges not refreshed within their TTL (capped) are dropped; two senders of one series show the latest', async () => {
+  const registry = new Registry();
+  let t = 0;
+  const pushed = new PushedMetrics({ now: () => t });
+  pushed.register(registry);
+  pushed.apply(progress('job-a', { 'm/a:1': 5 }, 3_000));
+  pushed.apply(progress('job-x', { 'm/x:1': 1 }, 24 * 3_600_000));
+  t = 1_000;
+  pushed.apply(progress('job-b', { 'm/a:1': 2 }, 3_000));
+  // One series per label set, the latest pushed value.
+  assert.deepEqual(gaugeLines(await registry.metrics()), [`${DONE} m/a:1 2`, `${DONE} m/x:1 1`]);
+  t = 2_999;
+  assert.deepEqual(gaugeLines(await registry.metrics()), [`${DONE} m/a:1 2`, `${DONE} m/x:1 1`]);
+  t = 3_000; // job-a's expired; job-b's value stays
+  assert.deepEqual(gaugeLines(await registry.metrics()), [`${DONE} m/a:1 2`, `${DONE} m/x:1 1`]);
+  t = 4_000; // job-b's expired too (its last push would have gone to another replica)
+  assert.deepEqual(gaugeLines(await registry.metrics()), [`${DONE} m/x:1 1`]);
+  t = 15 * 60_000; // a sender asking for a day gets 15 minutes
+  assert.deepEqual(gaugeLines(await registry.metrics()), []);
+});
+
+test('pushed gauges: only the copy progress gauges with their labels, from a named sender, within the series bound', () => {
+  const pushed = new PushedMetrics({ maxSeries: 2 });
+  const bad = [
+    progress(undefined, { 'm/a:1': 1 }),
+    { ...progress('job-a', { 'm/a:1': 1 }), function: 'reconcile' },
+    { ...progress('job-a', {}), families: [{ ...progress('job-a', {}).families[0]!, type: 'counter' }] },
+    {
+      ...progress('job-a', {}),
+      families: [{ name: 'kube_image_keeper_copy_jobs', type: 'gauge', samples: [] }],
+    },
+    {
+      ...progress('job-a', {}),
+      families: [
+        {
+          name: DONE,
+          type: 'gauge',
+          samples: [{ name: DONE, labels: { registry: 'r', image: 'i', pod: 'p' }, value: 1 }],
+        },
+      ],
+    },
+    progress('job-a', { 'm/a:1': -1 }),
+    progress('not a valid id!', { 'm/a:1': 1 }),
+  ];
+  for (const b of bad) assert.equal(pushed.apply(b).ok, false, JSON.stringify(b));
+  assert.match(String((pushed.apply(bad[4]) as { error: string }).error), /has no label pod/);
+  assert.equal(pushed.apply(progress('job-a', { 'm/a:1': 1, 'm/b:1': 1 })).ok, true);
+  assert.equal(pushed.apply(progress('job-b', { 'm/c:1': 1 })).ok, false);
+  // Replacing its own series is not growth.
+  assert.equal(pushed.apply(progress('job-a', { 'm/c:1': 1, 'm/d:1': 1 })).ok, true);
+  assert.equal(pushed.apply(progress('job-a', {})).ok, true);
+  assert.equal(pushed.apply(progress('job-b', { 'm/c:1': 1 })).ok, true);
+});

@@ -8,23 +8,34 @@
 // series' first sample, so a series that appeared at 3 would hide its first 3 (a copy Job's only
 // copy, for example). A time rather than one scrape, so that every Prometheus scraping the router
 // (an HA pair, or several jobs) sees the 0: holdMs must be at least their scrape interval.
+//
+// Gauges (the copy's progress, COPY_PUSHED_GAUGES) are set, not added: each push of a gauge family
+// replaces the series that sender pushed before, so a copy that ended disappears with the next
+// push (the pusher sends one at stop). They are also dropped when their sender has not refreshed
+// them for its `gaugeTtlMs` (3 push intervals, capped at MAX_GAUGE_TTL_MS): the last push may reach
+// another replica, or never be sent (a killed Job), and a copy's gauge must not outlive it for long.
 import { Registry } from 'prom-client';
 import * as v from 'valibot';
 import { type PushPayload, PushPayloadSchema, seriesKey } from '#shared/metrics-push.ts';
-import { createCopyMetrics } from '../copy/metrics.ts';
+import { COPY_PUSHED_GAUGES, createCopyMetrics } from '../copy/metrics.ts';
 import { createMonitorMetrics } from '../monitor/metrics.ts';
 import { createReconcileMetrics } from '../reconcile/server.ts';
 
 export interface FamilyDef {
   name: string;
   help: string;
-  type: 'counter' | 'histogram';
+  type: 'counter' | 'histogram' | 'gauge';
   labelNames: readonly string[];
 }
 
+/** The longest a sender's gauge series stay without a new push, whatever it asks. */
+export const MAX_GAUGE_TTL_MS = 15 * 60_000;
+/** For a push that names no TTL. */
+const DEFAULT_GAUGE_TTL_MS = 30_000;
+
 /** Each pushing function's families, read from the same definitions the function registers. */
 export function pushedFamilies(): Map<string, FamilyDef[]> {
-  const of = (register: (r: Registry) => unknown): FamilyDef[] => {
+  const of = (register: (r: Registry) => unknown, gauges: readonly string[] = []): FamilyDef[] => {
     const r = new Registry();
     register(r);
     return r.getMetricsAsArray().flatMap((m) => {
@@ -35,7 +46,9 @@ export function pushedFamilies(): Map<string, FamilyDef[]> {
         constructor: { name: string };
       };
       const type = meta.constructor.name.toLowerCase();
-      if (type !== 'counter' && type !== 'histogram') return [];
+      // Only the gauges the function pushes: its others describe its own process.
+      if (type !== 'counter' && type !== 'histogram' && !(type === 'gauge' && gauges.includes(meta.name)))
+        return [];
       return [{ name: meta.name, help: meta.help, type, labelNames: meta.labelNames ?? [] }];
     });
   };
@@ -49,7 +62,7 @@ export function pushedFamilies(): Map<string, FamilyDef[]> {
         createReconcileMetrics(r);
       }),
     ],
-    ['copy', of(createCopyMetrics)],
+    ['copy', of(createCopyMetrics, COPY_PUSHED_GAUGES)],
   ]);
 }
 
@@ -72,6 +85,13 @@ interface Series {
   order: string;
 }
 
+interface GaugeSet {
+  /** When the sender last pushed this family (epoch ms). */
+  at: number;
+  ttlMs: number;
+  series: Map<string, { name: string; labels: Record<string, string>; value: number }>;
+}
+
 export type ApplyResult = { ok: true; samples: number } | { ok: false; status: 400 | 429; error: string };
 
 const SUFFIX_ORDER: Record<string, number> = { _bucket: 0, _sum: 1, _count: 2 };
@@ -79,6 +99,8 @@ const SUFFIX_ORDER: Record<string, number> = { _bucket: 0, _sum: 1, _count: 2 };
 export class PushedMetrics {
   readonly #defs: Map<string, Map<string, FamilyDef>>;
   readonly #families = new Map<string, Map<string, Series>>();
+  /** Gauge family → sender (function and id) → what it pushed last. */
+  readonly #gauges = new Map<string, Map<string, GaugeSet>>();
   readonly #maxSeries: number;
   readonly #holdMs: number;
   readonly #now: () => number;
@@ -110,10 +132,24 @@ export class PushedMetrics {
         error: `invalid push: no pushed metrics for function ${JSON.stringify(p.function)}`,
       };
     let fresh = 0;
+    const now = this.#now();
+    this.#expire(now);
+    const sender = `${p.function}/${p.sender ?? ''}`;
     for (const f of p.families) {
       const def = defs.get(f.name);
       if (!def || def.type !== f.type)
         return { ok: false, status: 400, error: `invalid push: ${p.function} has no ${f.type} ${f.name}` };
+      if (f.type === 'gauge') {
+        if (p.sender === undefined)
+          return { ok: false, status: 400, error: `invalid push: gauge ${f.name} without a sender` };
+        for (const s of f.samples) {
+          const err = checkSample(def, s.name, s.labels);
+          if (err) return { ok: false, status: 400, error: `invalid push: ${err}` };
+        }
+        // Replaced: the sender's earlier series of this family make room for the new ones.
+        fresh += f.samples.length - (this.#gauges.get(f.name)?.get(sender)?.series.size ?? 0);
+        continue;
+      }
       for (const s of f.samples) {
         const err = checkSample(def, s.name, s.labels);
         if (err) return { ok: false, status: 400, error: `invalid push: ${err}` };
@@ -124,7 +160,27 @@ export class PushedMetrics {
     if (this.#count + fresh > this.#maxSeries)
       return { ok: false, status: 429, error: `pushed series limit reached (${this.#maxSeries})` };
     let samples = 0;
+    const ttlMs = Math.min(p.gaugeTtlMs ?? DEFAULT_GAUGE_TTL_MS, MAX_GAUGE_TTL_MS);
     for (const f of p.families) {
+      if (f.type === 'gauge') {
+        let bySender = this.#gauges.get(f.name);
+        if (!bySender) {
+          bySender = new Map();
+          this.#gauges.set(f.name, bySender);
+        }
+        this.#count -= bySender.get(sender)?.series.size ?? 0;
+        bySender.delete(sender);
+        if (f.samples.length === 0) continue;
+        const series = new Map<string, { name: string; labels: Record<string, string>; value: number }>();
+        for (const s of f.samples) {
+          const labels = { ...s.labels, function: p.function };
+          series.set(seriesKey(s.name, labels), { name: s.name, labels, value: s.value });
+          samples++;
+        }
+        bySender.set(sender, { at: now, ttlMs, series });
+        this.#count += series.size;
+        continue;
+      }
       let family = this.#families.get(f.name);
       if (!family) {
         family = new Map();
@@ -163,7 +219,7 @@ export class PushedMetrics {
         help: def.help,
         type: def.type,
         aggregator: 'sum' as const,
-        values: this.#render(def.name),
+        values: def.type === 'gauge' ? this.#renderGauge(def.name) : this.#render(def.name),
       });
       registry.registerMetric({
         name: def.name,
@@ -173,6 +229,35 @@ export class PushedMetrics {
         get,
       } as never);
     }
+  }
+
+  /** Drops the gauge series whose sender stopped refreshing them. */
+  #expire(now: number): void {
+    for (const bySender of this.#gauges.values())
+      for (const [sender, g] of bySender)
+        if (now - g.at >= g.ttlMs) {
+          bySender.delete(sender);
+          this.#count -= g.series.size;
+        }
+  }
+
+  #renderGauge(family: string): { value: number; metricName: string; labels: Record<string, string> }[] {
+    this.#expire(this.#now());
+    // Two senders with the same labels (a copy retried by a new Job while the old one's series
+    // has not expired): one series, the latest push's value.
+    const out = new Map<
+      string,
+      { at: number; value: number; metricName: string; labels: Record<string, string> }
+    >();
+    for (const g of this.#gauges.get(family)?.values() ?? [])
+      for (const [key, s] of g.series) {
+        const cur = out.get(key);
+        if (!cur || cur.at <= g.at)
+          out.set(key, { at: g.at, value: s.value, metricName: s.name, labels: s.labels });
+      }
+    return [...out.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, { value, metricName, labels }]) => ({ value, metricName, labels }));
   }
 
   #render(family: string): { value: number; metricName: string; labels: Record<string, string> }[] {
@@ -194,8 +279,9 @@ export class PushedMetrics {
 }
 
 function checkSample(def: FamilyDef, name: string, labels: Record<string, string>): string | undefined {
-  const suffix = def.type === 'counter' ? '' : name.slice(def.name.length);
-  if (!name.startsWith(def.name) || (def.type === 'counter' ? suffix !== '' : !(suffix in SUFFIX_ORDER)))
+  const plain = def.type !== 'histogram';
+  const suffix = plain ? '' : name.slice(def.name.length);
+  if (!name.startsWith(def.name) || (plain ? name !== def.name : !(suffix in SUFFIX_ORDER)))
     return `${name} is not a series of ${def.name}`;
   for (const k of Object.keys(labels)) {
     if (k === 'le' && suffix === '_bucket') continue;
