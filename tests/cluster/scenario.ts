@@ -115,9 +115,16 @@ export async function eventually(
   await waitFor(what, check, { timeoutMs, intervalMs: 1000 });
 }
 
+/**
+ * Pods of `selector` that are not being deleted. A pod scaled away is gone for the workload the
+ * moment it is deleted; on this node containerd 1.6 has been seen taking minutes to stop a
+ * container of a Knative revision pod (`StopContainer … context deadline exceeded` in kubelet's
+ * log while Knative's drain hook runs), so such a pod can linger as Terminating.
+ */
 export async function podsOf(c: Cluster, ns: string, selector: string): Promise<number> {
-  const out = await c.k('-n', ns, 'get', 'pods', '-l', selector, '-o', 'name');
-  return out.split('\n').filter(Boolean).length;
+  const out = await c.k('-n', ns, 'get', 'pods', '-l', selector, '-o', 'json');
+  const pods = JSON.parse(out) as { items: { metadata: { deletionTimestamp?: string } }[] };
+  return pods.items.filter((p) => p.metadata.deletionTimestamp === undefined).length;
 }
 
 /** A 2-replica Deployment of `image` pulled with the `upstream-pull` secret (pods stop at once). */
