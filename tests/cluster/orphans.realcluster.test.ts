@@ -18,7 +18,8 @@ test('a real-cluster run killed with SIGKILL: no process, mount, cgroup, namespa
   const script = [
     `import { startCluster } from ${JSON.stringify(join(repoRoot, 'tests/cluster/start.ts'))};`,
     'const c = await startCluster({ knative: false });',
-    "await c.k('create', 'deployment', 'p', `--image=10.201.0.1:5000/${c.tools.images.pause.name}:${c.tools.images.pause.tag}`);",
+    'const pause = c.tools.images.pause;',
+    "await c.k('create', 'deployment', 'p', '--image=10.201.0.1:5000/' + pause.name + ':' + pause.tag);",
     "await c.k('rollout', 'status', 'deployment/p', '--timeout=300s');",
     'console.log(JSON.stringify({ runDir: c.runDir, cgroupRoot: c.cgroupRoot }));',
     'setInterval(() => {}, 1 << 30);',

@@ -1,6 +1,7 @@
 // What the real-cluster scenarios share: the upstream and mirror registries inside the cluster's
 // namespace, a runnable image pushed upstream (the pause binary, so pods really run), and small
 // kubectl helpers that poll for state instead of racing it.
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeOciImage } from '../harness/oci-image.ts';
@@ -77,7 +78,6 @@ export async function digestOf(c: Cluster, r: NsRegistry, repo: string, tag: str
     ...(await skopeoArgs(c, r, 'src')).map((a) => a.replace('--src-', '--')),
     `docker://${r.local}/${repo}:${tag}`,
   ]);
-  const { createHash } = await import('node:crypto');
   return `sha256:${createHash('sha256').update(out).digest('hex')}`;
 }
 

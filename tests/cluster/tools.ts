@@ -1,23 +1,11 @@
 // Where the real-cluster harness finds what tests/cluster/build.sh built, from tests/versions.env
 // (one place, so build and harness cannot disagree), and the images packed from those binaries.
-import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../harness/tools.ts';
+import { cacheDir, versions } from '../harness/tools.ts';
 import type { BinaryImage } from './images.ts';
 
-export function versions(): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of readFileSync(join(repoRoot, 'tests/versions.env'), 'utf8').split('\n')) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m) out[m[1]!] = m[2]!;
-  }
-  return out;
-}
-
-export function cacheDir(): string {
-  return process.env['KUIK_CACHE_DIR'] ?? join(homedir(), '.cache/kuik-functions');
-}
+export { versions };
 
 export interface ClusterTools {
   kubeApiserver: string;

@@ -7,13 +7,19 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-function versions(): Record<string, string> {
+/** tests/versions.env as a map (also read by tests/cluster/tools.ts). */
+export function versions(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of readFileSync(join(repoRoot, 'tests/versions.env'), 'utf8').split('\n')) {
     const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
     if (m) out[m[1]!] = m[2]!;
   }
   return out;
+}
+
+/** Where setup caches its builds: KUIK_CACHE_DIR, else ~/.cache/kuik-functions. */
+export function cacheDir(): string {
+  return process.env['KUIK_CACHE_DIR'] ?? join(homedir(), '.cache/kuik-functions');
 }
 
 export interface Tools {
@@ -31,7 +37,7 @@ export interface Tools {
 
 export function tools(): Tools {
   const v = versions();
-  const cache = process.env['KUIK_CACHE_DIR'] ?? join(homedir(), '.cache/kuik-functions');
+  const cache = cacheDir();
   const kube = join(cache, 'kubebins', `v${v['K8S_VERSION']}`);
   const kn = join(cache, 'knbins', v['KNATIVE_EVENTING_VERSION']!);
   const crds = join(
@@ -70,7 +76,7 @@ export function manifestTools(): {
   prometheusOperatorCrdDir: string;
 } {
   const v = versions();
-  const cache = process.env['KUIK_CACHE_DIR'] ?? join(homedir(), '.cache/kuik-functions');
+  const cache = cacheDir();
   const t = {
     helm: join(cache, 'helm', v['HELM_VERSION']!, 'helm'),
     certManagerCrdDir: join(cache, 'cert-manager-crds', v['CERT_MANAGER_VERSION']!),
