@@ -203,6 +203,19 @@ spec:
       );
       await c.k('-n', KUIK_NS, 'scale', 'deployment/kuik-router', '--replicas=2');
       await c.k('-n', KUIK_NS, 'rollout', 'status', 'deployment/kuik-router', '--timeout=300s');
+      // "Back" is when the apiserver reaches it again: rollout status only says the pods are Ready;
+      // the Service's EndpointSlice and kube-proxy's rules follow a moment later, and until then the
+      // webhook call fails and is ignored, as it should be. A server-side dry run goes through the
+      // webhook without leaving a pod behind.
+      await eventually(
+        'the webhook reaches the router again',
+        async () =>
+          (await c.k(
+            ...['-n', NS, 'run', 'probe', `--image=${up()}/${APP}:v1`, '--dry-run=server'],
+            ...['-o', 'jsonpath={.spec.containers[0].image}'],
+          )) === mirrored(APP, 'v1'),
+        120_000,
+      );
       await c.k('-n', NS, 'run', 'routed', `--image=${up()}/${APP}:v1`);
       assert.equal(
         await jsonpath(c, ['-n', NS, 'get', 'pod', 'routed'], '{.spec.containers[0].image}'),
