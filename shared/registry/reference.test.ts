@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   apiHost,
+  atDigest,
   blobPath,
   formatRef,
   InvalidReferenceError,
   manifestPath,
   toManifestRef,
   uploadPath,
-  withDigest,
 } from './reference.ts';
 
 const D = `sha256:${'a'.repeat(64)}`;
@@ -43,8 +43,8 @@ test('digest references are fetched by digest, also when they carry a tag', () =
   assert.equal(formatRef(both), `reg.example:5000/app:v1@${D}`);
 });
 
-test('withDigest drops the tag: the resolveDigest probe asks for the repository at that digest', () => {
-  const r = withDigest(toManifestRef('reg.example/app:v1'), D);
+test('atDigest drops the tag: the resolveDigest probe asks for the repository at that digest', () => {
+  const r = atDigest(toManifestRef('reg.example/app:v1'), D);
   assert.equal(formatRef(r), `reg.example/app@${D}`);
 });
 

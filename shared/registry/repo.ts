@@ -1,13 +1,17 @@
-// The registry operations a copy makes on one repository, over the shared transport (auth,
-// tokens, TLS, retries are the transport's; nothing here knows a password). Each method is one
-// distribution-API exchange with its answer checked and turned into data or a RegistryError whose
-// message names the method, URL and the registry's error code.
+// The registry operations on one repository (manifests, blobs, uploads with resumable sessions
+// and mounts, paginated tags, referrers), over the one transport the probe uses: auth, tokens,
+// TLS and retries are the transport's, and nothing here knows a password. The copy engine copies
+// with it, reconcile lists tags and writes claims, the monitor shares quota records. Each method
+// is one distribution-API exchange with its answer checked and turned into data or a
+// RegistryError whose message names the method, URL and the registry's error code.
 import { Readable } from 'node:stream';
-import type { Scope } from '#shared/registry/challenge.ts';
-import { RegistryError } from '#shared/registry/errors.ts';
-import { fetchManifest } from '#shared/registry/manifest.ts';
-import { parseRateLimit } from '#shared/registry/outcome.ts';
-import { blobPath, type ManifestRef, uploadPath } from '#shared/registry/reference.ts';
+import type { Scope, ScopeAction } from './challenge.ts';
+import { RegistryError } from './errors.ts';
+import { type Descriptor, type Manifest, parseManifest } from './manifest.ts';
+import { fetchManifest } from './manifest-request.ts';
+import { OCI_INDEX } from './media-types.ts';
+import { parseRateLimit } from './outcome.ts';
+import { blobPath, type ManifestRef, type RepositoryRef, uploadPath } from './reference.ts';
 import {
   type BasicCredential,
   errorDetail,
@@ -17,8 +21,7 @@ import {
   type RegistryTransport,
   redact,
   statusLine,
-} from '#shared/registry/transport.ts';
-import { type Descriptor, type Manifest, parseManifest } from './manifest.ts';
+} from './transport.ts';
 
 export interface RepoOptions {
   registry: string;
@@ -33,8 +36,6 @@ export type UploadStart = { mounted: true } | { mounted: false; location: string
 
 /** Counts one exchange by kind: `manifest`, `blob`, `upload`, `tags`, `referrers`. */
 export type RequestCounter = (kind: string) => void;
-
-const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 
 export class Repo {
   readonly registry: string;
@@ -315,6 +316,27 @@ export class Repo {
       },
     );
   }
+}
+
+/**
+ * One repository of a client's registries with one credential and one set of scope actions, and a
+ * deadline over all its requests: how reconcile and the monitor open a repository (the copy builds
+ * its Repos itself, with a request counter and the copy's own signal).
+ */
+export function repoOf(
+  client: { readonly transport: RegistryTransport },
+  ref: RepositoryRef,
+  credential: BasicCredential | undefined,
+  actions: ScopeAction[],
+  timeoutMs: number,
+): Repo {
+  return new Repo(client.transport, {
+    registry: ref.registry,
+    repository: ref.repository,
+    credential,
+    scopes: [{ repository: ref.repository, actions }],
+    signal: AbortSignal.timeout(timeoutMs),
+  });
 }
 
 /**
