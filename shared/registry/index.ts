@@ -62,6 +62,8 @@ export {
   manifestPath,
   manifestReference,
   type RepositoryRef,
+  referrersPath,
+  tagsPath,
   toManifestRef,
   uploadPath,
 } from './reference.ts';

@@ -3,7 +3,7 @@
 // the answers; the repository client (repo.ts) reads manifests with the same function, and
 // reconcile deletes mirrors with deleteManifest.
 import type { Scope } from './challenge.ts';
-import { deadlinePassed, type RequestContext } from './deadline.ts';
+import { deadlinePassed, pickContext, type RequestContext } from './deadline.ts';
 import { errorMessage, RegistryError } from './errors.ts';
 import { type Descriptor, isDigest, sha256Digest } from './manifest.ts';
 import { bareMediaType, MANIFEST_ACCEPT } from './media-types.ts';
@@ -60,7 +60,7 @@ export async function fetchManifest(
 ): Promise<ManifestAnswer> {
   const method = opts.method ?? 'HEAD';
   const res = await transport.request(ref.registry, {
-    ...context(opts),
+    ...pickContext(opts),
     method,
     path: manifestPath(ref),
     headers: { accept: MANIFEST_ACCEPT },
@@ -140,6 +140,17 @@ export async function fetchManifest(
   };
 }
 
+/**
+ * A refused or unusable answer as a RegistryError: `protocol` when the registry said 200 but the
+ * answer is unusable, `http` otherwise; `where` prefixes the message.
+ */
+export function answerError(answer: Extract<ManifestAnswer, { ok: false }>, where = ''): RegistryError {
+  return new RegistryError(answer.status === 200 ? 'protocol' : 'http', `${where}${answer.problem}`, {
+    status: answer.status,
+    ...(answer.rateLimit ? { rateLimit: answer.rateLimit } : {}),
+  });
+}
+
 /** A manifest as the registry served it: bytes and descriptor, not parsed (manifest.ts parses). */
 export interface FetchedManifest {
   descriptor: Descriptor;
@@ -154,16 +165,7 @@ export async function getManifest(
   opts: Omit<ManifestRequestOptions, 'method'> = {},
 ): Promise<FetchedManifest> {
   const answer = await fetchManifest(transport, ref, { ...opts, method: 'GET' });
-  if (!answer.ok) {
-    throw new RegistryError(
-      answer.status === 200 ? 'protocol' : 'http',
-      `${formatRef(ref)}: ${answer.problem}`,
-      {
-        status: answer.status,
-        ...(answer.rateLimit ? { rateLimit: answer.rateLimit } : {}),
-      },
-    );
-  }
+  if (!answer.ok) throw answerError(answer, `${formatRef(ref)}: `);
   const out: FetchedManifest = { descriptor: answer.descriptor, body: answer.body ?? Buffer.alloc(0) };
   if (answer.rateLimit) out.rateLimit = answer.rateLimit;
   return out;
@@ -179,7 +181,7 @@ export async function deleteManifest(
   opts: Omit<ManifestRequestOptions, 'method' | 'maxBytes'> = {},
 ): Promise<void> {
   const res = await transport.request(ref.registry, {
-    ...context(opts),
+    ...pickContext(opts),
     method: 'DELETE',
     path: manifestPath(ref),
     scopes: opts.scopes ?? [{ repository: ref.repository, actions: ['pull', 'delete'] }],
@@ -196,14 +198,6 @@ export async function deleteManifest(
       ...(rateLimit ? { rateLimit } : {}),
     },
   );
-}
-
-function context(opts: RequestContext): RequestContext {
-  const ctx: RequestContext = {};
-  if (opts.signal) ctx.signal = opts.signal;
-  if (opts.deadline !== undefined) ctx.deadline = opts.deadline;
-  if (opts.timeoutMs !== undefined) ctx.timeoutMs = opts.timeoutMs;
-  return ctx;
 }
 
 async function readBytes(res: RegistryResponse, max: number): Promise<Buffer> {

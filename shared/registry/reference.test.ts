@@ -7,6 +7,8 @@ import {
   formatRef,
   InvalidReferenceError,
   manifestPath,
+  referrersPath,
+  tagsPath,
   toManifestRef,
   uploadPath,
 } from './reference.ts';
@@ -67,4 +69,10 @@ test('blob and upload paths, with a cross-repository mount', () => {
     uploadPath(repo, { digest: D, from: 'other/app' }),
     `/v2/team/app/blobs/uploads/?mount=sha256%3A${'a'.repeat(64)}&from=other%2Fapp`,
   );
+});
+
+test('tag list and referrers paths of a repository', () => {
+  const repo = { registry: 'r', repository: 'team/app' };
+  assert.equal(tagsPath(repo), '/v2/team/app/tags/list');
+  assert.equal(referrersPath(repo, D), `/v2/team/app/referrers/${D}`);
 });

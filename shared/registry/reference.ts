@@ -86,6 +86,16 @@ export function blobPath(r: RepositoryRef, digest: string): string {
   return `/v2/${r.repository}/blobs/${digest}`;
 }
 
+/** The first page of a repository's tag list (`Link` headers name the next ones). */
+export function tagsPath(r: RepositoryRef): string {
+  return `/v2/${r.repository}/tags/list`;
+}
+
+/** OCI 1.1 referrers of a manifest. */
+export function referrersPath(r: RepositoryRef, digest: string): string {
+  return `/v2/${r.repository}/referrers/${digest}`;
+}
+
 /** Starting point of a blob upload; `mount`/`from` ask for a cross-repository mount (§5.4 step 6). */
 export function uploadPath(r: RepositoryRef, mount?: { digest: string; from: string }): string {
   const base = `/v2/${r.repository}/blobs/uploads/`;

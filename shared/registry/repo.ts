@@ -8,10 +8,18 @@ import { Readable } from 'node:stream';
 import type { Scope, ScopeAction } from './challenge.ts';
 import { RegistryError } from './errors.ts';
 import { type Descriptor, type Manifest, parseManifest } from './manifest.ts';
-import { fetchManifest } from './manifest-request.ts';
+import { answerError, fetchManifest, type ManifestAnswer } from './manifest-request.ts';
 import { OCI_INDEX } from './media-types.ts';
 import { parseRateLimit } from './outcome.ts';
-import { blobPath, type ManifestRef, type RepositoryRef, uploadPath } from './reference.ts';
+import {
+  blobPath,
+  type ManifestRef,
+  manifestPath,
+  type RepositoryRef,
+  referrersPath,
+  tagsPath,
+  uploadPath,
+} from './reference.ts';
 import {
   type BasicCredential,
   errorDetail,
@@ -85,22 +93,27 @@ export class Repo {
     });
   }
 
-  /** GET a manifest by tag or digest; undefined on 404. Digest requests are verified by the shared reader. */
-  async getManifest(reference: string): Promise<Manifest | undefined> {
+  /** HEAD or GET through the probe's manifest reader: undefined on 404, a RegistryError on any other failure. */
+  async #fetchManifest(
+    reference: string,
+    method: 'HEAD' | 'GET',
+  ): Promise<Extract<ManifestAnswer, { ok: true }> | undefined> {
     this.#count('manifest');
     const answer = await fetchManifest(this.#transport, this.#ref(reference), {
-      method: 'GET',
+      method,
       credential: this.#opts.credential,
       scopes: this.#opts.scopes,
       ...(this.#opts.signal ? { signal: this.#opts.signal } : {}),
     });
-    if (!answer.ok) {
-      if (answer.status === 404) return undefined;
-      throw new RegistryError(answer.status === 200 ? 'protocol' : 'http', answer.problem, {
-        status: answer.status,
-        ...(answer.rateLimit ? { rateLimit: answer.rateLimit } : {}),
-      });
-    }
+    if (answer.ok) return answer;
+    if (answer.status === 404) return undefined;
+    throw answerError(answer);
+  }
+
+  /** GET a manifest by tag or digest; undefined on 404. Digest requests are verified by the shared reader. */
+  async getManifest(reference: string): Promise<Manifest | undefined> {
+    const answer = await this.#fetchManifest(reference, 'GET');
+    if (!answer) return undefined;
     const parsed = parseManifest(answer.body ?? new Uint8Array(), answer.descriptor.mediaType);
     if (!parsed.ok) {
       throw new RegistryError(
@@ -113,18 +126,8 @@ export class Repo {
 
   /** HEAD a manifest: its digest, or undefined on 404. */
   async headManifest(reference: string): Promise<{ digest: string; mediaType: string } | undefined> {
-    this.#count('manifest');
-    const answer = await fetchManifest(this.#transport, this.#ref(reference), {
-      method: 'HEAD',
-      credential: this.#opts.credential,
-      scopes: this.#opts.scopes,
-      ...(this.#opts.signal ? { signal: this.#opts.signal } : {}),
-    });
-    if (answer.ok) return { digest: answer.descriptor.digest, mediaType: answer.descriptor.mediaType };
-    if (answer.status === 404) return undefined;
-    throw new RegistryError(answer.status === 200 ? 'protocol' : 'http', answer.problem, {
-      status: answer.status,
-    });
+    const answer = await this.#fetchManifest(reference, 'HEAD');
+    return answer && { digest: answer.descriptor.digest, mediaType: answer.descriptor.mediaType };
   }
 
   /**
@@ -136,7 +139,7 @@ export class Repo {
     bytes: Uint8Array,
     mediaType: string,
   ): Promise<{ digest: string | undefined; subjectIndexed: boolean }> {
-    const path = `/v2/${this.repository}/manifests/${reference}`;
+    const path = manifestPath(this.#ref(reference));
     const res = await this.#request('manifest', 'PUT', path, {
       headers: { 'content-type': mediaType, 'content-length': String(bytes.length) },
       body: bytes,
@@ -271,7 +274,7 @@ export class Repo {
   /** Every tag, following `Link` pagination. */
   async listTags(): Promise<string[]> {
     const tags: string[] = [];
-    let path: string | undefined = `/v2/${this.repository}/tags/list`;
+    let path: string | undefined = tagsPath(this);
     for (let page = 0; path !== undefined && page < 1000; page++) {
       const res = await this.#request('tags', 'GET', path);
       if (res.status === 404) {
@@ -290,7 +293,7 @@ export class Repo {
 
   /** OCI 1.1 referrers of a digest; 'unsupported' when the registry has no referrers API (404). */
   async referrers(digest: string): Promise<Descriptor[] | 'unsupported'> {
-    const res = await this.#request('referrers', 'GET', `/v2/${this.repository}/referrers/${digest}`, {
+    const res = await this.#request('referrers', 'GET', referrersPath(this, digest), {
       headers: { accept: OCI_INDEX },
     });
     if (res.status === 404 || res.status === 405 || res.status === 400) {
