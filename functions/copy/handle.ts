@@ -13,19 +13,19 @@
 //     lastError, sessions kept for the next attempt. Stopped on request: only the sessions.
 import type { V1Secret } from '@kubernetes/client-node';
 import type { CopyRequest } from '#shared/copy-request.ts';
+import { platformsChanged } from '#shared/image/platform.ts';
 import { apiStatus, type Kube, type KuikRef } from '#shared/kube/client.ts';
 import { type Logger, untrusted } from '#shared/log.ts';
 import type { SecretRef } from '#shared/mirror-credential.ts';
 import { credentialsForImage, type RegistryCredential } from '#shared/registry/credentials.ts';
 import { errorMessage } from '#shared/registry/errors.ts';
 import { toManifestRef } from '#shared/registry/reference.ts';
+import { Repo } from '#shared/registry/repo.ts';
 import type { RegistryTransport } from '#shared/registry/transport.ts';
 import { allowedDestination, allowedSource, sourceNamespace } from './allowed-secrets.ts';
 import { type CopyResult, mirrorImage } from './engine/copy.ts';
 import { chooseCredential } from './engine/credentials-choice.ts';
-import { platformsChanged } from './engine/platform.ts';
 import { CopyProgress } from './engine/progress.ts';
-import { Repo } from './engine/repo.ts';
 import type { CopyMetrics } from './metrics.ts';
 import { describeProgress, startProgressReporter } from './progress-report.ts';
 import {

@@ -15,10 +15,10 @@ import {
 import { parseGoDuration } from '#shared/duration.ts';
 import { compileSelection, invalidFilterNote, type PodLike } from '#shared/filter/filter.ts';
 import { collectMirrorPrefixes, isMirroredImage } from '#shared/image/mapping.ts';
+import { platformsChanged } from '#shared/image/platform.ts';
 import { apiStatus, type Kube, type KuikRef } from '#shared/kube/client.ts';
 import type { Logger } from '#shared/log.ts';
 import { credentialFor } from '#shared/mirror-credential.ts';
-import { platformsChanged } from '../copy/engine/platform.ts';
 import { eachUntil } from './each-until.ts';
 import { dropMirror, planRetention } from './retention.ts';
 import { type ClusterSnapshot, listClusterView } from './snapshot.ts';
