@@ -210,8 +210,8 @@ metadata:
 {{- end }}
 {{- end }}
 
-{{/* With sender authentication on and the copy as a Knative Service, reconcile and the monitor
-present a ServiceAccount token for the copy's audience (the JobSink checks its own senders). */}}
+{{/* With sender authentication on and the copy as a Knative Service, reconcile
+presents a ServiceAccount token for the copy's audience (the JobSink checks its own senders). */}}
 {{- define "kuik.copyTokenOn" -}}
 {{- if and .Values.security.senderAuth.enabled (eq .Values.copy.sink "service") }}true{{ end }}
 {{- end }}
