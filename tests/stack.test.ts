@@ -1,6 +1,7 @@
 // The two deployment targets agree: for each function that both host (reconcile, monitor, copy),
 // stack.yaml (OpenFaaS) and manifests/ (Knative) give the same image, environment, configuration,
-// secrets, ServiceAccount, resources and limits, and the monitor the same schedule. Only the
+// secrets, ServiceAccount, resources and limits, and the monitor and reconcile's resync the same
+// schedules. Only the
 // wiring that names the platform may differ, and it must be present on both sides.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -180,24 +181,34 @@ for (const fn of FUNCTIONS) {
 }
 
 test("copy requests go to each platform's own copy function", () => {
-  for (const fn of ['reconcile', 'monitor']) {
-    assert.equal(openfaas(fn).env['COPY_SINK'], 'http://gateway.openfaas:8080/async-function/kuik-copy');
-    assert.equal(
-      knative(fn).env['COPY_SINK'],
-      'http://job-sink.knative-eventing.svc.cluster.local/kuik-system/kuik-copy',
-    );
-  }
+  assert.equal(
+    openfaas('reconcile').env['COPY_SINK'],
+    'http://gateway.openfaas:8080/async-function/kuik-copy',
+  );
+  assert.equal(
+    knative('reconcile').env['COPY_SINK'],
+    'http://job-sink.knative-eventing.svc.cluster.local/kuik-system/kuik-copy',
+  );
+  // The monitor asks for no copy: the resync that does is reconcile's.
+  assert.equal(openfaas('monitor').env['COPY_SINK'], undefined);
+  assert.equal(knative('monitor').env['COPY_SINK'], undefined);
   const sink = objs.find((o) => o.kind === 'JobSink')!;
   assert.equal(sink.metadata.name, 'kuik-copy');
 });
 
-test("the monitor's cron-connector schedule is the PingSource's", () => {
-  const ping = objs.find((o) => o.kind === 'PingSource')!;
-  const m = stack.functions['kuik-monitor']!;
-  assert.equal(m.annotations?.['topic'], 'cron-function');
-  assert.equal(m.annotations?.['schedule'], ping.spec.schedule);
-  assert.equal(ping.spec.sink.ref.name, 'kuik-monitor');
-});
+for (const [fn, source] of [
+  ['monitor', 'kuik-monitor'],
+  ['reconcile', 'kuik-reconcile-resync'],
+] as const) {
+  test(`the ${fn}'s cron-connector schedule is its PingSource's (${source})`, () => {
+    const ping = objs.find((o) => o.kind === 'PingSource' && o.metadata.name === source)!;
+    assert.ok(ping, `no PingSource ${source} in manifests/`);
+    const m = stack.functions[`kuik-${fn}`]!;
+    assert.equal(m.annotations?.['topic'], 'cron-function');
+    assert.equal(m.annotations?.['schedule'], ping.spec.schedule);
+    assert.equal(ping.spec.sink.ref.name, `kuik-${fn}`);
+  });
+}
 
 test("every function answers OpenFaaS's /_/health and /_/ready, as Knative's /readyz", async () => {
   let ready = false;

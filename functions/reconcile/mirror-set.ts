@@ -68,7 +68,7 @@ export interface ReconcileResult {
   errors: string[];
   /** Mirrors found missing from their registry and queued for copy again (resync only). */
   remirrored?: number;
-  /** When a retention deadline comes up (the monitor's resync acts on it; nothing sleeps). */
+  /** When a retention deadline comes up (the next resync acts on it; nothing sleeps). */
   nextRetentionMs?: number;
 }
 

@@ -211,7 +211,7 @@ event from a file: nobody sends it anything). */}}
 {{- end }}
 {{- end }}
 
-{{/* With sender authentication on, reconcile and the monitor present a ServiceAccount token for
+{{/* With sender authentication on, reconcile presents a ServiceAccount token for
 the copy sink's audience: the copy Service's own (kuik-copy), or the JobSink's, which Knative
 Eventing derives from the JobSink (group/kind/namespace/name, lower case) and checks itself. */}}
 {{- define "kuik.copyTokenOn" -}}
