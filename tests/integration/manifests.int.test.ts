@@ -449,20 +449,21 @@ test('security values (issue 14): sender and metrics authentication wire audienc
   );
 
   // Sender authentication is on by default (kustomize renders the same); with the JobSink as the
-  // copy sink, reconcile and the monitor ask for a token for the JobSink's audience, which Knative
-  // Eventing derives from the JobSink (sinks.knative.dev/jobsink/NAMESPACE/NAME).
+  // copy sink, reconcile asks for a token for the JobSink's audience, which Knative Eventing
+  // derives from the JobSink (sinks.knative.dev/jobsink/NAMESPACE/NAME).
   const defaults = await helmTemplate(ns);
   const dget = (kind: string, name: string) =>
     defaults.find((o) => o.kind === kind && o.metadata.name === name)!;
-  for (const fn of ['reconcile', 'monitor']) {
-    const spec = dget('Service', `kuik-${fn}`).spec.template.spec;
-    assert.equal(
-      spec.volumes.find((v: { name: string }) => v.name === 'copy-token').projected.sources[0]
-        .serviceAccountToken.audience,
-      `sinks.knative.dev/jobsink/${ns}/kuik-copy`,
-    );
-  }
+  assert.equal(
+    dget('Service', 'kuik-reconcile').spec.template.spec.volumes.find(
+      (v: { name: string }) => v.name === 'copy-token',
+    ).projected.sources[0].serviceAccountToken.audience,
+    `sinks.knative.dev/jobsink/${ns}/kuik-copy`,
+  );
+  // Every source names the audience of the function it calls.
   assert.equal(dget('ApiServerSource', 'kuik-reconcile').spec.sink.audience, 'kuik-reconcile');
+  assert.equal(dget('PingSource', 'kuik-reconcile-resync').spec.sink.audience, 'kuik-reconcile');
+  assert.equal(dget('PingSource', 'kuik-monitor').spec.sink.audience, 'kuik-monitor');
   assert.ok(
     kustomized.some((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === 'kuik-auth-reviews'),
   );
