@@ -148,7 +148,7 @@ export async function eventually(
 
 /**
  * Pods of `selector` that are not being deleted. A pod scaled away is gone for the workload the
- * moment it is deleted; on this node containerd 1.6 has been seen taking minutes to stop a
+ * moment it is deleted; on this node containerd 1.6 was seen taking minutes to stop a
  * container of a Knative revision pod (`StopContainer … context deadline exceeded` in kubelet's
  * log while Knative's drain hook runs), so such a pod can linger as Terminating.
  */
