@@ -12,11 +12,12 @@ export GOCACHE=${GOCACHE:-$HOME/.cache/go-build}
 export GOFLAGS=-mod=mod CGO_ENABLED=0
 
 need=()
-# The real cluster (tests/cluster/) also needs containerd, runc, the CNI plugins, socat, conntrack
-# and iptables (kube-proxy), and tc (iproute2) to slow a link down.
+# The real cluster (tests/cluster/) also needs runc, the CNI plugins, socat, conntrack and iptables
+# (kube-proxy), and tc (iproute2) to slow a link down. Its containerd is built (image volumes need
+# containerd 2; Debian has 1.6).
 for pair in etcd:etcd-server docker-registry:docker-registry skopeo:skopeo htpasswd:apache2-utils \
             openssl:openssl buildah:buildah strip:binutils curl:curl \
-            containerd:containerd runc:runc socat:socat conntrack:conntrack iptables:iptables tc:iproute2 \
+            runc:runc socat:socat conntrack:conntrack iptables:iptables tc:iproute2 \
             nsenter:util-linux /usr/lib/cni/bridge:containernetworking-plugins \
             prometheus:prometheus promtool:prometheus; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || [ -x "${pair%%:*}" ] || need+=("${pair#*:}")
@@ -106,6 +107,6 @@ if [ ! -f "$PO/.done" ]; then
   chmod -R u+w "$PO"; touch "$PO/.done"
 fi
 
-# The real cluster's own builds (node binaries, CoreDNS, Knative Eventing and Serving, Traefik,
-# pause) and Knative's YAML: tests/cluster/build.sh, cached by version.
+# The real cluster's own builds (node binaries, containerd, CoreDNS, Knative Eventing and Serving,
+# Traefik, pause) and Knative's YAML: tests/cluster/build.sh, cached by version.
 bash tests/cluster/build.sh

@@ -6,6 +6,7 @@
 #   - CoreDNS, as a small main that links only the plugins a cluster-local Corefile uses (no
 #     `forward`: nothing leaves the cluster);
 #   - Knative Eventing's and Serving's commands, and Traefik (Serving's networking layer);
+#   - containerd 2 and its runc shim (Debian's 1.6 cannot mount image volumes), with ctr;
 #   - a pause binary (tests/cluster/pause), for the pod sandbox image;
 #   - the YAML those commands are deployed with, copied out of the same modules.
 # Images are packed from these binaries by tests/cluster/images.ts, not here.
@@ -45,6 +46,7 @@ inherit_replaces() {
 
 # build NAME OUT MODULE@VERSION PKG... : `go build` of PKGs in a throw-away module that requires
 # MODULE@VERSION (`go install pkg@version` asks the proxy for version lists, which it refuses).
+# BUILD_TAGS and BUILD_LDFLAGS, when set, add build tags and linker flags.
 build() {
   local name=$1 out=$2 mod=$3; shift 3
   local missing="" p
@@ -53,7 +55,7 @@ build() {
   echo "cluster-build: building $name ($*)"
   local t0=$SECONDS W; W=$(mktemp -d)
   (cd "$W" && go mod init "build-$name" >/dev/null 2>&1 && inherit_replaces "$mod" && go get "$mod" >/dev/null \
-    && go build -trimpath -ldflags "-s -w" -o "$out.tmp/" "$@")
+    && go build -trimpath ${BUILD_TAGS:+-tags "$BUILD_TAGS"} -ldflags "-s -w ${BUILD_LDFLAGS:-}" -o "$out.tmp/" "$@")
   rm -rf "$W" "$out"; mv "$out.tmp" "$out"
   echo "cluster-build: $name built in $((SECONDS - t0)) s"
 }
@@ -71,12 +73,20 @@ if [ ! -x "$COREDNS/coredns" ]; then
 fi
 
 # pause: the pod sandbox's one process (source in this repository).
-PAUSE="$CACHE/pause/1"
+PAUSE="$CACHE/pause/2"
 if [ ! -x "$PAUSE/pause" ]; then
   mkdir -p "$PAUSE.tmp"
   (cd tests/cluster/pause && go build -trimpath -ldflags "-s -w" -o "$PAUSE.tmp/pause" .)
   rm -rf "$PAUSE"; mv "$PAUSE.tmp" "$PAUSE"
 fi
+
+# containerd 2 (image volumes need 2.1 or later), its runc shim and ctr. Without cgo (no btrfs
+# headers here) and without the snapshotters and tracing the node's configuration disables anyway.
+CD=github.com/containerd/containerd/v2
+BUILD_TAGS="no_btrfs no_devmapper no_zfs no_tracing" \
+  BUILD_LDFLAGS="-X $CD/version.Version=$CONTAINERD_VERSION -X $CD/version.Package=$CD" \
+  build containerd "$CACHE/containerd/$CONTAINERD_VERSION" "$CD@$CONTAINERD_VERSION" \
+  $CD/cmd/containerd $CD/cmd/containerd-shim-runc-v2 $CD/cmd/ctr
 
 EV=knative.dev/eventing
 build eventing "$CACHE/knative-eventing/$KNATIVE_EVENTING_VERSION" "$EV@$KNATIVE_EVENTING_VERSION" \

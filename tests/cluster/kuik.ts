@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { run } from '../harness/proc.ts';
+import { run, waitFor } from '../harness/proc.ts';
 import { manifestTools, repoRoot } from '../harness/tools.ts';
 import { INFRA_REGISTRY } from './node.ts';
 import type { Cluster } from './start.ts';
@@ -143,13 +143,23 @@ export function overlay(dir: string, image: string, kuikConfig: string): string 
 export async function prepareInstall(c: Cluster): Promise<void> {
   const { certManagerCrdDir } = manifestTools();
   await c.k('apply', '--server-side', '-f', certManagerCrdDir);
-  await c.k(
-    'wait',
-    '--for=condition=Established',
-    '--timeout=60s',
-    'crd/certificates.cert-manager.io',
-    'crd/issuers.cert-manager.io',
-  );
+  // Polled, not `kubectl wait --for=condition=Established`: on a CRD the apiserver has not given
+  // conditions yet, that fails at once (`.status.conditions accessor error: <nil>`), seen on a
+  // loaded machine.
+  for (const crd of ['certificates.cert-manager.io', 'issuers.cert-manager.io']) {
+    await waitFor(
+      `crd/${crd} Established`,
+      async () =>
+        (await c.k(
+          'get',
+          'crd',
+          crd,
+          '-o',
+          'jsonpath={.status.conditions[?(@.type=="Established")].status}',
+        )) === 'True',
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
+  }
   await c.k('create', 'namespace', KUIK_NS).catch(() => '');
   const dir = join(c.runDir, 'webhook-cert');
   await mkdir(dir, { recursive: true });

@@ -3,12 +3,14 @@
 // The scenarios run in order on one installation; each asserts the end state it names.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { COPY_EVENT_TYPE } from '#shared/copy-request.ts';
 import { type ClusterStack, startClusterStack } from '../../scripts/cluster-stack.ts';
 import { run } from '../harness/proc.ts';
 import { NET } from './host.ts';
 import { KUIK_NS } from './kuik.ts';
+import { INFRA_REGISTRY } from './node.ts';
 import type { NsRegistry } from './registries.ts';
 import {
   applyYaml,
@@ -16,10 +18,12 @@ import {
   digestOf,
   eventually,
   imageSetMirrorYaml,
+  imageVolumePodYaml,
   jsonpath,
   MIRROR_PORT,
   podsOf,
   pullSecret,
+  pushFileImage,
   pushRunnable,
   pushSynthetic,
   UPSTREAM_PORT,
@@ -144,6 +148,73 @@ describe('kuik-functions on a real Knative cluster, installed with kubectl apply
           'the router says it rewrote the pod',
         );
       }
+    } finally {
+      await upstream.start();
+    }
+  });
+
+  test('an image volume: mirrored while a pod mounts it; with its upstream stopped, a new pod mounts it from the mirror and reads its file', async () => {
+    // containerd 2 mounts image volumes (Debian's 1.6 could not). The volume's image holds one
+    // file with content of this run; the container prints it, so the pod's log is the volume.
+    const VOL = 'demo/volume';
+    const FILE = '/kuik/volume.txt';
+    const content = `kuik image volume ${randomUUID()}\n`;
+    const pause = c.tools.images['pause']!;
+    const pod = (name: string) =>
+      imageVolumePodYaml(NS, name, `${INFRA_REGISTRY}/${pause.name}:${pause.tag}`, `${up()}/${VOL}:v1`, FILE);
+    const reads = async (name: string) => {
+      let log = '';
+      await eventually(`pod ${name} printed the volume's file`, async () => {
+        log = await c.k('-n', NS, 'logs', name).catch(() => '');
+        return log.includes(content.trim());
+      }).catch((err) => {
+        const phase = spawnSync(
+          c.kubectl,
+          ['--kubeconfig', c.kubeconfig, '-n', NS, 'describe', 'pod', name],
+          {
+            encoding: 'utf8',
+          },
+        ).stdout;
+        throw new Error(`${(err as Error).message}; log: ${log}; pod:\n${phase}`);
+      });
+    };
+    await pushFileImage(c, upstream, VOL, 'v1', FILE, content);
+
+    // With the upstream up: the pod mounts the upstream's image, and reconcile mirrors it as an
+    // image in use (ImageSetMirror demo selects the upstream).
+    await applyYaml(c, pod('vol-up'));
+    await reads('vol-up');
+    assert.equal(
+      await jsonpath(c, ['-n', NS, 'get', 'pod', 'vol-up'], '{.spec.volumes[0].image.reference}'),
+      `${up()}/${VOL}:v1`,
+    );
+    await eventually(
+      `${VOL} mirrored`,
+      async () =>
+        (await jsonpath(
+          c,
+          ['-n', NS, 'get', 'ism', 'demo'],
+          `{.status.matchingImages[?(@.image=="${up()}/${VOL}:v1")].mirrors[0].mirroredAt}`,
+        )) !== '',
+    );
+    assert.equal(await digestOf(c, mirror, `e2e/${VOL}`, 'v1'), await digestOf(c, upstream, VOL, 'v1'));
+
+    await upstream.stop();
+    try {
+      await applyYaml(c, pod('vol-down'));
+      // Admission rewrote the volume (the upstream fails its probe), and the kubelet pulled the
+      // mirror's reference, which no pod on the node had used: the file comes from the mirror.
+      const got = JSON.parse(await c.k('-n', NS, 'get', 'pod', 'vol-down', '-o', 'json')) as {
+        spec: { volumes: { name: string; image?: { reference: string } }[] };
+        metadata: { annotations?: Record<string, string> };
+      };
+      assert.equal(got.spec.volumes.find((v) => v.name === 'data')?.image?.reference, mirrored(VOL, 'v1'));
+      const originals = JSON.parse(
+        got.metadata.annotations?.['kuik.enix.io/original-images'] ?? '{}',
+      ) as Record<string, string>;
+      assert.equal(originals['volume:data'], `${up()}/${VOL}:v1`);
+      await reads('vol-down');
+      assert.equal(await jsonpath(c, ['-n', NS, 'get', 'pod', 'vol-down'], '{.status.phase}'), 'Running');
     } finally {
       await upstream.start();
     }

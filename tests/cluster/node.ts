@@ -1,5 +1,5 @@
 // The single node's processes, all inside the run's network namespace: etcd, kube-apiserver,
-// kube-controller-manager, kube-scheduler, containerd (+ runc, CNI plugins from Debian), kubelet
+// kube-controller-manager, kube-scheduler, containerd 2 (+ runc, CNI plugins from Debian), kubelet
 // and kube-proxy. Every file they write lives under the run directory; what they cannot be told
 // to keep there is recorded by host.ts and undone by teardown.sh.
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -138,37 +138,54 @@ export function startScheduler(host: Host, runDir: string, bin: string, kubeconf
   ]);
 }
 
-/** containerd's config: everything under the run directory, and the two fixes this VM needs. */
-export function containerdConfig(dir: string, pauseImage: string): string {
-  return `version = 2
+/** containerd 2 and what it starts, built by tests/cluster/build.sh. */
+export interface ContainerdBins {
+  containerd: string;
+  /** containerd-shim-runc-v2: named explicitly, else containerd finds Debian's 1.6 shim on PATH. */
+  shim: string;
+  ctr: string;
+}
+
+/**
+ * containerd's config (version 3, containerd 2.x): everything under the run directory, and the
+ * two fixes this VM needs. Debian's runc and CNI plugins.
+ */
+export function containerdConfig(dir: string, pauseImage: string, shim: string): string {
+  return `version = 3
 root = "${dir}/root"
 state = "${dir}/state"
-# Plugins that would write outside the run directory (opt installs into /opt/containerd) or that
-# this machine cannot run.
-disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.tracing.processor.v1.otlp"]
+# Plugins that would write outside the run directory (opt installs into /opt/containerd, NRI
+# listens on /var/run/nri) or that this machine cannot run.
+disabled_plugins = ["io.containerd.internal.v1.opt", "io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.erofs"]
 [grpc]
   address = "${dir}/containerd.sock"
 [ttrpc]
   address = "${dir}/containerd.sock.ttrpc"
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "${pauseImage}"
+[plugins.'io.containerd.cri.v1.images']
+  snapshotter = "overlayfs"
+  [plugins.'io.containerd.cri.v1.images'.pinned_images]
+    sandbox = "${pauseImage}"
+  [plugins.'io.containerd.cri.v1.images'.registry]
+    config_path = "${dir}/certs.d"
+[plugins.'io.containerd.cri.v1.runtime']
   # The VM's capability bounding set lacks CAP_SYS_RESOURCE: nobody may set a negative
   # oom_score_adj, and runc fails on the pause container's -998 without this.
   restrict_oom_score_adj = true
   # The sandboxes' network namespaces under the run directory, not /var/run/netns.
   netns_mounts_under_state_dir = true
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "overlayfs"
+  # CDI specs (none here) read from the run directory, not /etc/cdi and /var/run/cdi.
+  cdi_spec_dirs = ["${dir}/cdi"]
+  [plugins.'io.containerd.cri.v1.runtime'.containerd]
     default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+      runtime_path = "${shim}"
+      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+        # cgroupfs, as kubelet's cgroupDriver: this machine mounts cgroup v1 and runs no systemd.
         SystemdCgroup = false
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/usr/lib/cni"
+  [plugins.'io.containerd.cri.v1.runtime'.cni]
+    bin_dirs = ["/usr/lib/cni"]
     conf_dir = "${dir}/cni"
-  [plugins."io.containerd.grpc.v1.cri".registry]
-    config_path = "${dir}/certs.d"
 `;
 }
 
@@ -193,6 +210,7 @@ export async function writeRegistryHosts(
 export async function startContainerd(
   host: Host,
   runDir: string,
+  bins: ContainerdBins,
   pauseImage: string,
   registries: RegistryHost[],
   caCert: string,
@@ -224,9 +242,9 @@ export async function startContainerd(
     }),
   );
   const config = join(dir, 'config.toml');
-  await writeFile(config, containerdConfig(dir, pauseImage));
+  await writeFile(config, containerdConfig(dir, pauseImage, bins.shim));
   const socket = join(dir, 'containerd.sock');
-  const proc = startInNs(host, runDir, 'containerd', '/usr/bin/containerd', [
+  const proc = startInNs(host, runDir, 'containerd', bins.containerd, [
     '--config',
     config,
     '--log-level',
@@ -234,7 +252,7 @@ export async function startContainerd(
   ]);
   await waitFor(
     'containerd',
-    async () => (await run('ctr', ['--address', socket, 'version'])).includes('Server'),
+    async () => (await run(bins.ctr, ['--address', socket, 'version'])).includes('Server'),
     {
       proc,
       timeoutMs: 60_000,

@@ -40,6 +40,37 @@ export async function pushRunnable(c: Cluster, r: NsRegistry, repo: string, tag:
   }
 }
 
+/**
+ * Pushes an image whose one layer holds `content` at `path` (and the packing's /etc and /tmp): a
+ * volume to mount, whose file a container reads.
+ */
+export async function pushFileImage(
+  c: Cluster,
+  r: NsRegistry,
+  repo: string,
+  tag: string,
+  path: string,
+  content: string,
+): Promise<void> {
+  const dir = await mkdtemp(join(c.runDir, 'img-'));
+  try {
+    const file = join(dir, 'content');
+    await writeFile(file, content);
+    const layout = join(dir, 'layout');
+    await mkdir(layout);
+    await packBinaryImage({ name: repo, tag, binary: file, path }, layout);
+    await run('skopeo', [
+      'copy',
+      '--quiet',
+      ...(await skopeoArgs(c, r, 'dest')),
+      `oci:${layout}:${tag}`,
+      `docker://${r.local}/${repo}:${tag}`,
+    ]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** Pushes a synthetic single-layer image of `bytes` (to copy, not to run). */
 export async function pushSynthetic(
   c: Cluster,
@@ -117,7 +148,7 @@ export async function eventually(
 
 /**
  * Pods of `selector` that are not being deleted. A pod scaled away is gone for the workload the
- * moment it is deleted; on this node containerd 1.6 has been seen taking minutes to stop a
+ * moment it is deleted; on this node containerd 1.6 was seen taking minutes to stop a
  * container of a Knative revision pod (`StopContainer … context deadline exceeded` in kubelet's
  * log while Knative's drain hook runs), so such a pod can linger as Terminating.
  */
@@ -125,6 +156,34 @@ export async function podsOf(c: Cluster, ns: string, selector: string): Promise<
   const out = await c.k('-n', ns, 'get', 'pods', '-l', selector, '-o', 'json');
   const pods = JSON.parse(out) as { items: { metadata: { deletionTimestamp?: string } }[] };
   return pods.items.filter((p) => p.metadata.deletionTimestamp === undefined).length;
+}
+
+/**
+ * A pod whose container (`pause`, of an image no ImageSetMirror selects) prints FILE of the image
+ * volume `data` mounted at /vol, then waits: the pod's log is the file.
+ */
+export function imageVolumePodYaml(
+  ns: string,
+  name: string,
+  pause: string,
+  reference: string,
+  file: string,
+): string {
+  return `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, namespace: ${ns}}
+spec:
+  imagePullSecrets: [{name: upstream-pull}]
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: app
+      image: "${pause}"
+      command: [/pause, "/vol${file}"]
+      volumeMounts: [{name: data, mountPath: /vol}]
+  volumes:
+    - name: data
+      image: {reference: "${reference}", pullPolicy: IfNotPresent}
+`;
 }
 
 /** A 2-replica Deployment of `image` pulled with the `upstream-pull` secret (pods stop at once). */

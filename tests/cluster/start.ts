@@ -146,6 +146,7 @@ export async function startCluster(opts: { knative?: boolean } = {}): Promise<Cl
     const runtime = startContainerd(
       h,
       runDir,
+      tools.containerd,
       pauseImage,
       [{ host: INFRA_REGISTRY, scheme: 'http' }],
       pki.caCert,

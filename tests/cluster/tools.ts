@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir, versions } from '../harness/tools.ts';
 import type { BinaryImage } from './images.ts';
+import type { ContainerdBins } from './node.ts';
 
 export { versions };
 
@@ -14,6 +15,7 @@ export interface ClusterTools {
   kubeProxy: string;
   kubeControllerManager: string;
   kubeScheduler: string;
+  containerd: ContainerdBins;
   /** Knative's YAML, copied out of the modules (eventing/, serving/, networking/). */
   yamlDir: string;
   /** The infrastructure registry's storage: kept between runs, so images are pushed once. */
@@ -30,6 +32,7 @@ export function clusterTools(knative = true): ClusterTools {
   const sv = v['KNATIVE_SERVING_CLUSTER_VERSION']!;
   const tr = v['TRAEFIK_VERSION']!;
   const dns = v['COREDNS_VERSION']!;
+  const cd = join(c, 'containerd', v['CONTAINERD_VERSION']!);
   const ko = (repo: string, dir: string, cmd: string, tag: string): BinaryImage => ({
     name: `${repo}/${cmd.replace(/_/g, '-')}`,
     tag,
@@ -39,7 +42,8 @@ export function clusterTools(knative = true): ClusterTools {
   const evDir = join(c, 'knative-eventing', ev);
   const svDir = join(c, 'knative-serving', sv);
   const images: Record<string, BinaryImage> = {
-    pause: { name: 'kuik/pause', tag: '1', binary: join(c, 'pause/1/pause'), path: '/pause' },
+    // The version follows tests/cluster/build.sh's (2: prints the files named as arguments).
+    pause: { name: 'kuik/pause', tag: '2', binary: join(c, 'pause/2/pause'), path: '/pause' },
     coredns: {
       name: 'coredns/coredns',
       tag: dns,
@@ -66,6 +70,11 @@ export function clusterTools(knative = true): ClusterTools {
     kubeProxy: join(c, 'kubebins-node', k8s, 'kube-proxy'),
     kubeControllerManager: join(c, 'kubebins-node', k8s, 'kube-controller-manager'),
     kubeScheduler: join(c, 'kubebins-node', k8s, 'kube-scheduler'),
+    containerd: {
+      containerd: join(cd, 'containerd'),
+      shim: join(cd, 'containerd-shim-runc-v2'),
+      ctr: join(cd, 'ctr'),
+    },
     yamlDir: join(c, 'cluster-yaml', `eventing-${ev}-serving-${sv}-traefik-${tr}`),
     registryStorage: join(c, 'cluster-registry'),
     images,
@@ -77,6 +86,7 @@ export function clusterTools(knative = true): ClusterTools {
     t.kubeProxy,
     t.kubeControllerManager,
     t.kubeScheduler,
+    ...Object.values(t.containerd),
     ...Object.entries(images)
       .filter(([k]) => knative || k === 'pause' || k === 'coredns')
       .map(([, i]) => i.binary),
@@ -84,7 +94,7 @@ export function clusterTools(knative = true): ClusterTools {
   if (missing.length > 0) {
     throw new Error(`real-cluster parts missing: ${missing.join(', ')}. Run \`npm run setup\` first.`);
   }
-  for (const cmd of ['containerd', 'runc', 'socat', 'conntrack', 'nsenter', 'ip', 'iptables']) {
+  for (const cmd of ['runc', 'socat', 'conntrack', 'nsenter', 'ip', 'iptables']) {
     if (!['/usr/bin', '/usr/sbin', '/bin', '/sbin'].some((d) => existsSync(join(d, cmd)))) {
       throw new Error(`real-cluster command missing: ${cmd}. Run \`npm run setup\` first.`);
     }
