@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { benchArgs, load, percentile, summarize, table } from './lib.ts';
+import { benchArgs, heapSummary, load, percentile, summarize, table } from './lib.ts';
 
 test('percentiles use the nearest-rank method', () => {
   const s = Array.from({ length: 100 }, (_, i) => i + 1);
@@ -41,4 +41,26 @@ test('benchArgs reads --name=value and bare --flag', () => {
   assert.equal(a.get('sizes'), '100,1024');
   assert.equal(a.get('h2'), 'true');
   assert.equal(a.has('chunk'), false);
+});
+
+test('a heap summary groups by type and constructor, largest first, a big string on its own row', () => {
+  const snapshot = {
+    snapshot: {
+      meta: { node_fields: ['type', 'name', 'self_size'], node_types: [['object', 'string', 'code']] },
+    },
+    strings: ['Pod', 'x'.repeat(100), 'source text of a module', 'fn'],
+    // [type, name, self_size] per node
+    nodes: [0, 0, 100, 0, 0, 300, 1, 1, 50, 1, 2, 3 * 2 ** 20, 2, 3, 700],
+  };
+  const s = heapSummary(snapshot as never, 10);
+  assert.deepEqual(
+    s.rows.map((r) => [r[0], r[2]]),
+    [
+      ['(string) "source text of a module"…', 1],
+      ['(code)', 1],
+      ['object Pod', 2],
+      ['(string)', 1],
+    ],
+  );
+  assert.equal(s.rows[2]![1], 400 / 2 ** 20);
 });

@@ -10,22 +10,40 @@
 // For each: router CPU per review, kube-apiserver and etcd CPU per review (from /proc), log bytes
 // per 10,000 reviews at LOG_LEVEL=info, RSS. The router is pinned to one core (`taskset`).
 // The "before" router is `git archive <commit>` unpacked in a temporary directory, with this
-// checkout's node_modules linked in.
+// checkout's node_modules linked in; "before-bundle" is that commit's bundle. Each variant runs
+// with the Node options and malloc settings its own commit's manifests/router/deployment.yaml
+// gives the router (NODE_OPTIONS, MALLOC_ARENA_MAX): as the image runs it in a cluster.
 // Run: node bench/router-fallback.ts [--before=28bb978] [--reviews=3000] [--creates=300] [--burst=10000]
-//   [--seconds=10] [--burst-seconds=120] [--variants=before,after,after-bundle]
-// Each row stops at its count or its time, whichever comes first.
+//   [--seconds=10] [--burst-seconds=120] [--variants=before,before-bundle,after,after-bundle]
+//   [--heap-snapshots=DIR]
+// Each row stops at its count or its time, whichever comes first. --heap-snapshots writes a V8 heap
+// snapshot of each router idle (a router started for it alone: writing a snapshot leaves ≈ 100 MiB
+// of malloc'd pages behind, which would spoil the RSS columns) and one at the end of its run, and
+// prints what each holds by constructor.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { Agent, request } from 'undici';
+import { parse } from 'yaml';
 import { harness, kubeConfig } from '../tests/harness/env.ts';
 import { apply, kubectl, namespace, seed } from '../tests/harness/fixtures.ts';
 import { freePort, type Proc, startProc, stopProc, waitFor } from '../tests/harness/proc.ts';
 import { startHarness } from '../tests/harness/start.ts';
 import { registerRouterWebhook } from '../tests/harness/webhook.ts';
-import { benchArgs, memoryOf, type Summary, summarize, table } from './lib.ts';
+import { benchArgs, heapSummary, memoryOf, type Summary, summarize, table } from './lib.ts';
 
 const args = benchArgs();
 const BEFORE = args.get('before') ?? '28bb978';
@@ -36,6 +54,7 @@ const BURST = Number(args.get('burst') ?? 10_000);
 const SECONDS = Number(args.get('seconds') ?? 10);
 const BURST_SECONDS = Number(args.get('burst-seconds') ?? 120);
 const variants = (args.get('variants') ?? 'before,after,after-bundle').split(',');
+const SNAPSHOTS = args.get('heap-snapshots');
 
 const h0 = await startHarness();
 process.env['KUIK_HARNESS_STATE'] = h0.stateFile;
@@ -63,7 +82,7 @@ const load1 = () => loadavg()[0]!.toFixed(1);
 
 let beforeDir: string | undefined;
 try {
-  if (variants.includes('before')) {
+  if (variants.some((v) => v.startsWith('before'))) {
     beforeDir = mkdtempSync(join(tmpdir(), 'kuik-router-before-'));
     execFileSync('sh', ['-c', `git -C "${h.repoRoot}" archive ${BEFORE} | tar -x -C "${beforeDir}"`]);
     symlinkSync(join(h.repoRoot, 'node_modules'), join(beforeDir, 'node_modules'));
@@ -170,15 +189,22 @@ try {
   const ca = readFileSync(h.pki.caCert);
   const core = kubeConfig().makeApiClient(CoreV1Api);
 
-  let bundleEntry: string | undefined;
-  const bundled = async () => {
-    if (!bundleEntry) {
-      const { bundle } = await import('../scripts/bundle.ts');
-      const outdir = join(h.runDir, 'bundle');
-      await bundle(outdir);
-      bundleEntry = join(outdir, 'main.mjs');
-    }
-    return bundleEntry;
+  /** The variant's bundle, made by its own commit's scripts/bundle.ts. */
+  const bundled = (variant: string, root: string) => {
+    const outdir = join(h.runDir, `bundle-${variant}`);
+    if (!existsSync(outdir)) execFileSync(process.execPath, [join(root, 'scripts/bundle.ts'), outdir]);
+    return join(outdir, 'main.mjs');
+  };
+  /** NODE_OPTIONS and MALLOC_ARENA_MAX as the commit's manifests give them to the router. */
+  const runtimeEnv = (root: string): Record<string, string> => {
+    const file = join(root, 'manifests/router/deployment.yaml');
+    const env: { name: string; value?: string }[] =
+      parse(readFileSync(file, 'utf8')).spec.template.spec.containers[0].env ?? [];
+    return Object.fromEntries(
+      env
+        .filter((e) => ['NODE_OPTIONS', 'MALLOC_ARENA_MAX'].includes(e.name) && e.value !== undefined)
+        .map((e) => [e.name, e.value!]),
+    );
   };
   interface Router {
     proc: Proc;
@@ -186,10 +212,13 @@ try {
     port: number;
     webhookPort: number;
   }
-  const start = async (variant: string): Promise<Router> => {
-    const root = variant === 'before' ? beforeDir! : h.repoRoot;
-    // `after-bundle`: this checkout as the image runs it (esbuild bundle + V8 compile cache).
-    const entry = variant === 'after-bundle' ? await bundled() : join(root, 'functions/main.ts');
+  const start = async (variant: string, snapshotDir?: string): Promise<Router> => {
+    const root = variant.startsWith('before') ? beforeDir! : h.repoRoot;
+    // `*-bundle`: as the image runs it (esbuild bundle + V8 compile cache).
+    const isBundle = variant.endsWith('-bundle');
+    const entry = isBundle ? bundled(variant, root) : join(root, 'functions/main.ts');
+    // Only the signal handler: a snapshot is written when the benchmark asks for one.
+    const snapFlags = snapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`] : [];
     const port = await freePort();
     const webhookPort = await freePort();
     const config = join(h.runDir, `fallback-${variant}.yaml`);
@@ -199,7 +228,7 @@ try {
       h.runDir,
       `fallback-router-${variant}`,
       'taskset',
-      ['-c', core1, process.execPath, entry],
+      ['-c', core1, process.execPath, ...snapFlags, entry],
       {
         KUIK_FUNCTION: 'router',
         KUIK_CONFIG: config,
@@ -210,7 +239,8 @@ try {
         TLS_CERT_FILE: h.pki.webhookCert,
         TLS_KEY_FILE: h.pki.webhookKey,
         LOG_LEVEL: 'info',
-        ...(variant === 'after-bundle' ? { NODE_COMPILE_CACHE: join(h.runDir, 'compile-cache') } : {}),
+        ...runtimeEnv(root),
+        ...(isBundle ? { NODE_COMPILE_CACHE: join(h.runDir, `compile-cache-${variant}`) } : {}),
       },
     );
     await waitFor('router', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, {
@@ -227,6 +257,29 @@ try {
     const v = (name: string) =>
       Number(new RegExp(`^kube_image_keeper_${name}\\{[^}]*\\} (\\S+)`, 'm').exec(text)?.[1]) / 2 ** 20;
     return `${v('nodejs_heap_size_used_bytes').toFixed(0)}/${v('nodejs_heap_size_total_bytes').toFixed(0)}`;
+  };
+  /** Asks the router for a heap snapshot (SIGUSR2), waits for the file, prints its summary. */
+  const snapshot = async (r: Router, dir: string, name: string) => {
+    const known = new Set(readdirSync(dir));
+    process.kill(r.pid, 'SIGUSR2');
+    let file: string | undefined;
+    await waitFor(
+      `heap snapshot ${name}`,
+      async () => {
+        file = readdirSync(dir).find((f) => !known.has(f) && f.endsWith('.heapsnapshot'));
+        // Written in one go, then left alone: the size stops changing.
+        if (!file) return false;
+        const size = statSync(join(dir, file)).size;
+        await new Promise((res) => setTimeout(res, 1000));
+        return size > 0 && statSync(join(dir, file)).size === size;
+      },
+      { timeoutMs: 300_000, intervalMs: 500 },
+    );
+    const to = join(dir, `${name}.heapsnapshot`);
+    renameSync(join(dir, file!), to);
+    const sum = heapSummary(JSON.parse(readFileSync(to, 'utf8')));
+    console.log(`\nHeap snapshot ${to}: ${sum.total.toFixed(1)} MiB of objects (self sizes)\n`);
+    console.log(table(['type and constructor', 'MiB', 'count'], sum.rows));
   };
   const reviews = async (r: Router, count: number, concurrency: number, host: string, seconds = SECONDS) => {
     const agent = new Agent({ connect: { ca }, connections: concurrency, pipelining: 1 });
@@ -338,7 +391,16 @@ try {
   for (const variant of variants) {
     // Each variant on a namespace with no secret copy left by the other.
     await kubectl(['delete', 'secret', '-n', ns, '-l', 'app.kubernetes.io/managed-by=kuik-functions']);
-    const r = await start(variant);
+    const snapDir = SNAPSHOTS ? join(SNAPSHOTS, variant) : undefined;
+    if (snapDir) {
+      // The idle snapshot from a router of its own, stopped after it (see the header).
+      mkdirSync(snapDir, { recursive: true });
+      const r0 = await start(variant, snapDir);
+      await new Promise((res) => setTimeout(res, 3000));
+      await snapshot(r0, snapDir, 'idle');
+      await stopProc(r0.proc);
+    }
+    const r = await start(variant, snapDir);
     const idleCpu0 = cpuOf(r.pid);
     await new Promise((res) => setTimeout(res, 3000));
     const idleCpuPerS = (cpuOf(r.pid) - idleCpu0) / 3;
@@ -346,6 +408,7 @@ try {
     const idleHeap = await heapOf(r);
     await reviews(r, 300, 8, down, 5); // warm: probe verdicts cached, JIT warm, the copy made
     await reviews(r, 100, 8, reg.host, 3);
+    const warm = memoryOf(r.pid).rssMiB;
     for (const c of [1, 8, 64]) {
       const m = await measured(r, () => reviews(r, REVIEWS, c, down));
       row(variant, 'reviews, rerouted', c, m, r);
@@ -377,7 +440,9 @@ try {
     await unregister();
     await kubectl(['delete', 'pods', '-n', ns, '--all', '--wait=false']);
     const afterLoad = memoryOf(r.pid).rssMiB;
-    await new Promise((res) => setTimeout(res, 5000));
+    // Long enough for what a router does once a load has stopped (after's idle collection runs
+    // 5–6 s after the last admission).
+    await new Promise((res) => setTimeout(res, 15_000));
     const settled = memoryOf(r.pid).rssMiB;
     const settledHeap = await heapOf(r);
 
@@ -416,7 +481,18 @@ try {
       burst.load,
     ]);
     console.log(burstRows.at(-1)!.join('\t'));
-    memRows.push([variant, idle, idleHeap, afterLoad, settled, settledHeap, memoryOf(r.pid).peakMiB]);
+    memRows.push([
+      variant,
+      idle,
+      idleHeap,
+      warm,
+      afterLoad,
+      settled,
+      `${(((settled - warm) / warm) * 100).toFixed(0)} %`,
+      settledHeap,
+      memoryOf(r.pid).peakMiB,
+    ]);
+    if (snapDir) await snapshot(r, snapDir, 'after-load');
     await stopProc(r.proc);
   }
 
@@ -424,7 +500,7 @@ try {
     `\nRouter, registry down (fallback), ${cpus} cores; router pinned to 1 core; 3 containers/pod, one CISM with a credential; LOG_LEVEL=info. before = ${BEFORE}, after = this checkout. kube-apiserver idle: ${(apiserverIdlePerS * 1000).toFixed(0)} ms CPU/s.`,
   );
   console.log(
-    `Command: node bench/router-fallback.ts --before=${BEFORE} --reviews=${REVIEWS} --creates=${CREATES} --burst=${BURST} --seconds=${SECONDS} --burst-seconds=${BURST_SECONDS} --variants=${variants.join(',')}\n`,
+    `Command: node bench/router-fallback.ts --before=${BEFORE} --reviews=${REVIEWS} --creates=${CREATES} --burst=${BURST} --seconds=${SECONDS} --burst-seconds=${BURST_SECONDS} --variants=${variants.join(',')}${SNAPSHOTS ? ` --heap-snapshots=${SNAPSHOTS}` : ''}\n`,
   );
   console.log(
     table(
@@ -475,8 +551,10 @@ try {
         'router',
         'idle (3 s after ready)',
         'idle heap used/total MiB',
+        'after warm-up',
         'after load',
-        '5 s later',
+        '15 s later',
+        'then vs after warm-up',
         'heap used/total MiB then',
         'peak (VmHWM, whole run)',
       ],

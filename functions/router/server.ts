@@ -5,6 +5,7 @@
 import type { Server as HttpsServer } from 'node:https';
 import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import type { Hono } from 'hono';
+import type { Registry } from 'prom-client';
 import { defaultConfig, type ServerConfig } from '#shared/config/config.ts';
 import type {
   ClusterImageSetAvailability,
@@ -33,8 +34,9 @@ import { watchTlsFiles } from './cert-reload.ts';
 import type { RouterDeps } from './decide.ts';
 import { RerouteEvents } from './events.ts';
 import { handleReview } from './handle.ts';
+import { startIdleGc, v8FullGc } from './idle-gc.ts';
 import { BoundedLabel, memoFor, operationLabel } from './labels.ts';
-import { createRouterMetrics } from './metrics.ts';
+import { createRouterMetrics, type RouterMetrics } from './metrics.ts';
 import { PushedMetrics, senderLabel } from './pushed-metrics.ts';
 import { reviewLog } from './review-log.ts';
 import { COPY_SELECTOR, SecretCopies, slimCopy } from './secret-copies.ts';
@@ -110,15 +112,16 @@ function cache<T extends KubeObject>(
   });
 }
 
-export async function startRouter(settings: RouterSettings, io: RouterIO): Promise<RunningRouter> {
-  const { log } = io;
-  const kube = new Kube(io.kc);
-  const caches = {
-    cism: cache<ClusterImageSetMirror>(io, 'ClusterImageSetMirror', settings.relistMs),
-    ism: cache<ImageSetMirror>(io, 'ImageSetMirror', settings.relistMs),
-    cris: cache<ClusterReplicatedImageSet>(io, 'ClusterReplicatedImageSet', settings.relistMs),
-    ris: cache<ReplicatedImageSet>(io, 'ReplicatedImageSet', settings.relistMs),
-    cisa: cache<ClusterImageSetAvailability>(io, 'ClusterImageSetAvailability', settings.relistMs),
+type Caches = ReturnType<typeof routerCaches>;
+
+/** The watch caches the router decides from: the routing CRs, the CISAs, its own secret copies. */
+function routerCaches(io: RouterIO, relistMs: number | undefined) {
+  return {
+    cism: cache<ClusterImageSetMirror>(io, 'ClusterImageSetMirror', relistMs),
+    ism: cache<ImageSetMirror>(io, 'ImageSetMirror', relistMs),
+    cris: cache<ClusterReplicatedImageSet>(io, 'ClusterReplicatedImageSet', relistMs),
+    ris: cache<ReplicatedImageSet>(io, 'ReplicatedImageSet', relistMs),
+    cisa: cache<ClusterImageSetAvailability>(io, 'ClusterImageSetAvailability', relistMs),
     // The pull-secret copies the router made (by label: no other Secret is listed), so an
     // admission whose copy is current writes nothing (secret-copies.ts).
     copies: new WatchCache<V1Secret>({
@@ -129,9 +132,13 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
       log: io.log,
       labelSelector: COPY_SELECTOR,
       transform: slimCopy,
-      ...(settings.relistMs === undefined ? {} : { relistMs: settings.relistMs }),
+      ...(relistMs === undefined ? {} : { relistMs }),
     }),
   };
+}
+
+/** The router's metrics, its state gauges read from the caches. */
+function routerMetrics(settings: RouterSettings, caches: Caches) {
   const registry = createRegistry('router');
   const metrics = createRouterMetrics(
     registry,
@@ -142,7 +149,18 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
       ageInMinutes: settings.ageInMinutes === true,
     },
   );
+  return { registry, metrics };
+}
 
+/** What a decision reads and writes (decide.ts): caches, probes, Secrets, copies, stale mirrors. */
+function decisionDeps(
+  settings: RouterSettings,
+  io: RouterIO,
+  kube: Kube,
+  caches: Caches,
+  metrics: RouterMetrics,
+): RouterDeps {
+  const { log } = io;
   // Registries named by CRs keep their label; the hosts pods name share a bounded set (labels.ts).
   const knownRegistries = memoFor(10_000, () => {
     const s = new Set<string>();
@@ -180,8 +198,6 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
       );
     },
   });
-  const events = new RerouteEvents(kube, log);
-  const reviews = reviewLog(log);
   // Pull secrets are read on every admission: a short-lived cache keeps that off the API server
   // (kuik watched every Secret of the cluster instead; this holds only those in use).
   const secrets = kubeSecretCache(kube, settings.secretTtlMs ?? 10_000);
@@ -200,7 +216,7 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
       }),
   });
 
-  const deps: RouterDeps = {
+  return {
     config: {
       rewriteOnNeverImagePullPolicy: settings.rewriteOnNeverImagePullPolicy,
       honorPrioritiesOnAlwaysImagePullPolicy: settings.honorPrioritiesOnAlwaysImagePullPolicy,
@@ -230,10 +246,16 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
       if (stale) void staleClearer.signal(cr, image);
     },
   };
+}
 
-  await Promise.all(Object.values(caches).map((c) => c.start()));
-  const ready = () => Object.values(caches).every((c) => c.synced);
-
+/** The plain-HTTP app: health, metrics, and the counters the other functions push. */
+function httpApp(
+  settings: RouterSettings,
+  registry: Registry,
+  metrics: RouterMetrics,
+  ready: () => boolean,
+  log: Logger,
+): Hono {
   const s = settings.server ?? defaultConfig().server;
   const limit = { bodyLimit: s.bodyLimit.router, bodyLimitKey: 'server.bodyLimit.router' };
   const app = createApp({ registry, ready, ...limit });
@@ -257,11 +279,22 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
     }
     return c.body(null, 204);
   });
-  const timeouts = { headersTimeout: s.headersTimeout, requestTimeout: s.requestTimeout };
-  const tlsPolicy = s.tls;
-  const review = async (body: unknown) => {
+  return app;
+}
+
+/** One admission review: decide, then count it, log it and record its event off the answer's path. */
+function reviewHandler(
+  deps: RouterDeps,
+  deadlineMs: number,
+  metrics: RouterMetrics,
+  events: RerouteEvents,
+  reviews: ReturnType<typeof reviewLog>,
+  onAdmission: () => void,
+) {
+  return async (body: unknown) => {
+    onAdmission();
     const t0 = performance.now();
-    const h = await handleReview(body, deps, settings.decisionDeadlineMs);
+    const h = await handleReview(body, deps, deadlineMs);
     const seconds = (performance.now() - t0) / 1000;
     const operation = operationLabel(h.request?.operation);
     metrics.reviews.inc({ operation, outcome: h.outcome });
@@ -279,7 +312,13 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
     }
     return h;
   };
-  const admission = createAdmissionApp(review, limit);
+}
+
+/** Both listeners: admission over HTTPS (its certificate reloaded on rotation), the rest over HTTP. */
+async function serveBoth(settings: RouterSettings, io: RouterIO, admission: Hono, app: Hono) {
+  const s = settings.server ?? defaultConfig().server;
+  const timeouts = { headersTimeout: s.headersTimeout, requestTimeout: s.requestTimeout };
+  const tlsPolicy = s.tls;
   const readTls = () => readWebhookTls(settings);
   const webhook: Serving = await listen(admission, {
     port: settings.webhookPort,
@@ -301,8 +340,33 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
       (webhook.server as HttpsServer).setSecureContext(
         secureContextOptions(tlsPolicy, { ...readTls(), ...pair }),
       ),
-    { intervalMs: settings.certReloadMs ?? 30_000, log },
+    { intervalMs: settings.certReloadMs ?? 30_000, log: io.log },
   );
+  return { webhook, http, certWatch };
+}
+
+export async function startRouter(settings: RouterSettings, io: RouterIO): Promise<RunningRouter> {
+  const { log } = io;
+  const kube = new Kube(io.kc);
+  const caches = routerCaches(io, settings.relistMs);
+  const { registry, metrics } = routerMetrics(settings, caches);
+  const deps = decisionDeps(settings, io, kube, caches, metrics);
+  const events = new RerouteEvents(kube, log);
+  const reviews = reviewLog(log);
+
+  await Promise.all(Object.values(caches).map((c) => c.start()));
+  const ready = () => Object.values(caches).every((c) => c.synced);
+
+  const app = httpApp(settings, registry, metrics, ready, log);
+  // After a load, one full collection gives back what the heap grew to (idle-gc.ts).
+  const idleGc = startIdleGc(v8FullGc(), (ms) => log.debug({ ms: Math.round(ms) }, 'idle: memory collected'));
+  const review = reviewHandler(deps, settings.decisionDeadlineMs, metrics, events, reviews, idleGc.touch);
+  const s = settings.server ?? defaultConfig().server;
+  const admission = createAdmissionApp(review, {
+    bodyLimit: s.bodyLimit.router,
+    bodyLimitKey: 'server.bodyLimit.router',
+  });
+  const { webhook, http, certWatch } = await serveBoth(settings, io, admission, app);
   log.info({ webhookPort: webhook.port, metricsPort: http.port }, 'router ready');
 
   return {
@@ -312,6 +376,7 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
     admission,
     stop: async () => {
       certWatch.stop();
+      idleGc.stop();
       for (const c of Object.values(caches)) c.stop();
       // What the aggregator still counts is written before the process goes, within a bound.
       await Promise.race([events.flush(), new Promise((r) => setTimeout(r, 2_000).unref())]);

@@ -579,6 +579,40 @@ test("the router's ports, certificate path and deadline are the ones its code us
   );
 });
 
+test("the router's V8 heap is sized for its container, with two malloc arenas, in manifests/ and the chart", async () => {
+  const envOf = (objs: Obj[]) => {
+    const d = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'kuik-router')!;
+    const c = d.spec.template.spec.containers[0];
+    return {
+      env: Object.fromEntries(c.env.map((e: { name: string; value: string }) => [e.name, e.value])),
+      limitMiB: Number(/^(\d+)Mi$/.exec(c.resources.limits.memory)?.[1]),
+    };
+  };
+  const { env, limitMiB } = envOf(kustomized);
+  assert.equal(env.MALLOC_ARENA_MAX, '2');
+  const semi = Number(/--max-semi-space-size=(\d+)/.exec(env.NODE_OPTIONS ?? '')?.[1]);
+  const old = Number(/--max-old-space-size=(\d+)/.exec(env.NODE_OPTIONS ?? '')?.[1]);
+  assert.ok(semi > 0 && semi <= 16, `--max-semi-space-size in ${env.NODE_OPTIONS}`);
+  assert.ok(old > 0 && old <= limitMiB / 2, `--max-old-space-size ${old} well under the ${limitMiB}Mi limit`);
+  // The chart renders the same by default (the test above); its value can change or drop them.
+  const custom = envOf(
+    await helmTemplate('kuik-system', '--set', 'router.nodeOptions=--max-old-space-size=300'),
+  );
+  assert.equal(custom.env.NODE_OPTIONS, '--max-old-space-size=300');
+  assert.equal(
+    envOf(await helmTemplate('kuik-system', '--set', 'router.nodeOptions=')).env.NODE_OPTIONS,
+    undefined,
+  );
+
+  // A Node started with that environment, as the image starts the router (node main.mjs), takes
+  // them: its heap limit is the old space plus the young generation, not a share of the machine.
+  const out = await run(process.execPath, ['-p', 'require("v8").getHeapStatistics().heap_size_limit'], {
+    env: { ...process.env, NODE_OPTIONS: env.NODE_OPTIONS },
+  });
+  const limit = Number(out.trim()) / 2 ** 20;
+  assert.ok(limit >= old && limit <= old + 4 * semi, `heap limit ${limit} MiB for ${env.NODE_OPTIONS}`);
+});
+
 test('the webhooks in manifests/ are registered like the ones the integration tests use', async () => {
   // tests/harness/webhook.ts registers the router by URL; everything else must match manifests/.
   const name = uniq('kuik-manifest-compare');
