@@ -12,10 +12,10 @@ import type {
   ReplicatedImageSet,
 } from '#shared/crd/types.ts';
 import { GROUP, VERSION } from '#shared/crd/types.ts';
+import { KeyringCache } from '#shared/credentials/keyring-cache.ts';
 import { compileGlobalSkip } from '#shared/filter/filter.ts';
 import { apiStatus } from '#shared/kube/client.ts';
 import { RegistryClient } from '#shared/registry/client.ts';
-import { credentialsForImage } from '#shared/registry/credentials.ts';
 import { AvailabilityChecker, activeCheckProbe } from '../functions/router/availability.ts';
 import type { RouterDeps } from '../functions/router/decide.ts';
 import { CliError } from './errors.ts';
@@ -88,6 +88,7 @@ export function dryRunDeps(cluster: Cluster, config: Config, crs: RoutingCrs): D
   if (!skip.ok)
     throw new CliError(`the configuration's ${skip.error.message}: fix it, or pass --config FILE`);
   const client = new RegistryClient();
+  const keyrings = new KeyringCache();
   const check = config.routing.activeCheck;
   const deps: RouterDeps = {
     config: {
@@ -112,11 +113,7 @@ export function dryRunDeps(cluster: Cluster, config: Config, crs: RoutingCrs): D
         throw err;
       }
     },
-    credentialsFor: (secrets, image) => {
-      const r = credentialsForImage(secrets, image);
-      if (!r.ok) throw new Error(r.error.message);
-      return r.credentials;
-    },
+    credentialsFor: (secrets, image) => keyrings.credentialsFor(secrets, image),
     checker: new AvailabilityChecker({
       ttlMs: 0,
       // The router's own probe: HEAD, its timeout, its resolveDigest.

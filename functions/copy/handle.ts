@@ -11,12 +11,13 @@
 //     request names: a request naming others is refused, nothing read, nothing written.
 //   - Success: mirroredAt, digest, platforms; lastError and upload sessions cleared. Failure:
 //     lastError, sessions kept for the next attempt. Stopped on request: only the sessions.
-import type { V1Secret } from '@kubernetes/client-node';
 import type { CopyRequest } from '#shared/copy-request.ts';
+import type { SecretRef } from '#shared/credentials/mirror-credential.ts';
+import { CredentialResolver, describeFailures } from '#shared/credentials/resolver.ts';
+import { apiSecretReader } from '#shared/credentials/secret-cache.ts';
 import { apiStatus, type Kube, type KuikRef } from '#shared/kube/client.ts';
 import { type Logger, untrusted } from '#shared/log.ts';
-import type { SecretRef } from '#shared/mirror-credential.ts';
-import { credentialsForImage, type RegistryCredential } from '#shared/registry/credentials.ts';
+import type { RegistryCredential } from '#shared/registry/credentials.ts';
 import { errorMessage } from '#shared/registry/errors.ts';
 import { toManifestRef } from '#shared/registry/reference.ts';
 import type { RegistryTransport } from '#shared/registry/transport.ts';
@@ -281,31 +282,19 @@ async function credentials(
   destinationSecret: SecretRef | undefined,
   deps: CopyDeps,
 ): Promise<Credentials> {
-  const read = async (namespace: string, name: string, role: string): Promise<V1Secret | string> => {
-    try {
-      return await deps.kube.getSecret(namespace, name);
-    } catch (err) {
-      const why = apiStatus(err) === 404 ? 'not found' : errorMessage(err);
-      return `${role} ${namespace}/${name}: ${why}`;
-    }
-  };
-  const sourceSecrets: V1Secret[] = [];
-  for (const name of req.sourcePullSecrets?.names ?? []) {
-    const s = await read(req.sourcePullSecrets?.namespace ?? '', name, 'pull secret');
-    if (typeof s === 'string') return { ok: false, error: s };
-    sourceSecrets.push(s);
-  }
-  const source = credentialsForImage(sourceSecrets, req.source);
-  if (!source.ok) return { ok: false, error: source.error.message };
+  // Read afresh for each copy (no cache): a copy runs minutes, a rotated credential must count.
+  const resolver = new CredentialResolver(apiSecretReader(deps.kube));
+  const namespace = req.sourcePullSecrets?.namespace ?? '';
+  const sourceSecrets = (req.sourcePullSecrets?.names ?? []).map((name) => ({ namespace, name }));
+  const source = await resolver.resolve(sourceSecrets, req.source);
+  if (!source.ok) return { ok: false, error: describeFailures(source.error, 'pull secret') };
   let destination: RegistryCredential[] = [];
   if (destinationSecret) {
-    const s = await read(destinationSecret.namespace, destinationSecret.name, 'credential secret');
-    if (typeof s === 'string') return { ok: false, error: s };
-    const d = credentialsForImage([s], req.destination);
-    if (!d.ok) return { ok: false, error: d.error.message };
-    destination = d.credentials;
+    const d = await resolver.resolve([destinationSecret], req.destination);
+    if (!d.ok) return { ok: false, error: describeFailures(d.error, 'credential secret') };
+    destination = d.value;
   }
-  return { ok: true, source: source.credentials, destination };
+  return { ok: true, source: source.value, destination };
 }
 
 /** One HEAD of the destination reference: its digest, or undefined when it is not there. */

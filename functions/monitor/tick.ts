@@ -26,6 +26,8 @@ import type {
   MonitorTickRecord,
   TickOutcome,
 } from '#shared/crd/types.ts';
+import { KeyringCache } from '#shared/credentials/keyring-cache.ts';
+import { type ReadSecret, readOnce } from '#shared/credentials/resolver.ts';
 import { invalidFilterNote, type PodLike } from '#shared/filter/filter.ts';
 import { apiMessage, type Kube, type KuikRef } from '#shared/kube/client.ts';
 import { type Logger, untrusted } from '#shared/log.ts';
@@ -37,7 +39,6 @@ import {
   recordOf,
   registryPacing,
 } from '#shared/quota.ts';
-import type { KeyringResult, SecretLike } from '#shared/registry/credentials.ts';
 import type { Outcome, RateLimit } from '#shared/registry/outcome.ts';
 import type { ProbeOptions } from '#shared/registry/probe.ts';
 import { rfc3339 } from '../reconcile/status.ts';
@@ -301,8 +302,8 @@ export async function runTick(deps: MonitorDeps, metrics?: MonitorMetrics): Prom
     if (leased) {
       const abort = new AbortController();
       const timer = setTimeout(() => abort.abort(), Math.max(0, budget.abortAt - deps.now()));
-      const secrets = memoSecrets(kube);
-      const keyrings = new Map<string, KeyringResult>();
+      const secrets = readOnce(tickSecretReader(kube));
+      const keyrings = new KeyringCache();
       // Pull secrets come from the pods in scope of the CISAs that list the image (§6.4 step 1).
       const indexes = new Map(valid.map((c) => [c.name, secretIndex(c.pods)]));
       const setsFor = (c: Candidate): SecretSet[] => {
@@ -441,20 +442,15 @@ function rotate<T extends { name: string }>(list: T[], from: string | undefined)
   return i <= 0 ? list : [...list.slice(i), ...list.slice(0, i)];
 }
 
-/** Secret reads of one tick, memoized: many images share the same pull secrets. */
-function memoSecrets(kube: Kube) {
-  const cache = new Map<string, Promise<SecretLike>>();
-  return (namespace: string, name: string): Promise<SecretLike> => {
-    const key = `${namespace}/${name}`;
-    let p = cache.get(key);
-    if (!p) {
-      p = kube.getSecret(namespace, name).catch((err: unknown) => {
-        throw new Error(apiMessage(err));
-      });
-      cache.set(key, p);
-    }
-    return p;
-  };
+/**
+ * Secret reads of the tick (memoized by readOnce: many images share the same pull secrets). A
+ * missing Secret is an error here, with the API server's words, as §6.4 reports it.
+ */
+function tickSecretReader(kube: Kube): ReadSecret {
+  return (namespace, name) =>
+    kube.getSecret(namespace, name).catch((err: unknown) => {
+      throw new Error(apiMessage(err));
+    });
 }
 
 interface LaneInput {
@@ -463,8 +459,8 @@ interface LaneInput {
   candidates: readonly Candidate[];
   settings: ResolvedRegistryMonitoring;
   setsFor: (c: Candidate) => SecretSet[];
-  readSecret: (namespace: string, name: string) => Promise<SecretLike>;
-  keyrings: Map<string, KeyringResult>;
+  readSecret: ReadSecret;
+  keyrings: KeyringCache;
   signal: AbortSignal;
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   results: Map<string, ProbeRecord>;

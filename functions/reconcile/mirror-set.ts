@@ -12,12 +12,12 @@ import {
   type ImageSetMirrorStatus,
   MIRROR_FINALIZER,
 } from '#shared/crd/types.ts';
+import { credentialFor } from '#shared/credentials/mirror-credential.ts';
 import { parseGoDuration } from '#shared/duration.ts';
 import { compileSelection, invalidFilterNote, type PodLike } from '#shared/filter/filter.ts';
 import { collectMirrorPrefixes, isMirroredImage } from '#shared/image/mapping.ts';
 import { apiStatus, type Kube, type KuikRef } from '#shared/kube/client.ts';
 import type { Logger } from '#shared/log.ts';
-import { credentialFor } from '#shared/mirror-credential.ts';
 import { platformsChanged } from '../copy/engine/platform.ts';
 import { eachUntil } from './each-until.ts';
 import { dropMirror, planRetention } from './retention.ts';

@@ -9,6 +9,7 @@
 // the container keeps the image the user wrote.
 import type { V1Pod, V1Secret } from '@kubernetes/client-node';
 import { ORIGINAL_IMAGES_ANNOTATION, STATIC_POD_ANNOTATION } from '#shared/crd/types.ts';
+import { readOnce } from '#shared/credentials/resolver.ts';
 import { type PodLike, podMatcherFor } from '#shared/filter/filter.ts';
 import { type ImageReference, parseReference } from '#shared/image/reference.ts';
 import { describeSlot, type ImageSlot, setPodImage } from '#shared/kube/pod-images.ts';
@@ -155,16 +156,7 @@ export async function admit(input: AdmissionInput, deps: RouterDeps): Promise<Ad
 
   const crs = applicableCrs(deps.routingSet(input.namespace), podLike, notes);
   const podSecrets = await loadPodSecrets(pod, input.namespace, deps, notes);
-  const secretCache = new Map<string, Promise<V1Secret | undefined>>();
-  const getSecretOnce = (ns: string, name: string) => {
-    const k = `${ns}/${name}`;
-    let p = secretCache.get(k);
-    if (!p) {
-      p = deps.getSecret(ns, name);
-      secretCache.set(k, p);
-    }
-    return p;
-  };
+  const getSecretOnce = readOnce((ns: string, name: string) => deps.getSecret(ns, name));
 
   const copies = new Map<string, Promise<void>>();
   const copySecretOnce = (source: V1Secret, owner: CrRef) => {
