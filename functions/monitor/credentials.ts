@@ -17,9 +17,9 @@ import {
   describeFailures,
   type ReadSecret,
 } from '#shared/credentials/resolver.ts';
+import { currentImages, originalImages } from '#shared/kube/pod-images.ts';
 import type { RegistryCredential } from '#shared/registry/credentials.ts';
 import type { Outcome } from '#shared/registry/outcome.ts';
-import { currentImages, originalImages } from '../reconcile/status.ts';
 
 export interface SecretSet {
   namespace: string;

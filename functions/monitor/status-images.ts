@@ -4,7 +4,7 @@
 // has them in its watch cache) can serve it.
 import type { Context, Hono } from 'hono';
 import type { ClusterImageSetAvailability } from '#shared/crd/types.ts';
-import { rfc3339 } from '../reconcile/status.ts';
+import { rfc3339 } from '#shared/time.ts';
 import { registryOf } from './pacing.ts';
 
 export interface StatusItem {

@@ -41,7 +41,7 @@ import {
 } from '#shared/quota.ts';
 import type { Outcome, RateLimit } from '#shared/registry/outcome.ts';
 import type { ProbeOptions } from '#shared/registry/probe.ts';
-import { rfc3339 } from '../reconcile/status.ts';
+import { rfc3339 } from '#shared/time.ts';
 import { resolveCredentials, type SecretSet, secretIndex, verdict } from './credentials.ts';
 import { annotationOriginals } from './discovery.ts';
 import {

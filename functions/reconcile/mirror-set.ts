@@ -17,12 +17,13 @@ import { parseGoDuration } from '#shared/duration.ts';
 import { compileSelection, invalidFilterNote, type PodLike } from '#shared/filter/filter.ts';
 import { collectMirrorPrefixes, isMirroredImage } from '#shared/image/mapping.ts';
 import { apiStatus, type Kube, type KuikRef } from '#shared/kube/client.ts';
+import { currentImages } from '#shared/kube/pod-images.ts';
 import type { Logger } from '#shared/log.ts';
 import { platformsChanged } from '../copy/engine/platform.ts';
 import { eachUntil } from './each-until.ts';
 import { dropMirror, planRetention } from './retention.ts';
 import { type ClusterSnapshot, listClusterView } from './snapshot.ts';
-import { currentImages, syncMatchingImages } from './status.ts';
+import { syncMatchingImages } from './status.ts';
 
 export type MirrorSet = ImageSetMirror | ClusterImageSetMirror;
 

@@ -12,7 +12,7 @@ import { ORIGINAL_IMAGES_ANNOTATION, STATIC_POD_ANNOTATION } from '#shared/crd/t
 import { readOnce } from '#shared/credentials/resolver.ts';
 import { type PodLike, podMatcherFor } from '#shared/filter/filter.ts';
 import { type ImageReference, parseReference } from '#shared/image/reference.ts';
-import { describeSlot, type ImageSlot, setPodImage } from '#shared/kube/pod-images.ts';
+import { describeSlot, type ImageSlot, serializeOriginals, setPodImage } from '#shared/kube/pod-images.ts';
 import {
   type Alternative,
   type AlternativeSource,
@@ -22,7 +22,7 @@ import {
   type RoutingSet,
 } from './alternatives.ts';
 import type { AvailabilityChecker, CheckResult, Credential } from './availability.ts';
-import { type SelectedContainer, selectContainers, serializeOriginals } from './containers.ts';
+import { type SelectedContainer, selectContainers } from './containers.ts';
 import { firstSuccessInOrder } from './first-in-order.ts';
 import { secretCopy, secretCopyName } from './secret-copy.ts';
 
