@@ -14,7 +14,7 @@ import {
 } from '#shared/crd/types.ts';
 import { compileGlobalSkip, compileSelection, invalidFilterNote } from '#shared/filter/filter.ts';
 import { normalizeReference } from '#shared/image/reference.ts';
-import { apiStatus } from '#shared/kube/client.ts';
+import { apiStatus, listKuik } from '#shared/kube/client.ts';
 import { podImageRefs } from '#shared/kube/pod-images.ts';
 import type { Admission } from '../functions/router/decide.ts';
 import { explainPod, podAsWritten } from '../functions/router/explain.ts';
@@ -203,12 +203,8 @@ export async function explain(cmd: Extract<Command, { kind: 'explain' }>, io: Io
 async function recordedDrifts(cluster: Cluster, io: Io): Promise<Map<string, TagDrift>> {
   const out = new Map<string, TagDrift>();
   try {
-    const list = (await cluster.kube.custom.listClusterCustomObject({
-      group: GROUP,
-      version: 'v1alpha1',
-      plural: 'clusterimagesetavailabilities',
-    })) as { items: ClusterImageSetAvailability[] };
-    for (const c of list.items)
+    const list = await listKuik<ClusterImageSetAvailability>(cluster.kube, 'ClusterImageSetAvailability');
+    for (const c of list)
       for (const i of c.status?.images ?? []) if (i.drift && !out.has(i.image)) out.set(i.image, i.drift);
   } catch (err) {
     io.warn(

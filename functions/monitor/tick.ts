@@ -29,7 +29,7 @@ import type {
 import { KeyringCache } from '#shared/credentials/keyring-cache.ts';
 import { type ReadSecret, readOnce } from '#shared/credentials/resolver.ts';
 import { invalidFilterNote, type PodLike } from '#shared/filter/filter.ts';
-import { apiMessage, type Kube, type KuikRef } from '#shared/kube/client.ts';
+import { apiMessage, type Kube, type KuikRef, listKuik } from '#shared/kube/client.ts';
 import { type Logger, untrusted } from '#shared/log.ts';
 import {
   type QuotaRecord,
@@ -123,7 +123,6 @@ export interface TickSummary {
   errors: string[];
 }
 
-const GROUP = { group: 'kuik.enix.io', version: 'v1alpha1', plural: 'clusterimagesetavailabilities' };
 const WRITE_CONCURRENCY = 4;
 
 /** The parts of the budget: probes start until probeDeadline, are aborted at abortAt, writes end at hard. */
@@ -147,11 +146,8 @@ const defaultSleep = (ms: number, signal: AbortSignal) =>
   });
 
 export async function listCisas(kube: Kube, selector?: string): Promise<ClusterImageSetAvailability[]> {
-  const list = (await kube.custom.listClusterCustomObject({
-    ...GROUP,
-    ...(selector ? { labelSelector: selector } : {}),
-  })) as { items: unknown[] };
-  return list.items.flatMap((item) => {
+  const items = await listKuik(kube, 'ClusterImageSetAvailability', { labelSelector: selector });
+  return items.flatMap((item) => {
     const r = parseKuikObject('ClusterImageSetAvailability', item);
     return r.ok ? [r.value] : [];
   });
@@ -627,10 +623,7 @@ interface DriftInput {
   metrics: MonitorMetrics | undefined;
 }
 
-const MIRROR_SETS = [
-  { kind: 'ImageSetMirror', plural: 'imagesetmirrors' },
-  { kind: 'ClusterImageSetMirror', plural: 'clusterimagesetmirrors' },
-] as const;
+const MIRROR_SETS = ['ImageSetMirror', 'ClusterImageSetMirror'] as const;
 
 /**
  * Tag drift (docs/tag-drift.md), for the tags probed Available this tick: no request to a registry
@@ -645,13 +638,9 @@ async function checkDrift(d: DriftInput): Promise<void> {
   try {
     sets = (
       await Promise.all(
-        MIRROR_SETS.map(async ({ kind, plural }) => {
-          const list = (await deps.kube.custom.listClusterCustomObject({
-            group: GROUP.group,
-            version: GROUP.version,
-            plural,
-          })) as { items: unknown[] };
-          return list.items.flatMap((item) => {
+        MIRROR_SETS.map(async (kind) => {
+          const items = await listKuik(deps.kube, kind);
+          return items.flatMap((item) => {
             const r = parseKuikObject(kind, item);
             return r.ok ? [r.value as ImageSetMirror | ClusterImageSetMirror] : [];
           });

@@ -10,7 +10,7 @@ import { parseCloudEvent } from '#shared/cloudevents.ts';
 import { defaultConfig } from '#shared/config/config.ts';
 import { createApp } from '#shared/http/app.ts';
 import { type BodyLimit, bodyLimitOf } from '#shared/http/limits.ts';
-import type { KuikRef } from '#shared/kube/client.ts';
+import { type KuikRef, listKuik } from '#shared/kube/client.ts';
 import { untrusted } from '#shared/log.ts';
 import { dispatch, mirrorSetsForPod } from './dispatch.ts';
 import { eachUntil, rotate } from './each-until.ts';
@@ -156,16 +156,8 @@ export async function reconcileAll(
   // One list of pods and mirror sets: the refs to reconcile, and the view every reconcile shares.
   const [view, cris, ris] = await Promise.all([
     listClusterView(deps.kube, undefined),
-    deps.kube.custom.listClusterCustomObject({
-      group: 'kuik.enix.io',
-      version: 'v1alpha1',
-      plural: 'clusterreplicatedimagesets',
-    }) as Promise<{ items: { metadata: { name?: string } }[] }>,
-    deps.kube.custom.listClusterCustomObject({
-      group: 'kuik.enix.io',
-      version: 'v1alpha1',
-      plural: 'replicatedimagesets',
-    }) as Promise<{ items: { metadata: { name?: string; namespace?: string } }[] }>,
+    listKuik<{ metadata: { name?: string } }>(deps.kube, 'ClusterReplicatedImageSet'),
+    listKuik<{ metadata: { name?: string; namespace?: string } }>(deps.kube, 'ReplicatedImageSet'),
   ]);
   const cisms = view.cisms.map(
     (c): KuikRef => ({ kind: 'ClusterImageSetMirror', name: c.metadata.name ?? '' }),
@@ -177,10 +169,10 @@ export async function reconcileAll(
       namespace: i.metadata.namespace ?? '',
     }),
   );
-  const crisRefs = cris.items.map(
+  const crisRefs = cris.map(
     (c): KuikRef => ({ kind: 'ClusterReplicatedImageSet', name: c.metadata.name ?? '' }),
   );
-  const risRefs = ris.items.map(
+  const risRefs = ris.map(
     (r): KuikRef => ({
       kind: 'ReplicatedImageSet',
       name: r.metadata.name ?? '',

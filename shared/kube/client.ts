@@ -45,6 +45,28 @@ export function collectionPath(kind: KuikKind): string {
   return `/apis/${GROUP}/${VERSION}/${pluralOf(kind)}`;
 }
 
+/**
+ * Every object of a kuik kind: of `namespace` for a namespaced kind (every namespace when absent),
+ * narrowed by `labelSelector`. Untyped items: callers parse them (shared/crd/schemas.ts) or trust
+ * them as the API server's own.
+ */
+export async function listKuik<T = unknown>(
+  kube: Pick<Kube, 'custom'>,
+  kind: KuikKind,
+  opts: { namespace?: string | undefined; labelSelector?: string | undefined } = {},
+): Promise<T[]> {
+  const base = {
+    group: GROUP,
+    version: VERSION,
+    plural: pluralOf(kind),
+    ...(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}),
+  };
+  const list = opts.namespace
+    ? await kube.custom.listNamespacedCustomObject({ ...base, namespace: opts.namespace })
+    : await kube.custom.listClusterCustomObject(base);
+  return (list as { items: T[] }).items;
+}
+
 /** The HTTP status of a failed API call (0 when it is not an API error). */
 export function apiStatus(err: unknown): number {
   return err instanceof ApiException ? err.code : 0;
