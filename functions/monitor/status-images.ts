@@ -4,6 +4,7 @@
 // has them in its watch cache) can serve it.
 import type { Context, Hono } from 'hono';
 import type { ClusterImageSetAvailability } from '#shared/crd/types.ts';
+import { errorMessage } from '#shared/errors.ts';
 import { rfc3339 } from '#shared/time.ts';
 import { registryOf } from './pacing.ts';
 
@@ -85,7 +86,7 @@ export function mountStatusImages(
     try {
       cisas = await list();
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorMessage(err);
       return c.json({ error: `failed to list ClusterImageSetAvailability resources: ${message}` }, 500);
     }
     const r = statusImagesBody(cisas, groupBy);

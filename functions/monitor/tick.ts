@@ -28,6 +28,7 @@ import type {
 } from '#shared/crd/types.ts';
 import { KeyringCache } from '#shared/credentials/keyring-cache.ts';
 import { type ReadSecret, readOnce } from '#shared/credentials/resolver.ts';
+import { errorMessage } from '#shared/errors.ts';
 import { invalidFilterNote, type PodLike } from '#shared/filter/filter.ts';
 import { apiMessage, type Kube, type KuikRef, listKuik } from '#shared/kube/client.ts';
 import { type Logger, untrusted } from '#shared/log.ts';
@@ -482,7 +483,7 @@ async function readQuotas(deps: MonitorDeps, summary: TickSummary) {
   try {
     return quotaPacing(await deps.quota.store.read(), deps.quota.cluster, deps.now());
   } catch (err) {
-    const m = err instanceof Error ? err.message : String(err);
+    const m = errorMessage(err);
     summary.errors.push(`reading shared quota records: ${m}`);
     deps.log.warn({ err: m }, 'could not read shared quota records: pacing on the configured spacing only');
     return [];
@@ -499,7 +500,7 @@ async function writeQuotas(
     try {
       await deps.quota.store.write(r);
     } catch (err) {
-      const m = err instanceof Error ? err.message : String(err);
+      const m = errorMessage(err);
       summary.errors.push(`writing the shared quota record of ${r.registry}: ${m}`);
       deps.log.warn({ registry: untrusted(r.registry), err: m }, 'could not write the shared quota record');
     }
@@ -572,7 +573,7 @@ async function probeOne(
     }));
   } catch (err) {
     outcome = 'Unreachable';
-    message = `registry unreachable: ${c.image}: ${err instanceof Error ? err.message : String(err)}`;
+    message = `registry unreachable: ${c.image}: ${errorMessage(err)}`;
   }
   if (l.signal.aborted && outcome === 'Unreachable') {
     // Our own deadline, not the registry's answer; still a probe the registry did not answer in time.

@@ -8,6 +8,7 @@ import type { Hono } from 'hono';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { parseCloudEvent } from '#shared/cloudevents.ts';
 import { defaultConfig } from '#shared/config/config.ts';
+import { errorMessage } from '#shared/errors.ts';
 import { createApp } from '#shared/http/app.ts';
 import { type BodyLimit, bodyLimitOf } from '#shared/http/limits.ts';
 import { type KuikRef, listKuik } from '#shared/kube/client.ts';
@@ -92,8 +93,8 @@ async function run(
       await f();
     } catch (err) {
       m?.reconciles.inc({ kind, outcome: 'failed' });
-      summary.failed.push({ ref, error: (err as Error).message });
-      deps.log.warn({ cr: name(ref), err: (err as Error).message }, 'reconcile failed');
+      summary.failed.push({ ref, error: errorMessage(err) });
+      deps.log.warn({ cr: name(ref), err: errorMessage(err) }, 'reconcile failed');
     }
   };
   await each(targets.secretOwners, (ref) =>
@@ -262,11 +263,11 @@ export function createReconcileApp(
           id: untrusted(ev.id),
           type: untrusted(ev.type),
           subject: untrusted(ev.subject),
-          err: untrusted((err as Error).message),
+          err: untrusted(errorMessage(err)),
         },
         'event failed, asking for a retry',
       );
-      return c.json({ error: (err as Error).message }, 503);
+      return c.json({ error: errorMessage(err) }, 503);
     }
   });
   return app;

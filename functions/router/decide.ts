@@ -10,6 +10,7 @@
 import type { V1Pod, V1Secret } from '@kubernetes/client-node';
 import { ORIGINAL_IMAGES_ANNOTATION, STATIC_POD_ANNOTATION } from '#shared/crd/types.ts';
 import { readOnce } from '#shared/credentials/resolver.ts';
+import { errorMessage } from '#shared/errors.ts';
 import { type PodLike, podMatcherFor } from '#shared/filter/filter.ts';
 import { type ImageReference, parseReference } from '#shared/image/reference.ts';
 import { describeSlot, type ImageSlot, serializeOriginals, setPodImage } from '#shared/kube/pod-images.ts';
@@ -217,7 +218,7 @@ async function loadPodSecrets(
       else notes.push(`pull secret ${namespace}/${ref.name} not found`);
     } catch (err) {
       // kuik denied the pod here; probing without this credential is the safe degradation.
-      notes.push(`pull secret ${namespace}/${ref.name} unreadable: ${(err as Error).message}`);
+      notes.push(`pull secret ${namespace}/${ref.name} unreadable: ${errorMessage(err)}`);
     }
   }
   return out;
@@ -377,7 +378,7 @@ async function checkAlternative(alt: Alternative, ctx: Ctx): Promise<CheckResult
     } catch (err) {
       return {
         outcome: 'Unreachable',
-        message: `credential secret ${where} unreadable: ${(err as Error).message}`,
+        message: `credential secret ${where} unreadable: ${errorMessage(err)}`,
         cached: false,
       };
     }
@@ -388,7 +389,7 @@ async function checkAlternative(alt: Alternative, ctx: Ctx): Promise<CheckResult
   } catch (err) {
     return {
       outcome: 'Unreachable',
-      message: `registry unreachable: ${(err as Error).message}`,
+      message: `registry unreachable: ${errorMessage(err)}`,
       cached: false,
     };
   }
@@ -397,7 +398,7 @@ async function checkAlternative(alt: Alternative, ctx: Ctx): Promise<CheckResult
   } catch (err) {
     return {
       outcome: 'Unreachable',
-      message: `registry unreachable: ${(err as Error).message}`,
+      message: `registry unreachable: ${errorMessage(err)}`,
       cached: false,
     };
   }
@@ -434,7 +435,7 @@ async function applySecret(alt: Alternative, c: SelectedContainer, ctx: Ctx): Pr
     try {
       source = await ctx.getSecretOnce(secret.namespace, secret.name);
     } catch (err) {
-      ctx.notes.push(`secret ${secret.namespace}/${secret.name}: ${(err as Error).message}`);
+      ctx.notes.push(`secret ${secret.namespace}/${secret.name}: ${errorMessage(err)}`);
       return false;
     }
     if (!source) {
@@ -445,7 +446,7 @@ async function applySecret(alt: Alternative, c: SelectedContainer, ctx: Ctx): Pr
       await ctx.copySecretOnce(source, cr);
     } catch (err) {
       ctx.notes.push(
-        `copy of secret ${secret.namespace}/${secret.name} into ${ctx.input.namespace}: ${(err as Error).message}`,
+        `copy of secret ${secret.namespace}/${secret.name} into ${ctx.input.namespace}: ${errorMessage(err)}`,
       );
       return false;
     }

@@ -17,6 +17,7 @@ import {
   type V1Secret,
 } from '@kubernetes/client-node';
 import { GROUP, KINDS, type KuikKind, VERSION } from '../crd/types.ts';
+import { errorMessage } from '../errors.ts';
 import {
   type EventFacts,
   type EventRegarding,
@@ -80,7 +81,7 @@ export function apiMessage(err: unknown): string {
     const msg = (parsed as { message?: unknown } | undefined)?.message;
     if (typeof msg === 'string') return msg;
   }
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }
 
 function safeJson(s: string): unknown {
