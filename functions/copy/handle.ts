@@ -21,6 +21,7 @@ import { type Logger, untrusted } from '#shared/log.ts';
 import type { RegistryCredential } from '#shared/registry/credentials.ts';
 import { toManifestRef } from '#shared/registry/reference.ts';
 import type { RegistryTransport } from '#shared/registry/transport.ts';
+import type { Result } from '#shared/result.ts';
 import { allowedDestination, allowedSource, sourceNamespace } from './allowed-secrets.ts';
 import { type CopyResult, mirrorImage } from './engine/copy.ts';
 import { chooseCredential } from './engine/credentials-choice.ts';
@@ -134,7 +135,7 @@ export async function handleCopy(req: CopyRequest, deps: CopyDeps): Promise<Hand
   // re-synced with a moving upstream tag (§5.4 step 9). Unless `mirroring.platforms` changed
   // since: then it is copied again for the new set.
   if (mirror.mirroredAt !== undefined && !platformsChanged(mirror.platforms, req.platforms)) {
-    const present = await destinationDigest(req, creds.destination, deps).catch(() => undefined);
+    const present = await destinationDigest(req, creds.value.destination, deps).catch(() => undefined);
     if (present !== undefined) return done({ outcome: 'already-mirrored', digest: present });
   }
 
@@ -176,8 +177,8 @@ export async function handleCopy(req: CopyRequest, deps: CopyDeps): Promise<Hand
     // A pinned mirror copies the pinned digest of the tag, not what the tag names now (tag drift).
     source: req.pinnedDigest ? `${req.source}@${req.pinnedDigest}` : req.source,
     destination: req.destination,
-    sourceCredentials: creds.source,
-    destinationCredentials: creds.destination,
+    sourceCredentials: creds.value.source,
+    destinationCredentials: creds.value.destination,
     platforms: req.platforms,
     chunkBytes: deps.settings.chunkBytes,
     recordEveryBytes: deps.settings.recordEveryBytes,
@@ -269,9 +270,7 @@ async function event(
   if (err) deps.log.warn({ reason, err: err.message }, 'could not record event');
 }
 
-type Credentials =
-  | { ok: true; source: RegistryCredential[]; destination: RegistryCredential[] }
-  | { ok: false; error: string };
+type Credentials = Result<{ source: RegistryCredential[]; destination: RegistryCredential[] }>;
 
 /**
  * §5.4 steps 1–2: the pod's pull secrets for the source, the mirror's credential for the
@@ -294,7 +293,7 @@ async function credentials(
     if (!d.ok) return { ok: false, error: describeFailures(d.error, 'credential secret') };
     destination = d.value;
   }
-  return { ok: true, source: source.value, destination };
+  return { ok: true, value: { source: source.value, destination } };
 }
 
 /** One HEAD of the destination reference: its digest, or undefined when it is not there. */

@@ -309,11 +309,11 @@ function size(min: number, minMessage: string) {
         addIssue({ message: r.error });
         return NEVER;
       }
-      if (r.bytes < min) {
+      if (r.value < min) {
         addIssue({ message: minMessage });
         return NEVER;
       }
-      return r.bytes;
+      return r.value;
     }),
   );
 }

@@ -14,8 +14,9 @@ import {
   type RegistryCredential,
   type SecretLike,
 } from '../registry/credentials.ts';
+import type { Result } from '../result.ts';
 
-export type KeyringLookup = { ok: true; value: RegistryCredential[] } | { ok: false; error: CredentialError };
+export type KeyringLookup = Result<RegistryCredential[], CredentialError>;
 
 export class KeyringCache {
   readonly #cache = new LruCache<string, KeyringResult>(1024);
