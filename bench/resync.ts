@@ -1,11 +1,12 @@
-// The monitor's resync at scale: N ImageSetMirrors (default 400) across 20 namespaces, on the
-// harness's real kube-apiserver, each mirroring the image its namespace's pod runs into the
-// harness's bearer-token registry, every mirror already in place. One steady-state resync is what
-// every monitor tick costs: per CR a read, a HEAD of each mirrored image (verifyMirrors) with the
-// credential from its Secret, the cluster's claim checked, and no write (nothing changed).
+// The resync (reconcile's, on its own PingSource) at scale: N ImageSetMirrors (default 400) across
+// 20 namespaces, on the harness's real kube-apiserver, each mirroring the image its namespace's pod
+// runs into the harness's bearer-token registry, every mirror already in place. One steady-state
+// resync is what every resync ping costs: per CR a read, a HEAD of each mirrored image
+// (verifyMirrors) with the credential from its Secret, the cluster's claim checked, and no write
+// (nothing changed).
 //
 // Measured: wall time and CRs/s of a whole resync, one CR at a time and four at a time (the
-// monitor's setting); then a resync given a 2 s deadline: how many CRs it reached, how long it
+// resync's setting); then a resync given a 2 s deadline: how many CRs it reached, how long it
 // overran the deadline (the CRs under way finish), and that the next ones start elsewhere.
 //
 // Run: node bench/resync.ts [--crs=400]   (starts and stops the harness itself; about a minute)

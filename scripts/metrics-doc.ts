@@ -4,7 +4,7 @@
 import { Registry } from 'prom-client';
 import { createCopyMetrics } from '../functions/copy/metrics.ts';
 import { createMonitorMetrics } from '../functions/monitor/metrics.ts';
-import { createReconcileMetrics } from '../functions/reconcile/server.ts';
+import { createReconcileMetrics } from '../functions/reconcile/metrics.ts';
 import { createRouterMetrics } from '../functions/router/metrics.ts';
 
 interface MetricInfo {
@@ -42,7 +42,7 @@ const SECTIONS: [string, string, (r: Registry) => unknown][] = [
   ],
   [
     'reconcile',
-    'Scales to zero: per-invocation counters and histograms, pushed to the router (`function="reconcile"`).',
+    'Scales to zero: per-invocation counters and histograms, and the full resync\'s, pushed to the router (`function="reconcile"`).',
     createReconcileMetrics,
   ],
   [
@@ -52,7 +52,7 @@ const SECTIONS: [string, string, (r: Registry) => unknown][] = [
   ],
   [
     'monitor',
-    'Scales to zero: per-tick counters and histograms, pushed to the router (`function="monitor"`; the resync\'s reconciles count in reconcile\'s metrics with this label).',
+    'Scales to zero: per-tick counters and histograms, pushed to the router (`function="monitor"`).',
     createMonitorMetrics,
   ],
 ];

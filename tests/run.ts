@@ -5,7 +5,7 @@
 // Three phases. First every file but the cluster-wide ones, four at a time: each works in its own
 // namespaces and repositories. Then the cluster-wide ones (`*.cluster.int.test.ts`), one at a
 // time: they run what acts on every object of the cluster (an ApiServerSource watching all
-// namespaces, a monitor whose resync reconciles every mirror set), which would rewrite the
+// namespaces, reconcile's resync, which reconciles every mirror set), which would rewrite the
 // hand-made objects of files running beside them. Last, with the harness stopped (its CPU back),
 // the real-cluster files (`*.realcluster.test.ts`, tests/cluster/): each starts a real node with
 // Knative in a network namespace of its own and installs the project on it.

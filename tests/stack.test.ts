@@ -1,6 +1,7 @@
 // The two deployment targets agree: for each function that both host (reconcile, monitor, copy),
 // stack.yaml (OpenFaaS) and manifests/ (Knative) give the same image, environment, configuration,
-// secrets, ServiceAccount, resources and limits, and the monitor the same schedule. Only the
+// secrets, ServiceAccount, resources and limits, and the monitor and reconcile's resync the same
+// schedules. Only the
 // wiring that names the platform may differ, and it must be present on both sides.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -53,6 +54,11 @@ const ksvc = (fn: string) =>
 
 /** Environment variables naming the other functions' endpoints: each platform has its own. */
 const PLATFORM_WIRING = ['COPY_SINK'];
+/**
+ * Knative Eventing's sender identity (docs/security.md): its sources mint an OIDC token per sink.
+ * OpenFaaS's gateway and cron-connector send none, so there the functions cannot check senders.
+ */
+const KNATIVE_ONLY = ['KUIK_SENDER_AUDIENCE', 'KUIK_SENDER_IDENTITIES', 'COPY_SINK_TOKEN_FILE'];
 const FUNCTIONS = ['reconcile', 'monitor', 'copy'] as const;
 
 /**
@@ -149,8 +155,11 @@ for (const fn of FUNCTIONS) {
     const o = openfaas(fn);
     assert.equal(o.image, k.image);
     assert.equal(o.env['KUIK_FUNCTION'], fn);
-    assert.deepEqual(Object.keys(o.env).sort(), Object.keys(k.env).sort(), 'the same variables');
-    for (const name of Object.keys(k.env)) {
+    const shared = Object.keys(k.env).filter((n) => !KNATIVE_ONLY.includes(n));
+    assert.deepEqual(Object.keys(o.env).sort(), shared.sort(), 'the same variables');
+    // Senders are checked on Knative: the function's own audience.
+    assert.equal(k.env['KUIK_SENDER_AUDIENCE'], `kuik-${fn}`, 'sender audience on Knative');
+    for (const name of shared) {
       if (name === 'KUIK_CONFIG' || PLATFORM_WIRING.includes(name)) continue;
       assert.equal(o.env[name], k.env[name], name);
     }
@@ -172,24 +181,34 @@ for (const fn of FUNCTIONS) {
 }
 
 test("copy requests go to each platform's own copy function", () => {
-  for (const fn of ['reconcile', 'monitor']) {
-    assert.equal(openfaas(fn).env['COPY_SINK'], 'http://gateway.openfaas:8080/async-function/kuik-copy');
-    assert.equal(
-      knative(fn).env['COPY_SINK'],
-      'http://job-sink.knative-eventing.svc.cluster.local/kuik-system/kuik-copy',
-    );
-  }
+  assert.equal(
+    openfaas('reconcile').env['COPY_SINK'],
+    'http://gateway.openfaas:8080/async-function/kuik-copy',
+  );
+  assert.equal(
+    knative('reconcile').env['COPY_SINK'],
+    'http://job-sink.knative-eventing.svc.cluster.local/kuik-system/kuik-copy',
+  );
+  // The monitor asks for no copy: the resync that does is reconcile's.
+  assert.equal(openfaas('monitor').env['COPY_SINK'], undefined);
+  assert.equal(knative('monitor').env['COPY_SINK'], undefined);
   const sink = objs.find((o) => o.kind === 'JobSink')!;
   assert.equal(sink.metadata.name, 'kuik-copy');
 });
 
-test("the monitor's cron-connector schedule is the PingSource's", () => {
-  const ping = objs.find((o) => o.kind === 'PingSource')!;
-  const m = stack.functions['kuik-monitor']!;
-  assert.equal(m.annotations?.['topic'], 'cron-function');
-  assert.equal(m.annotations?.['schedule'], ping.spec.schedule);
-  assert.equal(ping.spec.sink.ref.name, 'kuik-monitor');
-});
+for (const [fn, source] of [
+  ['monitor', 'kuik-monitor'],
+  ['reconcile', 'kuik-reconcile-resync'],
+] as const) {
+  test(`the ${fn}'s cron-connector schedule is its PingSource's (${source})`, () => {
+    const ping = objs.find((o) => o.kind === 'PingSource' && o.metadata.name === source)!;
+    assert.ok(ping, `no PingSource ${source} in manifests/`);
+    const m = stack.functions[`kuik-${fn}`]!;
+    assert.equal(m.annotations?.['topic'], 'cron-function');
+    assert.equal(m.annotations?.['schedule'], ping.spec.schedule);
+    assert.equal(ping.spec.sink.ref.name, `kuik-${fn}`);
+  });
+}
 
 test("every function answers OpenFaaS's /_/health and /_/ready, as Knative's /readyz", async () => {
   let ready = false;

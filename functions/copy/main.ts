@@ -11,13 +11,14 @@ import { bodyLimitOf, timeoutsOf } from '#shared/http/limits.ts';
 import { listen } from '#shared/http/serve.ts';
 import { Kube } from '#shared/kube/client.ts';
 import type { Logger } from '#shared/log.ts';
+import { COPY_PUSHED_GAUGES } from '#shared/metrics/families.ts';
 import { createRegistry } from '#shared/metrics.ts';
 import { metricsPusherFromEnv } from '#shared/metrics-push.ts';
 import { RegistryTransport } from '#shared/registry/transport.ts';
 import { COPY_TRANSPORT } from './engine/copy.ts';
 import { type CopyDeps, type CopySettings, DEFAULT_SETTINGS } from './handle.ts';
 import { runJob } from './job.ts';
-import { COPY_PUSHED_GAUGES, createCopyMetrics } from './metrics.ts';
+import { createCopyMetrics } from './metrics.ts';
 import { createCopyApp } from './server.ts';
 
 const MiB = 1024 * 1024;

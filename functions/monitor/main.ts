@@ -1,13 +1,11 @@
-// The monitor function's wiring: the shared registry client for probes, reconcile's own deps for
-// the resync, Kubernetes events for invalid filters. functions/main.ts calls start() when
-// KUIK_FUNCTION=monitor.
+// The monitor function's wiring: the shared registry client for probes, Kubernetes events for
+// invalid filters. functions/main.ts calls start() when KUIK_FUNCTION=monitor.
 //
 // Environment:
 //   PORT                         HTTP port (default 8080): POST / ticks, /status/images, /metrics
 //   POD_NAME                     this instance's name in tick ids and the ledger's lease (default: hostname)
 //   KUIK_MONITOR_CISA_SELECTOR   label selector: the CISAs this monitor owns (default: all)
-//   COPY_SINK                    where the resync sends copy requests (as for reconcile)
-//   KUIK_CLUSTER_ID              this cluster's name in registries shared with other clusters (as for reconcile)
+//   KUIK_CLUSTER_ID              this cluster's name in shared quota records (docs/shared-quota.md)
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '#shared/config/config.ts';
@@ -22,8 +20,6 @@ import type { Logger } from '#shared/log.ts';
 import { createRegistry } from '#shared/metrics.ts';
 import { metricsPusherFromEnv } from '#shared/metrics-push.ts';
 import { RegistryClient } from '#shared/registry/client.ts';
-import { reconcileDeps } from '../reconcile/main.ts';
-import { createReconcileMetrics, reconcileAll } from '../reconcile/server.ts';
 import { createMonitorMetrics } from './metrics.ts';
 import { registryQuotaStore } from './quota-store.ts';
 import { createMonitorApp } from './server.ts';
@@ -47,13 +43,13 @@ export function monitorSettings(env: NodeJS.ProcessEnv): MonitorSettings {
   };
 }
 
-/** MonitorDeps from configuration; `resync` runs reconcile's reconcileAll with reconcile's deps. */
+/** MonitorDeps from configuration. */
 export function monitorDeps(
   config: Config,
   settings: MonitorSettings,
   kube: Kube,
   log: Logger,
-  extra: { client?: RegistryClient; resync?: MonitorDeps['resync'] } = {},
+  extra: { client?: RegistryClient } = {},
 ): MonitorDeps {
   const skip = compileGlobalSkip(config.skipLabels, config.skipAnnotations);
   if (!skip.ok) throw new Error(skip.error.message);
@@ -64,7 +60,6 @@ export function monitorDeps(
     config,
     skip: skip.value,
     probe: (image, opts) => client.probe(image, opts),
-    ...(extra.resync ? { resync: extra.resync } : {}),
     warn: async (cisa, reason, note, action = 'ReconcileSkipped') => {
       const err = await kube.recordEvent(
         { apiVersion: API_VERSION, kind: cisa.kind, name: cisa.metadata.name ?? '', uid: cisa.metadata.uid },
@@ -111,11 +106,7 @@ function quotaSharing(
 export async function start(config: Config, env: NodeJS.ProcessEnv, kc: KubeConfig, log: Logger) {
   const settings = monitorSettings(env);
   const registry = createRegistry('monitor');
-  const rdeps = reconcileDeps(config, env, kc, log);
-  const reconcileMetrics = createReconcileMetrics(registry);
-  const deps = monitorDeps(config, settings, new Kube(kc), log, {
-    resync: ({ stopAt }) => reconcileAll(rdeps, reconcileMetrics, { stopAt }),
-  });
+  const deps = monitorDeps(config, settings, new Kube(kc), log);
   const app = createMonitorApp(
     deps,
     registry,

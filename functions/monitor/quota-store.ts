@@ -12,9 +12,10 @@ import {
   quotaTag,
   recordAnnotations,
 } from '#shared/quota.ts';
+import { putSmallArtifact } from '#shared/registry/artifact.ts';
 import type { RegistryClient } from '#shared/registry/client.ts';
+import { repoOf } from '#shared/registry/repo.ts';
 import type { BasicCredential } from '#shared/registry/transport.ts';
-import { putSmallArtifact, repoOf } from '../reconcile/delete-image.ts';
 
 export interface QuotaStore {
   /** Every cluster's records, this one's included. */

@@ -1,49 +1,25 @@
-// The monitor function's HTTP shell: a tick per POST, from Knative's PingSource (a CloudEvent of
-// type dev.knative.sources.ping) or OpenFaaS's cron-connector (a plain POST, empty body, header
-// `X-Connector: cron-connector`); `/status/images` (§6.7); health and `/metrics` from createApp.
+// The monitor function's HTTP shell: a tick per POST, from Knative's PingSource or OpenFaaS's
+// cron-connector (shared/tick/request.ts); `/status/images` (§6.7); health and `/metrics` from
+// createApp.
 //
 // Answers (knative notes §5.4): 200 with the tick's summary once its status writes are done; 400
 // for anything that is not a tick (no retry); 503 when the API server could not be read (mtping
 // retries a few times; the next tick repairs the rest). A tick arriving while this instance is
 // still running one, or within `monitoring.minTickInterval` of the last one's start, is answered
-// at once with outcome `Coalesced` (tick-gate.ts): the endpoint takes unauthenticated POSTs, and
+// at once with outcome `Coalesced` (shared/tick/gate.ts): the endpoint takes unauthenticated POSTs, and
 // twenty of them must cost one tick. The ledger's lease makes ticks of different instances take
 // turns.
 import type { Hono } from 'hono';
 import type { Registry } from 'prom-client';
-import { parseCloudEvent } from '#shared/cloudevents.ts';
 import { errorMessage } from '#shared/errors.ts';
 import { createApp } from '#shared/http/app.ts';
 import { type BodyLimit, bodyLimitOf } from '#shared/http/limits.ts';
 import { untrusted } from '#shared/log.ts';
+import { TickGate } from '#shared/tick/gate.ts';
+import { parseTick } from '#shared/tick/request.ts';
 import type { MonitorMetrics } from './metrics.ts';
 import { mountStatusImages } from './status-images.ts';
 import { listCisas, type MonitorDeps, runTick, type TickSummary } from './tick.ts';
-import { TickGate } from './tick-gate.ts';
-
-export const PING_EVENT_TYPE = 'dev.knative.sources.ping';
-
-export type TickRequest =
-  | { ok: true; via: 'pingsource' | 'cron-connector'; id?: string }
-  | { ok: false; error: string };
-
-/** Is this POST a tick? Pure: headers (lower-case names) and body in. */
-export function parseTick(headers: Record<string, string>, body: string): TickRequest {
-  if (headers['x-connector'] === 'cron-connector') return { ok: true, via: 'cron-connector' };
-  const parsed = parseCloudEvent(headers, body);
-  if (!parsed.ok)
-    return {
-      ok: false,
-      error: `${parsed.error} (expected a ${PING_EVENT_TYPE} CloudEvent or a cron-connector POST)`,
-    };
-  if (parsed.event.type !== PING_EVENT_TYPE) {
-    return {
-      ok: false,
-      error: `unexpected CloudEvent type ${JSON.stringify(parsed.event.type)}: the monitor takes ${PING_EVENT_TYPE} ticks`,
-    };
-  }
-  return { ok: true, via: 'pingsource', id: parsed.event.id };
-}
 
 export function createMonitorApp(
   deps: MonitorDeps,

@@ -1,19 +1,25 @@
 // One monitor tick (§6): everything a PingSource tick does, in order, within `monitoring.tickBudget`.
+// runTick reads top to bottom as these steps:
 //
-//   1. start the full resync of every mirror set and secret owner (reconcile's reconcileAll), in
-//      parallel: it talks to the API server, the probes talk to registries;
-//   2. list CISAs and pods once; compile each CISA's filter and run discovery (§6.2);
-//   3. candidates per registry, most overdue first (§6.3); reserve slots in the ledger on the oldest
-//      CISA with one conditional status write, before any probe (pacing.ts);
-//   4. probe in the reserved slots, per registry in parallel, until the probe deadline (§6.4);
-//   5. one status write per CISA that changed (discovery + results), the ledger CISA last with the
-//      lease released, unused slots given back and the tick recorded (`status.monitoring.lastTick`).
+//   1. listAndCompile: list CISAs and pods once; compile each CISA's filter and run discovery (§6.2);
+//   2. planLanes: candidates per registry, most overdue first (§6.3), each registry's spacing
+//      widened to this cluster's share of a rate limit other clusters report;
+//   3. reserveSlots: slots in the ledger on the oldest CISA, with one conditional status write,
+//      before any probe (pacing.ts);
+//   4. probeReserved: probe in the reserved slots, per registry in parallel, until the probe
+//      deadline (§6.4); then publish rate limits and judge tag drift;
+//   5. writeStatuses: one status write per CISA that changed (discovery + results), the ledger
+//      CISA last with the lease released, unused slots given back and the tick recorded
+//      (`status.monitoring.lastTick`).
 //
-// Time budget: slots are reserved only up to the probe deadline; probes still running when the
-// budget's write reserve starts are aborted and recorded as Unreachable; writes stop at the hard
-// deadline (the ledger CISA is always written, with `writeCursor` naming the first CISA skipped,
-// which the next tick writes first). Images not probed keep the oldest lastMonitor, so the next tick
-// starts with them: it resumes where this one stopped.
+// The full resync of every mirror set (the net under lost events) is not the monitor's: reconcile
+// runs it on a schedule of its own (functions/reconcile/resync.ts).
+//
+// Time budget (shared/tick/budget.ts): slots are reserved only up to the probe deadline; probes
+// still running when the budget's write reserve starts are aborted and recorded as Unreachable;
+// writes stop at the hard deadline (the ledger CISA is always written, with `writeCursor` naming
+// the first CISA skipped, which the next tick writes first). Images not probed keep the oldest
+// lastMonitor, so the next tick starts with them: it resumes where this one stopped.
 import { randomUUID } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Config, ResolvedRegistryMonitoring } from '#shared/config/config.ts';
@@ -42,6 +48,7 @@ import {
 } from '#shared/quota.ts';
 import type { Outcome, RateLimit } from '#shared/registry/outcome.ts';
 import type { ProbeOptions } from '#shared/registry/probe.ts';
+import { type BudgetPlan, budgetPlan } from '#shared/tick/budget.ts';
 import { rfc3339 } from '#shared/time.ts';
 import { resolveCredentials, type SecretSet, secretIndex, verdict } from './credentials.ts';
 import { annotationOriginals } from './discovery.ts';
@@ -82,11 +89,6 @@ export interface MonitorDeps {
   config: Config;
   skip: (pod: PodLike) => boolean;
   probe: Prober;
-  /**
-   * The full resync (reconcileAll with reconcile's own deps), starting no CR after `stopAt`;
-   * resolves with how many CRs it did not reach. Omitted: no resync.
-   */
-  resync?: (opts: { stopAt: number }) => Promise<{ notReached: number }>;
   /** A Warning event on a CISA (InvalidFilter). */
   warn(cisa: ClusterImageSetAvailability, reason: string, note: string, action?: string): Promise<void>;
   /** Which CISAs this monitor owns (a label selector); default: all of them. */
@@ -110,7 +112,7 @@ export interface TickSummary {
   finishedAt: string;
   /**
    * `LeaseHeld`: another tick was probing; `NothingDue`: no registry had a slot before the probe
-   * deadline. Either way this tick only resynced and wrote discovery.
+   * deadline. Either way this tick only wrote discovery.
    */
   outcome: TickOutcome | 'LeaseHeld' | 'NothingDue';
   cisas: number;
@@ -119,20 +121,10 @@ export interface TickSummary {
   pending: number;
   aborted: number;
   writes: { written: number; unchanged: number; gone: number; failed: number; skipped: number };
-  /** `partial`: the tick's budget ran out before every CR was reached (the next tick starts elsewhere). */
-  resync: 'ok' | 'partial' | 'failed' | 'off';
   errors: string[];
 }
 
 const WRITE_CONCURRENCY = 4;
-
-/** The parts of the budget: probes start until probeDeadline, are aborted at abortAt, writes end at hard. */
-export function budgetPlan(start: number, budgetMs: number) {
-  const reserve = Math.min(10_000, Math.max(200, budgetMs * 0.15));
-  const drain = Math.min(10_000, Math.max(200, budgetMs * 0.15));
-  const hard = start + budgetMs;
-  return { hard, abortAt: hard - reserve, probeDeadline: hard - reserve - drain };
-}
 
 const defaultSleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -155,282 +147,354 @@ export async function listCisas(kube: Kube, selector?: string): Promise<ClusterI
 }
 
 export async function runTick(deps: MonitorDeps, metrics?: MonitorMetrics): Promise<TickSummary> {
-  const { kube, log, config } = deps;
-  const sleep = deps.sleep ?? defaultSleep;
+  const t = beginTick(deps, metrics);
+  try {
+    const seen = await listAndCompile(t);
+    const lanes = await planLanes(t, seen);
+    const lease = await reserveSlots(t, seen, lanes);
+    const probed = lease.leased ? await probeReserved(t, seen, lanes, lease) : noProbes();
+    await writeStatuses(t, seen, probed, lease);
+  } finally {
+    t.summary.finishedAt = isoMillis(deps.now());
+  }
+  recordTick(t);
+  return t.summary;
+}
+
+/** What every step of one tick shares: who, when, its budget, and the summary it fills in. */
+interface Tick {
+  deps: MonitorDeps;
+  metrics: MonitorMetrics | undefined;
+  id: string;
+  start: number;
+  budget: BudgetPlan;
+  summary: TickSummary;
+}
+
+/** Step 1's result: the cluster as listed once, every CISA compiled against it. */
+interface Seen {
+  cisas: ClusterImageSetAvailability[];
+  pods: V1Pod[];
+  originals: ReturnType<typeof annotationOriginals>;
+  compiled: CompiledCisa[];
+  /** The CISAs whose filter compiled. */
+  valid: CompiledCisa[];
+}
+
+/** Step 2's result: what each registry would probe, and how fast it may. */
+interface Lanes {
+  candidates: Map<string, Candidate[]>;
+  settings: Map<string, ResolvedRegistryMonitoring>;
+  requests: LaneRequest[];
+  quotas: Awaited<ReturnType<typeof readQuotas>>;
+}
+
+/** Step 3's result: the ledger's holder and the slots this tick got in it. */
+interface Lease {
+  holder: ClusterImageSetAvailability | undefined;
+  leased: boolean;
+  reservations: Reservation[];
+}
+
+/** Step 4's result: each probed image's record, and each registry's last probe start. */
+interface Probed {
+  results: Map<string, ProbeRecord>;
+  lastStart: Map<string, number>;
+}
+
+const noProbes = (): Probed => ({ results: new Map(), lastStart: new Map() });
+
+function beginTick(deps: MonitorDeps, metrics: MonitorMetrics | undefined): Tick {
   const start = deps.now();
   const id = `${deps.instance}-${randomUUID().slice(0, 8)}`;
-  const budget = budgetPlan(start, config.monitoring.tickBudget);
-  const summary: TickSummary = {
+  return {
+    deps,
+    metrics,
     id,
-    startedAt: isoMillis(start),
-    finishedAt: '',
-    outcome: 'NothingDue',
-    cisas: 0,
-    invalid: [],
-    probed: 0,
-    pending: 0,
-    aborted: 0,
-    writes: { written: 0, unchanged: 0, gone: 0, failed: 0, skipped: 0 },
-    resync: deps.resync ? 'ok' : 'off',
-    errors: [],
+    start,
+    budget: budgetPlan(start, deps.config.monitoring.tickBudget),
+    summary: {
+      id,
+      startedAt: isoMillis(start),
+      finishedAt: '',
+      outcome: 'NothingDue',
+      cisas: 0,
+      invalid: [],
+      probed: 0,
+      pending: 0,
+      aborted: 0,
+      writes: { written: 0, unchanged: 0, gone: 0, failed: 0, skipped: 0 },
+      errors: [],
+    },
   };
+}
 
-  // 1. The safety net runs whatever happens to the rest of the tick, and within its budget: no CR
-  // starts once the probes are being aborted, so what is under way ends by the hard deadline.
-  const resync = deps.resync
-    ? deps.resync({ stopAt: budget.abortAt }).then(
-        ({ notReached }) => {
-          if (notReached > 0) {
-            summary.resync = 'partial';
-            log.warn(
-              { tick: id, not_reached: notReached },
-              'resync stopped at the tick budget; the next tick starts elsewhere in the list',
-            );
-          }
-          metrics?.resyncs.inc({ result: summary.resync });
-        },
-        (err: unknown) => {
-          summary.resync = 'failed';
-          summary.errors.push(`resync: ${apiMessage(err)}`);
-          metrics?.resyncs.inc({ result: 'failed' });
-        },
-      )
-    : Promise.resolve();
-
+/** 1. One list of CISAs and one of pods, for every CISA; an invalid filter warns and is skipped. */
+async function listAndCompile(t: Tick): Promise<Seen> {
+  const { deps, summary } = t;
+  let cisas: ClusterImageSetAvailability[];
+  let pods: V1Pod[];
   try {
-    // 2. One list of each, for every CISA.
-    let cisas: ClusterImageSetAvailability[];
-    let pods: V1Pod[];
-    try {
-      [cisas, pods] = await Promise.all([
-        listCisas(kube, deps.cisaSelector),
-        kube.core.listPodForAllNamespaces().then((l) => l.items),
-      ]);
-    } catch (err) {
-      throw new Error(`listing ClusterImageSetAvailabilities and pods: ${apiMessage(err)}`);
-    }
-    summary.cisas = cisas.length;
-    const which = { imageVolumes: deps.config.imageVolumes };
-    const originals = annotationOriginals(pods, which);
-    const compiled = cisas.map((c) => compileCisa(c, pods, deps.skip, originals, start, which));
-    for (const c of compiled) {
-      if (!c.filterError) continue;
-      summary.invalid.push(c.name);
-      log.warn({ cisa: c.name, error: c.filterError.message }, 'filter is invalid: CISA skipped');
-      await deps.warn(c.cisa, 'InvalidFilter', invalidFilterNote(c.filterError));
-    }
-
-    // 3. Candidates and the reservation.
-    const valid = compiled.filter((c) => !c.filterError);
-    const candidates = collectCandidates(valid);
-    const settings = new Map<string, ResolvedRegistryMonitoring>();
-    const requests: LaneRequest[] = [];
-    const quotas = candidates.size > 0 ? await readQuotas(deps, summary) : [];
-    for (const [registry, list] of candidates) {
-      const s = resolveRegistryMonitoring(config, registry);
-      settings.set(registry, s);
-      const own = spacingMs(s);
-      const q = registryPacing(quotas, registry);
-      // The configured spacing, or the share of a rate limit other clusters spend too, whichever is wider.
-      const request: LaneRequest = {
-        registry,
-        spacingMs: Math.max(own, q?.spacingMs ?? 0),
-        wanted: list.length,
-      };
-      if (q?.notBefore !== undefined) request.notBefore = q.notBefore;
-      if (q && q.spacingMs > own)
-        log.info(
-          {
-            registry: untrusted(registry),
-            spacing_ms: Math.round(q.spacingMs),
-            configured_ms: Math.round(own),
-          },
-          "probes spaced to this cluster's share of a shared rate limit",
-        );
-      if (q?.notBefore !== undefined)
-        log.info(
-          { registry: untrusted(registry), until: isoMillis(q.notBefore) },
-          'rate limit spent: no probe of this registry before it resets',
-        );
-      requests.push(request);
-    }
-    const holder = ledgerHolder(cisas);
-    const holderRef: KuikRef | undefined = holder
-      ? { kind: 'ClusterImageSetAvailability', name: holder.metadata.name ?? '' }
-      : undefined;
-    const known = new Set(compiled.flatMap((c) => c.images.flatMap((i) => registryOf(i.image) ?? [])));
-    const latest = latestProbes(compiled);
-    let reservations: Reservation[] = [];
-    let leased = false;
-    if (holderRef && requests.length > 0) {
-      let refusal: { holder: string; until: string } | undefined;
-      const written = await kube.updateStatus<ClusterImageSetAvailability>(holderRef, (o) => {
-        const r = reserve(o.status?.monitoring, requests, {
-          tickId: id,
-          now: deps.now(),
-          probeDeadline: budget.probeDeadline,
-          leaseUntil: budget.hard,
-          latest,
-          known,
-        });
-        if (!r.ok) {
-          refusal = r;
-          return false;
-        }
-        refusal = undefined;
-        reservations = r.reservations;
-        // No slot before the deadline anywhere: no lease, no write.
-        if (r.reservations.length === 0) return false;
-        o.status = { ...o.status, monitoring: r.ledger };
-        return true;
-      });
-      leased = written !== undefined;
-      if (refusal) {
-        summary.outcome = 'LeaseHeld';
-        log.info({ tick: id, holder: refusal.holder, until: refusal.until }, 'another tick is probing');
-      }
-    }
-
-    // 4. Probes.
-    const results = new Map<string, ProbeRecord>();
-    const lastStart = new Map<string, number>();
-    const observed = new Map<string, QuotaRecord>();
-    const digests = new Map<string, string>();
-    if (leased) {
-      const abort = new AbortController();
-      const timer = setTimeout(() => abort.abort(), Math.max(0, budget.abortAt - deps.now()));
-      const secrets = readOnce(tickSecretReader(kube));
-      const keyrings = new KeyringCache();
-      // Pull secrets come from the pods in scope of the CISAs that list the image (§6.4 step 1).
-      const indexes = new Map(valid.map((c) => [c.name, secretIndex(c.pods)]));
-      const setsFor = (c: Candidate): SecretSet[] => {
-        if (c.holders.length === 1) return indexes.get(c.holders[0] as string)?.get(c.image) ?? [];
-        const seen = new Set<SecretSet>();
-        return c.holders
-          .flatMap((h) => indexes.get(h)?.get(c.image) ?? [])
-          .filter((s) => !seen.has(s) && !!seen.add(s));
-      };
-      try {
-        await Promise.all(
-          reservations.map((r) =>
-            runLane({
-              deps,
-              reservation: r,
-              candidates: candidates.get(r.registry) ?? [],
-              settings: settings.get(r.registry) as ResolvedRegistryMonitoring,
-              setsFor,
-              readSecret: secrets,
-              keyrings,
-              signal: abort.signal,
-              sleep,
-              results,
-              lastStart,
-              observed,
-              digests,
-              quotaKnown: quotas.some((q) => q.registry === r.registry),
-              summary,
-              metrics,
-            }),
-          ),
-        );
-      } finally {
-        clearTimeout(timer);
-      }
-      await writeQuotas(deps, observed, summary);
-      await checkDrift({ deps, pods, compiled: valid, digests, results, summary, metrics });
-      summary.outcome = summary.pending > 0 || summary.aborted > 0 ? 'BudgetExceeded' : 'Complete';
-    }
-
-    // 5. Writes: every CISA but the ledger's, from the cursor on, then the ledger CISA.
-    const previousCursor = holder?.status?.monitoring?.lastTick?.writeCursor;
-    const others = rotate(
-      compiled.filter((c) => c.name !== holder?.metadata.name).sort((a, b) => (a.name < b.name ? -1 : 1)),
-      previousCursor,
-    );
-    let writeCursor: string | undefined;
-    let next = 0;
-    const writeOne = async (c: CompiledCisa, ledger?: Parameters<typeof finalStatus>[0]['ledger']) => {
-      const ref: KuikRef = { kind: 'ClusterImageSetAvailability', name: c.name };
-      try {
-        let changed = false;
-        const r = await kube.updateStatus<ClusterImageSetAvailability>(ref, (raw) => {
-          const parsed = parseKuikObject('ClusterImageSetAvailability', raw);
-          if (!parsed.ok || parsed.value.metadata.uid !== c.uid) return false;
-          const status = finalStatus({
-            stored: parsed.value,
-            compiled: c,
-            allOriginals: originals,
-            results,
-            ledger,
-            now: start,
-          });
-          changed = status !== undefined;
-          if (status) raw.status = status;
-          return changed;
-        });
-        const result = r ? 'written' : changed ? 'gone' : 'unchanged';
-        summary.writes[result]++;
-        metrics?.statusWrites.inc({ result });
-      } catch (err) {
-        summary.writes.failed++;
-        metrics?.statusWrites.inc({ result: 'failed' });
-        summary.errors.push(`status of ${c.name}: ${apiMessage(err)}`);
-        log.warn({ cisa: c.name, err: apiMessage(err) }, 'status write failed');
-      }
-    };
-    await Promise.all(
-      Array.from({ length: WRITE_CONCURRENCY }, async () => {
-        for (;;) {
-          const i = next++;
-          const c = others[i];
-          if (!c) return;
-          if (deps.now() >= budget.hard) {
-            writeCursor ??= c.name;
-            summary.writes.skipped++;
-            continue;
-          }
-          await writeOne(c);
-        }
-      }),
-    );
-    if (writeCursor) summary.outcome = summary.outcome === 'Complete' ? 'BudgetExceeded' : summary.outcome;
-    const holderCompiled = compiled.find((c) => c.name === holder?.metadata.name);
-    if (holderCompiled) {
-      const finished = deps.now();
-      const record: MonitorTickRecord = {
-        startedAt: isoMillis(start),
-        finishedAt: isoMillis(finished),
-        outcome: summary.outcome === 'BudgetExceeded' ? 'BudgetExceeded' : 'Complete',
-        probed: summary.probed,
-        pending: summary.pending,
-        ...(writeCursor ? { writeCursor } : {}),
-      };
-      const ledger = leased
-        ? (stored: Parameters<typeof release>[0]) => release(stored, id, reservations, lastStart, record)
-        : undefined;
-      await writeOne(holderCompiled, ledger);
-    }
-  } finally {
-    await resync;
-    summary.finishedAt = isoMillis(deps.now());
+    [cisas, pods] = await Promise.all([
+      listCisas(deps.kube, deps.cisaSelector),
+      deps.kube.core.listPodForAllNamespaces().then((l) => l.items),
+    ]);
+  } catch (err) {
+    throw new Error(`listing ClusterImageSetAvailabilities and pods: ${apiMessage(err)}`);
   }
+  summary.cisas = cisas.length;
+  const which = { imageVolumes: deps.config.imageVolumes };
+  const originals = annotationOriginals(pods, which);
+  const compiled = cisas.map((c) => compileCisa(c, pods, deps.skip, originals, t.start, which));
+  for (const c of compiled) {
+    if (!c.filterError) continue;
+    summary.invalid.push(c.name);
+    deps.log.warn({ cisa: c.name, error: c.filterError.message }, 'filter is invalid: CISA skipped');
+    await deps.warn(c.cisa, 'InvalidFilter', invalidFilterNote(c.filterError));
+  }
+  return { cisas, pods, originals, compiled, valid: compiled.filter((c) => !c.filterError) };
+}
+
+/** 2. Candidates per registry and the request for slots each makes. */
+async function planLanes(t: Tick, seen: Seen): Promise<Lanes> {
+  const { deps, summary } = t;
+  const candidates = collectCandidates(seen.valid);
+  const settings = new Map<string, ResolvedRegistryMonitoring>();
+  const requests: LaneRequest[] = [];
+  const quotas = candidates.size > 0 ? await readQuotas(deps, summary) : [];
+  for (const [registry, list] of candidates) {
+    const s = resolveRegistryMonitoring(deps.config, registry);
+    settings.set(registry, s);
+    const own = spacingMs(s);
+    const q = registryPacing(quotas, registry);
+    // The configured spacing, or the share of a rate limit other clusters spend too, whichever is wider.
+    const request: LaneRequest = {
+      registry,
+      spacingMs: Math.max(own, q?.spacingMs ?? 0),
+      wanted: list.length,
+    };
+    if (q?.notBefore !== undefined) request.notBefore = q.notBefore;
+    if (q && q.spacingMs > own)
+      deps.log.info(
+        {
+          registry: untrusted(registry),
+          spacing_ms: Math.round(q.spacingMs),
+          configured_ms: Math.round(own),
+        },
+        "probes spaced to this cluster's share of a shared rate limit",
+      );
+    if (q?.notBefore !== undefined)
+      deps.log.info(
+        { registry: untrusted(registry), until: isoMillis(q.notBefore) },
+        'rate limit spent: no probe of this registry before it resets',
+      );
+    requests.push(request);
+  }
+  return { candidates, settings, requests, quotas };
+}
+
+/** 3. Slots in the ledger on the oldest CISA: one conditional status write, before any probe. */
+async function reserveSlots(t: Tick, seen: Seen, lanes: Lanes): Promise<Lease> {
+  const { deps, budget } = t;
+  const holder = ledgerHolder(seen.cisas);
+  const lease: Lease = { holder, leased: false, reservations: [] };
+  if (!holder || lanes.requests.length === 0) return lease;
+  const holderRef: KuikRef = { kind: 'ClusterImageSetAvailability', name: holder.metadata.name ?? '' };
+  const known = new Set(seen.compiled.flatMap((c) => c.images.flatMap((i) => registryOf(i.image) ?? [])));
+  const latest = latestProbes(seen.compiled);
+  let refusal: { holder: string; until: string } | undefined;
+  const written = await deps.kube.updateStatus<ClusterImageSetAvailability>(holderRef, (o) => {
+    const r = reserve(o.status?.monitoring, lanes.requests, {
+      tickId: t.id,
+      now: deps.now(),
+      probeDeadline: budget.probeDeadline,
+      leaseUntil: budget.hard,
+      latest,
+      known,
+    });
+    if (!r.ok) {
+      refusal = r;
+      return false;
+    }
+    refusal = undefined;
+    lease.reservations = r.reservations;
+    // No slot before the deadline anywhere: no lease, no write.
+    if (r.reservations.length === 0) return false;
+    o.status = { ...o.status, monitoring: r.ledger };
+    return true;
+  });
+  lease.leased = written !== undefined;
+  if (refusal) {
+    t.summary.outcome = 'LeaseHeld';
+    deps.log.info({ tick: t.id, holder: refusal.holder, until: refusal.until }, 'another tick is probing');
+  }
+  return lease;
+}
+
+/**
+ * 4. Probes in the reserved slots, every registry's lane in parallel, aborted at the budget's
+ * abort point; then the rate limits seen are published and tag drift judged.
+ */
+async function probeReserved(t: Tick, seen: Seen, lanes: Lanes, lease: Lease): Promise<Probed> {
+  const { deps, summary, metrics } = t;
+  const probed = noProbes();
+  const observed = new Map<string, QuotaRecord>();
+  const digests = new Map<string, string>();
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), Math.max(0, t.budget.abortAt - deps.now()));
+  const secrets = readOnce(tickSecretReader(deps.kube));
+  const keyrings = new KeyringCache();
+  // Pull secrets come from the pods in scope of the CISAs that list the image (§6.4 step 1).
+  const indexes = new Map(seen.valid.map((c) => [c.name, secretIndex(c.pods)]));
+  const setsFor = (c: Candidate): SecretSet[] => {
+    if (c.holders.length === 1) return indexes.get(c.holders[0] as string)?.get(c.image) ?? [];
+    const found = new Set<SecretSet>();
+    return c.holders
+      .flatMap((h) => indexes.get(h)?.get(c.image) ?? [])
+      .filter((s) => !found.has(s) && !!found.add(s));
+  };
+  try {
+    await Promise.all(
+      lease.reservations.map((r) =>
+        runLane({
+          deps,
+          reservation: r,
+          candidates: lanes.candidates.get(r.registry) ?? [],
+          settings: lanes.settings.get(r.registry) as ResolvedRegistryMonitoring,
+          setsFor,
+          readSecret: secrets,
+          keyrings,
+          signal: abort.signal,
+          sleep: deps.sleep ?? defaultSleep,
+          results: probed.results,
+          lastStart: probed.lastStart,
+          observed,
+          digests,
+          quotaKnown: lanes.quotas.some((q) => q.registry === r.registry),
+          summary,
+          metrics,
+        }),
+      ),
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+  await writeQuotas(deps, observed, summary);
+  await checkDrift({
+    deps,
+    pods: seen.pods,
+    compiled: seen.valid,
+    digests,
+    results: probed.results,
+    summary,
+    metrics,
+  });
+  summary.outcome = summary.pending > 0 || summary.aborted > 0 ? 'BudgetExceeded' : 'Complete';
+  return probed;
+}
+
+/**
+ * 5. Every CISA but the ledger's, from the previous tick's cursor on, a few at a time until the
+ * hard deadline; then the ledger CISA, always, with the lease released and the tick recorded.
+ */
+async function writeStatuses(t: Tick, seen: Seen, probed: Probed, lease: Lease): Promise<void> {
+  const { deps, summary, budget } = t;
+  const { holder } = lease;
+  const others = rotate(
+    seen.compiled.filter((c) => c.name !== holder?.metadata.name).sort((a, b) => (a.name < b.name ? -1 : 1)),
+    holder?.status?.monitoring?.lastTick?.writeCursor,
+  );
+  let writeCursor: string | undefined;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: WRITE_CONCURRENCY }, async () => {
+      for (;;) {
+        const c = others[next++];
+        if (!c) return;
+        if (deps.now() >= budget.hard) {
+          writeCursor ??= c.name;
+          summary.writes.skipped++;
+          continue;
+        }
+        await writeCisa(t, seen, probed, c);
+      }
+    }),
+  );
+  if (writeCursor) summary.outcome = summary.outcome === 'Complete' ? 'BudgetExceeded' : summary.outcome;
+  const holderCompiled = seen.compiled.find((c) => c.name === holder?.metadata.name);
+  if (!holderCompiled) return;
+  const record: MonitorTickRecord = {
+    startedAt: isoMillis(t.start),
+    finishedAt: isoMillis(deps.now()),
+    outcome: summary.outcome === 'BudgetExceeded' ? 'BudgetExceeded' : 'Complete',
+    probed: summary.probed,
+    pending: summary.pending,
+    ...(writeCursor ? { writeCursor } : {}),
+  };
+  const ledger = lease.leased
+    ? (stored: Parameters<typeof release>[0]) =>
+        release(stored, t.id, lease.reservations, probed.lastStart, record)
+    : undefined;
+  await writeCisa(t, seen, probed, holderCompiled, ledger);
+}
+
+/** One CISA's status write (conditional, skipped when nothing changed), counted in the summary. */
+async function writeCisa(
+  t: Tick,
+  seen: Seen,
+  probed: Probed,
+  c: CompiledCisa,
+  ledger?: Parameters<typeof finalStatus>[0]['ledger'],
+): Promise<void> {
+  const { deps, summary, metrics } = t;
+  const ref: KuikRef = { kind: 'ClusterImageSetAvailability', name: c.name };
+  try {
+    let changed = false;
+    const r = await deps.kube.updateStatus<ClusterImageSetAvailability>(ref, (raw) => {
+      const parsed = parseKuikObject('ClusterImageSetAvailability', raw);
+      if (!parsed.ok || parsed.value.metadata.uid !== c.uid) return false;
+      const status = finalStatus({
+        stored: parsed.value,
+        compiled: c,
+        allOriginals: seen.originals,
+        results: probed.results,
+        ledger,
+        now: t.start,
+      });
+      changed = status !== undefined;
+      if (status) raw.status = status;
+      return changed;
+    });
+    const result = r ? 'written' : changed ? 'gone' : 'unchanged';
+    summary.writes[result]++;
+    metrics?.statusWrites.inc({ result });
+  } catch (err) {
+    summary.writes.failed++;
+    metrics?.statusWrites.inc({ result: 'failed' });
+    summary.errors.push(`status of ${c.name}: ${apiMessage(err)}`);
+    deps.log.warn({ cisa: c.name, err: apiMessage(err) }, 'status write failed');
+  }
+}
+
+/** The tick's metrics and its one log line. */
+function recordTick(t: Tick): void {
+  const { summary, metrics } = t;
+  const duration = Date.parse(summary.finishedAt) - t.start;
   metrics?.ticks.inc({ outcome: summary.outcome });
-  metrics?.tickDuration.observe((Date.parse(summary.finishedAt) - start) / 1000);
-  log.info(
+  metrics?.tickDuration.observe(duration / 1000);
+  t.deps.log.info(
     {
-      tick: id,
+      tick: t.id,
       outcome: summary.outcome,
       cisas: summary.cisas,
       probed: summary.probed,
       pending: summary.pending,
       aborted: summary.aborted,
       writes: summary.writes,
-      resync: summary.resync,
-      duration_ms: Date.parse(summary.finishedAt) - start,
+      duration_ms: duration,
     },
     'tick',
   );
-  return summary;
 }
 
 /** `list` starting at the entry named `from` (when present), wrapping around. */

@@ -3,37 +3,15 @@
 // `:latest` with it (QUIRK). Here: delete the tag itself (OCI 1.1; kuik #636); when the registry
 // refuses tag deletion, fall back to the digest only if no other tag shares it, else leave it.
 
-import { createHash } from 'node:crypto';
 import { claimTag, otherClaim } from '#shared/claims.ts';
-import type { ScopeAction } from '#shared/registry/challenge.ts';
+import { putSmallArtifact } from '#shared/registry/artifact.ts';
 import type { RegistryClient } from '#shared/registry/client.ts';
 import { RegistryError } from '#shared/registry/errors.ts';
-import { type ManifestRef, toManifestRef } from '#shared/registry/reference.ts';
+import { toManifestRef } from '#shared/registry/reference.ts';
+import { repoOf } from '#shared/registry/repo.ts';
 import type { BasicCredential } from '#shared/registry/transport.ts';
-import { Repo } from '../copy/engine/repo.ts';
 
 export type DeleteOutcome = 'deleted' | 'absent' | 'kept-shared';
-
-/**
- * The copy engine's repository client (tags with pagination, uploads, manifests) for one
- * repository; reconcile uses it for claims and tag lists rather than a second set of hand-made
- * requests.
- */
-export function repoOf(
-  client: RegistryClient,
-  ref: ManifestRef,
-  credential: BasicCredential | undefined,
-  actions: ScopeAction[],
-  timeoutMs: number,
-): Repo {
-  return new Repo(client.transport, {
-    registry: ref.registry,
-    repository: ref.repository,
-    credential,
-    scopes: [{ repository: ref.repository, actions }],
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-}
 
 export async function deleteMirroredImage(
   client: RegistryClient,
@@ -100,13 +78,6 @@ export async function deleteMirroredImage(
   return 'deleted';
 }
 
-const EMPTY = '{}';
-const EMPTY_DESCRIPTOR = {
-  mediaType: 'application/vnd.oci.empty.v1+json',
-  digest: `sha256:${createHash('sha256').update(EMPTY).digest('hex')}`,
-  size: 2,
-};
-
 /**
  * This cluster's claim on a mirrored image it has in use (§5.7): a small OCI artifact manifest
  * tagged `kuik-claim.<cluster>.<ref>`, whose `subject` is the image and whose annotations name the
@@ -140,45 +111,4 @@ export async function ensureClaim(
       'kuik.enix.io/claim-reference': ref.digest ?? ref.tag ?? 'latest',
     },
   });
-}
-
-/**
- * PUT a manifest that carries only annotations (and an optional subject), with the empty blob as
- * config and layer: how clusters sharing a registry leave state for each other there (claims, quota
- * records) without any database. Registries of distribution 2.8 accept it (no referrers API needed).
- */
-export async function putSmallArtifact(
-  repo: Repo,
-  tag: string,
-  artifactType: string,
-  body: { subject?: unknown; annotations: Record<string, string> },
-): Promise<void> {
-  if (!(await repo.hasBlob(EMPTY_DESCRIPTOR.digest))) {
-    const start = await repo.startUpload();
-    if (start.mounted) throw new RegistryError('protocol', 'empty blob: unexpected mount');
-    const bytes = new TextEncoder().encode(EMPTY);
-    const sent = await repo.patchChunk(
-      start.location,
-      0,
-      bytes.length,
-      (async function* () {
-        yield bytes;
-      })(),
-    );
-    await repo.completeUpload(sent.location, EMPTY_DESCRIPTOR.digest);
-  }
-  const manifest = JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    artifactType,
-    config: EMPTY_DESCRIPTOR,
-    layers: [EMPTY_DESCRIPTOR],
-    ...(body.subject ? { subject: body.subject } : {}),
-    annotations: body.annotations,
-  });
-  await repo.putManifest(
-    tag,
-    new TextEncoder().encode(manifest),
-    'application/vnd.oci.image.manifest.v1+json',
-  );
 }

@@ -1,7 +1,7 @@
-// The resync's loop: every item, a few at a time, until a deadline. The monitor's tick runs the
-// resync within its time budget; on a cluster with thousands of mirror sets one tick may not reach
-// them all, so each tick starts at another place in the list (`rotate`) and every item is reached
-// within a few ticks, whatever the order the API server lists them in. Pure but for `fn`.
+// The resync's loop: every item, a few at a time, until a deadline. Each resync (resync.ts) runs
+// within its time budget; on a cluster with thousands of mirror sets one resync may not reach
+// them all, so each resync starts at another place in the list (`rotate`) and every item is reached
+// within a few resyncs, whatever the order the API server lists them in. Pure but for `fn`.
 
 /** `items` starting at `offset` (modulo its length), wrapping around. */
 export function rotate<T>(items: readonly T[], offset: number): T[] {

@@ -1,4 +1,5 @@
-// The reconcile function's wiring: registry client for deletions, the copy sink, Kubernetes events.
+// The reconcile function's wiring: registry client for deletions, the copy sink, Kubernetes events,
+// the resync's budget.
 import { readFile } from 'node:fs/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { sendCloudEvent } from '#shared/cloudevents.ts';
@@ -18,10 +19,11 @@ import { createRegistry } from '#shared/metrics.ts';
 import { metricsPusherFromEnv } from '#shared/metrics-push.ts';
 import { RegistryClient } from '#shared/registry/client.ts';
 import { deleteMirroredImage, ensureClaim } from './delete-image.ts';
+import { createReconcileMetrics } from './metrics.ts';
 import type { ReconcileDeps } from './mirror-set.ts';
-import { createReconcileApp, createReconcileMetrics } from './server.ts';
+import { createReconcileApp } from './server.ts';
 
-/** Everything reconcile needs, from configuration; shared with the monitor's resync. */
+/** Everything reconcile needs, from configuration: its events' reconciles and the resync's. */
 export function reconcileDeps(
   config: Config,
   env: NodeJS.ProcessEnv,
@@ -117,6 +119,7 @@ export async function start(config: Config, env: NodeJS.ProcessEnv, kc: KubeConf
     registry,
     createReconcileMetrics(registry),
     bodyLimitOf(config, 'reconcile'),
+    { budgetMs: config.monitoring.tickBudget, minIntervalMs: config.monitoring.minTickInterval },
   );
   const served = guarded(app, env, kc, log);
   const srv = await listen(served.app, { port: Number(env['PORT'] ?? 8080), timeouts: timeoutsOf(config) });
@@ -126,6 +129,7 @@ export async function start(config: Config, env: NodeJS.ProcessEnv, kc: KubeConf
       copySink: env['COPY_SINK'],
       senderAuth: served.senderAuth,
       metricsAuth: served.metricsAuth,
+      resyncBudget_ms: config.monitoring.tickBudget,
     },
     'reconcile ready',
   );

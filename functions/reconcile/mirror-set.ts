@@ -17,10 +17,10 @@ import { parseGoDuration } from '#shared/duration.ts';
 import { errorMessage } from '#shared/errors.ts';
 import { compileSelection, invalidFilterNote, type PodLike } from '#shared/filter/filter.ts';
 import { collectMirrorPrefixes, isMirroredImage } from '#shared/image/mapping.ts';
+import { platformsChanged } from '#shared/image/platform.ts';
 import { apiStatus, type Kube, type KuikRef } from '#shared/kube/client.ts';
 import { currentImages } from '#shared/kube/pod-images.ts';
 import type { Logger } from '#shared/log.ts';
-import { platformsChanged } from '../copy/engine/platform.ts';
 import { eachUntil } from './each-until.ts';
 import { dropMirror, planRetention } from './retention.ts';
 import { type ClusterSnapshot, listClusterView } from './snapshot.ts';
@@ -70,7 +70,7 @@ export interface ReconcileResult {
   errors: string[];
   /** Mirrors found missing from their registry and queued for copy again (resync only). */
   remirrored?: number;
-  /** When a retention deadline comes up (the monitor's resync acts on it; nothing sleeps). */
+  /** When a retention deadline comes up (the next resync acts on it; nothing sleeps). */
   nextRetentionMs?: number;
 }
 

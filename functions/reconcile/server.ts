@@ -1,11 +1,13 @@
 // The reconcile function: ApiServerSource CloudEvents in (kuik CRs and Pods), CRD status out, copy
-// requests to the copy function. A scale-to-zero Knative Service: nothing here outlives a request.
+// requests to the copy function; and the full resync, when a scheduled trigger (a PingSource
+// CloudEvent, an OpenFaaS cron-connector POST) arrives (resync.ts). A scale-to-zero Knative
+// Service: nothing here outlives a request.
 //
 // Answers (knative notes §5.4): 2xx once every reconcile the event calls for has written its
 // status; 400 for a malformed event (no retry); 503 when the API server or a sink failed, so the
-// source retries; whatever still slips through, the monitor's resync repairs on its next tick.
+// source retries; whatever still slips through, the next resync repairs.
 import type { Hono } from 'hono';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { parseCloudEvent } from '#shared/cloudevents.ts';
 import { defaultConfig } from '#shared/config/config.ts';
 import { errorMessage } from '#shared/errors.ts';
@@ -13,42 +15,15 @@ import { createApp } from '#shared/http/app.ts';
 import { type BodyLimit, bodyLimitOf } from '#shared/http/limits.ts';
 import { type KuikRef, listKuik } from '#shared/kube/client.ts';
 import { untrusted } from '#shared/log.ts';
+import { isCronConnector, PING_EVENT_TYPE } from '#shared/tick/request.ts';
 import { dispatch, mirrorSetsForPod } from './dispatch.ts';
 import { eachUntil, rotate } from './each-until.ts';
+import type { ReconcileMetrics } from './metrics.ts';
 import { type ReconcileDeps, type ReconcileResult, reconcileMirrorSet } from './mirror-set.ts';
 import { reconcileReplicated } from './replicated.ts';
+import { createResync, type ResyncSettings } from './resync.ts';
 import { reconcileSecretOwner } from './secret-owner.ts';
 import { type ClusterSnapshot, clusterSnapshot, listClusterView, listMirrorSets } from './snapshot.ts';
-
-export function createReconcileMetrics(registry: Registry) {
-  return {
-    events: new Counter({
-      name: 'kube_image_keeper_reconcile_events_total',
-      help: 'CloudEvents received by reconcile, by result (ok, invalid, retry).',
-      labelNames: ['result'],
-      registers: [registry],
-    }),
-    reconciles: new Counter({
-      name: 'kube_image_keeper_reconcile_total',
-      help: 'Reconciles of mirror sets and secret owners, by kind and outcome.',
-      labelNames: ['kind', 'outcome'],
-      registers: [registry],
-    }),
-    copies: new Counter({
-      name: 'kube_image_keeper_copy_requests_total',
-      help: 'Copy requests sent to the copy function.',
-      registers: [registry],
-    }),
-    duration: new Histogram({
-      name: 'kube_image_keeper_reconcile_duration_seconds',
-      help: 'Time to handle one event, every reconcile it calls for included.',
-      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers: [registry],
-    }),
-  };
-}
-
-export type ReconcileMetrics = ReturnType<typeof createReconcileMetrics>;
 
 export interface Summary {
   mirrorSets: ReconcileResult[];
@@ -135,9 +110,9 @@ async function run(
   return summary;
 }
 
-/** How the monitor's tick runs the resync. */
+/** How a resync runs (resync.ts). */
 export interface ResyncOptions {
-  /** No CR starts after this time (epoch ms): the tick's budget. */
+  /** No CR starts after this time (epoch ms): the resync's budget. */
   stopAt?: number;
   /** CRs reconciled at once (default 4: each is a few API calls and registry HEADs). */
   concurrency?: number;
@@ -146,7 +121,7 @@ export interface ResyncOptions {
 }
 
 /**
- * Every mirror set and secret owner, reconciled once: the monitor's resync (the lost-event net).
+ * Every mirror set and secret owner, reconciled once: the resync (the lost-event net).
  * It also checks that mirrored images are still in their registries (re-copying those that are not).
  */
 export async function reconcileAll(
@@ -198,22 +173,43 @@ export async function reconcileAll(
   );
 }
 
+const DEFAULTS = defaultConfig();
+
 export function createReconcileApp(
   deps: ReconcileDeps,
   registry: Registry,
   m: ReconcileMetrics,
-  limits: BodyLimit = bodyLimitOf(defaultConfig(), 'reconcile'),
+  limits: BodyLimit = bodyLimitOf(DEFAULTS, 'reconcile'),
+  resyncSettings: ResyncSettings & { run?: (opts: ResyncOptions) => Promise<Summary> } = {
+    budgetMs: DEFAULTS.monitoring.tickBudget,
+    minIntervalMs: DEFAULTS.monitoring.minTickInterval,
+  },
 ): Hono {
   const app = createApp({ registry, ...limits });
+  const resync = createResync(
+    deps,
+    m,
+    resyncSettings,
+    resyncSettings.run ?? ((opts) => reconcileAll(deps, m, opts)),
+  );
   app.post('/', async (c) => {
     const t0 = performance.now();
-    const parsed = parseCloudEvent(c.req.header(), await c.req.text());
+    const headers = c.req.header();
+    if (isCronConnector(headers)) {
+      const r = await resync({ via: 'cron-connector' });
+      return c.json(r.body, r.status);
+    }
+    const parsed = parseCloudEvent(headers, await c.req.text());
     if (!parsed.ok) {
       m.events.inc({ result: 'invalid' });
       deps.log.warn({ error: untrusted(parsed.error) }, 'refused event');
       return c.json({ error: parsed.error }, 400);
     }
     const ev = parsed.event;
+    if (ev.type === PING_EVENT_TYPE) {
+      const r = await resync({ via: 'pingsource', id: ev.id });
+      return c.json(r.body, r.status);
+    }
     deps.log.debug(
       { id: untrusted(ev.id), type: untrusted(ev.type), subject: untrusted(ev.subject) },
       'event',

@@ -14,56 +14,19 @@
 // push (the pusher sends one at stop). They are also dropped when their sender has not refreshed
 // them for its `gaugeTtlMs` (3 push intervals, capped at MAX_GAUGE_TTL_MS): the last push may reach
 // another replica, or never be sent (a killed Job), and a copy's gauge must not outlive it for long.
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import * as v from 'valibot';
+import { type FamilyDef, PUSHED_FAMILIES } from '#shared/metrics/families.ts';
 import { type PushPayload, PushPayloadSchema, seriesKey } from '#shared/metrics-push.ts';
-import { COPY_PUSHED_GAUGES, createCopyMetrics } from '../copy/metrics.ts';
-import { createMonitorMetrics } from '../monitor/metrics.ts';
-import { createReconcileMetrics } from '../reconcile/server.ts';
-
-export interface FamilyDef {
-  name: string;
-  help: string;
-  type: 'counter' | 'histogram' | 'gauge';
-  labelNames: readonly string[];
-}
 
 /** The longest a sender's gauge series stay without a new push, whatever it asks. */
 export const MAX_GAUGE_TTL_MS = 15 * 60_000;
 /** For a push that names no TTL. */
 const DEFAULT_GAUGE_TTL_MS = 30_000;
 
-/** Each pushing function's families, read from the same definitions the function registers. */
-export function pushedFamilies(): Map<string, FamilyDef[]> {
-  const of = (register: (r: Registry) => unknown, gauges: readonly string[] = []): FamilyDef[] => {
-    const r = new Registry();
-    register(r);
-    return r.getMetricsAsArray().flatMap((m) => {
-      const meta = m as unknown as {
-        name: string;
-        help: string;
-        labelNames?: string[];
-        constructor: { name: string };
-      };
-      const type = meta.constructor.name.toLowerCase();
-      // Only the gauges the function pushes: its others describe its own process.
-      if (type !== 'counter' && type !== 'histogram' && !(type === 'gauge' && gauges.includes(meta.name)))
-        return [];
-      return [{ name: meta.name, help: meta.help, type, labelNames: meta.labelNames ?? [] }];
-    });
-  };
-  return new Map([
-    ['reconcile', of(createReconcileMetrics)],
-    // The monitor's resync runs reconcile's code and counts in reconcile's metrics.
-    [
-      'monitor',
-      of((r) => {
-        createMonitorMetrics(r);
-        createReconcileMetrics(r);
-      }),
-    ],
-    ['copy', of(createCopyMetrics, COPY_PUSHED_GAUGES)],
-  ]);
+/** Each pushing function's families: the definitions the functions register (shared/metrics/). */
+export function pushedFamilies(): Map<string, readonly FamilyDef[]> {
+  return new Map(PUSHED_FAMILIES);
 }
 
 /** The sender as a bounded label: a function that pushes, or `unknown`. */
@@ -107,7 +70,12 @@ export class PushedMetrics {
   #count = 0;
 
   constructor(
-    opts: { defs?: Map<string, FamilyDef[]>; maxSeries?: number; holdMs?: number; now?: () => number } = {},
+    opts: {
+      defs?: Map<string, readonly FamilyDef[]>;
+      maxSeries?: number;
+      holdMs?: number;
+      now?: () => number;
+    } = {},
   ) {
     const defs = opts.defs ?? pushedFamilies();
     this.#defs = new Map([...defs].map(([fn, fs]) => [fn, new Map(fs.map((f) => [f.name, f]))]));

@@ -21,8 +21,14 @@ test('sender: the bearer token is required, reviewed for the audience, and its u
     senders: ['system:serviceaccount:kuik-system:*', 'system:serviceaccount:other:one'],
     review: reviewer(calls),
   });
-  assert.deepEqual(await auth.check(undefined), { ok: false, reason: 'no bearer token' });
-  assert.deepEqual(await auth.check('Basic abc'), { ok: false, reason: 'no bearer token' });
+  assert.deepEqual(await auth.check(undefined), {
+    ok: false,
+    reason: "no bearer token (is Knative Eventing's authentication-oidc feature on? docs/security.md)",
+  });
+  assert.deepEqual(await auth.check('Basic abc'), {
+    ok: false,
+    reason: "no bearer token (is Knative Eventing's authentication-oidc feature on? docs/security.md)",
+  });
   assert.equal((await auth.check('Bearer kuik-system:src')).ok, true);
   assert.equal((await auth.check('bearer other:one')).ok, true);
   assert.deepEqual(await auth.check('Bearer other:two'), {

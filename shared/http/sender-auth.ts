@@ -58,7 +58,12 @@ export class SenderAuth {
   /** The verdict for an `Authorization` header value. */
   async check(header: string | undefined): Promise<Verdict> {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-    if (!m?.[1]) return { ok: false, reason: 'no bearer token' };
+    // The usual cause is Knative Eventing's OIDC feature being off: say so where it shows.
+    if (!m?.[1])
+      return {
+        ok: false,
+        reason: "no bearer token (is Knative Eventing's authentication-oidc feature on? docs/security.md)",
+      };
     const now = (this.#o.now ?? Date.now)();
     const key = createHash('sha256').update(m[1]).digest('hex');
     const hit = this.#cache.get(key);

@@ -2,7 +2,12 @@
 // client). One instance per process: its transport keeps the connection pools, ping results and
 // token cache that make the 2nd…Nth probe of a registry cost one request.
 import type { ImageReference } from '../image/reference.ts';
-import { deleteManifest, getManifest, type Manifest, type ManifestRequestOptions } from './manifest.ts';
+import {
+  deleteManifest,
+  type FetchedManifest,
+  getManifest,
+  type ManifestRequestOptions,
+} from './manifest-request.ts';
 import { type ProbeOptions, type ProbeResult, probe } from './probe.ts';
 import { type ManifestRef, toManifestRef } from './reference.ts';
 import { RegistryTransport, type TransportOptions } from './transport.ts';
@@ -23,7 +28,7 @@ export class RegistryClient {
   getManifest(
     reference: string | ImageReference | ManifestRef,
     opts: Omit<ManifestRequestOptions, 'method'> = {},
-  ): Promise<Manifest> {
+  ): Promise<FetchedManifest> {
     return getManifest(this.transport, toManifestRef(reference), opts);
   }
 

@@ -10,6 +10,15 @@ export interface RequestContext {
   timeoutMs?: number;
 }
 
+/** Only the context fields of a larger options object (no undefined keys: exactOptionalPropertyTypes). */
+export function pickContext(opts: RequestContext): RequestContext {
+  const ctx: RequestContext = {};
+  if (opts.signal) ctx.signal = opts.signal;
+  if (opts.deadline !== undefined) ctx.deadline = opts.deadline;
+  if (opts.timeoutMs !== undefined) ctx.timeoutMs = opts.timeoutMs;
+  return ctx;
+}
+
 /** A context with `timeoutMs` from now (0 or undefined: no deadline), also ending when `parent` aborts. */
 export function withTimeout(timeoutMs: number | undefined, parent?: AbortSignal): RequestContext {
   if (timeoutMs === undefined || timeoutMs <= 0) return parent ? { signal: parent } : {};

@@ -1,20 +1,36 @@
-// The registry client's public surface. Functions import from here; the copy engine also uses
-// the transport and reference helpers directly.
+// The registry client's public surface: the probing client, the repository client (repo.ts) on
+// the same transport, and the one manifest model (manifest.ts).
+
+export { putSmallArtifact } from './artifact.ts';
 export type { Challenge, Scope, ScopeAction } from './challenge.ts';
 export { parseChallenges, pickChallenge, scopeString, scopeStrings } from './challenge.ts';
 export { RegistryClient } from './client.ts';
 export { type RequestContext, withTimeout } from './deadline.ts';
 export { outcomeOfError, RegistryError, type RegistryErrorKind, type RegistryPhase } from './errors.ts';
 export {
+  artifactTypeOf,
+  blobsOf,
+  configPlatform,
   type Descriptor,
+  filteredIndexBytes,
+  type ImageManifest,
+  type IndexManifest,
+  isDigest,
+  isForeignLayer,
+  type Manifest,
+  type ManifestResult,
+  parseManifest,
+  sha256Digest,
+} from './manifest.ts';
+export {
   deleteManifest,
+  type FetchedManifest,
   fetchManifest,
   getManifest,
   MAX_MANIFEST_BYTES,
-  type Manifest,
   type ManifestAnswer,
   type ManifestRequestOptions,
-} from './manifest.ts';
+} from './manifest-request.ts';
 export * from './media-types.ts';
 export {
   combineFailures,
@@ -38,6 +54,7 @@ export {
 } from './probe.ts';
 export {
   apiHost,
+  atDigest,
   blobPath,
   formatRef,
   InvalidReferenceError,
@@ -45,10 +62,12 @@ export {
   manifestPath,
   manifestReference,
   type RepositoryRef,
+  referrersPath,
+  tagsPath,
   toManifestRef,
   uploadPath,
-  withDigest,
 } from './reference.ts';
+export { heldBytes, Repo, type RepoOptions, type RequestCounter, repoOf, type UploadStart } from './repo.ts';
 export { backoffDelay, DEFAULT_RETRY, NO_RETRY, type RetryPolicy } from './retry.ts';
 export {
   type BasicCredential,

@@ -1,237 +1,255 @@
-// Manifest requests on top of the transport: HEAD/GET with every OCI/Docker Accept type, the
-// checks that turn a 200 into a usable descriptor, and DELETE. The probe (probe.ts) classifies
-// the answers; the copy engine reads manifests and deletes mirrors with the same functions.
+// The one manifest model: an index (OCI index, Docker manifest list) of children, or an image (OCI
+// or Docker v2 manifest) of a config and layers, made of descriptors whose digests follow the one
+// digest pattern below. Parsed from the registry's bytes with a valibot schema once; the bytes
+// themselves are kept, because an unfiltered copy pushes them unchanged (same digest). The probe
+// and the repository client (manifest-request.ts, repo.ts) check registry answers with it. Pure.
 import { createHash } from 'node:crypto';
-import type { Scope } from './challenge.ts';
-import { deadlinePassed, type RequestContext } from './deadline.ts';
-import { errorMessage, RegistryError } from './errors.ts';
-import { bareMediaType, MANIFEST_ACCEPT } from './media-types.ts';
-import { parseRateLimit, type RateLimit } from './outcome.ts';
-import { formatRef, type ManifestRef, manifestPath } from './reference.ts';
+import * as v from 'valibot';
 import {
-  type BasicCredential,
-  errorDetail,
-  header,
-  type RegistryResponse,
-  type RegistryTransport,
-  redact,
-  statusLine,
-} from './transport.ts';
+  bareMediaType,
+  isIndexMediaType,
+  MANIFEST_MEDIA_TYPES,
+  OCI_INDEX,
+  OCI_MANIFEST,
+} from './media-types.ts';
 
-export interface Descriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-}
-
-/** kuik reads manifests up to 100 MiB (§6.4 step 2); anything bigger is not a manifest. */
-export const MAX_MANIFEST_BYTES = 100 * 1024 * 1024;
-
-export interface ManifestRequestOptions extends RequestContext {
-  method?: 'HEAD' | 'GET';
-  credential?: BasicCredential | undefined;
-  /** Default: pull on the reference's repository. */
-  scopes?: readonly Scope[];
-  maxBytes?: number;
-}
-
-export type ManifestAnswer =
-  | {
-      ok: true;
-      descriptor: Descriptor;
-      /** GET only: the manifest bytes, verified against the digest. */
-      body?: Buffer;
-      rateLimit?: RateLimit;
-      attempts: number;
-    }
-  | {
-      ok: false;
-      /** The HTTP status; 200 when the registry said yes but the answer is unusable. */
-      status: number;
-      /** `HEAD https://…: 404 MANIFEST_UNKNOWN manifest unknown`: what went wrong, no secrets. */
-      problem: string;
-      rateLimit?: RateLimit;
-      attempts: number;
-    };
-
-const DIGEST_RE = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
+export const DOCKER_SCHEMA1_TYPES = [
+  'application/vnd.docker.distribution.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v1+prettyjws',
+];
 
 /**
- * HEAD or GET `ref`'s manifest. HTTP outcomes come back as data (ok or not, with the rate-limit
- * headers); network failures, timeouts and refused pings or tokens throw a RegistryError.
+ * Layers a registry must not receive (§5.4 step 6): Windows base layers and OCI
+ * non-distributable layers live at their `urls`, and licences forbid pushing them elsewhere.
  */
-export async function fetchManifest(
-  transport: RegistryTransport,
-  ref: ManifestRef,
-  opts: ManifestRequestOptions = {},
-): Promise<ManifestAnswer> {
-  const method = opts.method ?? 'HEAD';
-  const res = await transport.request(ref.registry, {
-    ...context(opts),
-    method,
-    path: manifestPath(ref),
-    headers: { accept: MANIFEST_ACCEPT },
-    scopes: opts.scopes ?? [{ repository: ref.repository, actions: ['pull'] }],
-    credential: opts.credential,
-  });
-  const rateLimit = parseRateLimit(res.headers);
-  const rl = rateLimit ? { rateLimit } : {};
-  const where = `${method} ${redact(new URL(res.url))}`;
-  if (res.status !== 200) {
-    const text = method === 'GET' ? await readCapped(res, 64 * 1024).catch(() => '') : '';
-    if (method === 'HEAD') await res.body.dump();
+const FOREIGN_LAYER_TYPES = new Set([
+  'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
+  'application/vnd.oci.image.layer.nondistributable.v1.tar',
+  'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
+  'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd',
+]);
+
+export function isForeignLayer(d: Descriptor): boolean {
+  return FOREIGN_LAYER_TYPES.has(d.mediaType);
+}
+
+/** OCI image-spec `algorithm:encoded` (descriptor.md "Digests"). */
+const DIGEST_RE = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+
+/** The encodings of the algorithms registries use, exactly: a wrong length is a corrupt digest. */
+const REGISTERED_ENCODINGS: Readonly<Record<string, RegExp>> = {
+  sha256: /^[a-f0-9]{64}$/,
+  sha384: /^[a-f0-9]{96}$/,
+  sha512: /^[a-f0-9]{128}$/,
+};
+
+/**
+ * Whether `s` is a digest: the OCI grammar, with sha256/384/512 as lowercase hex of their exact
+ * length. Any other algorithm needs 32 characters or more: nothing shorter is a real hash, and the
+ * probe refused such Docker-Content-Digest headers before there was one pattern.
+ */
+export function isDigest(s: string): boolean {
+  if (!DIGEST_RE.test(s)) return false;
+  const i = s.indexOf(':');
+  const encoding = REGISTERED_ENCODINGS[s.slice(0, i)];
+  const encoded = s.slice(i + 1);
+  return encoding ? encoding.test(encoded) : encoded.length >= 32;
+}
+
+const PlatformSchema = v.object({
+  os: v.optional(v.string()),
+  architecture: v.optional(v.string()),
+  variant: v.optional(v.string()),
+  'os.version': v.optional(v.string()),
+});
+
+const DescriptorSchema = v.looseObject({
+  mediaType: v.optional(v.string(), ''),
+  digest: v.pipe(v.string(), v.check(isDigest, 'descriptor digest is not a digest')),
+  size: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  urls: v.optional(v.array(v.string())),
+  platform: v.optional(PlatformSchema),
+  artifactType: v.optional(v.string()),
+  annotations: v.optional(v.record(v.string(), v.string())),
+});
+
+export type Descriptor = v.InferOutput<typeof DescriptorSchema>;
+
+const IndexSchema = v.looseObject({
+  schemaVersion: v.literal(2),
+  mediaType: v.optional(v.string()),
+  manifests: v.array(DescriptorSchema),
+  subject: v.optional(DescriptorSchema),
+});
+
+const ImageSchema = v.looseObject({
+  schemaVersion: v.literal(2),
+  mediaType: v.optional(v.string()),
+  artifactType: v.optional(v.string()),
+  config: DescriptorSchema,
+  layers: v.array(DescriptorSchema),
+  subject: v.optional(DescriptorSchema),
+});
+
+interface Common {
+  /** The media type the registry served it as (Content-Type), or the document's own. */
+  mediaType: string;
+  /** The exact bytes the registry served: pushing them unchanged keeps the digest. */
+  bytes: Uint8Array;
+  /** sha256 of `bytes`. */
+  digest: string;
+  subject?: Descriptor;
+}
+
+export interface IndexManifest extends Common {
+  kind: 'index';
+  manifests: Descriptor[];
+  /** The parsed document, for re-serialising a filtered copy with every other field kept. */
+  doc: Record<string, unknown>;
+}
+
+export interface ImageManifest extends Common {
+  kind: 'image';
+  config: Descriptor;
+  layers: Descriptor[];
+  artifactType?: string;
+}
+
+export type Manifest = IndexManifest | ImageManifest;
+
+export type ManifestResult = { ok: true; manifest: Manifest } | { ok: false; error: string };
+
+export function sha256Digest(bytes: Uint8Array): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Parse a manifest from its bytes. `contentType` is the registry's Content-Type; when it is
+ * missing or generic, the document's own `mediaType` (or its shape) decides.
+ */
+export function parseManifest(bytes: Uint8Array, contentType: string | undefined): ManifestResult {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(utf8.decode(bytes));
+  } catch {
+    return { ok: false, error: 'the manifest is not valid JSON' };
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    return { ok: false, error: 'the manifest is not a JSON object' };
+  const o = doc as Record<string, unknown>;
+  const served = contentType ? bareMediaType(contentType) : '';
+  const declared = typeof o['mediaType'] === 'string' ? o['mediaType'] : '';
+  if (
+    DOCKER_SCHEMA1_TYPES.includes(served) ||
+    DOCKER_SCHEMA1_TYPES.includes(declared) ||
+    o['schemaVersion'] === 1
+  ) {
     return {
       ok: false,
-      status: res.status,
-      problem: `${where}: ${statusLine(res.status)}${errorDetail(text)}`,
-      attempts: res.attempts,
-      ...rl,
+      error:
+        'Docker schema 1 manifests are not supported (deprecated since 2017): rebuild or re-push the image with a current tool so the registry serves schema 2 or OCI',
     };
   }
-  const unusable = async (why: string): Promise<ManifestAnswer> => {
-    await res.body.dump().catch(() => {});
-    return { ok: false, status: 200, problem: `${where}: ${why}`, attempts: res.attempts, ...rl };
-  };
-
-  const contentType = header(res.headers, 'content-type');
-  if (!contentType) return unusable('the response lacks the Content-Type header');
-  const mediaType = bareMediaType(contentType);
-  const advertised = header(res.headers, 'docker-content-digest');
-  if (advertised !== undefined && !DIGEST_RE.test(advertised)) {
-    return unusable(`the Docker-Content-Digest header ${JSON.stringify(advertised)} is not a digest`);
+  let mediaType = MANIFEST_MEDIA_TYPES.includes(served) ? served : declared;
+  if (!MANIFEST_MEDIA_TYPES.includes(mediaType)) {
+    // OCI allows `mediaType` to be absent; the shape tells.
+    if (Array.isArray(o['manifests'])) mediaType = OCI_INDEX;
+    else if (o['config'] !== undefined) mediaType = OCI_MANIFEST;
+    else return { ok: false, error: `unsupported manifest media type ${JSON.stringify(served || declared)}` };
   }
-
-  if (method === 'HEAD') {
-    // §4.7 step 3: a HEAD needs all three headers; kuik treats a registry that omits one as
-    // unavailable (§9 "HEAD strictness").
-    const length = header(res.headers, 'content-length');
-    await res.body.dump();
-    if (advertised === undefined) return unusable('the response lacks the Docker-Content-Digest header');
-    if (length === undefined || !/^\d+$/.test(length))
-      return unusable('the response lacks the Content-Length header');
-    if (ref.digest !== undefined && advertised !== ref.digest) {
-      return unusable(`the registry answered digest ${advertised} for ${ref.digest}`);
-    }
+  const digest = sha256Digest(bytes);
+  if (isIndexMediaType(mediaType)) {
+    const r = v.safeParse(IndexSchema, doc);
+    if (!r.success)
+      return { ok: false, error: `invalid index: ${v.summarize(r.issues).replaceAll('\n', '; ')}` };
     return {
       ok: true,
-      descriptor: { mediaType, digest: advertised, size: Number(length) },
-      attempts: res.attempts,
-      ...rl,
+      manifest: {
+        kind: 'index',
+        mediaType,
+        bytes,
+        digest,
+        manifests: r.output.manifests,
+        doc: o,
+        ...(r.output.subject ? { subject: r.output.subject } : {}),
+      },
     };
   }
-
-  let body: Buffer;
-  try {
-    body = await readBytes(res, opts.maxBytes ?? MAX_MANIFEST_BYTES);
-  } catch (err) {
-    // A body cut short (socket closed, body timeout, deadline) or too big: unusable either way.
-    if (opts.signal?.aborted && deadlinePassed(opts)) {
-      return unusable(
-        `reading the manifest timed out${opts.timeoutMs === undefined ? '' : ` after ${opts.timeoutMs} ms`}`,
-      );
-    }
-    return unusable(`reading the manifest failed: ${errorMessage(err)}`);
-  }
-  // The body is the truth: its sha256 is the digest. Like go-containerregistry, a tag's
-  // Docker-Content-Digest is not cross-checked (registries get it wrong), a digest request is.
-  const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
-  if (ref.digest?.startsWith('sha256:') && ref.digest !== digest) {
-    return unusable(`the manifest's digest is ${digest}, not the requested ${ref.digest}`);
-  }
+  const r = v.safeParse(ImageSchema, doc);
+  if (!r.success)
+    return { ok: false, error: `invalid manifest: ${v.summarize(r.issues).replaceAll('\n', '; ')}` };
   return {
     ok: true,
-    descriptor: { mediaType, digest: ref.digest ?? digest, size: body.length },
-    body,
-    attempts: res.attempts,
-    ...rl,
+    manifest: {
+      kind: 'image',
+      mediaType,
+      bytes,
+      digest,
+      config: r.output.config,
+      layers: r.output.layers,
+      ...(r.output.artifactType ? { artifactType: r.output.artifactType } : {}),
+      ...(r.output.subject ? { subject: r.output.subject } : {}),
+    },
   };
-}
-
-export interface Manifest {
-  descriptor: Descriptor;
-  body: Buffer;
-  rateLimit?: RateLimit;
-}
-
-/** GET a manifest or throw: the copy engine's read. */
-export async function getManifest(
-  transport: RegistryTransport,
-  ref: ManifestRef,
-  opts: Omit<ManifestRequestOptions, 'method'> = {},
-): Promise<Manifest> {
-  const answer = await fetchManifest(transport, ref, { ...opts, method: 'GET' });
-  if (!answer.ok) {
-    throw new RegistryError(
-      answer.status === 200 ? 'protocol' : 'http',
-      `${formatRef(ref)}: ${answer.problem}`,
-      {
-        status: answer.status,
-        ...(answer.rateLimit ? { rateLimit: answer.rateLimit } : {}),
-      },
-    );
-  }
-  const out: Manifest = { descriptor: answer.descriptor, body: answer.body ?? Buffer.alloc(0) };
-  if (answer.rateLimit) out.rateLimit = answer.rateLimit;
-  return out;
 }
 
 /**
- * DELETE a manifest by tag or digest (OCI 1.1 allows tags; some registries only digests, field
- * notes #636). Resolves on 200/202; throws a RegistryError with the status otherwise.
+ * The index with only `keep` as children, every other field as the source had it. Serialised
+ * compactly: a new document either way, so the digest changes (§5.4 step 4).
  */
-export async function deleteManifest(
-  transport: RegistryTransport,
-  ref: ManifestRef,
-  opts: Omit<ManifestRequestOptions, 'method' | 'maxBytes'> = {},
-): Promise<void> {
-  const res = await transport.request(ref.registry, {
-    ...context(opts),
-    method: 'DELETE',
-    path: manifestPath(ref),
-    scopes: opts.scopes ?? [{ repository: ref.repository, actions: ['pull', 'delete'] }],
-    credential: opts.credential,
-  });
-  const text = await readCapped(res, 64 * 1024).catch(() => '');
-  if (res.status === 200 || res.status === 202) return;
-  const rateLimit = parseRateLimit(res.headers);
-  throw new RegistryError(
-    'http',
-    `DELETE ${redact(new URL(res.url))}: ${statusLine(res.status)}${errorDetail(text)}`,
-    {
-      status: res.status,
-      ...(rateLimit ? { rateLimit } : {}),
-    },
-  );
+export function filteredIndexBytes(index: IndexManifest, keep: readonly Descriptor[]): Uint8Array {
+  const wanted = new Set(keep.map((d) => d.digest));
+  const original = index.doc['manifests'] as unknown[];
+  const manifests = original.filter((m) => wanted.has((m as { digest: string }).digest));
+  return new TextEncoder().encode(JSON.stringify({ ...index.doc, manifests }));
 }
 
-function context(opts: RequestContext): RequestContext {
-  const ctx: RequestContext = {};
-  if (opts.signal) ctx.signal = opts.signal;
-  if (opts.deadline !== undefined) ctx.deadline = opts.deadline;
-  if (opts.timeoutMs !== undefined) ctx.timeoutMs = opts.timeoutMs;
-  return ctx;
+/** The config media types of a runnable image (OCI, Docker); any other config is an artifact's. */
+const IMAGE_CONFIG_TYPES = new Set([
+  'application/vnd.oci.image.config.v1+json',
+  'application/vnd.docker.container.image.v1+json',
+]);
+
+/**
+ * The artifact type of a non-image OCI artifact (what an image volume may mount: a model, a data
+ * set, a Helm chart), or undefined for an image. OCI 1.1 artifacts set `artifactType` over the
+ * empty config; older ones say it with the config's own media type. A config without a media type
+ * is taken for an image (what the copy did before artifacts were handled).
+ */
+export function artifactTypeOf(m: ImageManifest): string | undefined {
+  const config = m.config.mediaType;
+  if (config === '' || IMAGE_CONFIG_TYPES.has(config)) return undefined;
+  return m.artifactType ?? config;
 }
 
-async function readBytes(res: RegistryResponse, max: number): Promise<Buffer> {
-  const declared = Number(header(res.headers, 'content-length') ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > max) {
-    await res.body.dump().catch(() => {});
-    throw new RegistryError('protocol', `the manifest is ${declared} bytes, over the ${max}-byte limit`);
+/** Blobs of an image in upload order: layers first, config last (as registries expect nothing else). */
+export function blobsOf(image: ImageManifest): Descriptor[] {
+  return [...image.layers, image.config];
+}
+
+const ConfigPlatformSchema = v.looseObject({
+  os: v.optional(v.string()),
+  architecture: v.optional(v.string()),
+  variant: v.optional(v.string()),
+});
+
+/** os/architecture/variant of an image config blob; undefined when it is not JSON or has none. */
+export function configPlatform(
+  bytes: Uint8Array,
+): { os?: string; architecture?: string; variant?: string } | undefined {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(utf8.decode(bytes));
+  } catch {
+    return undefined;
   }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of res.body) {
-    const b = chunk as Buffer;
-    total += b.length;
-    if (total > max) {
-      res.body.destroy();
-      throw new RegistryError('protocol', `the manifest is over the ${max}-byte limit`);
-    }
-    chunks.push(b);
-  }
-  return Buffer.concat(chunks);
-}
-
-async function readCapped(res: RegistryResponse, max: number): Promise<string> {
-  return (await readBytes(res, max).catch(async () => Buffer.alloc(0))).toString('utf8');
+  const r = v.safeParse(ConfigPlatformSchema, doc);
+  if (!r.success || !r.output.architecture) return undefined;
+  return {
+    ...(r.output.os ? { os: r.output.os } : {}),
+    architecture: r.output.architecture,
+    ...(r.output.variant ? { variant: r.output.variant } : {}),
+  };
 }

@@ -4,7 +4,8 @@
 import type { ImageReference } from '../image/reference.ts';
 import { withTimeout } from './deadline.ts';
 import { errorMessage, outcomeOfError, RegistryError } from './errors.ts';
-import { type Descriptor, fetchManifest, type ManifestAnswer } from './manifest.ts';
+import type { Descriptor } from './manifest.ts';
+import { fetchManifest, type ManifestAnswer } from './manifest-request.ts';
 import {
   combineFailures,
   describeRateLimit,
@@ -15,7 +16,7 @@ import {
   quotaExhausted,
   type RateLimit,
 } from './outcome.ts';
-import { formatRef, type ManifestRef, toManifestRef, withDigest } from './reference.ts';
+import { atDigest, formatRef, type ManifestRef, toManifestRef } from './reference.ts';
 import type { BasicCredential, RegistryTransport } from './transport.ts';
 
 export interface ProbeOptions {
@@ -122,7 +123,7 @@ async function probeOnce(
     const descriptor = first.descriptor;
 
     if (opts.resolveDigest && ref.digest === undefined) {
-      const second = await fetchManifest(transport, withDigest(ref, descriptor.digest), {
+      const second = await fetchManifest(transport, atDigest(ref, descriptor.digest), {
         ...ctx,
         method,
         credential,

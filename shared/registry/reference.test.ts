@@ -2,13 +2,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   apiHost,
+  atDigest,
   blobPath,
   formatRef,
   InvalidReferenceError,
   manifestPath,
+  referrersPath,
+  tagsPath,
   toManifestRef,
   uploadPath,
-  withDigest,
 } from './reference.ts';
 
 const D = `sha256:${'a'.repeat(64)}`;
@@ -43,8 +45,8 @@ test('digest references are fetched by digest, also when they carry a tag', () =
   assert.equal(formatRef(both), `reg.example:5000/app:v1@${D}`);
 });
 
-test('withDigest drops the tag: the resolveDigest probe asks for the repository at that digest', () => {
-  const r = withDigest(toManifestRef('reg.example/app:v1'), D);
+test('atDigest drops the tag: the resolveDigest probe asks for the repository at that digest', () => {
+  const r = atDigest(toManifestRef('reg.example/app:v1'), D);
   assert.equal(formatRef(r), `reg.example/app@${D}`);
 });
 
@@ -67,4 +69,10 @@ test('blob and upload paths, with a cross-repository mount', () => {
     uploadPath(repo, { digest: D, from: 'other/app' }),
     `/v2/team/app/blobs/uploads/?mount=sha256%3A${'a'.repeat(64)}&from=other%2Fapp`,
   );
+});
+
+test('tag list and referrers paths of a repository', () => {
+  const repo = { registry: 'r', repository: 'team/app' };
+  assert.equal(tagsPath(repo), '/v2/team/app/tags/list');
+  assert.equal(referrersPath(repo, D), `/v2/team/app/referrers/${D}`);
 });

@@ -35,13 +35,6 @@ export function apiHost(registry: string): string {
   return isDockerHub(registry) ? DOCKER_HUB_API_HOST : registry;
 }
 
-const SHA256_RE = /^sha256:[a-f0-9]{64}$/;
-
-/** sha256 is the only algorithm registries serve in practice, and the one we verify bodies with. */
-export function isSha256Digest(s: string): boolean {
-  return SHA256_RE.test(s);
-}
-
 /**
  * Where a reference lives. Strings go through the one reference parser (`shared/image`, §2.1), so
  * `nginx`, `docker.io/library/nginx` and `index.docker.io/library/nginx:latest` all land on the
@@ -76,8 +69,12 @@ export function formatRef(r: ManifestRef): string {
   return `${name}:${r.tag ?? 'latest'}`;
 }
 
-/** The same repository at another digest (the `resolveDigest` second probe, §4.7 step 8). */
-export function withDigest(r: ManifestRef, digest: string): ManifestRef {
+/**
+ * Where the same repository serves `digest` (the `resolveDigest` second probe, §4.7 step 8): an
+ * API location, not a reference, so it is not validated again; `withDigest` (shared/image) builds
+ * and checks the `name@digest` reference people see.
+ */
+export function atDigest(r: ManifestRef, digest: string): ManifestRef {
   return { registry: r.registry, repository: r.repository, digest };
 }
 
@@ -87,6 +84,16 @@ export function manifestPath(r: ManifestRef): string {
 
 export function blobPath(r: RepositoryRef, digest: string): string {
   return `/v2/${r.repository}/blobs/${digest}`;
+}
+
+/** The first page of a repository's tag list (`Link` headers name the next ones). */
+export function tagsPath(r: RepositoryRef): string {
+  return `/v2/${r.repository}/tags/list`;
+}
+
+/** OCI 1.1 referrers of a manifest. */
+export function referrersPath(r: RepositoryRef, digest: string): string {
+  return `/v2/${r.repository}/referrers/${digest}`;
 }
 
 /** Starting point of a blob upload; `mount`/`from` ask for a cross-repository mount (§5.4 step 6). */

@@ -19,7 +19,7 @@ import { LruCache } from '../lru.ts';
 import { raceSignal, SingleFlight } from '../single-flight.ts';
 import { type Challenge, parseChallenges, pickChallenge, type Scope, scopeStrings } from './challenge.ts';
 import type { RegistryCredential } from './credentials.ts';
-import { deadlinePassed, type RequestContext } from './deadline.ts';
+import { deadlinePassed, pickContext, type RequestContext } from './deadline.ts';
 import {
   errorCode,
   errorMessage,
@@ -570,14 +570,6 @@ export class RegistryTransport {
     this.credKeys.set(c, key);
     return key;
   }
-}
-
-function pickContext(req: RequestContext): RequestContext {
-  const ctx: RequestContext = {};
-  if (req.signal) ctx.signal = req.signal;
-  if (req.deadline !== undefined) ctx.deadline = req.deadline;
-  if (req.timeoutMs !== undefined) ctx.timeoutMs = req.timeoutMs;
-  return ctx;
 }
 
 function isStream(body: RegistryRequest['body']): boolean {

@@ -42,11 +42,12 @@ describe('kuik-functions on a real Knative cluster, installed with helm install'
     await c?.stop();
   });
 
-  test('the chart installs the router, reconcile and monitor Knative Services, the JobSink and both sources, all Ready', async () => {
+  test('the chart installs the router, reconcile and monitor Knative Services, the JobSink and the sources, all Ready', async () => {
     const want = [
       'ApiServerSource/kuik-reconcile=True',
       'JobSink/kuik-copy=True',
       'PingSource/kuik-monitor=True',
+      'PingSource/kuik-reconcile-resync=True',
       // The copy's Knative Service is rendered too (copy.sink: service uses it); idle at zero.
       'Service/kuik-copy=True',
       'Service/kuik-monitor=True',

@@ -115,7 +115,10 @@ function configPatches(registries: string[]): Record<string, Record<string, stri
     'knative-serving/config-autoscaler': { 'scale-to-zero-grace-period': '6s' },
     // Knative Services are cluster-local by default here (no external domain).
     'knative-serving/config-domain': { 'svc.cluster.local': '' },
-    // JobSink and ApiServerSource images etc. need nothing; the defaults apply.
+    // Sources send an OIDC token for their sink's audience and the JobSink checks its senders:
+    // kuik-functions' manifests check senders by default (docs/security.md), as an operator is
+    // told to set it up (docs/install.md).
+    'knative-eventing/config-features': { 'authentication-oidc': 'enabled' },
   };
 }
 

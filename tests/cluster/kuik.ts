@@ -241,6 +241,7 @@ export async function waitInstalled(c: Cluster): Promise<void> {
     'jobsink/kuik-copy',
     'apiserversource/kuik-reconcile',
     'pingsource/kuik-monitor',
+    'pingsource/kuik-reconcile-resync',
     '--timeout=300s',
   );
 }

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
+import { COPY_EVENT_TYPE } from '#shared/copy-request.ts';
 import { type ClusterStack, startClusterStack } from '../../scripts/cluster-stack.ts';
 import { run } from '../harness/proc.ts';
 import { NET } from './host.ts';
@@ -162,6 +163,50 @@ spec:
       'cisa/demo Available',
       async () => (await jsonpath(c, ['get', 'cisa', 'demo'], '{.status.images[0].status}')) === 'Available',
     );
+  });
+
+  test("senders are checked (Knative's OIDC identity): a forged event without a token, or with another namespace's token, is refused by reconcile and by the JobSink; nothing runs", async () => {
+    // Everything above went through with tokens: the ApiServerSource's to reconcile, the
+    // PingSource's to the monitor, reconcile's to the JobSink. Here, what anyone in the cluster
+    // could send instead. From the node, through the same Services the sources use.
+    const event = (type: string, data: object) => [
+      ...['-H', 'content-type: application/json', '-H', 'ce-specversion: 1.0', '-H', 'ce-id: forged-1'],
+      ...['-H', 'ce-source: forged', '-H', `ce-type: ${type}`, '--data', JSON.stringify(data)],
+    ];
+    const clusterIp = async (ns: string, name: string) =>
+      jsonpath(c, ['-n', ns, 'get', 'svc', name], '{.spec.clusterIP}');
+    const post = async (url: string, args: string[]) => {
+      const out = await run(
+        ...c.ns('curl', ['-sS', '--max-time', '120', '-w', '\\n%{http_code}', ...args, url]),
+      );
+      const lines = out.trimEnd().split('\n');
+      return { status: Number(lines.pop()), body: lines.join('\n') };
+    };
+    // reconcile's Knative Service, as its cluster-local name resolves (an ExternalName to the
+    // networking layer's private Service).
+    const ext = await jsonpath(c, ['-n', KUIK_NS, 'get', 'svc', 'kuik-reconcile'], '{.spec.externalName}');
+    const [svc, svcNs] = ext.split('.') as [string, string];
+    const reconcileUrl = `http://${await clusterIp(svcNs, svc)}/`;
+    const host = ['-H', `host: kuik-reconcile.${KUIK_NS}.svc.cluster.local`];
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x', namespace: NS } };
+    const bare = await post(reconcileUrl, [...host, ...event('dev.knative.apiserver.resource.add', pod)]);
+    assert.equal(bare.status, 401, bare.body);
+    assert.match(bare.body, /no bearer token/);
+    // A token for the right audience, but minted by someone else's ServiceAccount.
+    const token = (await c.k('-n', NS, 'create', 'token', 'default', '--audience', 'kuik-reconcile')).trim();
+    const other = await post(reconcileUrl, [
+      ...host,
+      ...['-H', `authorization: Bearer ${token}`],
+      ...event('dev.knative.apiserver.resource.add', pod),
+    ]);
+    assert.equal(other.status, 401, other.body);
+    assert.match(other.body, new RegExp(`sender system:serviceaccount:${NS}:default is not allowed`));
+    // The JobSink: a forged copy request is refused before any Job exists.
+    const jobsBefore = await jsonpath(c, ['-n', KUIK_NS, 'get', 'jobs'], '{.items[*].metadata.name}');
+    const sinkUrl = `http://${await clusterIp('knative-eventing', 'job-sink')}/${KUIK_NS}/kuik-copy`;
+    const copy = await post(sinkUrl, event(COPY_EVENT_TYPE, { image: 'forged' }));
+    assert.equal(copy.status, 401, copy.body);
+    assert.equal(await jsonpath(c, ['-n', KUIK_NS, 'get', 'jobs'], '{.items[*].metadata.name}'), jobsBefore);
   });
 
   test('after the idle window reconcile and monitor are at zero pods; the next event scales reconcile up and is handled', async () => {

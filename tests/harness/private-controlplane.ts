@@ -1,6 +1,6 @@
 // A second etcd + kube-apiserver for one test file, trusting the harness's CA (same binaries, same
 // PKI), with the kuik CRDs. For tests whose subjects act cluster-wide and must not touch other
-// files' objects (the monitor's resync rewrites every CR it can list), or that need an audit log
+// files' objects (reconcile's resync rewrites every CR it can list), or that need an audit log
 // holding only their own calls. Its processes are recorded in the harness's pids file, so a
 // crashed run's leftovers are reaped like the harness's own.
 import { appendFileSync, readFileSync } from 'node:fs';

@@ -1,7 +1,8 @@
 // The local stack: the harness's real parts plus the four functions as local processes, wired the
 // way Knative wires them in a cluster — Knative's own ApiServerSource adapter sends CR and Pod
-// events to reconcile, its own PingSource adapter sends ticks to monitor, reconcile sends copy
-// requests to copy, and the router is registered as a real MutatingWebhookConfiguration.
+// events to reconcile, its own PingSource adapter sends ticks to monitor and resync pings to
+// reconcile (two PingSources, as manifests/ has them), reconcile sends copy requests to copy, and
+// the router is registered as a real MutatingWebhookConfiguration.
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { HarnessState } from './env.ts';
@@ -91,19 +92,24 @@ export async function startStack(opts: { tickSchedule?: string } = {}): Promise<
       ],
     });
     stops.push(apiserverSource.stop);
-    const monitorUrl = `http://127.0.0.1:${monitor.port}/`;
-    await apply({
-      apiVersion: 'sources.knative.dev/v1',
-      kind: 'PingSource',
-      metadata: { name: 'kuik-monitor-tick', namespace: 'kuik-system' },
-      spec: {
-        schedule: opts.tickSchedule ?? '*/30 * * * * *',
-        contentType: 'application/json',
-        data: '{}',
-        sink: { uri: monitorUrl },
-      },
-    });
-    await patchStatus('pingsource', 'kuik-monitor-tick', readyPingSourceStatus(monitorUrl), 'kuik-system');
+    // The monitor's ticks and reconcile's full resync, each on its PingSource; one mtping serves both.
+    for (const [name, url] of [
+      ['kuik-monitor-tick', `http://127.0.0.1:${monitor.port}/`],
+      ['kuik-reconcile-resync', `http://127.0.0.1:${reconcile.port}/`],
+    ] as const) {
+      await apply({
+        apiVersion: 'sources.knative.dev/v1',
+        kind: 'PingSource',
+        metadata: { name, namespace: 'kuik-system' },
+        spec: {
+          schedule: opts.tickSchedule ?? '*/30 * * * * *',
+          contentType: 'application/json',
+          data: '{}',
+          sink: { uri: url },
+        },
+      });
+      await patchStatus('pingsource', name, readyPingSourceStatus(url), 'kuik-system');
+    }
     const ping = await startPingAdapter('kuik-monitor-ping');
     stops.push(ping.stop);
     // `npm run stack -- upstream down|up`, and the files the printed walk-through uses.
@@ -248,7 +254,7 @@ Registries (TLS, signed by ${h.pki.caCert}):
 
 Functions (logs in ${h.runDir}/logs):
   router     webhook https://127.0.0.1:${f.router.webhookPort}/mutate   metrics http://127.0.0.1:${f.router.port}/metrics
-  reconcile  http://127.0.0.1:${f.reconcile.port}/   metrics http://127.0.0.1:${f.reconcile.port}/metrics
+  reconcile  http://127.0.0.1:${f.reconcile.port}/   (full resync every 30 s)   metrics http://127.0.0.1:${f.reconcile.port}/metrics
   monitor    http://127.0.0.1:${f.monitor.port}/   (ticks every 30 s)   /status/images
   copy       http://127.0.0.1:${f.copy.port}/
 

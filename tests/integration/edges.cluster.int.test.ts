@@ -1,6 +1,7 @@
 // The monitor's tick endpoint takes unauthenticated POSTs (OpenFaaS's cron-connector form), and
-// one tick lists CISAs and pods cluster-wide and resyncs every mirror set: twenty POSTs must cost
-// what one does (issue 18). Cluster-wide, because a tick's resync reconciles every mirror set.
+// one tick lists CISAs and pods cluster-wide: twenty POSTs must cost what one does (issue 18).
+// Cluster-wide, because a tick lists every pod. (reconcile's resync trigger coalesces the same
+// way: functions/reconcile/resync.test.ts.)
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { uniq } from '../harness/fixtures.ts';
@@ -12,7 +13,7 @@ after(async () => {
 });
 
 test('twenty cron-connector POSTs in a row cost one tick: the others are answered Coalesced', async () => {
-  // Owns no CISA (nothing to probe); the tick still lists, resyncs and records itself.
+  // Owns no CISA (nothing to probe); the tick still lists and records itself.
   monitor = await startFunction('monitor', {
     env: { KUIK_MONITOR_CISA_SELECTOR: `kuik-test/edges=${uniq('none')}` },
   });

@@ -1,6 +1,6 @@
 // The edges of every function, against real processes (`node functions/main.ts`): what an
 // unauthenticated or hostile client can make them spend. Issue 18 and the body limits of issue 14
-// (tick coalescing is in edges.cluster.int.test.ts: a tick resyncs every mirror set of the cluster):
+// (tick coalescing is in edges.cluster.int.test.ts: a tick lists every pod of the cluster):
 //   - a 2 MiB image string in a review does not land in the log whole;
 //   - the webhook port refuses TLS suites without forward secrecy or with CBC-SHA1, as configured;
 //   - headers and bodies that trickle are cut;

@@ -447,8 +447,37 @@ test('security values (issue 14): sender and metrics authentication wire audienc
     get('ClusterRoleBinding', 'kuik-auth-reviews').subjects.map((s: { name: string }) => s.name),
     ['kuik-router', 'kuik-reconcile', 'kuik-monitor', 'kuik-copy'],
   );
-  // Off (the default): none of it.
-  assert.ok(!kustomized.some((o) => o.metadata.name === 'kuik-auth-reviews'));
+
+  // Sender authentication is on by default (kustomize renders the same); with the JobSink as the
+  // copy sink, reconcile and the monitor ask for a token for the JobSink's audience, which Knative
+  // Eventing derives from the JobSink (sinks.knative.dev/jobsink/NAMESPACE/NAME).
+  const defaults = await helmTemplate(ns);
+  const dget = (kind: string, name: string) =>
+    defaults.find((o) => o.kind === kind && o.metadata.name === name)!;
+  for (const fn of ['reconcile', 'monitor']) {
+    const spec = dget('Service', `kuik-${fn}`).spec.template.spec;
+    assert.equal(
+      spec.volumes.find((v: { name: string }) => v.name === 'copy-token').projected.sources[0]
+        .serviceAccountToken.audience,
+      `sinks.knative.dev/jobsink/${ns}/kuik-copy`,
+    );
+  }
+  assert.equal(dget('ApiServerSource', 'kuik-reconcile').spec.sink.audience, 'kuik-reconcile');
+  assert.ok(
+    kustomized.some((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === 'kuik-auth-reviews'),
+  );
+  // The JobSink's Job reads its event from a file: nobody sends it anything to check.
+  const job = dget('JobSink', 'kuik-copy').spec.job.spec.template.spec.containers[0];
+  assert.ok(!job.env.some((e: { name: string }) => e.name === 'KUIK_SENDER_AUDIENCE'));
+  // Off: none of it.
+  const off = await helmTemplate(ns, '--set', 'security.senderAuth.enabled=false');
+  assert.ok(!off.some((o) => o.metadata.name === 'kuik-auth-reviews'));
+  assert.ok(!off.some((o) => o.kind === 'ApiServerSource' && o.spec.sink.audience));
+  for (const fn of ['reconcile', 'monitor', 'copy']) {
+    const c = off.find((o) => o.kind === 'Service' && o.metadata.name === `kuik-${fn}`)!.spec.template.spec;
+    assert.ok(!c.containers[0].env.some((e: { name: string }) => e.name === 'KUIK_SENDER_AUDIENCE'), fn);
+    assert.ok(!(c.volumes ?? []).some((v: { name: string }) => v.name === 'copy-token'), fn);
+  }
 });
 
 test("the JobSink's Job template is a valid batch/v1 Job (the JobSink CRD does not check it)", async () => {

@@ -4,7 +4,7 @@
 // their push interval longer than the test, so only the push at stop can deliver; a copy Job
 // that exits. Then: the counts in Prometheus equal the work done, every dashboard panel returns
 // what it claims with two replicas, and `promtool check metrics` passes on every endpoint.
-// Cluster-wide (`.cluster.int.test.ts`): the monitor's tick resyncs every mirror set.
+// Cluster-wide (`.cluster.int.test.ts`): the monitor's tick lists and writes every CISA it owns.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -282,7 +282,6 @@ before(async () => {
   cleanups.push(() => kubectl(['delete', 'cisa', cisa, '--wait=false']));
   const monitor = await startFunction('monitor', {
     env: {
-      COPY_SINK: 'http://127.0.0.1:9/',
       KUIK_METRICS_PUSH_URL: push(routers[1]!),
       KUIK_METRICS_PUSH_INTERVAL_MS: LONG,
     },
@@ -423,7 +422,7 @@ describe('nothing is lost to scale-to-zero or to the end of a Job', () => {
       byPod.map((s) => [s.metric['pod'], s.value]),
       [['kuik-router-0', work.reconcileEvents]],
     );
-    // The monitor's resync counts in reconcile's metrics, labelled with the monitor.
+    // The monitor's own counts, pushed at its stop.
     const own2 = samples(lastSeen['monitor']!, 'kube_image_keeper_monitor_probes_total');
     await promReaches(
       `sum(kube_image_keeper_monitor_probes_total{${JOB}})`,

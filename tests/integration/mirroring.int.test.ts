@@ -134,7 +134,7 @@ test('an ImageSetMirror and a Pod: the image lands in the mirror with the same d
     await sink.close();
   }
 
-  // The tag vanishes from the mirror; the resync's per-CR reconcile (what a monitor tick runs for
+  // The tag vanishes from the mirror; the resync's per-CR reconcile (what reconcile's resync runs for
   // every CR) notices and requests the copy again. Scoped to this CR: a whole-cluster resync would
   // reach into other test files' CRs running at the same time.
   await run('skopeo', [

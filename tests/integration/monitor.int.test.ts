@@ -22,7 +22,7 @@ import { monitorDeps } from '../../functions/monitor/main.ts';
 import { createMonitorMetrics } from '../../functions/monitor/metrics.ts';
 import { overBudget } from '../../functions/monitor/pacing.ts';
 import { createMonitorApp } from '../../functions/monitor/server.ts';
-import { budgetPlan, type MonitorDeps, type TickSummary } from '../../functions/monitor/tick.ts';
+import type { MonitorDeps, TickSummary } from '../../functions/monitor/tick.ts';
 import { createRouterMetrics } from '../../functions/router/metrics.ts';
 import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
 import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.ts';
@@ -81,7 +81,6 @@ async function startMonitor(opts: {
   selector: string;
   monitoring?: Record<string, unknown>;
   instance?: string;
-  resync?: MonitorDeps['resync'];
   ping?: { ns: string };
 }): Promise<Monitor> {
   // A budget the work of these tests fits in however slow the machine (a tick ends when its work
@@ -98,7 +97,7 @@ async function startMonitor(opts: {
     { port: 0, instance: opts.instance ?? uniq('monitor'), cisaSelector: `${LABEL}=${opts.selector}` },
     kube,
     log,
-    { client, ...(opts.resync ? { resync: opts.resync } : {}) },
+    { client },
   );
   const starts: Monitor['starts'] = [];
   deps.onProbeStart = (registry, at) => void starts.push({ registry, at });
@@ -533,36 +532,6 @@ describe('ticks posted directly (cron-connector form), to count them', () => {
         .map((r) => r.path.split('/').pop())
         .slice(0, 5),
       ['t1', 't2', 't3', 't4', 't5'],
-    );
-  });
-
-  test('the resync gets the tick budget as its deadline; one that could not reach every CR makes the tick say partial', async () => {
-    const stops: number[] = [];
-    let notReached = 2;
-    const m = await startMonitor({
-      selector: uniq('resync-budget'),
-      monitoring: { tickBudget: '1500ms' },
-      resync: async ({ stopAt }) => {
-        stops.push(stopAt);
-        return { notReached };
-      },
-    });
-    const partial = await m.tick();
-    assert.equal(partial.resync, 'partial');
-    assert.equal(stops.length, 1);
-    // No CR may start after the probes' abort point, before the hard deadline: measured from the
-    // tick's own start, not from when this test sent it (a loaded machine delays the request).
-    const plan = budgetPlan(Date.parse(partial.startedAt), 1500);
-    assert.equal(stops[0], plan.abortAt);
-    assert.ok(plan.abortAt < plan.hard);
-    notReached = 0;
-    assert.equal((await m.tick()).resync, 'ok');
-    const text = await m.metricsText();
-    assert.deepEqual(
-      samples(text, 'kube_image_keeper_monitor_resyncs_total')
-        .map((x) => `${x.labels['result']} ${x.value}`)
-        .sort(),
-      ['ok 1', 'partial 1'],
     );
   });
 

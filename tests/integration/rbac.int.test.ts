@@ -6,7 +6,7 @@
 //   - nothing it did was refused (no 403), and everything it did is granted by its own role;
 //   - every rule of its role was used at least once, or is listed in EXEMPT with the reason.
 // It runs on a control plane of its own (private-controlplane.ts): the functions act cluster-wide
-// (reconcile and the monitor's resync rewrite every mirror set they can list), which must not reach
+// (reconcile's events and its resync rewrite every mirror set they can list), which must not reach
 // other test files' objects, and the audit log then holds only this file's calls.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -46,6 +46,15 @@ interface Obj {
   [k: string]: any;
 }
 
+/** Sender authentication's right, which this file's functions do not use (the reason says why). */
+const TOKEN_REVIEW_EXEMPTION = {
+  'authentication.k8s.io/tokenreviews:create':
+    "sender authentication (on in manifests/): a TokenReview per sender's token. This file's " +
+    'Knative adapters run outside a cluster and mint no OIDC token, so the functions run without it here; ' +
+    'access.int.test.ts checks the TokenReview path, and the real cluster (tests/cluster) runs it with ' +
+    "Knative's authentication-oidc, where a missing right would refuse every event",
+};
+
 /** Rules a function's code does not reach, and why. Everything else must be used. */
 const EXEMPT: Record<string, Record<string, string>> = {
   'kuik-reconcile-source': Object.fromEntries(
@@ -61,7 +70,21 @@ const EXEMPT: Record<string, Record<string, string>> = {
         'before it deploys the adapter (knative notes §1.4); the adapter itself lists and watches',
     ]),
   ),
+  'kuik-monitor': Object.fromEntries(
+    [
+      'kuik.enix.io/imagesetmirrors:get',
+      'kuik.enix.io/clusterimagesetmirrors:get',
+      'kuik.enix.io/imagesetmirrors/status:update',
+      'kuik.enix.io/clusterimagesetmirrors/status:update',
+    ].map((k) => [
+      k,
+      'tag drift with monitoring.tagDrift.action remirror or pin rewrites a mirror status entry ' +
+        '(off by default; tests/integration/tag-drift.int.test.ts drives it)',
+    ]),
+  ),
 };
+for (const account of ['kuik-reconcile', 'kuik-monitor', 'kuik-copy'])
+  EXEMPT[account] = { ...EXEMPT[account], ...TOKEN_REVIEW_EXEMPTION };
 
 let cp: PrivateControlPlane;
 let kube: Kube;
@@ -238,6 +261,7 @@ after(async () => {
 
 let router: RunningFunction;
 let copy: RunningFunction;
+let reconcile: RunningFunction;
 
 test('router: routing, secret copies, events and stale-mirror clearing use exactly its role', async () => {
   router = await startFunction('router', {
@@ -412,7 +436,9 @@ test('router: routing, secret copies, events and stale-mirror clearing use exact
 test('reconcile, its ApiServerSource and copy: mirror sets, secret owners, deletions and copies use exactly their roles', async () => {
   copy = await startFunction('copy', { env: { KUBECONFIG: kubeconfigs['kuik-copy']! } });
   running.push(copy);
-  const reconcile = await startFunction('reconcile', {
+  // Resyncs back to back (the monitor's test below triggers them): no minimum interval.
+  reconcile = await startFunction('reconcile', {
+    config: 'monitoring:\n  tickBudget: 20s\n  minTickInterval: 0s\n',
     env: { KUBECONFIG: kubeconfigs['kuik-reconcile']!, COPY_SINK: `http://127.0.0.1:${copy.port}/` },
   });
   running.push(reconcile);
@@ -602,20 +628,17 @@ test('reconcile, its ApiServerSource and copy: mirror sets, secret owners, delet
 
   await adapter.stop();
   await assertLeastPrivilege('kuik-reconcile-source');
-  await assertLeastPrivilege('kuik-reconcile');
+  // kuik-reconcile is checked after its resync, below: the resync lists what events never need.
   await assertLeastPrivilege('kuik-copy');
 });
 
 // --- the monitor -----------------------------------------------------------------------------------
 
-test('monitor: a tick (probes, ledger, events) and its resync of every CR use exactly its role; then the copy function as a Job uses exactly kuik-copy', async () => {
+test("monitor: a tick (probes, ledger, events) uses exactly its role, reconcile's resync of every CR exactly reconcile's; then the copy function as a Job uses exactly kuik-copy", async () => {
   // No ApiServerSource now (stopped above): what changes below is the resync's to handle.
   const monitor = await startFunction('monitor', {
     config: 'monitoring:\n  tickBudget: 20s\n  minTickInterval: 0s\n',
-    env: {
-      KUBECONFIG: kubeconfigs['kuik-monitor']!,
-      COPY_SINK: `http://127.0.0.1:${copy.port}/`,
-    },
+    env: { KUBECONFIG: kubeconfigs['kuik-monitor']! },
   });
   running.push(monitor);
   const mon = await ns('mon');
@@ -714,18 +737,21 @@ test('monitor: a tick (probes, ledger, events) and its resync of every CR use ex
   await cp.kubectl(['delete', 'clusterreplicatedimageset', crisDel, '--wait=false']);
   await cp.kubectl(['delete', 'imagesetmirror', ismDel, '-n', mon, '--wait=false']);
 
-  // Ticks the way OpenFaaS's cron-connector sends them (a PingSource's CloudEvent takes the same
-  // path once parsed), until the CISA holds a probe result.
-  const tick = async () => {
-    const r = await fetch(`http://127.0.0.1:${monitor.port}/`, {
+  // Ticks and resyncs the way OpenFaaS's cron-connector sends them (a PingSource's CloudEvent takes
+  // the same path once parsed): the resync on reconcile, ticks on the monitor until the CISA holds
+  // a probe result.
+  const cronPost = async (port: number) => {
+    const r = await fetch(`http://127.0.0.1:${port}/`, {
       method: 'POST',
       headers: { 'x-connector': 'cron-connector', 'x-topic': 'cron-function' },
     });
     assert.equal(r.status, 200, await r.clone().text());
-    return (await r.json()) as { resync: string; errors: string[] };
+    return (await r.json()) as { resync?: string; errors?: string[] };
   };
-  const first = await tick();
+  const tick = () => cronPost(monitor.port);
+  const first = await cronPost(reconcile.port);
   assert.equal(first.resync, 'ok', JSON.stringify(first));
+  await tick();
   await eventually(
     'CISA probed',
     async () => {
@@ -759,6 +785,7 @@ test('monitor: a tick (probes, ledger, events) and its resync of every CR use ex
   });
 
   await assertLeastPrivilege('kuik-monitor');
+  await assertLeastPrivilege('kuik-reconcile');
 
   // The copy function as a JobSink Job (event file, exit code), as kuik-copy: the monitor's mirror
   // set marked not mirrored, nothing else running that would copy it.

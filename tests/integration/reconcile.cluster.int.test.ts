@@ -9,8 +9,9 @@ import { listen, type Serving } from '#shared/http/serve.ts';
 import { Kube } from '#shared/kube/client.ts';
 import { createLogger } from '#shared/log.ts';
 import { createRegistry } from '#shared/metrics.ts';
+import { createReconcileMetrics } from '../../functions/reconcile/metrics.ts';
 import type { CopyRequest, ReconcileDeps } from '../../functions/reconcile/mirror-set.ts';
-import { createReconcileApp, createReconcileMetrics } from '../../functions/reconcile/server.ts';
+import { createReconcileApp } from '../../functions/reconcile/server.ts';
 import { kubeConfig } from '../harness/env.ts';
 import {
   apply,

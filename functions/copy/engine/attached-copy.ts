@@ -3,10 +3,10 @@
 // here never fails the image copy: the image is usable without its signature, and the error is
 // reported in the result (and logged by the caller) for the next run to retry.
 import { errorMessage } from '#shared/registry/errors.ts';
+import type { Descriptor, Manifest } from '#shared/registry/manifest.ts';
+import type { Repo } from '#shared/registry/repo.ts';
 import { findAttachedTags, mergeReferrersIndex, OCI_INDEX_TYPE, referrersTag } from './attached.ts';
 import type { CopyResult } from './copy.ts';
-import type { Descriptor, Manifest } from './manifest.ts';
-import type { Repo } from './repo.ts';
 
 export interface AttachedContext {
   src: Repo;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseManifest } from '#shared/registry/manifest.ts';
 import {
   cosignTags,
   findAttachedTags,
@@ -7,7 +8,6 @@ import {
   referrerDescriptor,
   referrersTag,
 } from './attached.ts';
-import { parseManifest } from './manifest.ts';
 
 const dg = (c: string) => `sha256:${c.repeat(64)}`;
 

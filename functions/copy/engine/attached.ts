@@ -7,7 +7,7 @@
 // - OCI 1.1 referrers: manifests with a `subject` pointing at the image, listed by
 //   `GET /v2/<name>/referrers/<digest>`, or, on registries without that API, in an index under the
 //   fallback tag `sha256-<hex>` (the "referrers tag schema" of the distribution spec).
-import type { Descriptor, Manifest } from './manifest.ts';
+import type { Descriptor, Manifest } from '#shared/registry/manifest.ts';
 
 export const COSIGN_SUFFIXES = ['sig', 'att', 'sbom'] as const;
 

@@ -17,10 +17,10 @@
 // byte 0 it also hashes it itself and refuses to commit a mismatch, so a corrupt source is named
 // as such instead of as the registry's DIGEST_INVALID.
 import { isTemporaryNetworkError, RegistryError } from '#shared/registry/errors.ts';
+import type { Descriptor } from '#shared/registry/manifest.ts';
+import type { Repo } from '#shared/registry/repo.ts';
 import { SourceBlobReader } from './blob-reader.ts';
-import type { Descriptor } from './manifest.ts';
 import type { CopyProgress } from './progress.ts';
-import type { Repo } from './repo.ts';
 import type { SessionBook } from './sessions.ts';
 
 export type BlobOutcome = 'skipped' | 'mounted' | 'uploaded' | 'resumed';

@@ -13,8 +13,21 @@
 //
 // Beyond kuik: the missing platforms are reported, not only logged (kuik #594); a digest-pinned
 // destination keeps every child, since a filtered index could not have the pinned digest.
+
+import { isUnknownPlatform, type PlatformSpec, renderPlatform } from '#shared/image/platform.ts';
 import { errorMessage } from '#shared/registry/errors.ts';
+import {
+  artifactTypeOf,
+  blobsOf,
+  configPlatform,
+  type Descriptor,
+  filteredIndexBytes,
+  isForeignLayer,
+  type Manifest,
+  sha256Digest,
+} from '#shared/registry/manifest.ts';
 import { apiHost, type ManifestRef, toManifestRef } from '#shared/registry/reference.ts';
+import { Repo } from '#shared/registry/repo.ts';
 import type { BasicCredential, RegistryTransport, TransportOptions } from '#shared/registry/transport.ts';
 import { copyAttached } from './attached-copy.ts';
 import {
@@ -27,25 +40,8 @@ import {
 } from './blob.ts';
 import { chooseCredential } from './credentials-choice.ts';
 import { hostLimit } from './limit.ts';
-import {
-  artifactTypeOf,
-  blobsOf,
-  configPlatform,
-  type Descriptor,
-  filteredIndexBytes,
-  isForeignLayer,
-  type Manifest,
-  sha256Digest,
-} from './manifest.ts';
-import {
-  checkImagePlatform,
-  isUnknownPlatform,
-  type PlatformSpec,
-  renderPlatform,
-  selectChildren,
-} from './platform.ts';
+import { checkImagePlatform, selectChildren } from './platform-filter.ts';
 import type { CopyProgress } from './progress.ts';
-import { Repo } from './repo.ts';
 import { type Persist, SessionBook, type UploadRecord } from './sessions.ts';
 
 export interface CopyOptions {
@@ -85,7 +81,7 @@ export interface CopyResult {
   sourceDigest: string;
   /** Absent for a non-image artifact: it has no platform, and every copy of it is the whole of it. */
   platforms?: { mirrored: string[]; missing: string[] };
-  /** The source is a non-image OCI artifact of this type (manifest.ts artifactTypeOf). */
+  /** The source is a non-image OCI artifact of this type (#shared/registry/manifest.ts artifactTypeOf). */
   artifactType?: string;
   /** The destination already had this exact manifest: nothing was pushed. */
   alreadyPresent: boolean;

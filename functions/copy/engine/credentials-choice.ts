@@ -3,8 +3,8 @@
 // (GET of the source manifest, HEAD of the destination), so a copy does not pay for failed
 // attempts more than once.
 import { errorMessage } from '#shared/registry/errors.ts';
+import type { Repo } from '#shared/registry/repo.ts';
 import type { BasicCredential } from '#shared/registry/transport.ts';
-import type { Repo } from './repo.ts';
 
 export async function chooseCredential<T>(
   base: Repo,

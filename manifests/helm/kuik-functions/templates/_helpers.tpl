@@ -197,8 +197,9 @@ metadata:
   value: {{ mul (int $p.intervalSeconds) 1000 | quote }}
 {{- end }}
 {{- $s := .root.Values.security }}
-{{- if and $s.senderAuth.enabled (ne .function "router") }}
-{{- /* docs/security.md: each function's audience is its own name. */}}
+{{- if and $s.senderAuth.enabled (ne .function "router") (not .job) }}
+{{- /* docs/security.md: each function's audience is its own name (a JobSink Job reads its
+event from a file: nobody sends it anything). */}}
 - name: KUIK_SENDER_AUDIENCE
   value: kuik-{{ .function }}
 - name: KUIK_SENDER_IDENTITIES
@@ -210,10 +211,19 @@ metadata:
 {{- end }}
 {{- end }}
 
-{{/* With sender authentication on and the copy as a Knative Service, reconcile and the monitor
-present a ServiceAccount token for the copy's audience (the JobSink checks its own senders). */}}
+{{/* With sender authentication on, reconcile presents a ServiceAccount token for
+the copy sink's audience: the copy Service's own (kuik-copy), or the JobSink's, which Knative
+Eventing derives from the JobSink (group/kind/namespace/name, lower case) and checks itself. */}}
 {{- define "kuik.copyTokenOn" -}}
-{{- if and .Values.security.senderAuth.enabled (eq .Values.copy.sink "service") }}true{{ end }}
+{{- if .Values.security.senderAuth.enabled }}true{{ end }}
+{{- end }}
+
+{{- define "kuik.copyAudience" -}}
+{{- if eq .Values.copy.sink "job" -}}
+sinks.knative.dev/jobsink/{{ .Release.Namespace }}/kuik-copy
+{{- else -}}
+kuik-copy
+{{- end -}}
 {{- end }}
 
 {{- define "kuik.copyTokenEnv" -}}
@@ -237,7 +247,7 @@ present a ServiceAccount token for the copy's audience (the JobSink checks its o
   projected:
     sources:
       - serviceAccountToken:
-          audience: kuik-copy
+          audience: {{ include "kuik.copyAudience" . }}
           expirationSeconds: 3600
           path: token
 {{- end }}

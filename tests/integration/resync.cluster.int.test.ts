@@ -1,7 +1,8 @@
-// The monitor's resync end to end: with the ApiServerSource adapter stopped, a mirror set created
-// meanwhile is finalized and filled by the resync of the monitor process, ticked by Knative's own
-// mtping. Cluster-wide (`.cluster.int.test.ts`): the resync reconciles every mirror set of the
-// cluster, so tests/run.ts runs this file alone, after the files that hand-make mirror set statuses.
+// The resync end to end: with the ApiServerSource adapter stopped, a mirror set created meanwhile
+// is finalized and filled by the resync of a reconcile process, triggered by its own PingSource
+// through Knative's own mtping (manifests/reconcile/ping.yaml). Cluster-wide
+// (`.cluster.int.test.ts`): the resync reconciles every mirror set of the cluster, so
+// tests/run.ts runs this file alone, after the files that hand-make mirror set statuses.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
@@ -12,7 +13,8 @@ import { Kube } from '#shared/kube/client.ts';
 import { createLogger } from '#shared/log.ts';
 import { createRegistry } from '#shared/metrics.ts';
 import { reconcileDeps } from '../../functions/reconcile/main.ts';
-import { createReconcileApp, createReconcileMetrics } from '../../functions/reconcile/server.ts';
+import { createReconcileMetrics } from '../../functions/reconcile/metrics.ts';
+import { createReconcileApp } from '../../functions/reconcile/server.ts';
 import { kubeConfig } from '../harness/env.ts';
 import {
   apply,
@@ -36,9 +38,7 @@ import {
 } from '../harness/knative.ts';
 
 const kube = new Kube(kubeConfig());
-const log = createLogger('monitor-resync-test', process.env['LOG_LEVEL'] ?? 'silent');
-/** The CISA label the monitor process is told to own: no CISA carries it, so it probes nothing. */
-const LABEL = 'kuik-test/monitor';
+const log = createLogger('resync-test', process.env['LOG_LEVEL'] ?? 'silent');
 let mtping: Adapter;
 const cleanups: (() => Promise<unknown>)[] = [];
 
@@ -51,7 +51,7 @@ after(async () => {
 });
 
 describe('the resync', () => {
-  test('ApiServerSource adapter stopped, an ImageSetMirror created: a tick of the monitor process fills its status', async () => {
+  test('ApiServerSource adapter stopped, an ImageSetMirror created: a resync of the reconcile process, pinged by its own PingSource, fills its status', async () => {
     const ns = await namespace('mon-resync');
     const config = resolveConfig({});
     assert.ok(config.ok);
@@ -86,15 +86,14 @@ describe('the resync', () => {
     });
     await pod(ns, ['nginx:1.27']);
 
-    // The monitor as a process (node functions/main.ts, KUIK_FUNCTION=monitor), ticked by mtping.
-    const monitorSink = await startEventSink();
-    cleanups.push(() => monitorSink.close());
-    const proc = await startFunction('monitor', {
-      env: { COPY_SINK: monitorSink.url, KUIK_MONITOR_CISA_SELECTOR: `${LABEL}=${uniq('none')}` },
-    });
+    // reconcile as a process (node functions/main.ts, KUIK_FUNCTION=reconcile) with a sink of its
+    // own, pinged by mtping as the resync PingSource of manifests/ does.
+    const resyncSink = await startEventSink();
+    cleanups.push(() => resyncSink.close());
+    const proc = await startFunction('reconcile', { env: { COPY_SINK: resyncSink.url } });
     cleanups.push(() => proc.stop());
     const url = `http://127.0.0.1:${proc.port}/`;
-    const ping = uniq('tick');
+    const ping = uniq('resync');
     await apply({
       apiVersion: 'sources.knative.dev/v1',
       kind: 'PingSource',
@@ -108,9 +107,9 @@ describe('the resync', () => {
       const o = await kube.getKuik<ImageSetMirror>({ kind: 'ImageSetMirror', name: ism, namespace: ns });
       return o.status?.matchingImages?.length ? o : undefined;
     }).catch(async (err: Error) => {
-      // What the monitor process said is the first thing to read when this fails.
+      // What the reconcile process said is the first thing to read when this fails.
       const tail = (await readFile(proc.proc.logFile, 'utf8')).split('\n').slice(-30).join('\n');
-      throw new Error(`${err.message}\nmonitor log (last lines):\n${tail}`);
+      throw new Error(`${err.message}\nreconcile log (last lines):\n${tail}`);
     });
     assert.deepEqual(filled.status?.matchingImages, [
       {
@@ -119,8 +118,8 @@ describe('the resync', () => {
       },
     ]);
     assert.deepEqual(filled.metadata.finalizers, ['kuik.enix.io/mirror-cleanup']);
-    // The copy request went out through the monitor's resync (its own sink), not reconcile's.
-    const copy = await monitorSink.waitFor(
+    // The copy request went out through the resync (the process's own sink), not the events.
+    const copy = await resyncSink.waitFor(
       (e) => (e.data as { owner?: { name?: string } })?.owner?.name === ism,
     );
     assert.equal(
@@ -133,10 +132,12 @@ describe('the resync', () => {
       0,
     );
     // The status and the copy request come out while reconcileAll is still going through the
-    // cluster's other mirror sets; its counters are there once the tick's resync is done.
+    // cluster's other mirror sets; its counters are there once the resync is done.
     const metrics = await eventually('resync counted', async () => {
       const text = await (await fetch(`${url}metrics`)).text();
-      return samples(text, 'kube_image_keeper_monitor_resyncs_total').some((s) => s.labels['result'] === 'ok')
+      return samples(text, 'kube_image_keeper_reconcile_resyncs_total').some(
+        (s) => s.labels['result'] === 'ok',
+      )
         ? text
         : undefined;
     });

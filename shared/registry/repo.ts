@@ -1,13 +1,25 @@
-// The registry operations a copy makes on one repository, over the shared transport (auth,
-// tokens, TLS, retries are the transport's; nothing here knows a password). Each method is one
-// distribution-API exchange with its answer checked and turned into data or a RegistryError whose
-// message names the method, URL and the registry's error code.
+// The registry operations on one repository (manifests, blobs, uploads with resumable sessions
+// and mounts, paginated tags, referrers), over the one transport the probe uses: auth, tokens,
+// TLS and retries are the transport's, and nothing here knows a password. The copy engine copies
+// with it, reconcile lists tags and writes claims, the monitor shares quota records. Each method
+// is one distribution-API exchange with its answer checked and turned into data or a
+// RegistryError whose message names the method, URL and the registry's error code.
 import { Readable } from 'node:stream';
-import type { Scope } from '#shared/registry/challenge.ts';
-import { RegistryError } from '#shared/registry/errors.ts';
-import { fetchManifest } from '#shared/registry/manifest.ts';
-import { parseRateLimit } from '#shared/registry/outcome.ts';
-import { blobPath, type ManifestRef, uploadPath } from '#shared/registry/reference.ts';
+import type { Scope, ScopeAction } from './challenge.ts';
+import { RegistryError } from './errors.ts';
+import { type Descriptor, type Manifest, parseManifest } from './manifest.ts';
+import { answerError, fetchManifest, type ManifestAnswer } from './manifest-request.ts';
+import { OCI_INDEX } from './media-types.ts';
+import { parseRateLimit } from './outcome.ts';
+import {
+  blobPath,
+  type ManifestRef,
+  manifestPath,
+  type RepositoryRef,
+  referrersPath,
+  tagsPath,
+  uploadPath,
+} from './reference.ts';
 import {
   type BasicCredential,
   errorDetail,
@@ -17,8 +29,7 @@ import {
   type RegistryTransport,
   redact,
   statusLine,
-} from '#shared/registry/transport.ts';
-import { type Descriptor, type Manifest, parseManifest } from './manifest.ts';
+} from './transport.ts';
 
 export interface RepoOptions {
   registry: string;
@@ -33,8 +44,6 @@ export type UploadStart = { mounted: true } | { mounted: false; location: string
 
 /** Counts one exchange by kind: `manifest`, `blob`, `upload`, `tags`, `referrers`. */
 export type RequestCounter = (kind: string) => void;
-
-const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 
 export class Repo {
   readonly registry: string;
@@ -84,22 +93,27 @@ export class Repo {
     });
   }
 
-  /** GET a manifest by tag or digest; undefined on 404. Digest requests are verified by the shared reader. */
-  async getManifest(reference: string): Promise<Manifest | undefined> {
+  /** HEAD or GET through the probe's manifest reader: undefined on 404, a RegistryError on any other failure. */
+  async #fetchManifest(
+    reference: string,
+    method: 'HEAD' | 'GET',
+  ): Promise<Extract<ManifestAnswer, { ok: true }> | undefined> {
     this.#count('manifest');
     const answer = await fetchManifest(this.#transport, this.#ref(reference), {
-      method: 'GET',
+      method,
       credential: this.#opts.credential,
       scopes: this.#opts.scopes,
       ...(this.#opts.signal ? { signal: this.#opts.signal } : {}),
     });
-    if (!answer.ok) {
-      if (answer.status === 404) return undefined;
-      throw new RegistryError(answer.status === 200 ? 'protocol' : 'http', answer.problem, {
-        status: answer.status,
-        ...(answer.rateLimit ? { rateLimit: answer.rateLimit } : {}),
-      });
-    }
+    if (answer.ok) return answer;
+    if (answer.status === 404) return undefined;
+    throw answerError(answer);
+  }
+
+  /** GET a manifest by tag or digest; undefined on 404. Digest requests are verified by the shared reader. */
+  async getManifest(reference: string): Promise<Manifest | undefined> {
+    const answer = await this.#fetchManifest(reference, 'GET');
+    if (!answer) return undefined;
     const parsed = parseManifest(answer.body ?? new Uint8Array(), answer.descriptor.mediaType);
     if (!parsed.ok) {
       throw new RegistryError(
@@ -112,18 +126,8 @@ export class Repo {
 
   /** HEAD a manifest: its digest, or undefined on 404. */
   async headManifest(reference: string): Promise<{ digest: string; mediaType: string } | undefined> {
-    this.#count('manifest');
-    const answer = await fetchManifest(this.#transport, this.#ref(reference), {
-      method: 'HEAD',
-      credential: this.#opts.credential,
-      scopes: this.#opts.scopes,
-      ...(this.#opts.signal ? { signal: this.#opts.signal } : {}),
-    });
-    if (answer.ok) return { digest: answer.descriptor.digest, mediaType: answer.descriptor.mediaType };
-    if (answer.status === 404) return undefined;
-    throw new RegistryError(answer.status === 200 ? 'protocol' : 'http', answer.problem, {
-      status: answer.status,
-    });
+    const answer = await this.#fetchManifest(reference, 'HEAD');
+    return answer && { digest: answer.descriptor.digest, mediaType: answer.descriptor.mediaType };
   }
 
   /**
@@ -135,7 +139,7 @@ export class Repo {
     bytes: Uint8Array,
     mediaType: string,
   ): Promise<{ digest: string | undefined; subjectIndexed: boolean }> {
-    const path = `/v2/${this.repository}/manifests/${reference}`;
+    const path = manifestPath(this.#ref(reference));
     const res = await this.#request('manifest', 'PUT', path, {
       headers: { 'content-type': mediaType, 'content-length': String(bytes.length) },
       body: bytes,
@@ -270,7 +274,7 @@ export class Repo {
   /** Every tag, following `Link` pagination. */
   async listTags(): Promise<string[]> {
     const tags: string[] = [];
-    let path: string | undefined = `/v2/${this.repository}/tags/list`;
+    let path: string | undefined = tagsPath(this);
     for (let page = 0; path !== undefined && page < 1000; page++) {
       const res = await this.#request('tags', 'GET', path);
       if (res.status === 404) {
@@ -289,7 +293,7 @@ export class Repo {
 
   /** OCI 1.1 referrers of a digest; 'unsupported' when the registry has no referrers API (404). */
   async referrers(digest: string): Promise<Descriptor[] | 'unsupported'> {
-    const res = await this.#request('referrers', 'GET', `/v2/${this.repository}/referrers/${digest}`, {
+    const res = await this.#request('referrers', 'GET', referrersPath(this, digest), {
       headers: { accept: OCI_INDEX },
     });
     if (res.status === 404 || res.status === 405 || res.status === 400) {
@@ -315,6 +319,27 @@ export class Repo {
       },
     );
   }
+}
+
+/**
+ * One repository of a client's registries with one credential and one set of scope actions, and a
+ * deadline over all its requests: how reconcile and the monitor open a repository (the copy builds
+ * its Repos itself, with a request counter and the copy's own signal).
+ */
+export function repoOf(
+  client: { readonly transport: RegistryTransport },
+  ref: RepositoryRef,
+  credential: BasicCredential | undefined,
+  actions: ScopeAction[],
+  timeoutMs: number,
+): Repo {
+  return new Repo(client.transport, {
+    registry: ref.registry,
+    repository: ref.repository,
+    credential,
+    scopes: [{ repository: ref.repository, actions }],
+    signal: AbortSignal.timeout(timeoutMs),
+  });
 }
 
 /**

@@ -1,8 +1,9 @@
-// What counts as a tick: Knative's PingSource CloudEvent, OpenFaaS's cron-connector POST; the rest is 400.
+// What counts as a tick (of the monitor, or of reconcile's resync): Knative's PingSource CloudEvent,
+// OpenFaaS's cron-connector POST; the rest is 400.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CloudEvent, HTTP } from 'cloudevents';
-import { parseTick } from './server.ts';
+import { parseTick } from './request.ts';
 
 function binary(type: string, data?: unknown): { headers: Record<string, string>; body: string } {
   const m = HTTP.binary(

@@ -5,6 +5,7 @@ import {
   blobsOf,
   configPlatform,
   filteredIndexBytes,
+  isDigest,
   isForeignLayer,
   parseManifest,
   sha256Digest,
@@ -160,5 +161,32 @@ describe('artifactTypeOf', () => {
     assert.equal(artifactTypeOf(image('application/vnd.oci.image.config.v1+json')), undefined);
     assert.equal(artifactTypeOf(image('application/vnd.docker.container.image.v1+json')), undefined);
     assert.equal(artifactTypeOf(image('')), undefined);
+  });
+});
+
+describe('isDigest: one pattern for descriptors and Docker-Content-Digest headers', () => {
+  it('takes OCI algorithm:encoded digests', () => {
+    assert.ok(isDigest(`sha256:${'a'.repeat(64)}`));
+    assert.ok(isDigest(`sha512:${'0'.repeat(128)}`));
+    assert.ok(isDigest(`multihash+base58:${'Q'.repeat(46)}`));
+  });
+
+  it('refuses a sha256 that is not 64 lowercase hex (the copy took any length before)', () => {
+    assert.ok(!isDigest(`sha256:${'a'.repeat(63)}`));
+    assert.ok(!isDigest(`sha256:${'A'.repeat(64)}`));
+    assert.ok(!isDigest(`sha256:${'g'.repeat(64)}`));
+    const r = parseManifest(
+      enc({ schemaVersion: 2, config: d('c'), layers: [{ digest: `sha256:${'1'.repeat(32)}`, size: 1 }] }),
+      undefined,
+    );
+    assert.ok(!r.ok);
+    assert.match(r.error, /descriptor digest is not a digest/);
+  });
+
+  it('refuses a short encoding of another algorithm and anything outside the grammar', () => {
+    assert.ok(!isDigest('md5:abc'));
+    assert.ok(!isDigest(`SHA256:${'a'.repeat(64)}`));
+    assert.ok(!isDigest('a'.repeat(64)));
+    assert.ok(!isDigest(`sha256:${'a'.repeat(64)} `));
   });
 });

@@ -1,7 +1,7 @@
 // Tick coalescing: one tick whatever the number of requests, within a run and within the interval.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TickGate } from './tick-gate.ts';
+import { TickGate } from './gate.ts';
 
 test('a request while a tick runs is coalesced, naming when that tick started', () => {
   let now = 1_000;

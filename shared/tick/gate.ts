@@ -1,6 +1,6 @@
-// Which tick requests run. The tick endpoint is reachable by anything that can POST to the monitor
-// (OpenFaaS's cron-connector form carries no credential), and one tick costs cluster-wide lists and
-// status writes: twenty POSTs must cost what one does. A tick runs only when none is running and
+// Which tick requests run: the monitor's ticks and reconcile's resyncs. A tick endpoint is reachable
+// by anything that can POST to it (OpenFaaS's cron-connector form carries no credential), and one
+// tick costs cluster-wide lists and status writes: twenty POSTs must cost what one does. A tick runs only when none is running and
 // the last successful one started at least `minIntervalMs` ago; every other request is coalesced
 // (answered at once, no work). A failed tick does not start the interval, so the sender's retry of
 // it (mtping retries a 503) runs.
