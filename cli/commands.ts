@@ -12,9 +12,10 @@ import {
   type KuikObject,
   type TagDrift,
 } from '#shared/crd/types.ts';
+import { errorMessage } from '#shared/errors.ts';
 import { compileGlobalSkip, compileSelection, invalidFilterNote } from '#shared/filter/filter.ts';
 import { normalizeReference } from '#shared/image/reference.ts';
-import { apiStatus } from '#shared/kube/client.ts';
+import { apiStatus, listKuik } from '#shared/kube/client.ts';
 import { podImageRefs } from '#shared/kube/pod-images.ts';
 import type { Admission } from '../functions/router/decide.ts';
 import { explainPod, podAsWritten } from '../functions/router/explain.ts';
@@ -42,7 +43,7 @@ async function readInput(file: string, io: Io): Promise<string> {
     throw new CliError(
       code === 'ENOENT'
         ? `file ${file} does not exist: check the -f path`
-        : `cannot read ${file} (${code ?? (err as Error).message}): check the -f path`,
+        : `cannot read ${file} (${code ?? errorMessage(err)}): check the -f path`,
     );
   }
 }
@@ -149,7 +150,7 @@ async function readFilePods(opts: Options, io: Io): Promise<FilePod[]> {
     try {
       content = podsFromText(text, file === '-' ? 'stdin' : file);
     } catch (err) {
-      throw new CliError(`${(err as Error).message}: fix the file`);
+      throw new CliError(`${errorMessage(err)}: fix the file`);
     }
     if (content.skipped.length > 0) io.warn(`skipped (no pod template): ${content.skipped.join(', ')}`);
     out.push(...content.pods);
@@ -203,16 +204,12 @@ export async function explain(cmd: Extract<Command, { kind: 'explain' }>, io: Io
 async function recordedDrifts(cluster: Cluster, io: Io): Promise<Map<string, TagDrift>> {
   const out = new Map<string, TagDrift>();
   try {
-    const list = (await cluster.kube.custom.listClusterCustomObject({
-      group: GROUP,
-      version: 'v1alpha1',
-      plural: 'clusterimagesetavailabilities',
-    })) as { items: ClusterImageSetAvailability[] };
-    for (const c of list.items)
+    const list = await listKuik<ClusterImageSetAvailability>(cluster.kube, 'ClusterImageSetAvailability');
+    for (const c of list)
       for (const i of c.status?.images ?? []) if (i.drift && !out.has(i.image)) out.set(i.image, i.drift);
   } catch (err) {
     io.warn(
-      `warning: tag drift not shown: listing ClusterImageSetAvailabilities: ${(err as Error).message.split('\n')[0]}`,
+      `warning: tag drift not shown: listing ClusterImageSetAvailabilities: ${errorMessage(err).split('\n')[0]}`,
     );
   }
   return out;

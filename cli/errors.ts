@@ -2,6 +2,8 @@
 // (2: the command line itself is wrong, 1: anything else). Never a stack trace: a person at a
 // terminal needs the fix, not our call stack (KUIK_DEBUG=1 prints it for us).
 
+import { errorMessage } from '#shared/errors.ts';
+
 /** A failure the user can fix; `message` is the whole line, `exitCode` 1 or 2. */
 export class CliError extends Error {
   readonly exitCode: number;
@@ -32,7 +34,7 @@ function networkCode(err: unknown): string | undefined {
 export function describeFailure(err: unknown): { line: string; exitCode: number } {
   if (err instanceof CliError) return { line: `kuik: ${err.message}`, exitCode: err.exitCode };
   const code = networkCode(err);
-  const message = (err instanceof Error ? err.message : String(err)).split('\n')[0] as string;
+  const message = errorMessage(err).split('\n')[0] as string;
   return { line: `kuik: ${message}${code && !message.includes(code) ? ` (${code})` : ''}`, exitCode: 1 };
 }
 

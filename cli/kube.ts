@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { AppsV1Api, KubeConfig } from '@kubernetes/client-node';
+import { errorMessage } from '#shared/errors.ts';
 import { apiMessage, apiStatus, Kube } from '#shared/kube/client.ts';
 import type { Options } from './args.ts';
 import { apiUnreachable, CliError } from './errors.ts';
@@ -28,7 +29,7 @@ function loadKubeConfig(opts: Pick<Options, 'kubeconfig'>, env: NodeJS.ProcessEn
     try {
       fn();
     } catch (err) {
-      throw new CliError(`cannot load ${what}: ${(err as Error).message.split('\n')[0]}`);
+      throw new CliError(`cannot load ${what}: ${errorMessage(err).split('\n')[0]}`);
     }
   };
   if (opts.kubeconfig !== undefined) {

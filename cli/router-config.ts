@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { V1Container, V1Deployment } from '@kubernetes/client-node';
 import { type Config, DEFAULT_CONFIG_PATH, defaultConfig, parseConfig } from '#shared/config/config.ts';
+import { errorMessage } from '#shared/errors.ts';
 import { apiStatus } from '#shared/kube/client.ts';
 import type { Options } from './args.ts';
 import { CliError, Unreachable } from './errors.ts';
@@ -98,7 +99,7 @@ export async function routerConfiguration(cluster: Cluster, opts: Options): Prom
       text = await readFile(opts.config, 'utf8');
     } catch (err) {
       throw new CliError(
-        `cannot read --config ${opts.config} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): check the path`,
+        `cannot read --config ${opts.config} (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}): check the path`,
       );
     }
     return { config: parsed(text, opts.config), source: `file ${opts.config}`, cas, warnings };

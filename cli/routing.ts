@@ -11,11 +11,11 @@ import type {
   KuikObject,
   ReplicatedImageSet,
 } from '#shared/crd/types.ts';
-import { GROUP, VERSION } from '#shared/crd/types.ts';
+import { GROUP, type KuikKind } from '#shared/crd/types.ts';
+import { KeyringCache } from '#shared/credentials/keyring-cache.ts';
 import { compileGlobalSkip } from '#shared/filter/filter.ts';
-import { apiStatus } from '#shared/kube/client.ts';
+import { apiStatus, listKuik, pluralOf } from '#shared/kube/client.ts';
 import { RegistryClient } from '#shared/registry/client.ts';
-import { credentialsForImage } from '#shared/registry/credentials.ts';
 import { AvailabilityChecker, activeCheckProbe } from '../functions/router/availability.ts';
 import type { RouterDeps } from '../functions/router/decide.ts';
 import { CliError } from './errors.ts';
@@ -34,25 +34,20 @@ export async function loadRoutingCrs(
   cluster: Cluster,
   namespaces: readonly string[] | 'all',
 ): Promise<RoutingCrs> {
-  const g = { group: GROUP, version: VERSION };
-  const list = async <T>(plural: string, namespace?: string): Promise<T[]> =>
-    (
-      (await cluster.call(`listing ${plural}${namespace ? ` in ${namespace}` : ''}`, () =>
-        namespace
-          ? cluster.kube.custom.listNamespacedCustomObject({ ...g, namespace, plural })
-          : cluster.kube.custom.listClusterCustomObject({ ...g, plural }),
-      )) as { items: T[] }
-    ).items;
-  const namespaced = async <T>(plural: string): Promise<T[]> =>
+  const list = async <T>(kind: KuikKind, namespace?: string): Promise<T[]> =>
+    await cluster.call(`listing ${pluralOf(kind)}${namespace ? ` in ${namespace}` : ''}`, () =>
+      listKuik<T>(cluster.kube, kind, { namespace }),
+    );
+  const namespaced = async <T>(kind: KuikKind): Promise<T[]> =>
     namespaces === 'all'
-      ? await list<T>(plural)
-      : (await Promise.all([...new Set(namespaces)].map((ns) => list<T>(plural, ns)))).flat();
+      ? await list<T>(kind)
+      : (await Promise.all([...new Set(namespaces)].map((ns) => list<T>(kind, ns)))).flat();
   try {
     const [cisms, crises, isms, riss] = await Promise.all([
-      list<ClusterImageSetMirror>('clusterimagesetmirrors'),
-      list<ClusterReplicatedImageSet>('clusterreplicatedimagesets'),
-      namespaced<ImageSetMirror>('imagesetmirrors'),
-      namespaced<ReplicatedImageSet>('replicatedimagesets'),
+      list<ClusterImageSetMirror>('ClusterImageSetMirror'),
+      list<ClusterReplicatedImageSet>('ClusterReplicatedImageSet'),
+      namespaced<ImageSetMirror>('ImageSetMirror'),
+      namespaced<ReplicatedImageSet>('ReplicatedImageSet'),
     ]);
     return { cisms, crises, isms, riss };
   } catch (err) {
@@ -88,6 +83,7 @@ export function dryRunDeps(cluster: Cluster, config: Config, crs: RoutingCrs): D
   if (!skip.ok)
     throw new CliError(`the configuration's ${skip.error.message}: fix it, or pass --config FILE`);
   const client = new RegistryClient();
+  const keyrings = new KeyringCache();
   const check = config.routing.activeCheck;
   const deps: RouterDeps = {
     config: {
@@ -112,11 +108,7 @@ export function dryRunDeps(cluster: Cluster, config: Config, crs: RoutingCrs): D
         throw err;
       }
     },
-    credentialsFor: (secrets, image) => {
-      const r = credentialsForImage(secrets, image);
-      if (!r.ok) throw new Error(r.error.message);
-      return r.credentials;
-    },
+    credentialsFor: (secrets, image) => keyrings.credentialsFor(secrets, image),
     checker: new AvailabilityChecker({
       ttlMs: 0,
       // The router's own probe: HEAD, its timeout, its resolveDigest.

@@ -4,6 +4,7 @@
 // The API server keeps the CA of the kubeconfig (client-node passes its own).
 import { readFile } from 'node:fs/promises';
 import { getCACertificates, setDefaultCACertificates } from 'node:tls';
+import { errorMessage } from '#shared/errors.ts';
 import { CliError } from './errors.ts';
 
 /** PEM blocks of a bundle (a file may hold several CAs). Pure. */
@@ -19,7 +20,7 @@ export async function readCaFiles(files: readonly string[]): Promise<{ source: s
         text = await readFile(file, 'utf8');
       } catch (err) {
         throw new CliError(
-          `cannot read --ca-file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): check the path`,
+          `cannot read --ca-file ${file} (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}): check the path`,
         );
       }
       if (pemBlocks(text).length === 0)
@@ -42,7 +43,7 @@ export function trustCAs(extra: readonly { pem: string }[]): void {
     setDefaultCACertificates([...new Set(certs)]);
   } catch (err) {
     throw new CliError(
-      `a CA given to kuik is not a valid certificate (${(err as Error).message}): check --ca-file`,
+      `a CA given to kuik is not a valid certificate (${errorMessage(err)}): check --ca-file`,
     );
   }
 }

@@ -2,6 +2,7 @@
 // anything else is a typed error the caller answers with 400 (no retry). Outgoing: binary mode over
 // fetch, failing loudly (the SDK's own httpTransport hides non-2xx answers).
 import { CloudEvent, HTTP, type ValidationError } from 'cloudevents';
+import { errorMessage } from './errors.ts';
 
 export interface Incoming {
   id: string;
@@ -19,7 +20,7 @@ export function parseCloudEvent(headers: Record<string, string>, body: string): 
   try {
     parsed = HTTP.toEvent({ headers, body }) as CloudEvent<unknown> | CloudEvent<unknown>[];
   } catch (err) {
-    return { ok: false, error: `not a CloudEvent: ${(err as Error).message}` };
+    return { ok: false, error: `not a CloudEvent: ${errorMessage(err)}` };
   }
   if (Array.isArray(parsed)) return { ok: false, error: 'batched CloudEvents are not supported' };
   // The SDK accepts any specversion string; every sender here speaks 1.0.

@@ -21,6 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import * as v from 'valibot';
+import { errorMessage } from './errors.ts';
 import type { Logger } from './log.ts';
 import { isProcessMetric } from './metrics.ts';
 
@@ -224,7 +225,7 @@ export class MetricsPusher {
     } catch (err) {
       // Kept for the next send; one line per failing streak, not one per interval.
       if (!this.#failing)
-        this.#o.log.warn({ url: this.#o.url, err: (err as Error).message }, 'metrics push failed');
+        this.#o.log.warn({ url: this.#o.url, err: errorMessage(err) }, 'metrics push failed');
       this.#failing = true;
       return false;
     }

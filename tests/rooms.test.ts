@@ -65,31 +65,14 @@ function sources(dir: string, out = new Map<string, string>()): Map<string, stri
   return out;
 }
 
-/**
- * Crossings other branches remove (issue 15 parts 1 and 2): listed so this test guards every
- * other import meanwhile. An entry that no longer occurs fails the test too: delete it then.
- */
-const BEING_REMOVED: readonly string[] = [
-  'functions/monitor/credentials.ts → ../reconcile/status.ts',
-  'functions/monitor/discovery.test.ts → ../reconcile/status.ts',
-  'functions/monitor/discovery.ts → ../reconcile/status.ts',
-  'functions/monitor/status-images.ts → ../reconcile/status.ts',
-  'functions/monitor/tick-plan.ts → ../reconcile/status.ts',
-  'functions/monitor/tick.ts → ../reconcile/status.ts',
-];
-
 describe('the rooms', () => {
   test('no file under functions/X/ imports functions/Y/, and shared/ imports nothing of functions/', () => {
     const found = roomViolations(new Map([...sources('functions'), ...sources('shared')]));
-    const key = (v: Violation) => `${v.file} → ${v.import}`;
-    const unexpected = found.filter((v) => !BEING_REMOVED.includes(key(v)));
     assert.deepEqual(
-      unexpected.map((v) => `${key(v)} (${v.why})`),
+      found.map((v) => `${v.file} → ${v.import} (${v.why})`),
       [],
       'a function imports another room: move what both need to shared/',
     );
-    const gone = BEING_REMOVED.filter((k) => !found.some((v) => key(v) === k));
-    assert.deepEqual(gone, [], 'no longer imported: delete these from BEING_REMOVED');
   });
 
   test('the rule on made-up files: every crossing reported with its file and import', () => {

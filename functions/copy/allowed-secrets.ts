@@ -11,9 +11,9 @@
 // but they are claims to check, not orders. Pure: the CR and the pods come in, a verdict goes out.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { CopyRequest } from '#shared/copy-request.ts';
+import { credentialFor, type SecretRef } from '#shared/credentials/mirror-credential.ts';
 import { normalizeReference } from '#shared/image/reference.ts';
 import { podImageRefs } from '#shared/kube/pod-images.ts';
-import { credentialFor, type SecretRef } from '#shared/mirror-credential.ts';
 import type { MirrorSet } from './status.ts';
 
 export interface AllowedSecrets {

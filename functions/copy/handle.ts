@@ -11,17 +11,19 @@
 //     request names: a request naming others is refused, nothing read, nothing written.
 //   - Success: mirroredAt, digest, platforms; lastError and upload sessions cleared. Failure:
 //     lastError, sessions kept for the next attempt. Stopped on request: only the sessions.
-import type { V1Secret } from '@kubernetes/client-node';
 import type { CopyRequest } from '#shared/copy-request.ts';
+import type { SecretRef } from '#shared/credentials/mirror-credential.ts';
+import { CredentialResolver, describeFailures } from '#shared/credentials/resolver.ts';
+import { apiSecretReader } from '#shared/credentials/secret-cache.ts';
+import { errorMessage } from '#shared/errors.ts';
 import { platformsChanged } from '#shared/image/platform.ts';
 import { apiStatus, type Kube, type KuikRef } from '#shared/kube/client.ts';
 import { type Logger, untrusted } from '#shared/log.ts';
-import type { SecretRef } from '#shared/mirror-credential.ts';
-import { credentialsForImage, type RegistryCredential } from '#shared/registry/credentials.ts';
-import { errorMessage } from '#shared/registry/errors.ts';
+import type { RegistryCredential } from '#shared/registry/credentials.ts';
 import { toManifestRef } from '#shared/registry/reference.ts';
 import { Repo } from '#shared/registry/repo.ts';
 import type { RegistryTransport } from '#shared/registry/transport.ts';
+import type { Result } from '#shared/result.ts';
 import { allowedDestination, allowedSource, sourceNamespace } from './allowed-secrets.ts';
 import { type CopyResult, mirrorImage } from './engine/copy.ts';
 import { chooseCredential } from './engine/credentials-choice.ts';
@@ -133,7 +135,7 @@ export async function handleCopy(req: CopyRequest, deps: CopyDeps): Promise<Hand
   // re-synced with a moving upstream tag (§5.4 step 9). Unless `mirroring.platforms` changed
   // since: then it is copied again for the new set.
   if (mirror.mirroredAt !== undefined && !platformsChanged(mirror.platforms, req.platforms)) {
-    const present = await destinationDigest(req, creds.destination, deps).catch(() => undefined);
+    const present = await destinationDigest(req, creds.value.destination, deps).catch(() => undefined);
     if (present !== undefined) return done({ outcome: 'already-mirrored', digest: present });
   }
 
@@ -175,8 +177,8 @@ export async function handleCopy(req: CopyRequest, deps: CopyDeps): Promise<Hand
     // A pinned mirror copies the pinned digest of the tag, not what the tag names now (tag drift).
     source: req.pinnedDigest ? `${req.source}@${req.pinnedDigest}` : req.source,
     destination: req.destination,
-    sourceCredentials: creds.source,
-    destinationCredentials: creds.destination,
+    sourceCredentials: creds.value.source,
+    destinationCredentials: creds.value.destination,
     platforms: req.platforms,
     chunkBytes: deps.settings.chunkBytes,
     recordEveryBytes: deps.settings.recordEveryBytes,
@@ -268,9 +270,7 @@ async function event(
   if (err) deps.log.warn({ reason, err: err.message }, 'could not record event');
 }
 
-type Credentials =
-  | { ok: true; source: RegistryCredential[]; destination: RegistryCredential[] }
-  | { ok: false; error: string };
+type Credentials = Result<{ source: RegistryCredential[]; destination: RegistryCredential[] }>;
 
 /**
  * §5.4 steps 1–2: the pod's pull secrets for the source, the mirror's credential for the
@@ -281,31 +281,19 @@ async function credentials(
   destinationSecret: SecretRef | undefined,
   deps: CopyDeps,
 ): Promise<Credentials> {
-  const read = async (namespace: string, name: string, role: string): Promise<V1Secret | string> => {
-    try {
-      return await deps.kube.getSecret(namespace, name);
-    } catch (err) {
-      const why = apiStatus(err) === 404 ? 'not found' : errorMessage(err);
-      return `${role} ${namespace}/${name}: ${why}`;
-    }
-  };
-  const sourceSecrets: V1Secret[] = [];
-  for (const name of req.sourcePullSecrets?.names ?? []) {
-    const s = await read(req.sourcePullSecrets?.namespace ?? '', name, 'pull secret');
-    if (typeof s === 'string') return { ok: false, error: s };
-    sourceSecrets.push(s);
-  }
-  const source = credentialsForImage(sourceSecrets, req.source);
-  if (!source.ok) return { ok: false, error: source.error.message };
+  // Read afresh for each copy (no cache): a copy runs minutes, a rotated credential must count.
+  const resolver = new CredentialResolver(apiSecretReader(deps.kube));
+  const namespace = req.sourcePullSecrets?.namespace ?? '';
+  const sourceSecrets = (req.sourcePullSecrets?.names ?? []).map((name) => ({ namespace, name }));
+  const source = await resolver.resolve(sourceSecrets, req.source);
+  if (!source.ok) return { ok: false, error: describeFailures(source.error, 'pull secret') };
   let destination: RegistryCredential[] = [];
   if (destinationSecret) {
-    const s = await read(destinationSecret.namespace, destinationSecret.name, 'credential secret');
-    if (typeof s === 'string') return { ok: false, error: s };
-    const d = credentialsForImage([s], req.destination);
-    if (!d.ok) return { ok: false, error: d.error.message };
-    destination = d.credentials;
+    const d = await resolver.resolve([destinationSecret], req.destination);
+    if (!d.ok) return { ok: false, error: describeFailures(d.error, 'credential secret') };
+    destination = d.value;
   }
-  return { ok: true, source: source.credentials, destination };
+  return { ok: true, value: { source: source.value, destination } };
 }
 
 /** One HEAD of the destination reference: its digest, or undefined when it is not there. */

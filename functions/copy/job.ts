@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseCloudEvent } from '#shared/cloudevents.ts';
+import { errorMessage } from '#shared/errors.ts';
 import { untrusted } from '#shared/log.ts';
 import { decodeCopyEvent } from './event.ts';
 import { type CopyDeps, type CopyOutcome, handleCopy } from './handle.ts';
@@ -25,7 +26,7 @@ export async function runJob(eventDir: string, deps: CopyDeps): Promise<number> 
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    deps.log.error({ file, err: (err as Error).message }, 'cannot read the JobSink event');
+    deps.log.error({ file, err: errorMessage(err) }, 'cannot read the JobSink event');
     return EXIT_INVALID;
   }
   const parsed = parseCloudEvent({ 'content-type': 'application/cloudevents+json' }, text);
@@ -39,7 +40,7 @@ export async function runJob(eventDir: string, deps: CopyDeps): Promise<number> 
     if (r.outcome === 'refused') return EXIT_INVALID;
     return DONE.includes(r.outcome) ? EXIT_DONE : EXIT_RETRY;
   } catch (err) {
-    deps.log.error({ err: untrusted((err as Error).message) }, 'copy job failed');
+    deps.log.error({ err: untrusted(errorMessage(err)) }, 'copy job failed');
     return EXIT_RETRY;
   }
 }

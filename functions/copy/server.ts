@@ -16,6 +16,7 @@ import type { Registry } from 'prom-client';
 import { parseCloudEvent } from '#shared/cloudevents.ts';
 import { defaultConfig } from '#shared/config/config.ts';
 import { copyEventId } from '#shared/copy-request.ts';
+import { errorMessage } from '#shared/errors.ts';
 import { createApp } from '#shared/http/app.ts';
 import { type BodyLimit, bodyLimitOf } from '#shared/http/limits.ts';
 import { untrusted } from '#shared/log.ts';
@@ -78,10 +79,10 @@ export function createCopyApp(
     } catch (err) {
       metrics.events.inc({ result: 'retry' });
       deps.log.warn(
-        { id: untrusted(id), err: untrusted((err as Error).message) },
+        { id: untrusted(id), err: untrusted(errorMessage(err)) },
         'copy event failed, asking for a retry',
       );
-      return c.json({ error: (err as Error).message }, 503);
+      return c.json({ error: errorMessage(err) }, 503);
     }
   });
   return app;

@@ -10,6 +10,7 @@ import type {
   MirrorStatusEntry,
   UploadSession,
 } from '#shared/crd/types.ts';
+import { rfc3339 } from '#shared/time.ts';
 import type { ProgressSnapshot } from './engine/progress.ts';
 
 export type MirrorSet = ImageSetMirror | ClusterImageSetMirror;
@@ -27,11 +28,6 @@ export function findMirror(
   return { ok: true, mirror };
 }
 
-/** RFC 3339 with second precision, as kuik writes timestamps (§1.1). */
-export function rfc3339Seconds(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}
-
 export interface Success {
   digest: string;
   /** The source manifest copied (differs from `digest` when an index was filtered to platforms). */
@@ -46,7 +42,7 @@ export function applySuccess(cr: MirrorSet, req: CopyRequest, s: Success, now: n
   const found = findMirror(cr, req);
   if (!found.ok) return false;
   const m = found.mirror;
-  m.mirroredAt = rfc3339Seconds(now);
+  m.mirroredAt = rfc3339(now);
   m.digest = s.digest;
   if (s.sourceDigest) m.sourceDigest = s.sourceDigest;
   else delete m.sourceDigest;
@@ -75,7 +71,7 @@ export function applyProgress(cr: MirrorSet, req: CopyRequest, p: ProgressSnapsh
     bytesDone: p.bytesDone,
     bytesTotal: p.bytesTotal,
     percent: p.percent,
-    updatedAt: rfc3339Seconds(now),
+    updatedAt: rfc3339(now),
   };
   return true;
 }

@@ -10,16 +10,16 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { SecretReference } from '#shared/config/config.ts';
 import type { MonitorStatus } from '#shared/crd/types.ts';
+import { KeyringCache } from '#shared/credentials/keyring-cache.ts';
 import {
-  buildKeyring,
-  credentialsForImage,
-  type KeyringResult,
-  lookupCredentials,
-  type RegistryCredential,
-  type SecretLike,
-} from '#shared/registry/credentials.ts';
+  type CredentialFailure,
+  CredentialResolver,
+  describeFailures,
+  type ReadSecret,
+} from '#shared/credentials/resolver.ts';
+import { currentImages, originalImages } from '#shared/kube/pod-images.ts';
+import type { RegistryCredential } from '#shared/registry/credentials.ts';
 import type { Outcome } from '#shared/registry/outcome.ts';
-import { currentImages, originalImages } from '../reconcile/status.ts';
 
 export interface SecretSet {
   namespace: string;
@@ -46,8 +46,11 @@ export function secretIndex(pods: readonly V1Pod[]): Map<string, SecretSet[]> {
   return out;
 }
 
-/** Reads a Secret; rejects with an error whose message names it (never a value from it). */
-export type SecretReader = (namespace: string, name: string) => Promise<SecretLike>;
+/**
+ * Reads a Secret; rejects with an error whose message names it (never a value from it), or
+ * resolves undefined when it does not exist.
+ */
+export type SecretReader = ReadSecret;
 
 export interface Resolved {
   credentials: RegistryCredential[];
@@ -57,63 +60,42 @@ export interface Resolved {
   from: string;
 }
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /**
- * Resolves the credentials for `image` (§6.4 step 1). `read` should be memoized per tick: many
- * images share the same pull secrets.
+ * Resolves the credentials for `image` (§6.4 step 1). `read` should be memoized per tick and
+ * `keyrings` shared by the tick: many images share the same pull secrets.
  */
 export async function resolveCredentials(
   image: string,
   sets: readonly SecretSet[],
   fallback: SecretReference | null,
   read: SecretReader,
-  keyrings: Map<string, KeyringResult> = new Map(),
+  keyrings: KeyringCache = new KeyringCache(),
 ): Promise<Resolved> {
+  const resolver = new CredentialResolver(read, keyrings);
   const errors: string[] = [];
   for (const set of sets) {
-    const key = `${set.namespace}/${set.names.join(',')}`;
-    let keyring = keyrings.get(key);
-    if (keyring === undefined) {
-      const results = await Promise.allSettled(set.names.map((name) => read(set.namespace, name)));
-      const failed = results.flatMap((r, i) =>
-        r.status === 'rejected' ? [`pull secret ${set.namespace}/${set.names[i]}: ${message(r.reason)}`] : [],
-      );
-      if (failed.length > 0) {
-        errors.push(...failed);
-        continue;
-      }
-      // One keyring per set of Secrets and tick: thousands of images share a handful of them.
-      keyring = buildKeyring(results.map((r) => (r as PromiseFulfilledResult<SecretLike>).value));
-      keyrings.set(key, keyring);
-    }
-    if (!keyring.ok) {
-      errors.push(keyring.error.message);
+    const r = await resolver.resolve(
+      set.names.map((name) => ({ namespace: set.namespace, name })),
+      image,
+    );
+    if (!r.ok) {
+      errors.push(describeFailures(r.error, 'pull secret'));
       continue;
     }
-    return { credentials: lookupCredentials(keyring.keyring, image), from: `pull secrets ${key}` };
+    return { credentials: r.value, from: `pull secrets ${set.namespace}/${set.names.join(',')}` };
   }
   if (fallback) {
     const where = `${fallback.namespace}/${fallback.name}`;
-    try {
-      const secret = await read(fallback.namespace, fallback.name);
-      const creds = credentialsForImage([secret], image);
-      if (!creds.ok)
-        return {
-          credentials: [],
-          error: `fallback credential secret ${where}: ${creds.error.message}`,
-          from: 'anonymous',
-        };
-      return { credentials: creds.credentials, from: `fallback ${where}` };
-    } catch (err) {
-      return {
-        credentials: [],
-        error: `fallback credential secret ${where} not found: ${message(err)}`,
-        from: 'anonymous',
-      };
-    }
+    const r = await resolver.resolve([fallback], image);
+    if (r.ok) return { credentials: r.value, from: `fallback ${where}` };
+    const f = r.error[0] as CredentialFailure;
+    const error =
+      f.kind === 'malformed'
+        ? `fallback credential secret ${where}: ${f.message}`
+        : f.kind === 'absent'
+          ? `fallback credential secret ${where} not found`
+          : `fallback credential secret ${where} not found: ${f.message}`;
+    return { credentials: [], error, from: 'anonymous' };
   }
   if (errors.length > 0)
     return { credentials: [], error: `unavailable secret: ${errors.join('; ')}`, from: 'anonymous' };

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { ClusterImageSetAvailability, MonitoredImage } from '#shared/crd/types.ts';
 import { compileSelection } from '#shared/filter/filter.ts';
-import { rfc3339 } from '../reconcile/status.ts';
+import { rfc3339 } from '#shared/time.ts';
 import { annotationOriginals, discover, imagesInUse } from './discovery.ts';
 
 const NOW = Date.parse('2026-11-25T10:00:00.400Z');

@@ -17,7 +17,8 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { INSTANT_EXPIRY, type MonitoredImage } from '#shared/crd/types.ts';
 import type { ImageMatcher } from '#shared/filter/filter.ts';
 import { normalizeReference } from '#shared/image/reference.ts';
-import { currentImages, originalImages, rfc3339 } from '../reconcile/status.ts';
+import { currentImages, originalImages } from '#shared/kube/pod-images.ts';
+import { rfc3339 } from '#shared/time.ts';
 
 /** Image volumes count as images in use (config `imageVolumes`; default true). */
 export interface ImageVolumesOption {

@@ -5,15 +5,15 @@
 // probe saw with what the running containers report and what the mirrors hold. Pure.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { TagDriftAction } from '#shared/config/config.ts';
-import {
-  type ClusterImageSetMirror,
-  type DriftAction,
-  type ImageSetMirror,
-  type ImageSetMirrorStatus,
-  ORIGINAL_IMAGES_ANNOTATION,
-  type TagDrift,
+import type {
+  ClusterImageSetMirror,
+  DriftAction,
+  ImageSetMirror,
+  ImageSetMirrorStatus,
+  TagDrift,
 } from '#shared/crd/types.ts';
 import { normalizeReference, parseReference } from '#shared/image/reference.ts';
+import { podOriginals } from '#shared/kube/pod-images.ts';
 
 const DIGEST = /sha256:[0-9a-f]{64}/;
 
@@ -32,16 +32,8 @@ function originalsOf(pod: V1Pod): Map<string, string> {
   const out = new Map<string, string>();
   for (const c of pod.spec?.initContainers ?? []) if (c.image) out.set(`init:${c.name}`, c.image);
   for (const c of pod.spec?.containers ?? []) if (c.image) out.set(c.name, c.image);
-  const raw = pod.metadata?.annotations?.[ORIGINAL_IMAGES_ANNOTATION];
-  if (raw) {
-    try {
-      const parsed: unknown = JSON.parse(raw);
-      if (parsed && typeof parsed === 'object')
-        for (const [k, v] of Object.entries(parsed)) if (typeof v === 'string') out.set(k, v);
-    } catch {
-      // A malformed annotation: the spec's images are what the containers run.
-    }
-  }
+  // A malformed annotation: the spec's images are what the containers run.
+  for (const [k, v] of Object.entries(podOriginals(pod).map)) out.set(k, v);
   for (const [k, v] of out) {
     const n = normalizeReference(v);
     if (n) out.set(k, n);

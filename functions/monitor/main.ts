@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '#shared/config/config.ts';
 import { API_VERSION } from '#shared/crd/types.ts';
+import { CredentialResolver } from '#shared/credentials/resolver.ts';
 import { compileGlobalSkip } from '#shared/filter/filter.ts';
 import { guarded } from '#shared/http/access.ts';
 import { bodyLimitOf, timeoutsOf } from '#shared/http/limits.ts';
@@ -19,7 +20,6 @@ import type { Logger } from '#shared/log.ts';
 import { createRegistry } from '#shared/metrics.ts';
 import { metricsPusherFromEnv } from '#shared/metrics-push.ts';
 import { RegistryClient } from '#shared/registry/client.ts';
-import { credentialsForImage } from '#shared/registry/credentials.ts';
 import { createMonitorMetrics } from './metrics.ts';
 import { registryQuotaStore } from './quota-store.ts';
 import { createMonitorApp } from './server.ts';
@@ -91,12 +91,13 @@ function quotaSharing(
     credential: async () => {
       if (!secret) return undefined;
       const where = `${secret.namespace}/${secret.name}`;
-      const s = await kube.getSecret(secret.namespace, secret.name).catch((err: unknown) => {
-        throw new Error(`sharedQuota credential secret ${where}: ${(err as Error).message}`);
-      });
-      const r = credentialsForImage([s], `${q.registry}/${q.repository}`);
-      if (!r.ok) throw new Error(`sharedQuota credential secret ${where}: ${r.error.message}`);
-      return r.credentials[0];
+      // Read on every use (a rotated credential counts); a missing Secret in the API's words.
+      const r = await new CredentialResolver((ns, name) => kube.getSecret(ns, name)).resolve(
+        [secret],
+        `${q.registry}/${q.repository}`,
+      );
+      if (!r.ok) throw new Error(`sharedQuota credential secret ${where}: ${r.error[0]?.message}`);
+      return r.value[0];
     },
   });
   return { quota: { store, cluster: settings.cluster ?? 'default' } };

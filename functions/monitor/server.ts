@@ -11,6 +11,7 @@
 // turns.
 import type { Hono } from 'hono';
 import type { Registry } from 'prom-client';
+import { errorMessage } from '#shared/errors.ts';
 import { createApp } from '#shared/http/app.ts';
 import { type BodyLimit, bodyLimitOf } from '#shared/http/limits.ts';
 import { untrusted } from '#shared/log.ts';
@@ -51,7 +52,7 @@ export function createMonitorApp(
       return c.json(summary, 200);
     } catch (err) {
       metrics.ticks.inc({ outcome: 'Failed' });
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorMessage(err);
       deps.log.warn(
         { via: tick.via, event: untrusted(tick.id), err: message },
         'tick failed, asking for a retry',

@@ -4,7 +4,8 @@
 // has them in its watch cache) can serve it.
 import type { Context, Hono } from 'hono';
 import type { ClusterImageSetAvailability } from '#shared/crd/types.ts';
-import { rfc3339 } from '../reconcile/status.ts';
+import { errorMessage } from '#shared/errors.ts';
+import { rfc3339 } from '#shared/time.ts';
 import { registryOf } from './pacing.ts';
 
 export interface StatusItem {
@@ -85,7 +86,7 @@ export function mountStatusImages(
     try {
       cisas = await list();
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = errorMessage(err);
       return c.json({ error: `failed to list ClusterImageSetAvailability resources: ${message}` }, 500);
     }
     const r = statusImagesBody(cisas, groupBy);

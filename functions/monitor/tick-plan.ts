@@ -21,7 +21,7 @@ import {
   invalidFilterNote,
   type PodLike,
 } from '#shared/filter/filter.ts';
-import { rfc3339 } from '../reconcile/status.ts';
+import { rfc3339 } from '#shared/time.ts';
 import { discover, type ImageVolumesOption } from './discovery.ts';
 
 export interface CompiledCisa {

@@ -32,8 +32,11 @@ import type {
   MonitorTickRecord,
   TickOutcome,
 } from '#shared/crd/types.ts';
+import { KeyringCache } from '#shared/credentials/keyring-cache.ts';
+import { type ReadSecret, readOnce } from '#shared/credentials/resolver.ts';
+import { errorMessage } from '#shared/errors.ts';
 import { invalidFilterNote, type PodLike } from '#shared/filter/filter.ts';
-import { apiMessage, type Kube, type KuikRef } from '#shared/kube/client.ts';
+import { apiMessage, type Kube, type KuikRef, listKuik } from '#shared/kube/client.ts';
 import { type Logger, untrusted } from '#shared/log.ts';
 import {
   type QuotaRecord,
@@ -43,11 +46,10 @@ import {
   recordOf,
   registryPacing,
 } from '#shared/quota.ts';
-import type { KeyringResult, SecretLike } from '#shared/registry/credentials.ts';
 import type { Outcome, RateLimit } from '#shared/registry/outcome.ts';
 import type { ProbeOptions } from '#shared/registry/probe.ts';
 import { type BudgetPlan, budgetPlan } from '#shared/tick/budget.ts';
-import { rfc3339 } from '../reconcile/status.ts';
+import { rfc3339 } from '#shared/time.ts';
 import { resolveCredentials, type SecretSet, secretIndex, verdict } from './credentials.ts';
 import { annotationOriginals } from './discovery.ts';
 import {
@@ -122,7 +124,6 @@ export interface TickSummary {
   errors: string[];
 }
 
-const GROUP = { group: 'kuik.enix.io', version: 'v1alpha1', plural: 'clusterimagesetavailabilities' };
 const WRITE_CONCURRENCY = 4;
 
 const defaultSleep = (ms: number, signal: AbortSignal) =>
@@ -138,11 +139,8 @@ const defaultSleep = (ms: number, signal: AbortSignal) =>
   });
 
 export async function listCisas(kube: Kube, selector?: string): Promise<ClusterImageSetAvailability[]> {
-  const list = (await kube.custom.listClusterCustomObject({
-    ...GROUP,
-    ...(selector ? { labelSelector: selector } : {}),
-  })) as { items: unknown[] };
-  return list.items.flatMap((item) => {
+  const items = await listKuik(kube, 'ClusterImageSetAvailability', { labelSelector: selector });
+  return items.flatMap((item) => {
     const r = parseKuikObject('ClusterImageSetAvailability', item);
     return r.ok ? [r.value] : [];
   });
@@ -344,8 +342,8 @@ async function probeReserved(t: Tick, seen: Seen, lanes: Lanes, lease: Lease): P
   const digests = new Map<string, string>();
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), Math.max(0, t.budget.abortAt - deps.now()));
-  const secrets = memoSecrets(deps.kube);
-  const keyrings = new Map<string, KeyringResult>();
+  const secrets = readOnce(tickSecretReader(deps.kube));
+  const keyrings = new KeyringCache();
   // Pull secrets come from the pods in scope of the CISAs that list the image (§6.4 step 1).
   const indexes = new Map(seen.valid.map((c) => [c.name, secretIndex(c.pods)]));
   const setsFor = (c: Candidate): SecretSet[] => {
@@ -505,20 +503,15 @@ function rotate<T extends { name: string }>(list: T[], from: string | undefined)
   return i <= 0 ? list : [...list.slice(i), ...list.slice(0, i)];
 }
 
-/** Secret reads of one tick, memoized: many images share the same pull secrets. */
-function memoSecrets(kube: Kube) {
-  const cache = new Map<string, Promise<SecretLike>>();
-  return (namespace: string, name: string): Promise<SecretLike> => {
-    const key = `${namespace}/${name}`;
-    let p = cache.get(key);
-    if (!p) {
-      p = kube.getSecret(namespace, name).catch((err: unknown) => {
-        throw new Error(apiMessage(err));
-      });
-      cache.set(key, p);
-    }
-    return p;
-  };
+/**
+ * Secret reads of the tick (memoized by readOnce: many images share the same pull secrets). A
+ * missing Secret is an error here, with the API server's words, as §6.4 reports it.
+ */
+function tickSecretReader(kube: Kube): ReadSecret {
+  return (namespace, name) =>
+    kube.getSecret(namespace, name).catch((err: unknown) => {
+      throw new Error(apiMessage(err));
+    });
 }
 
 interface LaneInput {
@@ -527,8 +520,8 @@ interface LaneInput {
   candidates: readonly Candidate[];
   settings: ResolvedRegistryMonitoring;
   setsFor: (c: Candidate) => SecretSet[];
-  readSecret: (namespace: string, name: string) => Promise<SecretLike>;
-  keyrings: Map<string, KeyringResult>;
+  readSecret: ReadSecret;
+  keyrings: KeyringCache;
   signal: AbortSignal;
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   results: Map<string, ProbeRecord>;
@@ -554,7 +547,7 @@ async function readQuotas(deps: MonitorDeps, summary: TickSummary) {
   try {
     return quotaPacing(await deps.quota.store.read(), deps.quota.cluster, deps.now());
   } catch (err) {
-    const m = err instanceof Error ? err.message : String(err);
+    const m = errorMessage(err);
     summary.errors.push(`reading shared quota records: ${m}`);
     deps.log.warn({ err: m }, 'could not read shared quota records: pacing on the configured spacing only');
     return [];
@@ -571,7 +564,7 @@ async function writeQuotas(
     try {
       await deps.quota.store.write(r);
     } catch (err) {
-      const m = err instanceof Error ? err.message : String(err);
+      const m = errorMessage(err);
       summary.errors.push(`writing the shared quota record of ${r.registry}: ${m}`);
       deps.log.warn({ registry: untrusted(r.registry), err: m }, 'could not write the shared quota record');
     }
@@ -644,7 +637,7 @@ async function probeOne(
     }));
   } catch (err) {
     outcome = 'Unreachable';
-    message = `registry unreachable: ${c.image}: ${err instanceof Error ? err.message : String(err)}`;
+    message = `registry unreachable: ${c.image}: ${errorMessage(err)}`;
   }
   if (l.signal.aborted && outcome === 'Unreachable') {
     // Our own deadline, not the registry's answer; still a probe the registry did not answer in time.
@@ -695,10 +688,7 @@ interface DriftInput {
   metrics: MonitorMetrics | undefined;
 }
 
-const MIRROR_SETS = [
-  { kind: 'ImageSetMirror', plural: 'imagesetmirrors' },
-  { kind: 'ClusterImageSetMirror', plural: 'clusterimagesetmirrors' },
-] as const;
+const MIRROR_SETS = ['ImageSetMirror', 'ClusterImageSetMirror'] as const;
 
 /**
  * Tag drift (docs/tag-drift.md), for the tags probed Available this tick: no request to a registry
@@ -713,13 +703,9 @@ async function checkDrift(d: DriftInput): Promise<void> {
   try {
     sets = (
       await Promise.all(
-        MIRROR_SETS.map(async ({ kind, plural }) => {
-          const list = (await deps.kube.custom.listClusterCustomObject({
-            group: GROUP.group,
-            version: GROUP.version,
-            plural,
-          })) as { items: unknown[] };
-          return list.items.flatMap((item) => {
+        MIRROR_SETS.map(async (kind) => {
+          const items = await listKuik(deps.kube, kind);
+          return items.flatMap((item) => {
             const r = parseKuikObject(kind, item);
             return r.ok ? [r.value as ImageSetMirror | ClusterImageSetMirror] : [];
           });

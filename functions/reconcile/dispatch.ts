@@ -6,7 +6,7 @@ import * as v from 'valibot';
 import type { ClusterImageSetMirror, ImageSetMirror } from '#shared/crd/types.ts';
 import { compileSelection, type PodLike } from '#shared/filter/filter.ts';
 import type { KuikRef } from '#shared/kube/client.ts';
-import { currentImages } from './status.ts';
+import { currentImages } from '#shared/kube/pod-images.ts';
 
 export const APISERVER_EVENT_TYPES = [
   'dev.knative.apiserver.resource.add',

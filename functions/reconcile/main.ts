@@ -6,17 +6,18 @@ import { sendCloudEvent } from '#shared/cloudevents.ts';
 import type { Config } from '#shared/config/config.ts';
 import { COPY_EVENT_SOURCE, COPY_EVENT_TYPE, copyEventId } from '#shared/copy-request.ts';
 import { API_VERSION } from '#shared/crd/types.ts';
+import type { SecretRef } from '#shared/credentials/mirror-credential.ts';
+import { CredentialResolver, describeFailures } from '#shared/credentials/resolver.ts';
+import { kubeSecretCache } from '#shared/credentials/secret-cache.ts';
 import { compileGlobalSkip } from '#shared/filter/filter.ts';
 import { guarded } from '#shared/http/access.ts';
 import { bodyLimitOf, timeoutsOf } from '#shared/http/limits.ts';
 import { listen } from '#shared/http/serve.ts';
 import { Kube } from '#shared/kube/client.ts';
-import { kubeSecretCache } from '#shared/kube/secret-cache.ts';
 import type { Logger } from '#shared/log.ts';
 import { createRegistry } from '#shared/metrics.ts';
 import { metricsPusherFromEnv } from '#shared/metrics-push.ts';
 import { RegistryClient } from '#shared/registry/client.ts';
-import { credentialsForImage } from '#shared/registry/credentials.ts';
 import { deleteMirroredImage, ensureClaim } from './delete-image.ts';
 import { createReconcileMetrics } from './metrics.ts';
 import type { ReconcileDeps } from './mirror-set.ts';
@@ -43,19 +44,11 @@ export function reconcileDeps(
   // Mirror credentials, read for every mirror set of a resync: a few seconds' cache (a rotated
   // credential is picked up within that).
   const secrets = kubeSecretCache(kube, 5_000);
-  const credentialsOf = async (credential: { namespace: string; name: string }, image: string) => {
-    let secret: Awaited<ReturnType<typeof secrets.get>>;
-    try {
-      secret = await secrets.get(credential.namespace, credential.name);
-    } catch (err) {
-      throw new Error(
-        `credential secret ${credential.namespace}/${credential.name}: ${(err as Error).message}`,
-      );
-    }
-    if (!secret) throw new Error(`credential secret ${credential.namespace}/${credential.name}: not found`);
-    const r = credentialsForImage([secret], image);
-    if (!r.ok) throw new Error(r.error.message);
-    return r.credentials;
+  const resolver = new CredentialResolver((namespace, name) => secrets.get(namespace, name));
+  const credentialsOf = async (credential: SecretRef, image: string) => {
+    const r = await resolver.resolve([credential], image);
+    if (!r.ok) throw new Error(describeFailures(r.error, 'credential secret'));
+    return r.value;
   };
   return {
     kube,

@@ -12,17 +12,19 @@ import {
   type ImageSetMirrorStatus,
   MIRROR_FINALIZER,
 } from '#shared/crd/types.ts';
+import { credentialFor } from '#shared/credentials/mirror-credential.ts';
 import { parseGoDuration } from '#shared/duration.ts';
+import { errorMessage } from '#shared/errors.ts';
 import { compileSelection, invalidFilterNote, type PodLike } from '#shared/filter/filter.ts';
 import { collectMirrorPrefixes, isMirroredImage } from '#shared/image/mapping.ts';
 import { platformsChanged } from '#shared/image/platform.ts';
 import { apiStatus, type Kube, type KuikRef } from '#shared/kube/client.ts';
+import { currentImages } from '#shared/kube/pod-images.ts';
 import type { Logger } from '#shared/log.ts';
-import { credentialFor } from '#shared/mirror-credential.ts';
 import { eachUntil } from './each-until.ts';
 import { dropMirror, planRetention } from './retention.ts';
 import { type ClusterSnapshot, listClusterView } from './snapshot.ts';
-import { currentImages, syncMatchingImages } from './status.ts';
+import { syncMatchingImages } from './status.ts';
 
 export type MirrorSet = ImageSetMirror | ClusterImageSetMirror;
 
@@ -138,7 +140,7 @@ export async function reconcileMirrorSet(
           await deps.deleteImage(m.image, credentialFor(cr, m.image));
           result.deleted++;
         } catch (err) {
-          result.errors.push(`delete ${m.image}: ${(err as Error).message}`);
+          result.errors.push(`delete ${m.image}: ${errorMessage(err)}`);
         }
       }
     }
@@ -238,7 +240,7 @@ export async function reconcileMirrorSet(
       deletedMirrors.push({ entry: d.entry, mirror: d.mirror.image });
       result.deleted++;
     } catch (err) {
-      result.errors.push(`delete ${d.mirror.image}: ${(err as Error).message}`);
+      result.errors.push(`delete ${d.mirror.image}: ${errorMessage(err)}`);
     }
   }
   if (
@@ -348,7 +350,7 @@ export async function reconcileMirrorSet(
       await deps.requestCopy(req);
       result.copiesRequested++;
     } catch (err) {
-      failed[i] = `copy request ${req.destination}: ${(err as Error).message}`;
+      failed[i] = `copy request ${req.destination}: ${errorMessage(err)}`;
     }
   });
   // In request order, whatever order they failed in.

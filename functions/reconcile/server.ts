@@ -10,9 +10,10 @@ import type { Hono } from 'hono';
 import type { Registry } from 'prom-client';
 import { parseCloudEvent } from '#shared/cloudevents.ts';
 import { defaultConfig } from '#shared/config/config.ts';
+import { errorMessage } from '#shared/errors.ts';
 import { createApp } from '#shared/http/app.ts';
 import { type BodyLimit, bodyLimitOf } from '#shared/http/limits.ts';
-import type { KuikRef } from '#shared/kube/client.ts';
+import { type KuikRef, listKuik } from '#shared/kube/client.ts';
 import { untrusted } from '#shared/log.ts';
 import { isCronConnector, PING_EVENT_TYPE } from '#shared/tick/request.ts';
 import { dispatch, mirrorSetsForPod } from './dispatch.ts';
@@ -67,8 +68,8 @@ async function run(
       await f();
     } catch (err) {
       m?.reconciles.inc({ kind, outcome: 'failed' });
-      summary.failed.push({ ref, error: (err as Error).message });
-      deps.log.warn({ cr: name(ref), err: (err as Error).message }, 'reconcile failed');
+      summary.failed.push({ ref, error: errorMessage(err) });
+      deps.log.warn({ cr: name(ref), err: errorMessage(err) }, 'reconcile failed');
     }
   };
   await each(targets.secretOwners, (ref) =>
@@ -131,16 +132,8 @@ export async function reconcileAll(
   // One list of pods and mirror sets: the refs to reconcile, and the view every reconcile shares.
   const [view, cris, ris] = await Promise.all([
     listClusterView(deps.kube, undefined),
-    deps.kube.custom.listClusterCustomObject({
-      group: 'kuik.enix.io',
-      version: 'v1alpha1',
-      plural: 'clusterreplicatedimagesets',
-    }) as Promise<{ items: { metadata: { name?: string } }[] }>,
-    deps.kube.custom.listClusterCustomObject({
-      group: 'kuik.enix.io',
-      version: 'v1alpha1',
-      plural: 'replicatedimagesets',
-    }) as Promise<{ items: { metadata: { name?: string; namespace?: string } }[] }>,
+    listKuik<{ metadata: { name?: string } }>(deps.kube, 'ClusterReplicatedImageSet'),
+    listKuik<{ metadata: { name?: string; namespace?: string } }>(deps.kube, 'ReplicatedImageSet'),
   ]);
   const cisms = view.cisms.map(
     (c): KuikRef => ({ kind: 'ClusterImageSetMirror', name: c.metadata.name ?? '' }),
@@ -152,10 +145,10 @@ export async function reconcileAll(
       namespace: i.metadata.namespace ?? '',
     }),
   );
-  const crisRefs = cris.items.map(
+  const crisRefs = cris.map(
     (c): KuikRef => ({ kind: 'ClusterReplicatedImageSet', name: c.metadata.name ?? '' }),
   );
-  const risRefs = ris.items.map(
+  const risRefs = ris.map(
     (r): KuikRef => ({
       kind: 'ReplicatedImageSet',
       name: r.metadata.name ?? '',
@@ -266,11 +259,11 @@ export function createReconcileApp(
           id: untrusted(ev.id),
           type: untrusted(ev.type),
           subject: untrusted(ev.subject),
-          err: untrusted((err as Error).message),
+          err: untrusted(errorMessage(err)),
         },
         'event failed, asking for a retry',
       );
-      return c.json({ error: (err as Error).message }, 503);
+      return c.json({ error: errorMessage(err) }, 503);
     }
   });
   return app;

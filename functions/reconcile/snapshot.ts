@@ -9,7 +9,7 @@
 // no pod uses any more) never use it: they list afresh.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { ClusterImageSetMirror, ImageSetMirror } from '#shared/crd/types.ts';
-import type { Kube } from '#shared/kube/client.ts';
+import { type Kube, listKuik } from '#shared/kube/client.ts';
 
 export interface ClusterView {
   pods: V1Pod[];
@@ -27,17 +27,11 @@ export async function listMirrorSets(
   kube: Kube,
   namespace: string | undefined,
 ): Promise<Pick<ClusterView, 'cisms' | 'isms'>> {
-  const g = { group: 'kuik.enix.io', version: 'v1alpha1' };
   const [cisms, isms] = await Promise.all([
-    kube.custom.listClusterCustomObject({ ...g, plural: 'clusterimagesetmirrors' }),
-    namespace
-      ? kube.custom.listNamespacedCustomObject({ ...g, namespace, plural: 'imagesetmirrors' })
-      : kube.custom.listClusterCustomObject({ ...g, plural: 'imagesetmirrors' }),
+    listKuik<ClusterImageSetMirror>(kube, 'ClusterImageSetMirror'),
+    listKuik<ImageSetMirror>(kube, 'ImageSetMirror', { namespace }),
   ]);
-  return {
-    cisms: (cisms as { items: ClusterImageSetMirror[] }).items,
-    isms: (isms as { items: ImageSetMirror[] }).items,
-  };
+  return { cisms, isms };
 }
 
 /** Every pod (of `namespace`, or all) and the mirror sets that may have produced their images. */

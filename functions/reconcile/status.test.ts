@@ -4,7 +4,9 @@ import { test } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { ClusterImageSetMirror, ImageSetMirror, MatchingImage, Mirror } from '#shared/crd/types.ts';
 import { compileSelection } from '#shared/filter/filter.ts';
-import { currentImages, originalImages, rfc3339, syncMatchingImages } from './status.ts';
+import { currentImages, originalImages } from '#shared/kube/pod-images.ts';
+import { rfc3339 } from '#shared/time.ts';
+import { syncMatchingImages } from './status.ts';
 
 const NOW = Date.parse('2026-11-25T10:00:00.123Z');
 const pod = (

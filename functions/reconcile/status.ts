@@ -10,55 +10,12 @@
 //   gets mirrors added to the spec later, so a second mirror fills without a pod restart;
 // - image volumes count like containers (docs/image-volumes.md), OCI artifacts included.
 import type { V1Pod } from '@kubernetes/client-node';
-import {
-  INSTANT_EXPIRY,
-  type MatchingImage,
-  type Mirror,
-  ORIGINAL_IMAGES_ANNOTATION,
-} from '#shared/crd/types.ts';
+import { INSTANT_EXPIRY, type MatchingImage, type Mirror } from '#shared/crd/types.ts';
 import type { ImageMatcher } from '#shared/filter/filter.ts';
 import { mirrorReference } from '#shared/image/mapping.ts';
 import { normalizeReference, parseReference } from '#shared/image/reference.ts';
-import { podImageRefs, slotOfKey } from '#shared/kube/pod-images.ts';
-
-/** RFC 3339 with second precision, as kuik's metav1.Time serializes. */
-export function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-/**
- * Normalized images the pod's containers and init containers run now, and the images its image
- * volumes mount (unless `imageVolumes` is false). Ephemeral containers are left out: they come and
- * go with a debugging session and do not make an image worth mirroring.
- */
-export function currentImages(pod: V1Pod, opts: { imageVolumes?: boolean } = {}): string[] {
-  const out = new Set<string>();
-  for (const r of podImageRefs(pod, { ephemeral: false, imageVolumes: opts.imageVolumes !== false })) {
-    const n = r.image ? normalizeReference(r.image) : undefined;
-    if (n) out.add(n);
-  }
-  return [...out];
-}
-
-/**
- * The images the pod's spec named before the router rewrote them (original-images annotation).
- * With `imageVolumes: false`, the `volume:` entries a router with the switch on recorded are left out.
- */
-export function originalImages(pod: V1Pod, opts: { imageVolumes?: boolean } = {}): string[] {
-  const raw = pod.metadata?.annotations?.[ORIGINAL_IMAGES_ANNOTATION];
-  if (!raw) return [];
-  try {
-    const parsed: unknown = JSON.parse(raw);
-    if (parsed === null || typeof parsed !== 'object') return [];
-    return Object.entries(parsed).flatMap(([key, v]) => {
-      if (opts.imageVolumes === false && slotOfKey(key) === 'volumes') return [];
-      const n = typeof v === 'string' ? normalizeReference(v) : undefined;
-      return n ? [n] : [];
-    });
-  } catch {
-    return [];
-  }
-}
+import { currentImages, originalImages } from '#shared/kube/pod-images.ts';
+import { rfc3339 } from '#shared/time.ts';
 
 export interface SyncInput {
   /** Pods accepted by the CR's pod matcher and not globally skipped. */

@@ -10,6 +10,7 @@ import type {
   ReplicatedImageSet,
 } from '#shared/crd/types.ts';
 import { imageFilterFor } from '#shared/filter/filter.ts';
+import { identityKey } from '#shared/identity.ts';
 import { mapReplicatedUpstreams, mirrorReference } from '#shared/image/mapping.ts';
 import { type ImageReference, parseReference } from '#shared/image/reference.ts';
 import { LruCache } from '#shared/lru.ts';
@@ -223,16 +224,6 @@ export function buildAlternatives(
 
 // --- memoized ---
 
-const ids = new WeakMap<object, number>();
-let nextId = 1;
-function idOf(o: object): number {
-  let id = ids.get(o);
-  if (id === undefined) {
-    id = nextId++;
-    ids.set(o, id);
-  }
-  return id;
-}
 const memo = new LruCache<string, BuildResult>(4096);
 
 /**
@@ -245,7 +236,7 @@ export function buildAlternativesCached(
   crs: RoutingSet,
   opts: BuildOptions,
 ): BuildResult {
-  const ids = (l: readonly object[]) => l.map(idOf).join('.');
+  const ids = (l: readonly object[]) => identityKey(l, '.');
   const key = `${ids(crs.cisms)}|${ids(crs.isms)}|${ids(crs.crises)}|${ids(crs.riss)}|${original.string}|${opts.imagePullPolicy ?? ''}|${opts.honorPrioritiesOnAlwaysImagePullPolicy}`;
   let r = memo.get(key);
   if (r === undefined) {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
-import { parseOriginals, selectContainers, serializeOriginals } from './containers.ts';
+import { serializeOriginals } from '#shared/kube/pod-images.ts';
+import { selectContainers } from './containers.ts';
 
 const pod = (extra: Partial<V1Pod['spec']> = {}, annotations?: Record<string, string>): V1Pod => ({
   metadata: { name: 'p', namespace: 'ns', ...(annotations ? { annotations } : {}) },
@@ -46,8 +47,6 @@ test('a malformed annotation is reported and treated as empty, never fatal', () 
   });
   assert.ok(s.annotationError);
   assert.equal(s.containers.length, 2);
-  assert.ok(parseOriginals('[1,2]').error);
-  assert.deepEqual(parseOriginals('{"a":"x","b":3}').map, { a: 'x' });
 });
 
 test('UPDATE routes only the containers whose image the update changes', () => {
@@ -84,10 +83,6 @@ test('the ephemeralcontainers subresource routes only newly added ephemeral cont
     s.containers.map((c) => [c.list, c.index, c.key]),
     [['ephemeralContainers', 1, 'ephemeral:dbg2']],
   );
-});
-
-test('annotation keys are serialized sorted and compact', () => {
-  assert.equal(serializeOriginals({ z: '1', a: '2', 'init:b': '3' }), '{"a":"2","init:b":"3","z":"1"}');
 });
 
 const withVolumes = (annotations?: Record<string, string>) =>

@@ -12,8 +12,7 @@
 // - image volumes (`spec.volumes[].image.reference`) are routed like containers at CREATE, keyed
 //   `volume:<name>`, unless the `imageVolumes` switch is off (docs/image-volumes.md).
 import type { V1Pod } from '@kubernetes/client-node';
-import { ORIGINAL_IMAGES_ANNOTATION } from '#shared/crd/types.ts';
-import { type ImageSlot, podImageRefs } from '#shared/kube/pod-images.ts';
+import { type ImageSlot, podImageRefs, podOriginals } from '#shared/kube/pod-images.ts';
 
 export type ContainerList = ImageSlot;
 
@@ -39,34 +38,12 @@ export interface Selection {
   annotationError?: string;
 }
 
-export function parseOriginals(value: string | undefined): { map: Record<string, string>; error?: string } {
-  if (value === undefined || value === '') return { map: {} };
-  try {
-    const parsed: unknown = JSON.parse(value);
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      return { map: {}, error: 'not a JSON object' };
-    }
-    const map: Record<string, string> = {};
-    for (const [k, v] of Object.entries(parsed)) if (typeof v === 'string') map[k] = v;
-    return { map };
-  } catch (err) {
-    return { map: {}, error: (err as Error).message };
-  }
-}
-
-/** Compact JSON with sorted keys, as kuik writes it. */
-export function serializeOriginals(map: Record<string, string>): string {
-  return JSON.stringify(
-    Object.fromEntries(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
-  );
-}
-
 export function selectContainers(
   pod: V1Pod,
   review: { operation: string; subResource?: string | undefined; oldObject?: V1Pod | undefined },
   opts: { imageVolumes?: boolean } = {},
 ): Selection {
-  const { map, error } = parseOriginals(pod.metadata?.annotations?.[ORIGINAL_IMAGES_ANNOTATION]);
+  const { map, error } = podOriginals(pod);
   const originals = { ...map };
   const selected: SelectedContainer[] = [];
   const which = { imageVolumes: opts.imageVolumes !== false };

@@ -9,9 +9,11 @@
 // the container keeps the image the user wrote.
 import type { V1Pod, V1Secret } from '@kubernetes/client-node';
 import { ORIGINAL_IMAGES_ANNOTATION, STATIC_POD_ANNOTATION } from '#shared/crd/types.ts';
+import { readOnce } from '#shared/credentials/resolver.ts';
+import { errorMessage } from '#shared/errors.ts';
 import { type PodLike, podMatcherFor } from '#shared/filter/filter.ts';
 import { type ImageReference, parseReference } from '#shared/image/reference.ts';
-import { describeSlot, type ImageSlot, setPodImage } from '#shared/kube/pod-images.ts';
+import { describeSlot, type ImageSlot, serializeOriginals, setPodImage } from '#shared/kube/pod-images.ts';
 import {
   type Alternative,
   type AlternativeSource,
@@ -21,7 +23,7 @@ import {
   type RoutingSet,
 } from './alternatives.ts';
 import type { AvailabilityChecker, CheckResult, Credential } from './availability.ts';
-import { type SelectedContainer, selectContainers, serializeOriginals } from './containers.ts';
+import { type SelectedContainer, selectContainers } from './containers.ts';
 import { firstSuccessInOrder } from './first-in-order.ts';
 import { secretCopy, secretCopyName } from './secret-copy.ts';
 
@@ -155,16 +157,7 @@ export async function admit(input: AdmissionInput, deps: RouterDeps): Promise<Ad
 
   const crs = applicableCrs(deps.routingSet(input.namespace), podLike, notes);
   const podSecrets = await loadPodSecrets(pod, input.namespace, deps, notes);
-  const secretCache = new Map<string, Promise<V1Secret | undefined>>();
-  const getSecretOnce = (ns: string, name: string) => {
-    const k = `${ns}/${name}`;
-    let p = secretCache.get(k);
-    if (!p) {
-      p = deps.getSecret(ns, name);
-      secretCache.set(k, p);
-    }
-    return p;
-  };
+  const getSecretOnce = readOnce((ns: string, name: string) => deps.getSecret(ns, name));
 
   const copies = new Map<string, Promise<void>>();
   const copySecretOnce = (source: V1Secret, owner: CrRef) => {
@@ -225,7 +218,7 @@ async function loadPodSecrets(
       else notes.push(`pull secret ${namespace}/${ref.name} not found`);
     } catch (err) {
       // kuik denied the pod here; probing without this credential is the safe degradation.
-      notes.push(`pull secret ${namespace}/${ref.name} unreadable: ${(err as Error).message}`);
+      notes.push(`pull secret ${namespace}/${ref.name} unreadable: ${errorMessage(err)}`);
     }
   }
   return out;
@@ -385,7 +378,7 @@ async function checkAlternative(alt: Alternative, ctx: Ctx): Promise<CheckResult
     } catch (err) {
       return {
         outcome: 'Unreachable',
-        message: `credential secret ${where} unreadable: ${(err as Error).message}`,
+        message: `credential secret ${where} unreadable: ${errorMessage(err)}`,
         cached: false,
       };
     }
@@ -396,7 +389,7 @@ async function checkAlternative(alt: Alternative, ctx: Ctx): Promise<CheckResult
   } catch (err) {
     return {
       outcome: 'Unreachable',
-      message: `registry unreachable: ${(err as Error).message}`,
+      message: `registry unreachable: ${errorMessage(err)}`,
       cached: false,
     };
   }
@@ -405,7 +398,7 @@ async function checkAlternative(alt: Alternative, ctx: Ctx): Promise<CheckResult
   } catch (err) {
     return {
       outcome: 'Unreachable',
-      message: `registry unreachable: ${(err as Error).message}`,
+      message: `registry unreachable: ${errorMessage(err)}`,
       cached: false,
     };
   }
@@ -442,7 +435,7 @@ async function applySecret(alt: Alternative, c: SelectedContainer, ctx: Ctx): Pr
     try {
       source = await ctx.getSecretOnce(secret.namespace, secret.name);
     } catch (err) {
-      ctx.notes.push(`secret ${secret.namespace}/${secret.name}: ${(err as Error).message}`);
+      ctx.notes.push(`secret ${secret.namespace}/${secret.name}: ${errorMessage(err)}`);
       return false;
     }
     if (!source) {
@@ -453,7 +446,7 @@ async function applySecret(alt: Alternative, c: SelectedContainer, ctx: Ctx): Pr
       await ctx.copySecretOnce(source, cr);
     } catch (err) {
       ctx.notes.push(
-        `copy of secret ${secret.namespace}/${secret.name} into ${ctx.input.namespace}: ${(err as Error).message}`,
+        `copy of secret ${secret.namespace}/${secret.name} into ${ctx.input.namespace}: ${errorMessage(err)}`,
       );
       return false;
     }

@@ -4,6 +4,7 @@
 // (it then carries the UID `kubectl describe pod` matches on); for a generated name, on the pod's
 // controller (its ReplicaSet, Job, …), which is where an operator looks next anyway.
 import type { V1Pod } from '@kubernetes/client-node';
+import { errorMessage } from '#shared/errors.ts';
 import type { Kube } from '#shared/kube/client.ts';
 import { EventAggregator } from '#shared/kube/event-aggregator.ts';
 import { describeSlot } from '#shared/kube/pod-images.ts';
@@ -54,7 +55,7 @@ export class RerouteEvents {
       ...opts,
       onError: (err, regarding, _facts, lost) =>
         this.#log.warn(
-          { err: (err as Error).message, namespace: regarding.namespace, regarding: regarding.name, lost },
+          { err: errorMessage(err), namespace: regarding.namespace, regarding: regarding.name, lost },
           'could not record reroute event',
         ),
     });

@@ -4,8 +4,7 @@
 // "where would this pod go if it were created now?".
 import type { V1Pod } from '@kubernetes/client-node';
 import { ORIGINAL_IMAGES_ANNOTATION } from '#shared/crd/types.ts';
-import { describeSlot, podImageRefs, setPodImage } from '#shared/kube/pod-images.ts';
-import { parseOriginals } from './containers.ts';
+import { describeSlot, parseOriginals, podImageRefs, setPodImage } from '#shared/kube/pod-images.ts';
 import {
   type Admission,
   admit,

@@ -6,6 +6,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import jsonpatch from 'fast-json-patch';
 import * as v from 'valibot';
+import { errorMessage } from '#shared/errors.ts';
 import { describeSlot } from '#shared/kube/pod-images.ts';
 import { type Admission, admit, type RouterDeps } from './decide.ts';
 
@@ -133,7 +134,7 @@ export async function handleReview(body: unknown, deps: RouterDeps, deadlineMs: 
       body: review(req.uid, [], []),
       outcome: timeout ? 'timeout' : 'error',
       request: req,
-      error: (err as Error).message,
+      error: errorMessage(err),
     };
   } finally {
     clearTimeout(timer);

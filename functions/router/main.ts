@@ -2,11 +2,11 @@
 // credentials, and the settings of server.ts.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '#shared/config/config.ts';
+import { KeyringCache } from '#shared/credentials/keyring-cache.ts';
 import { compileGlobalSkip } from '#shared/filter/filter.ts';
 import type { Logger } from '#shared/log.ts';
 import { RegistryClient } from '#shared/registry/client.ts';
 import { activeCheckProbe } from './availability.ts';
-import { KeyringCache } from './keyring-cache.ts';
 import { ageBuckets } from './metrics.ts';
 import { type RunningRouter, startRouter } from './server.ts';
 

@@ -16,6 +16,7 @@ import type {
   ReplicatedImageSet,
 } from '#shared/crd/types.ts';
 import { API_VERSION } from '#shared/crd/types.ts';
+import { kubeSecretCache } from '#shared/credentials/secret-cache.ts';
 import type { PodLike } from '#shared/filter/filter.ts';
 import { createApp } from '#shared/http/app.ts';
 import { apiserverReviews, ReaderAuth, requireReader } from '#shared/http/reader-auth.ts';
@@ -23,7 +24,6 @@ import { listen, type Serving } from '#shared/http/serve.ts';
 import { secureContextOptions } from '#shared/http/tls-policy.ts';
 import type { ImageReference } from '#shared/image/reference.ts';
 import { apiStatus, collectionPath, Kube } from '#shared/kube/client.ts';
-import { kubeSecretCache } from '#shared/kube/secret-cache.ts';
 import { type KubeObject, WatchCache } from '#shared/kube/watch-cache.ts';
 import type { Logger } from '#shared/log.ts';
 import { createRegistry } from '#shared/metrics.ts';

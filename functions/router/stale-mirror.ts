@@ -4,6 +4,7 @@
 // within `timeoutMs`. The write is read-modify-write with a resourceVersion precondition, retried
 // on conflict (kuik used two forced server-side applies); never on dry run (kuik did, a QUIRK).
 import type { ImageSetMirrorStatus } from '#shared/crd/types.ts';
+import { errorMessage } from '#shared/errors.ts';
 import type { KuikRef } from '#shared/kube/client.ts';
 import type { CrRef } from './alternatives.ts';
 
@@ -79,7 +80,7 @@ export class StaleMirrorClearer {
     });
     return Promise.race([work, deadline])
       .then((r) => this.#onResult({ cr, image, result: r === undefined ? 'unchanged' : 'cleared' }))
-      .catch((err: unknown) => this.#onResult({ cr, image, result: 'error', error: (err as Error).message }))
+      .catch((err: unknown) => this.#onResult({ cr, image, result: 'error', error: errorMessage(err) }))
       .finally(() => {
         clearTimeout(timer);
         this.#running--;

@@ -16,6 +16,7 @@ import { readFile } from 'node:fs/promises';
 import * as v from 'valibot';
 import { parseDocument } from 'yaml';
 import { parseDurationValue } from '../duration.ts';
+import { errorMessage } from '../errors.ts';
 import { compileGlobalSkip } from '../filter/filter.ts';
 import { TLS_MIN_VERSIONS, type TlsMinVersion, tlsPolicyProblems } from '../http/tls-policy.ts';
 import { parseSize } from '../size.ts';
@@ -308,11 +309,11 @@ function size(min: number, minMessage: string) {
         addIssue({ message: r.error });
         return NEVER;
       }
-      if (r.bytes < min) {
+      if (r.value < min) {
         addIssue({ message: minMessage });
         return NEVER;
       }
-      return r.bytes;
+      return r.value;
     }),
   );
 }
@@ -796,7 +797,7 @@ export async function loadConfig(path: string = DEFAULT_CONFIG_PATH): Promise<Co
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { ok: true, config: defaultConfig(), warnings: [], source: 'defaults' };
-    const message = `cannot read ${path}: ${code ?? (e as Error).message}`;
+    const message = `cannot read ${path}: ${code ?? errorMessage(e)}`;
     return { ok: false, error: { code: 'read', message, problems: [message], file: path } };
   }
   return parseConfig(text, path);

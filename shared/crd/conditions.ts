@@ -7,6 +7,8 @@
 // alone does not move it); `observedGeneration` is the `metadata.generation` the writer acted on,
 // which `kubectl wait` compares with the object's own generation before trusting the condition.
 
+import { rfc3339 } from '../time.ts';
+
 export const READY = 'Ready';
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
@@ -24,11 +26,6 @@ export interface Condition {
 }
 
 export type ConditionInput = Omit<Condition, 'lastTransitionTime'>;
-
-/** metav1.Time: RFC 3339 in UTC, whole seconds. */
-export function conditionTime(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}
 
 /** The API server caps condition messages at 32768 bytes; a status line has no use for that much. */
 export const MESSAGE_MAX = 1024;
@@ -54,7 +51,7 @@ export function setCondition(
     status: next.status,
     ...(next.observedGeneration !== undefined ? { observedGeneration: next.observedGeneration } : {}),
     lastTransitionTime:
-      previous && previous.status === next.status ? previous.lastTransitionTime : conditionTime(nowMs),
+      previous && previous.status === next.status ? previous.lastTransitionTime : rfc3339(nowMs),
     reason: next.reason,
     message: clip(next.message),
   };

@@ -17,6 +17,7 @@
 // already rejects it for imageFilter (QUIRK fixed, docs/quirks.md).
 
 import { RE2JS } from 're2js';
+import { errorMessage } from '../errors.ts';
 import { LruCache } from '../lru.ts';
 
 export interface RegexError {
@@ -60,7 +61,7 @@ function compileUncached(pattern: string): RegexResult {
     };
     return { ok: true, regex: { pattern, matches } };
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
+    const message = errorMessage(e);
     return { ok: false, error: { code: 'invalid-regex', pattern, message } };
   }
 }

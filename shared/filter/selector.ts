@@ -11,6 +11,7 @@
 //   a=b,c!=d          comma: every requirement must hold (AND)
 //   "" (empty)        matches everything (labels.Parse("") is Everything())
 
+import { errorMessage } from '../errors.ts';
 import { LruCache } from '../lru.ts';
 
 export type SelectorOperator = 'exists' | '!' | '=' | '==' | '!=' | 'in' | 'notin' | 'gt' | 'lt';
@@ -221,7 +222,7 @@ class Parser {
         try {
           r = this.parseRequirement();
         } catch (e) {
-          throw new ParseError(`unable to parse requirement: ${(e as Error).message}`);
+          throw new ParseError(`unable to parse requirement: ${errorMessage(e)}`);
         }
         reqs.push(r);
         const t = this.consume('values');
@@ -444,7 +445,7 @@ function parseUncached(source: string): SelectorResult {
   } catch (e) {
     return {
       ok: false,
-      error: { code: 'invalid-selector', selector: source, message: (e as Error).message },
+      error: { code: 'invalid-selector', selector: source, message: errorMessage(e) },
     };
   }
   // k8s sorts requirements by key (stable) so equal selectors print the same.

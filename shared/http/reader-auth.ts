@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { Hono } from 'hono';
+import { errorMessage } from '../errors.ts';
 import { LruCache } from '../lru.ts';
 
 export type ReaderVerdict = { ok: true } | { ok: false; status: 401 | 403; reason: string };
@@ -92,7 +93,7 @@ export function requireReader(app: Hono, auth: ReaderAuth): Hono {
       try {
         verdict = await auth.check(c.req.header('authorization'), path);
       } catch (err) {
-        return c.json({ error: `could not check the reader: ${(err as Error).message}` }, 503);
+        return c.json({ error: `could not check the reader: ${errorMessage(err)}` }, 503);
       }
       if (!verdict.ok) {
         return c.json(

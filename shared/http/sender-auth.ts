@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import { AuthenticationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { Hono } from 'hono';
+import { errorMessage } from '../errors.ts';
 import { LruCache } from '../lru.ts';
 
 export type Verdict = { ok: true; user: string } | { ok: false; reason: string };
@@ -106,7 +107,7 @@ export function requireSender(app: Hono, auth: SenderAuth, onRefused?: (reason: 
     try {
       verdict = await auth.check(c.req.header('authorization'));
     } catch (err) {
-      return c.json({ error: `could not check the sender: ${(err as Error).message}` }, 503);
+      return c.json({ error: `could not check the sender: ${errorMessage(err)}` }, 503);
     }
     if (!verdict.ok) {
       onRefused?.(verdict.reason);

@@ -17,6 +17,7 @@ import {
   type V1Secret,
 } from '@kubernetes/client-node';
 import { GROUP, KINDS, type KuikKind, VERSION } from '../crd/types.ts';
+import { errorMessage } from '../errors.ts';
 import {
   type EventFacts,
   type EventRegarding,
@@ -45,6 +46,28 @@ export function collectionPath(kind: KuikKind): string {
   return `/apis/${GROUP}/${VERSION}/${pluralOf(kind)}`;
 }
 
+/**
+ * Every object of a kuik kind: of `namespace` for a namespaced kind (every namespace when absent),
+ * narrowed by `labelSelector`. Untyped items: callers parse them (shared/crd/schemas.ts) or trust
+ * them as the API server's own.
+ */
+export async function listKuik<T = unknown>(
+  kube: Pick<Kube, 'custom'>,
+  kind: KuikKind,
+  opts: { namespace?: string | undefined; labelSelector?: string | undefined } = {},
+): Promise<T[]> {
+  const base = {
+    group: GROUP,
+    version: VERSION,
+    plural: pluralOf(kind),
+    ...(opts.labelSelector ? { labelSelector: opts.labelSelector } : {}),
+  };
+  const list = opts.namespace
+    ? await kube.custom.listNamespacedCustomObject({ ...base, namespace: opts.namespace })
+    : await kube.custom.listClusterCustomObject(base);
+  return (list as { items: T[] }).items;
+}
+
 /** The HTTP status of a failed API call (0 when it is not an API error). */
 export function apiStatus(err: unknown): number {
   return err instanceof ApiException ? err.code : 0;
@@ -58,7 +81,7 @@ export function apiMessage(err: unknown): string {
     const msg = (parsed as { message?: unknown } | undefined)?.message;
     if (typeof msg === 'string') return msg;
   }
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }
 
 function safeJson(s: string): unknown {

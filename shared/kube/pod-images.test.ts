@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
-import { describeSlot, podImageRefs, setPodImage, slotOfKey } from './pod-images.ts';
+import {
+  describeSlot,
+  originalImages,
+  parseOriginals,
+  podImageRefs,
+  serializeOriginals,
+  setPodImage,
+  slotOfKey,
+} from './pod-images.ts';
 
 const pod = (): V1Pod => ({
   metadata: { name: 'p' },
@@ -54,4 +62,32 @@ test('keys name their slot; messages call a volume an image volume', () => {
   assert.equal(slotOfKey('app'), 'containers');
   assert.equal(describeSlot('volumes', 'models'), 'image volume models');
   assert.equal(describeSlot('initContainers', 'setup'), 'container setup');
+});
+
+test('a malformed original-images value is reported and read as empty; non-string values are dropped', () => {
+  assert.ok(parseOriginals('[1,2]').error);
+  assert.ok(parseOriginals('{not json').error);
+  assert.deepEqual(parseOriginals('{"a":"x","b":3}').map, { a: 'x' });
+  assert.deepEqual(parseOriginals(undefined), { map: {} });
+});
+
+test('annotation keys are serialized sorted and compact', () => {
+  assert.equal(serializeOriginals({ z: '1', a: '2', 'init:b': '3' }), '{"a":"2","init:b":"3","z":"1"}');
+});
+
+test('original images are the annotation values, normalized; a malformed annotation names none', () => {
+  const annotated = (value: string): V1Pod => ({
+    metadata: { name: 'p', annotations: { 'kuik.enix.io/original-images': value } },
+    spec: { containers: [{ name: 'c', image: 'mirror.local/x/nginx:1' }] },
+  });
+  assert.deepEqual(originalImages(annotated('{"c":"nginx:1","volume:v":"quay.io/a/b:2"}')), [
+    'docker.io/library/nginx:1',
+    'quay.io/a/b:2',
+  ]);
+  assert.deepEqual(
+    originalImages(annotated('{"c":"nginx:1","volume:v":"quay.io/a/b:2"}'), { imageVolumes: false }),
+    ['docker.io/library/nginx:1'],
+  );
+  assert.deepEqual(originalImages(annotated('{broken')), []);
+  assert.deepEqual(originalImages(annotated('["nginx:1"]')), []);
 });

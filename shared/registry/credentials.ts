@@ -20,6 +20,7 @@
 //
 // Secret values never appear in errors: messages name the Secret and what is wrong with it.
 
+import { errorMessage } from '../errors.ts';
 import type { ImageReference } from '../image/reference.ts';
 
 /** The part of a core/v1 Secret read here; `V1Secret` from @kubernetes/client-node fits. */
@@ -366,7 +367,7 @@ export function buildKeyring(secrets: readonly SecretLike[]): KeyringResult {
     try {
       entries = readConfigMap(doc, legacy);
     } catch (e) {
-      return fail('invalid-json', source, `${dataKey} is not a docker config: ${(e as Error).message}`);
+      return fail('invalid-json', source, `${dataKey} is not a docker config: ${errorMessage(e)}`);
     }
     for (const [location, entry] of entries) {
       if (entry.badAuth) {

@@ -47,9 +47,8 @@ export function outcomeOfError(err: unknown): FailureOutcome {
   return outcomeForStatus(err.status);
 }
 
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+// The one error-to-message helper, re-exported for the registry modules that import it from here.
+export { errorMessage } from '../errors.ts';
 
 // Node/undici error codes that mean "try again": the peer went away or the network hiccupped.
 // Connection refused is not among them (a stopped registry stays stopped for the next second), as

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseReference } from '#shared/image/reference.ts';
+import { parseReference } from '../image/reference.ts';
 import { KeyringCache } from './keyring-cache.ts';
 
 const secret = (host: string, user: string) => ({

@@ -3,10 +3,11 @@
 // few seconds and fetched once however many callers ask at the same time. Absent Secrets are
 // remembered too; errors are not.
 import type { V1Secret } from '@kubernetes/client-node';
+import { apiStatus, type Kube } from '../kube/client.ts';
 import { LruCache } from '../lru.ts';
 import { SingleFlight } from '../single-flight.ts';
-import { apiStatus, type Kube } from './client.ts';
 
+/** Reads a Secret: undefined when it does not exist; rejects on any other error. */
 type Fetch = (namespace: string, name: string) => Promise<V1Secret | undefined>;
 
 export class SecretCache {
@@ -37,14 +38,22 @@ export class SecretCache {
   }
 }
 
-/** A SecretCache reading through `kube` (a missing Secret is remembered as absent). */
-export function kubeSecretCache(kube: Pick<Kube, 'getSecret'>, ttlMs: number): SecretCache {
-  return new SecretCache(async (namespace, name) => {
+/**
+ * Reads Secrets through the API, with the function's own ServiceAccount (its RBAC decides which):
+ * a 404 is an absent Secret, any other error is thrown.
+ */
+export function apiSecretReader(kube: Pick<Kube, 'getSecret'>): Fetch {
+  return async (namespace, name) => {
     try {
       return await kube.getSecret(namespace, name);
     } catch (err) {
       if (apiStatus(err) === 404) return undefined;
       throw err;
     }
-  }, ttlMs);
+  };
+}
+
+/** A SecretCache reading through `kube` (a missing Secret is remembered as absent). */
+export function kubeSecretCache(kube: Pick<Kube, 'getSecret'>, ttlMs: number): SecretCache {
+  return new SecretCache(apiSecretReader(kube), ttlMs);
 }

@@ -2,8 +2,8 @@
 // One function for reconcile (which names it in copy requests and uses it for deletions) and copy
 // (which trusts only this, never the request's own `destinationSecret`): a request cannot make the
 // copy read a Secret the mirror set does not name.
-import type { ClusterImageSetMirror, ImageSetMirror, Mirror } from './crd/types.ts';
-import { mirrorForReference } from './image/mapping.ts';
+import type { ClusterImageSetMirror, ImageSetMirror, Mirror } from '../crd/types.ts';
+import { mirrorForReference } from '../image/mapping.ts';
 
 export interface SecretRef {
   namespace: string;
