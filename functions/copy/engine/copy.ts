@@ -22,6 +22,8 @@ import {
   configPlatform,
   type Descriptor,
   filteredIndexBytes,
+  type ImageManifest,
+  type IndexManifest,
   isForeignLayer,
   type Manifest,
   sha256Digest,
@@ -107,7 +109,58 @@ export class CopyError extends Error {
 
 const DEFAULT_CHUNK = 32 * 1024 * 1024;
 
+/** §5.4's steps in order (the file's header says why each is there); each step is one function below. */
 export async function copyImage(opts: CopyOptions): Promise<CopyResult> {
+  const ends = openEnds(opts);
+  const { src, manifest } = await readSource(ends, opts);
+  const { dst, existing } = await headDestination(ends, opts);
+  const plan = await planTop(manifest, src, ends.dstRef, opts.platforms);
+  const result = startResult(manifest, plan, existing, ends.requests);
+  const pusher = treePusher(opts, ends, src, dst, result);
+  if (!result.alreadyPresent) await pushMissing(pusher, manifest, plan, ends.putReference);
+  if (opts.attached ?? true) await copyAttachedOf(pusher, manifest, plan);
+  return result;
+}
+
+/** Both ends of one copy before any request: references, repositories, and the request count. */
+interface Ends {
+  srcRef: ManifestRef;
+  dstRef: ManifestRef;
+  /** Same registry, other repository: blobs are mounted, not moved. */
+  mount: boolean;
+  srcBase: Repo;
+  dstBase: Repo;
+  /** What the destination manifest is pushed (and first looked up) under. */
+  putReference: string;
+  requests: Record<string, number>;
+}
+
+/** Step 1's decision: what to push at the top, and which children it names. */
+interface Plan {
+  top: { bytes: Uint8Array; mediaType: string; digest: string };
+  children: Descriptor[];
+  platforms: { mirrored: string[]; missing: string[] } | undefined;
+  artifactType: string | undefined;
+  /** Children were left out: the mirror has a digest of its own. */
+  filtered: boolean;
+}
+
+/** The blob and manifest pushes of one copy, with what they share (one transfer per blob). */
+interface Pusher {
+  src: Repo;
+  dst: Repo;
+  /** Where blobs and manifests pushed are counted. */
+  result: CopyResult;
+  /** A manifest and everything under it, pushed under `reference` (children by digest). */
+  pushTree(m: Manifest, reference: string, bytes?: Uint8Array, track?: boolean): Promise<void>;
+  /** A child the destination lacks, read from the source; undefined when the destination has it. */
+  readChild(c: Descriptor): Promise<{ child: Manifest; digest: string } | undefined>;
+  /** The image's own blobs count towards its progress; signatures and attestations do not. */
+  expect(m: Manifest): void;
+}
+
+/** The references parsed and a repository for each end, counting every registry exchange. No I/O. */
+function openEnds(opts: CopyOptions): Ends {
   const srcRef = toManifestRef(opts.source);
   const dstRef = toManifestRef(opts.destination);
   const requests: Record<string, number> = {};
@@ -143,36 +196,69 @@ export async function copyImage(opts: CopyOptions): Promise<CopyResult> {
     },
     count,
   );
+  const putReference = dstRef.tag ?? dstRef.digest ?? 'latest';
+  return { srcRef, dstRef, mount, srcBase, dstBase, putReference, requests };
+}
 
-  const srcReference = srcRef.digest ?? srcRef.tag ?? 'latest';
+/** 1a. GET the source manifest, with the first source credential the registry accepts. */
+async function readSource(ends: Ends, opts: CopyOptions): Promise<{ src: Repo; manifest: Manifest }> {
+  const srcReference = ends.srcRef.digest ?? ends.srcRef.tag ?? 'latest';
   const { repo: src, value: manifest } = await chooseCredential(
-    srcBase,
+    ends.srcBase,
     opts.sourceCredentials ?? [],
     (r) => r.getManifest(srcReference),
     (m) => m !== undefined,
   );
   if (!manifest) throw new CopyError(`source image ${opts.source} not found`);
-  const putReference = dstRef.tag ?? dstRef.digest ?? 'latest';
-  const { repo: dst, value: existing } = await chooseCredential(
-    dstBase,
-    opts.destinationCredentials ?? [],
-    (r) => r.headManifest(putReference),
-  );
+  return { src, manifest };
+}
 
-  // What to push at the top.
-  let top: { bytes: Uint8Array; mediaType: string; digest: string };
-  let children: Descriptor[] = [];
-  let platforms: { mirrored: string[]; missing: string[] } | undefined;
-  let artifactType: string | undefined;
-  let filtered = false;
-  if (manifest.kind === 'index') {
-    const sel = selectChildren(manifest.manifests, opts.platforms);
-    if (!sel.ok) throw new CopyError(sel.error);
-    const pinned = dstRef.digest !== undefined;
-    if (sel.unchanged || pinned) {
-      children = manifest.manifests;
-      top = { bytes: manifest.bytes, mediaType: manifest.mediaType, digest: manifest.digest };
-      platforms = {
+/** 2. HEAD the destination, with the first destination credential it accepts: is it there already? */
+async function headDestination(
+  ends: Ends,
+  opts: CopyOptions,
+): Promise<{ dst: Repo; existing: Awaited<ReturnType<Repo['headManifest']>> }> {
+  const { repo: dst, value: existing } = await chooseCredential(
+    ends.dstBase,
+    opts.destinationCredentials ?? [],
+    (r) => r.headManifest(ends.putReference),
+  );
+  return { dst, existing };
+}
+
+/**
+ * 1b. What to push at the top: an index filtered by the configured platforms, or a single image
+ * checked against them (its config read from the source), or an artifact as it is. A pinned
+ * destination must get exactly the pinned digest.
+ */
+async function planTop(
+  manifest: Manifest,
+  src: Repo,
+  dstRef: ManifestRef,
+  platforms: readonly PlatformSpec[],
+): Promise<Plan> {
+  const plan =
+    manifest.kind === 'index'
+      ? planIndex(manifest, platforms, dstRef.digest !== undefined)
+      : await planImage(manifest, src, platforms);
+  if (dstRef.digest !== undefined && dstRef.digest !== plan.top.digest) {
+    throw new CopyError(`the source manifest is ${plan.top.digest}, not the pinned ${dstRef.digest}`);
+  }
+  return plan;
+}
+
+/**
+ * An index: its own bytes when no child is left out, or when the destination is pinned to its
+ * digest (then every child is kept, whatever the platforms); else a filtered copy. Pure.
+ */
+function planIndex(manifest: IndexManifest, platforms: readonly PlatformSpec[], pinned: boolean): Plan {
+  const sel = selectChildren(manifest.manifests, platforms);
+  if (!sel.ok) throw new CopyError(sel.error);
+  if (sel.unchanged || pinned) {
+    return {
+      top: { bytes: manifest.bytes, mediaType: manifest.mediaType, digest: manifest.digest },
+      children: manifest.manifests,
+      platforms: {
         mirrored: pinned
           ? [
               ...new Set(
@@ -183,71 +269,91 @@ export async function copyImage(opts: CopyOptions): Promise<CopyResult> {
             ]
           : sel.mirrored,
         missing: sel.missing,
-      };
-    } else {
-      children = sel.keep;
-      const bytes = filteredIndexBytes(manifest, sel.keep);
-      top = { bytes, mediaType: manifest.mediaType, digest: sha256Digest(bytes) };
-      platforms = { mirrored: sel.mirrored, missing: sel.missing };
-      filtered = true;
-    }
-  } else {
-    top = { bytes: manifest.bytes, mediaType: manifest.mediaType, digest: manifest.digest };
-    artifactType = artifactTypeOf(manifest);
-    // A non-image artifact (an image volume's data set, a chart) has no platform to check and its
-    // config may be no JSON at all: it is copied whole, whatever mirroring.platforms says.
-    if (artifactType === undefined) {
-      const config = configPlatform(await src.readBlob(manifest.config.digest));
-      const check = checkImagePlatform(config, opts.platforms);
-      if (!check.ok) throw new CopyError(check.error);
-      platforms = { mirrored: check.mirrored, missing: check.missing };
-    }
+      },
+      artifactType: undefined,
+      filtered: false,
+    };
   }
-  if (dstRef.digest !== undefined && dstRef.digest !== top.digest) {
-    throw new CopyError(`the source manifest is ${top.digest}, not the pinned ${dstRef.digest}`);
-  }
+  const bytes = filteredIndexBytes(manifest, sel.keep);
+  return {
+    top: { bytes, mediaType: manifest.mediaType, digest: sha256Digest(bytes) },
+    children: sel.keep,
+    platforms: { mirrored: sel.mirrored, missing: sel.missing },
+    artifactType: undefined,
+    filtered: true,
+  };
+}
 
+/** A single image, pushed as it is once its platform is one of the configured ones. */
+async function planImage(
+  manifest: ImageManifest,
+  src: Repo,
+  platforms: readonly PlatformSpec[],
+): Promise<Plan> {
+  const plan: Plan = {
+    top: { bytes: manifest.bytes, mediaType: manifest.mediaType, digest: manifest.digest },
+    children: [],
+    platforms: undefined,
+    artifactType: artifactTypeOf(manifest),
+    filtered: false,
+  };
+  // A non-image artifact (an image volume's data set, a chart) has no platform to check and its
+  // config may be no JSON at all: it is copied whole, whatever mirroring.platforms says.
+  if (plan.artifactType === undefined) {
+    const config = configPlatform(await src.readBlob(manifest.config.digest));
+    const check = checkImagePlatform(config, platforms);
+    if (!check.ok) throw new CopyError(check.error);
+    plan.platforms = { mirrored: check.mirrored, missing: check.missing };
+  }
+  return plan;
+}
+
+/** The report, filled in by the pushes that follow. Pure. */
+function startResult(
+  manifest: Manifest,
+  plan: Plan,
+  existing: { digest: string } | undefined,
+  requests: Record<string, number>,
+): CopyResult {
+  return {
+    digest: plan.top.digest,
+    mediaType: plan.top.mediaType,
+    filtered: plan.filtered,
+    sourceDigest: manifest.digest,
+    ...(plan.platforms ? { platforms: plan.platforms } : {}),
+    ...(plan.artifactType !== undefined ? { artifactType: plan.artifactType } : {}),
+    alreadyPresent: existing?.digest === plan.top.digest,
+    blobs: { skipped: 0, mounted: 0, uploaded: 0, resumed: 0, foreign: 0 },
+    bytes: emptyBlobStats(),
+    manifestsPushed: 0,
+    attached: { copied: [], errors: [] },
+    requests,
+  };
+}
+
+/**
+ * 3's machinery: blobs (skipped, mounted, resumed or streamed: blob.ts) within the destination
+ * host's process-wide limit, and manifests bottom-up, counted in `result`.
+ */
+function treePusher(opts: CopyOptions, ends: Ends, src: Repo, dst: Repo, result: CopyResult): Pusher {
   const sessions = new SessionBook({
     ...(opts.resume ? { resume: opts.resume } : {}),
     ...(opts.persistSessions ? { persist: opts.persistSessions } : {}),
     ...(opts.recordEveryBytes !== undefined ? { everyBytes: opts.recordEveryBytes } : {}),
   });
-  const stats = emptyBlobStats();
-  const blobs: Record<BlobOutcome | 'foreign', number> = {
-    skipped: 0,
-    mounted: 0,
-    uploaded: 0,
-    resumed: 0,
-    foreign: 0,
-  };
-  const result: CopyResult = {
-    digest: top.digest,
-    mediaType: top.mediaType,
-    filtered,
-    sourceDigest: manifest.digest,
-    ...(platforms ? { platforms } : {}),
-    ...(artifactType !== undefined ? { artifactType } : {}),
-    alreadyPresent: existing?.digest === top.digest,
-    blobs,
-    bytes: stats,
-    manifestsPushed: 0,
-    attached: { copied: [], errors: [] },
-    requests,
-  };
-
-  const limit = hostLimit(apiHost(dstRef.registry), opts.hostConcurrency ?? 4);
+  const { blobs } = result;
+  const limit = hostLimit(apiHost(ends.dstRef.registry), opts.hostConcurrency ?? 4);
   const blobCtx: BlobContext = {
     src,
     dst,
-    mount,
+    mount: ends.mount,
     chunkBytes: opts.chunkBytes ?? DEFAULT_CHUNK,
     sessions,
-    stats,
+    stats: result.bytes,
     shouldStop: opts.shouldStop ?? (() => false),
     pause: opts.pause ?? ((n) => new Promise((r) => setTimeout(r, 250 * n))),
     ...(opts.progress ? { progress: opts.progress } : {}),
   };
-  /** The image's own blobs count towards its progress; signatures and attestations do not. */
   const expect = (m: Manifest) => {
     if (m.kind === 'image') opts.progress?.expect(blobsOf(m).filter((d) => !isForeignLayer(d)));
   };
@@ -272,8 +378,6 @@ export async function copyImage(opts: CopyOptions): Promise<CopyResult> {
     }
     return p;
   };
-
-  /** A manifest and everything under it, pushed under `reference` (children by digest). */
   const pushTree = async (m: Manifest, reference: string, bytes = m.bytes, track = true): Promise<void> => {
     if (m.kind === 'image') {
       if (track) expect(m);
@@ -287,39 +391,43 @@ export async function copyImage(opts: CopyOptions): Promise<CopyResult> {
     await dst.putManifest(reference, bytes, m.mediaType);
     result.manifestsPushed++;
   };
-  /** A child the destination lacks, read from the source; undefined when the destination has it. */
   const readChild = async (c: Descriptor): Promise<{ child: Manifest; digest: string } | undefined> => {
     if (await dst.headManifest(c.digest)) return undefined;
     const child = await src.getManifest(c.digest);
     if (!child) throw new CopyError(`source manifest ${c.digest} (${describeChild(c)}) not found`);
     return { child, digest: c.digest };
   };
+  return { src, dst, result, pushTree, readChild, expect };
+}
 
-  if (!result.alreadyPresent) {
-    if (manifest.kind === 'image') {
-      await pushTree(manifest, putReference);
-    } else {
-      // Every child manifest first, so the progress total is known before the first blob moves.
-      const planned = await allSettledValues(children.map((c) => readChild(c)));
-      for (const p of planned) if (p) expect(p.child);
-      await allSettledOrThrow(planned.map((p) => (p ? pushTree(p.child, p.digest) : null)));
-      await dst.putManifest(putReference, top.bytes, top.mediaType);
-      result.manifestsPushed++;
-    }
+/**
+ * 3. Children, then their blobs, then the manifests bottom-up: a registry refuses a manifest whose
+ * blobs or children it lacks.
+ */
+async function pushMissing(p: Pusher, manifest: Manifest, plan: Plan, putReference: string): Promise<void> {
+  if (manifest.kind === 'image') {
+    await p.pushTree(manifest, putReference);
+    return;
   }
+  // Every child manifest first, so the progress total is known before the first blob moves.
+  const planned = await allSettledValues(plan.children.map((c) => p.readChild(c)));
+  for (const c of planned) if (c) p.expect(c.child);
+  await allSettledOrThrow(planned.map((c) => (c ? p.pushTree(c.child, c.digest) : null)));
+  await p.dst.putManifest(putReference, plan.top.bytes, plan.top.mediaType);
+  p.result.manifestsPushed++;
+}
 
-  if (opts.attached ?? true) {
-    // The source top-level digest's artifacts only apply when the mirror has that digest.
-    const digests = [...(filtered ? [] : [manifest.digest]), ...children.map((c) => c.digest)];
-    await copyAttached({
-      src,
-      dst,
-      digests,
-      pushTree: (m, reference) => pushTree(m, reference, m.bytes, false),
-      result,
-    });
-  }
-  return result;
+/** 4. Signatures and attestations of what was pushed (attached.ts): cosign tags and OCI referrers. */
+async function copyAttachedOf(p: Pusher, manifest: Manifest, plan: Plan): Promise<void> {
+  // The source top-level digest's artifacts only apply when the mirror has that digest.
+  const digests = [...(plan.filtered ? [] : [manifest.digest]), ...plan.children.map((c) => c.digest)];
+  await copyAttached({
+    src: p.src,
+    dst: p.dst,
+    digests,
+    pushTree: (m, reference) => p.pushTree(m, reference, m.bytes, false),
+    result: p.result,
+  });
 }
 
 function describeChild(c: Descriptor): string {
