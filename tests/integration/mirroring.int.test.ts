@@ -177,6 +177,49 @@ test('an ImageSetMirror and a Pod: the image lands in the mirror with the same d
   await assert.rejects(inspectRaw(mirror, target), /manifest unknown|not found|404/i);
 });
 
+test('retention (§5.5): with cleanup on and 0s retention, the pod going away deletes the mirrored image and drops its entry', async () => {
+  const repo = uniq('mirroring/retained');
+  const seeded = await seed(upstream, repo, 'v1');
+  const name = uniq('ism-retention');
+  await apply({
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ImageSetMirror',
+    metadata: { name, namespace: ns },
+    spec: {
+      filter: {
+        include: [{ image: `${upstream.host.replace(/\./g, '\\.')}/${repo.replace('/', '\\/')}:.*` }],
+      },
+      mirrors: [{ registry: mirror.host, path: 'retain', credentialSecret: { name: 'push' } }],
+      cleanup: { enabled: true, retention: '0s' },
+    },
+  });
+  const ref = { kind: 'ImageSetMirror' as const, name, namespace: ns };
+  const pod = uniq('retained');
+  await kubectl([
+    '-n',
+    ns,
+    'run',
+    pod,
+    `--image=${seeded.ref}`,
+    '--overrides',
+    JSON.stringify({ spec: { imagePullSecrets: [{ name: 'pull' }] } }),
+  ]);
+  const target = `${mirror.host}/retain/${repo}:v1`;
+  await eventually('mirroredAt', async () => {
+    const o = await kube.getKuik<ImageSetMirror>(ref);
+    return o.status?.matchingImages?.[0]?.mirrors?.[0]?.mirroredAt ? true : undefined;
+  });
+  assert.equal((await inspectRaw(mirror, target)).digest, seeded.digest);
+  // The only pod using it goes (no kubelet here: removed at once); its delete event makes reconcile
+  // mark the image unused, and with 0s retention the same reconcile deletes the copy.
+  await kubectl(['-n', ns, 'delete', 'pod', pod, '--grace-period=0', '--force']);
+  await eventually('entry dropped', async () => {
+    const o = await kube.getKuik<ImageSetMirror>(ref);
+    return (o.status?.matchingImages ?? []).length === 0 ? true : undefined;
+  });
+  await assert.rejects(inspectRaw(mirror, target), /manifest unknown|not found|404/i);
+});
+
 test('an invalid filter: an InvalidFilter event, no finalizer, no status but the Ready condition (§10.8 #111)', async () => {
   const name = uniq('bad');
   // kuik's CRD admitted invalid patterns; ours refuses them, so write the object the way an
