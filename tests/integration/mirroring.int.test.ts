@@ -61,8 +61,12 @@ after(async () => {
   await copy?.stop();
 });
 
-test('an ImageSetMirror and a Pod: the image lands in the mirror with the same digest; a vanished mirror is copied again; deleting the CR deletes it', async () => {
-  const repo = uniq('mirroring/app');
+/**
+ * An upstream image, an ImageSetMirror for its repository (mirrored under `path`, with `extra`
+ * spec fields) and a pod using it, until reconcile and the copy have mirrored it.
+ */
+async function mirroredByOnePod(repoPrefix: string, path: string, pod: string, extra: object = {}) {
+  const repo = uniq(repoPrefix);
   const seeded = await seed(upstream, repo, 'v1');
   const name = uniq('ism');
   await apply({
@@ -73,7 +77,8 @@ test('an ImageSetMirror and a Pod: the image lands in the mirror with the same d
       filter: {
         include: [{ image: `${upstream.host.replace(/\./g, '\\.')}/${repo.replace('/', '\\/')}:.*` }],
       },
-      mirrors: [{ registry: mirror.host, path: 'mirror', credentialSecret: { name: 'push' } }],
+      mirrors: [{ registry: mirror.host, path, credentialSecret: { name: 'push' } }],
+      ...extra,
     },
   });
   const ref = { kind: 'ImageSetMirror' as const, name, namespace: ns };
@@ -81,17 +86,21 @@ test('an ImageSetMirror and a Pod: the image lands in the mirror with the same d
     '-n',
     ns,
     'run',
-    'app',
+    pod,
     `--image=${seeded.ref}`,
     '--overrides',
     JSON.stringify({ spec: { imagePullSecrets: [{ name: 'pull' }] } }),
   ]);
-  const target = `${mirror.host}/mirror/${repo}:v1`;
   const mirrored = await eventually('mirroredAt', async () => {
     const o = await kube.getKuik<ImageSetMirror>(ref);
     const m = o.status?.matchingImages?.[0]?.mirrors?.[0];
     return m?.mirroredAt ? m : undefined;
   });
+  return { repo, seeded, name, ref, mirrored, target: `${mirror.host}/${path}/${repo}:v1` };
+}
+
+test('an ImageSetMirror and a Pod: the image lands in the mirror with the same digest; a vanished mirror is copied again; deleting the CR deletes it', async () => {
+  const { seeded, name, ref, mirrored, target } = await mirroredByOnePod('mirroring/app', 'mirror', 'app');
   assert.equal(mirrored.image, target);
   assert.equal(
     (await inspectRaw(mirror, target)).digest,
@@ -178,36 +187,9 @@ test('an ImageSetMirror and a Pod: the image lands in the mirror with the same d
 });
 
 test('retention (§5.5): with cleanup on and 0s retention, the pod going away deletes the mirrored image and drops its entry', async () => {
-  const repo = uniq('mirroring/retained');
-  const seeded = await seed(upstream, repo, 'v1');
-  const name = uniq('ism-retention');
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ImageSetMirror',
-    metadata: { name, namespace: ns },
-    spec: {
-      filter: {
-        include: [{ image: `${upstream.host.replace(/\./g, '\\.')}/${repo.replace('/', '\\/')}:.*` }],
-      },
-      mirrors: [{ registry: mirror.host, path: 'retain', credentialSecret: { name: 'push' } }],
-      cleanup: { enabled: true, retention: '0s' },
-    },
-  });
-  const ref = { kind: 'ImageSetMirror' as const, name, namespace: ns };
   const pod = uniq('retained');
-  await kubectl([
-    '-n',
-    ns,
-    'run',
-    pod,
-    `--image=${seeded.ref}`,
-    '--overrides',
-    JSON.stringify({ spec: { imagePullSecrets: [{ name: 'pull' }] } }),
-  ]);
-  const target = `${mirror.host}/retain/${repo}:v1`;
-  await eventually('mirroredAt', async () => {
-    const o = await kube.getKuik<ImageSetMirror>(ref);
-    return o.status?.matchingImages?.[0]?.mirrors?.[0]?.mirroredAt ? true : undefined;
+  const { seeded, ref, target } = await mirroredByOnePod('mirroring/retained', 'retain', pod, {
+    cleanup: { enabled: true, retention: '0s' },
   });
   assert.equal((await inspectRaw(mirror, target)).digest, seeded.digest);
   // The only pod using it goes (no kubelet here: removed at once); its delete event makes reconcile
