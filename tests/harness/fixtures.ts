@@ -99,7 +99,13 @@ export async function eventually<T>(
 }
 
 /** A `kubernetes.io/dockerconfigjson` Secret for `reg` in `namespace`, as `kubectl create secret docker-registry` makes it. */
-export async function registrySecret(namespace: string, name: string, reg: RegistryInfo): Promise<void> {
+/** A docker-registry Secret with `reg`'s credentials, for `server` (a proxy in front of it, say). */
+export async function registrySecret(
+  namespace: string,
+  name: string,
+  reg: RegistryInfo,
+  server = reg.host,
+): Promise<void> {
   await kubectl([
     '-n',
     namespace,
@@ -107,7 +113,7 @@ export async function registrySecret(namespace: string, name: string, reg: Regis
     'secret',
     'docker-registry',
     name,
-    `--docker-server=${reg.host}`,
+    `--docker-server=${server}`,
     `--docker-username=${reg.username}`,
     `--docker-password=${reg.password}`,
   ]);

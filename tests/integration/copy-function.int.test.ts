@@ -65,22 +65,8 @@ before(async () => {
     tls: { certFile: pki.webhookCert, keyFile: pki.webhookKey },
   });
   // The pod's pull secret for the source registry and the mirror's push credential.
-  for (const [name, reg, host] of [
-    ['pull', tls, tls.host],
-    ['push', token, mirror.host],
-  ] as const) {
-    await kubectl([
-      'create',
-      'secret',
-      'docker-registry',
-      name,
-      '-n',
-      ns,
-      `--docker-server=${host}`,
-      `--docker-username=${reg.username}`,
-      `--docker-password=${reg.password}`,
-    ]);
-  }
+  await registrySecret(ns, 'pull', tls);
+  await registrySecret(ns, 'push', token, mirror.host);
 });
 after(async () => {
   await transport?.close();

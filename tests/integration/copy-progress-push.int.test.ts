@@ -18,6 +18,7 @@ import {
   namespace,
   patchStatus,
   pod,
+  registrySecret,
   samples,
   seed,
   uniq,
@@ -46,22 +47,8 @@ before(async () => {
     tls: { certFile: pki.webhookCert, keyFile: pki.webhookKey },
   });
   ns = await namespace('progress-push');
-  for (const [name, reg, host] of [
-    ['pull', tls, tls.host],
-    ['push', token, mirror.host],
-  ] as const) {
-    await kubectl([
-      'create',
-      'secret',
-      'docker-registry',
-      name,
-      '-n',
-      ns,
-      `--docker-server=${host}`,
-      `--docker-username=${reg.username}`,
-      `--docker-password=${reg.password}`,
-    ]);
-  }
+  await registrySecret(ns, 'pull', tls);
+  await registrySecret(ns, 'push', token, mirror.host);
 });
 
 after(async () => {
