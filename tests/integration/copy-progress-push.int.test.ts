@@ -24,7 +24,7 @@ import {
   uniq,
 } from '../harness/fixtures.ts';
 import { type RunningFunction, startCopyJob, startFunction } from '../harness/functions.ts';
-import { run } from '../harness/proc.ts';
+import { inspectRaw } from '../harness/registry.ts';
 
 const execFileP = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -61,15 +61,11 @@ const routerMetrics = async () => await (await fetch(`http://127.0.0.1:${router.
 test('a copy Job held mid-upload shows its progress gauges on the router it pushes to, and not once it exited', async () => {
   const src = await seed(tls, uniq('progress-push/big'), 'v1', { archs: ['amd64'], layerMb: 16, layers: 1 });
   const inspect = async (ref: string) =>
-    JSON.parse(
-      await run('skopeo', [
-        'inspect',
-        '--raw',
-        `--creds=${tls.username}:${tls.password}`,
-        `--cert-dir=${tls.certDir}`,
-        `docker://${ref}`,
-      ]),
-    ) as { manifests?: { digest: string }[]; config?: { size: number }; layers?: { size: number }[] };
+    JSON.parse((await inspectRaw(tls, ref)).raw) as {
+      manifests?: { digest: string }[];
+      config?: { size: number };
+      layers?: { size: number }[];
+    };
   let raw = await inspect(src.ref);
   // An index of one platform: its image manifest says what is copied.
   if (raw.manifests) raw = await inspect(`${src.ref.replace(/:v1$/, '')}@${raw.manifests[0]!.digest}`);

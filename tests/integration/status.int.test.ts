@@ -41,7 +41,7 @@ import {
   seed,
   uniq,
 } from '../harness/fixtures.ts';
-import { run } from '../harness/proc.ts';
+import { inspectRaw } from '../harness/registry.ts';
 
 const MiB = 1024 * 1024;
 const kube = new Kube(kubeConfig());
@@ -551,15 +551,11 @@ async function imageManifest(
   reg: RegistryInfo,
 ): Promise<{ config: { size: number }; layers: { size: number }[] }> {
   const inspect = async (r: string) =>
-    JSON.parse(
-      await run('skopeo', [
-        'inspect',
-        '--raw',
-        `--creds=${reg.username}:${reg.password}`,
-        `--cert-dir=${reg.certDir}`,
-        `docker://${r}`,
-      ]),
-    ) as { manifests?: { digest: string }[]; config: { size: number }; layers: { size: number }[] };
+    JSON.parse((await inspectRaw(reg, r)).raw) as {
+      manifests?: { digest: string }[];
+      config: { size: number };
+      layers: { size: number }[];
+    };
   const top = await inspect(ref);
   const child = top.manifests?.[0]?.digest;
   return child ? await inspect(`${ref.replace(/:[^:/]+$/, '')}@${child}`) : top;
