@@ -1,6 +1,8 @@
 // A real Prometheus (Debian's `prometheus`, scripts/setup.sh) for the metrics tests: started on
 // loopback with the scrape configuration a test writes, ready when /-/ready answers, killed at
-// teardown like every other part (its PID is in the run's pids file).
+// teardown like every other part (its PID is in the run's pids file). The real-cluster tests start
+// it inside the cluster's network namespace instead (a `PrometheusPlace`), where pods are reachable
+// and Kubernetes service discovery finds them as an operator's Prometheus would.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -13,7 +15,17 @@ export interface ScrapeConfig {
   metrics_path?: string;
   scrape_interval?: string;
   honor_labels?: boolean;
-  static_configs: { targets: string[]; labels?: Record<string, string> }[];
+  static_configs?: { targets: string[]; labels?: Record<string, string> }[];
+  kubernetes_sd_configs?: Record<string, unknown>[];
+  relabel_configs?: Record<string, unknown>[];
+}
+
+/** Where Prometheus runs, when not on this machine's loopback beside the harness. */
+export interface PrometheusPlace {
+  runDir: string;
+  start(name: string, cmd: string, args: string[]): Proc;
+  /** The URL at which this process reaches the place's 127.0.0.1:`port`. */
+  reach(port: number): Promise<string>;
 }
 
 export interface PromSample {
@@ -39,9 +51,13 @@ export interface RunningPrometheus {
 export async function startPrometheus(
   scrapeConfigs: ScrapeConfig[],
   scrapeInterval = '1s',
+  place: PrometheusPlace = {
+    runDir: harness().runDir,
+    start: (name, cmd, args) => startProc(harness().runDir, name, cmd, args),
+    reach: async (port) => `http://127.0.0.1:${port}`,
+  },
 ): Promise<RunningPrometheus> {
-  const h = harness();
-  const dir = join(h.runDir, uniq('prometheus'));
+  const dir = join(place.runDir, uniq('prometheus'));
   await mkdir(join(dir, 'data'), { recursive: true });
   const config = join(dir, 'prometheus.yml');
   await writeFile(
@@ -56,13 +72,13 @@ export async function startPrometheus(
     }),
   );
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const proc = startProc(h.runDir, uniq('prometheus'), 'prometheus', [
+  const proc = place.start(uniq('prometheus'), 'prometheus', [
     `--config.file=${config}`,
     `--storage.tsdb.path=${join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`,
     '--log.level=warn',
   ]);
+  const url = await place.reach(port);
   await waitFor('prometheus /-/ready', async () => (await fetch(`${url}/-/ready`)).ok, {
     proc,
     timeoutMs: 60_000,
