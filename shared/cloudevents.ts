@@ -3,6 +3,7 @@
 // fetch, failing loudly (the SDK's own httpTransport hides non-2xx answers).
 import { CloudEvent, HTTP, type ValidationError } from 'cloudevents';
 import { errorMessage } from './errors.ts';
+import type { Result } from './result.ts';
 
 export interface Incoming {
   id: string;
@@ -13,7 +14,7 @@ export interface Incoming {
   extensions: Record<string, unknown>;
 }
 
-export type ParseResult = { ok: true; event: Incoming } | { ok: false; error: string };
+export type ParseResult = Result<Incoming>;
 
 export function parseCloudEvent(headers: Record<string, string>, body: string): ParseResult {
   let parsed: CloudEvent<unknown> | CloudEvent<unknown>[];
@@ -55,7 +56,7 @@ export function parseCloudEvent(headers: Record<string, string>, body: string): 
   } = parsed as unknown as Record<string, unknown>;
   return {
     ok: true,
-    event: {
+    value: {
       id: String(id),
       type: String(type),
       source: String(source),

@@ -34,7 +34,7 @@ export function spacingMs(settings: { interval: number; maxPerInterval: number }
 /** The registry (§2.3) of a normalized reference, or undefined when it does not parse. */
 export function registryOf(image: string): string | undefined {
   const r = parseReference(image);
-  return r.ok ? r.ref.domain : undefined;
+  return r.ok ? r.value.domain : undefined;
 }
 
 /** RFC 3339 with milliseconds (the ledger needs sub-second precision; lastMonitor keeps kuik's seconds). */

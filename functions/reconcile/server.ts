@@ -205,7 +205,7 @@ export function createReconcileApp(
       deps.log.warn({ error: untrusted(parsed.error) }, 'refused event');
       return c.json({ error: parsed.error }, 400);
     }
-    const ev = parsed.event;
+    const ev = parsed.value;
     if (ev.type === PING_EVENT_TYPE) {
       const r = await resync({ via: 'pingsource', id: ev.id });
       return c.json(r.body, r.status);

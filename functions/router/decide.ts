@@ -151,7 +151,7 @@ export async function admit(input: AdmissionInput, deps: RouterDeps): Promise<Ad
       continue;
     }
     if (c.imagePullPolicy === 'Never' && !deps.config.rewriteOnNeverImagePullPolicy) continue;
-    work.push({ c, ref: parsed.ref });
+    work.push({ c, ref: parsed.value });
   }
   if (work.length === 0) return { mutated, decisions: [], notes };
 

@@ -90,7 +90,7 @@ function compilePatterns(
         },
       };
     }
-    out.push(r.regex.matches);
+    out.push(r.value.matches);
   }
   return { ok: true, value: out };
 }
@@ -239,7 +239,7 @@ function compileSelectors(patterns: readonly Pattern[]): FilterResult<Selector[]
         },
       };
     }
-    out.push(r.selector);
+    out.push(r.value);
   }
   return { ok: true, value: out };
 }
