@@ -272,10 +272,10 @@ function httpApp(
     }
     const r = pushed.apply(body);
     const sender = senderLabel(body);
-    metrics.pushes.inc({ sender, result: r.ok ? 'accepted' : r.status === 429 ? 'limit' : 'invalid' });
+    metrics.pushes.inc({ sender, result: r.ok ? 'accepted' : r.error.status === 429 ? 'limit' : 'invalid' });
     if (!r.ok) {
-      log.warn({ sender, error: r.error }, 'refused metrics push');
-      return c.json({ error: r.error }, r.status);
+      log.warn({ sender, error: r.error.message }, 'refused metrics push');
+      return c.json({ error: r.error.message }, r.error.status);
     }
     return c.body(null, 204);
   });
