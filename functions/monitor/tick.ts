@@ -313,14 +313,14 @@ async function reserveSlots(t: Tick, seen: Seen, lanes: Lanes): Promise<Lease> {
       known,
     });
     if (!r.ok) {
-      refusal = r;
+      refusal = r.error;
       return false;
     }
     refusal = undefined;
-    lease.reservations = r.reservations;
+    lease.reservations = r.value.reservations;
     // No slot before the deadline anywhere: no lease, no write.
-    if (r.reservations.length === 0) return false;
-    o.status = { ...o.status, monitoring: r.ledger };
+    if (r.value.reservations.length === 0) return false;
+    o.status = { ...o.status, monitoring: r.value.ledger };
     return true;
   });
   lease.leased = written !== undefined;
