@@ -230,15 +230,15 @@ export function createReconcileApp(
     }
     try {
       const targets = {
-        mirrorSets: [...d.targets.mirrorSets],
-        secretOwners: [...d.targets.secretOwners],
-        replicated: [...d.targets.replicated],
+        mirrorSets: [...d.value.mirrorSets],
+        secretOwners: [...d.value.secretOwners],
+        replicated: [...d.value.replicated],
       };
-      if (d.targets.pod) {
-        const ns = d.targets.pod.metadata?.namespace;
+      if (d.value.pod) {
+        const ns = d.value.pod.metadata?.namespace;
         const { cisms, isms } = await listMirrorSets(deps.kube, ns);
         targets.mirrorSets.push(
-          ...mirrorSetsForPod(d.targets.pod, cisms, isms, deps.skip, {
+          ...mirrorSetsForPod(d.value.pod, cisms, isms, deps.skip, {
             imageVolumes: deps.imageVolumes !== false,
           }),
         );
