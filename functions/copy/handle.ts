@@ -267,7 +267,7 @@ async function event(
     },
     { type, reason, action: 'Copy', note, controller: 'kuik.enix.io/copy' },
   );
-  if (err) deps.log.warn({ reason, err: err.message }, 'could not record event');
+  if (err) deps.log.warn({ reason, err }, 'could not record event');
 }
 
 type Credentials = Result<{ source: RegistryCredential[]; destination: RegistryCredential[] }>;

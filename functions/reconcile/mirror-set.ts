@@ -384,8 +384,8 @@ async function remirrorVanished(r: Run, s: Synced): Promise<Synced> {
       if (exists === true && deps.claim) {
         await deps
           .claim(m.image, credential)
-          .catch((err: Error) =>
-            deps.log.warn({ image: m.image, err: err.message }, 'could not claim a mirrored image'),
+          .catch((err: unknown) =>
+            deps.log.warn({ image: m.image, err: errorMessage(err) }, 'could not claim a mirrored image'),
           );
       }
     }
