@@ -42,8 +42,14 @@ export function pluralOf(kind: KuikKind): string {
   return info.plural;
 }
 
+/** The URL path of a kuik kind's collection in every namespace, for a watch. */
 export function collectionPath(kind: KuikKind): string {
   return `/apis/${GROUP}/${VERSION}/${pluralOf(kind)}`;
+}
+
+/** The URL path of a core (`v1`) resource's collection in every namespace: `secrets`, `pods`. */
+export function coreCollectionPath(resource: string): string {
+  return `/api/v1/${resource}`;
 }
 
 /**
