@@ -24,7 +24,7 @@ pushed.register(routerRegistry);
 const app = createApp({ registry: routerRegistry, bodyLimit: 4 * 1024 * 1024 });
 app.post(PUSH_PATH, async (c) => {
   const r = pushed.apply(await c.req.json());
-  return r.ok ? c.body(null, 204) : c.json({ error: r.error }, r.status);
+  return r.ok ? c.body(null, 204) : c.json({ error: r.error }, r.error.status);
 });
 const srv = await listen(app, { port: 0, host: '127.0.0.1' });
 const url = `http://127.0.0.1:${srv.port}${PUSH_PATH}`;

@@ -225,7 +225,7 @@ try {
     return {
       kube,
       log,
-      config: r.config,
+      config: r.value.config,
       skip,
       probe: (image, opts) => client.probe(image, opts),
       warn: async () => {},

@@ -37,7 +37,7 @@ try {
   const config = resolveConfig({});
   if (!config.ok) throw new Error(config.error.message);
   const deps = reconcileDeps(
-    config.config,
+    config.value.config,
     { COPY_SINK: sink.url },
     kubeConfig(),
     createLogger('bench', 'silent'),

@@ -1,7 +1,9 @@
 // The command line, parsed strictly (node:util parseArgs): an unknown flag, a missing value or a
 // contradiction is a UsageError naming it, before anything touches the cluster. Pure.
+
 import { parseArgs } from 'node:util';
 import { KINDS, type KindInfo } from '#shared/crd/types.ts';
+import { errorMessage } from '#shared/errors.ts';
 import { UsageError } from './errors.ts';
 
 export const HELP = `kuik: what kube-image-keeper's router does with your pods, asked from your terminal.
@@ -74,7 +76,7 @@ function parseErrorLine(err: unknown): string {
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
       return name ? `flag ${name} needs a value` : (e.message ?? 'invalid flag value');
     default:
-      return e.message ?? String(err);
+      return errorMessage(err);
   }
 }
 

@@ -47,7 +47,7 @@ export function apiUnreachable(err: unknown, server: string, context: string): C
   const fetchFailed = err instanceof TypeError && err.message === 'fetch failed';
   const code =
     networkCode(err) ??
-    (fetchFailed ? ((err.cause as Error | undefined)?.message ?? 'fetch failed') : undefined);
+    (fetchFailed ? (err.cause === undefined ? 'fetch failed' : errorMessage(err.cause)) : undefined);
   if (!code) return undefined;
   return new Unreachable(
     `cannot reach the API server ${server} of context "${context}" (${code}): check that the cluster is up, or pick another with --context / --kubeconfig`,

@@ -3,6 +3,7 @@
 // `npm run kuik -- …`. See HELP in args.ts. Every failure ends as one line on stderr and a
 // non-zero exit code (errors.ts); output goes to stdout, notes about it to stderr.
 import { text } from 'node:stream/consumers';
+import { errorMessage } from '#shared/errors.ts';
 import { HELP, parseCommand } from './args.ts';
 import { describeFailure } from './errors.ts';
 
@@ -31,7 +32,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     const { line, exitCode } = describeFailure(err);
     process.stderr.write(`${line}\n`);
     if (process.env['KUIK_DEBUG'])
-      process.stderr.write(`${[...notes, (err as Error).stack ?? ''].join('\n')}\n`);
+      process.stderr.write(
+        `${[...notes, (err instanceof Error ? err.stack : undefined) ?? errorMessage(err)].join('\n')}\n`,
+      );
     return exitCode;
   }
 }

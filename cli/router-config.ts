@@ -63,7 +63,7 @@ function parsed(text: string, source: string): Config {
     throw new CliError(
       `the configuration in ${source} is invalid (${r.error.message}); the router refuses it too: fix it, or pass --config FILE`,
     );
-  return r.config;
+  return r.value.config;
 }
 
 export async function routerConfiguration(cluster: Cluster, opts: Options): Promise<RouterConfiguration> {

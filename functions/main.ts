@@ -20,10 +20,10 @@ if (!loaded.ok) {
   log.fatal({ config: configPath, key: loaded.error.key }, `invalid configuration: ${loaded.error.message}`);
   process.exit(1);
 }
-const config = loaded.config;
+const config = loaded.value.config;
 // A typo in the configuration is ignored (its default applies) but must be visible: one line each,
 // in the form docs/configuration.md tells operators to grep for.
-for (const warning of loaded.warnings) log.warn({ config: configPath }, `config warning: ${warning}`);
+for (const warning of loaded.value.warnings) log.warn({ config: configPath }, `config warning: ${warning}`);
 const kc = loadKubeConfig();
 
 let stop: () => Promise<void>;

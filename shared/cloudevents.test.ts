@@ -17,10 +17,10 @@ const binary = {
 test('a binary-mode ApiServerSource event parses with its data and extensions', () => {
   const r = parseCloudEvent(binary, '{"kind":"Pod","metadata":{"name":"p"}}');
   assert.ok(r.ok);
-  assert.equal(r.event.type, 'dev.knative.apiserver.resource.add');
-  assert.deepEqual(r.event.data, { kind: 'Pod', metadata: { name: 'p' } });
-  assert.equal(r.event.extensions['kind'], 'Pod');
-  assert.equal(r.event.extensions['namespace'], 'ns');
+  assert.equal(r.value.type, 'dev.knative.apiserver.resource.add');
+  assert.deepEqual(r.value.data, { kind: 'Pod', metadata: { name: 'p' } });
+  assert.equal(r.value.extensions['kind'], 'Pod');
+  assert.equal(r.value.extensions['namespace'], 'ns');
 });
 
 test('malformed input gives a reason, never an exception', () => {
@@ -60,7 +60,7 @@ test('sendCloudEvent delivers binary mode and throws on a non-2xx answer', async
     assert.equal(got?.headers['ce-id'], 'i1');
     assert.deepEqual(JSON.parse(got?.body ?? ''), { a: 1 });
     const back = parseCloudEvent(got!.headers, got!.body);
-    assert.ok(back.ok && back.event.type === 'dev.kuik.copy.requested');
+    assert.ok(back.ok && back.value.type === 'dev.kuik.copy.requested');
     status = 503;
     await assert.rejects(
       sendCloudEvent(url, { id: 'i2', type: 't', source: '/s', data: {} }),

@@ -1,8 +1,9 @@
 // The one CloudEvent parser and sender. Incoming: the SDK's HTTP.toEvent, validated, data decoded;
 // anything else is a typed error the caller answers with 400 (no retry). Outgoing: binary mode over
 // fetch, failing loudly (the SDK's own httpTransport hides non-2xx answers).
-import { CloudEvent, HTTP, type ValidationError } from 'cloudevents';
+import { CloudEvent, HTTP, ValidationError } from 'cloudevents';
 import { errorMessage } from './errors.ts';
+import type { Result } from './result.ts';
 
 export interface Incoming {
   id: string;
@@ -13,7 +14,7 @@ export interface Incoming {
   extensions: Record<string, unknown>;
 }
 
-export type ParseResult = { ok: true; event: Incoming } | { ok: false; error: string };
+export type ParseResult = Result<Incoming>;
 
 export function parseCloudEvent(headers: Record<string, string>, body: string): ParseResult {
   let parsed: CloudEvent<unknown> | CloudEvent<unknown>[];
@@ -29,9 +30,9 @@ export function parseCloudEvent(headers: Record<string, string>, body: string): 
   try {
     parsed.validate();
   } catch (err) {
-    const e = err as ValidationError;
-    const detail = Array.isArray(e.errors) && e.errors.length > 0 ? `: ${JSON.stringify(e.errors)}` : '';
-    return { ok: false, error: `invalid CloudEvent: ${e.message}${detail}` };
+    const errors = err instanceof ValidationError ? err.errors : undefined;
+    const detail = Array.isArray(errors) && errors.length > 0 ? `: ${JSON.stringify(errors)}` : '';
+    return { ok: false, error: `invalid CloudEvent: ${errorMessage(err)}${detail}` };
   }
   let data: unknown = parsed.data;
   if (typeof data === 'string' && /^\s*[[{]/.test(data)) {
@@ -55,7 +56,7 @@ export function parseCloudEvent(headers: Record<string, string>, body: string): 
   } = parsed as unknown as Record<string, unknown>;
   return {
     ok: true,
-    event: {
+    value: {
       id: String(id),
       type: String(type),
       source: String(source),

@@ -19,7 +19,7 @@ describe('copy request', () => {
   it('accepts a complete request and returns it unchanged', () => {
     const r = parseCopyRequest(structuredClone(valid));
     assert.ok(r.ok);
-    assert.deepEqual(r.request, valid);
+    assert.deepEqual(r.value, valid);
   });
 
   it('accepts a cluster owner without namespace and no secrets', () => {
@@ -30,7 +30,7 @@ describe('copy request', () => {
       platforms: [{ architecture: 'arm64', variant: 'v8' }],
     });
     assert.ok(r.ok);
-    assert.deepEqual(r.request.platforms, [{ architecture: 'arm64', variant: 'v8' }]);
+    assert.deepEqual(r.value.platforms, [{ architecture: 'arm64', variant: 'v8' }]);
   });
 
   it('refuses a namespaced owner without namespace', () => {
@@ -86,7 +86,7 @@ describe('pinnedDigest (tag drift, pin)', () => {
   it('is kept when valid, and makes another copy (another event id)', () => {
     const r = parseCopyRequest(pinned);
     assert.ok(r.ok);
-    assert.equal(r.request.pinnedDigest, pinned.pinnedDigest);
+    assert.equal(r.value.pinnedDigest, pinned.pinnedDigest);
     assert.notEqual(copyEventId(pinned), copyEventId(valid));
   });
   it('is refused when not a sha256 digest', () => {

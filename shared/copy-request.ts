@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import * as v from 'valibot';
 import { parseReference } from './image/reference.ts';
+import type { Result } from './result.ts';
 
 export const COPY_EVENT_TYPE = 'dev.kuik.copy.requested';
 export const COPY_EVENT_SOURCE = '/kuik/reconcile';
@@ -110,7 +111,7 @@ const CopyRequestSchema = v.pipe(
   ),
 );
 
-export type CopyRequestResult = { ok: true; request: CopyRequest } | { ok: false; error: string };
+export type CopyRequestResult = Result<CopyRequest>;
 
 /** The data of a copy event, validated; the error names every problem, for the 400 answer. */
 export function parseCopyRequest(data: unknown): CopyRequestResult {
@@ -133,7 +134,7 @@ export function parseCopyRequest(data: unknown): CopyRequestResult {
     ...(o.destinationSecret ? { destinationSecret: o.destinationSecret } : {}),
     ...(o.pinnedDigest ? { pinnedDigest: o.pinnedDigest } : {}),
   };
-  return { ok: true, request };
+  return { ok: true, value: request };
 }
 
 function canonicalPlatform(p: {

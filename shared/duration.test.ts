@@ -5,7 +5,7 @@ import { formatGoDuration, formatNanoseconds, parseDurationValue, parseGoDuratio
 function ms(s: string): number {
   const r = parseGoDuration(s);
   assert.ok(r.ok, `${s}: ${r.ok ? '' : r.error.message}`);
-  return r.ms;
+  return r.value.ms;
 }
 
 describe('parseGoDuration', () => {
@@ -33,7 +33,7 @@ describe('parseGoDuration', () => {
   test('exact nanoseconds are kept as a bigint', () => {
     const r = parseGoDuration('1h1m1s1ms1us1ns');
     assert.ok(r.ok);
-    assert.equal(r.nanoseconds, 3_661_001_001_001n);
+    assert.equal(r.value.nanoseconds, 3_661_001_001_001n);
   });
   test('the int64 bounds are accepted and one past them rejected', () => {
     assert.ok(parseGoDuration('9223372036854775807ns').ok);
@@ -68,12 +68,12 @@ describe('parseDurationValue (operator config)', () => {
   test('a bare integer counts nanoseconds, as koanf/mapstructure read it', () => {
     const r = parseDurationValue(3_600_000_000_000);
     assert.ok(r.ok);
-    assert.equal(r.ms, 3_600_000);
+    assert.equal(r.value.ms, 3_600_000);
   });
   test('a string is a Go duration', () => {
     const r = parseDurationValue('3h');
     assert.ok(r.ok);
-    assert.equal(r.ms, 10_800_000);
+    assert.equal(r.value.ms, 10_800_000);
   });
   test('a non-integer number is rejected instead of truncated', () => {
     const r = parseDurationValue(1.5);

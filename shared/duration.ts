@@ -8,6 +8,8 @@
 // Results are in milliseconds (a JS number, fractional below 1 ms), plus the exact nanoseconds as
 // a bigint for callers that need them.
 
+import type { Result } from './result.ts';
+
 export type DurationErrorCode = 'invalid' | 'missing-unit' | 'unknown-unit';
 
 export interface DurationError {
@@ -16,9 +18,7 @@ export interface DurationError {
   readonly message: string;
 }
 
-export type DurationResult =
-  | { ok: true; ms: number; nanoseconds: bigint }
-  | { ok: false; error: DurationError };
+export type DurationResult = Result<{ ms: number; nanoseconds: bigint }, DurationError>;
 
 const UNITS: Readonly<Record<string, bigint>> = {
   ns: 1n,
@@ -70,7 +70,7 @@ export function parseGoDuration(orig: string): DurationResult {
     neg = s[0] === '-';
     s = s.slice(1);
   }
-  if (s === '0') return { ok: true, ms: 0, nanoseconds: 0n };
+  if (s === '0') return { ok: true, value: { ms: 0, nanoseconds: 0n } };
   if (s === '') return invalid(orig);
   let total = 0n;
   while (s !== '') {
@@ -138,7 +138,7 @@ export function parseGoDuration(orig: string): DurationResult {
   }
   if (!neg && total > MAX_ABS - 1n) return invalid(orig);
   const nanoseconds = neg ? -total : total;
-  return { ok: true, ms: nanosecondsToMs(nanoseconds), nanoseconds };
+  return { ok: true, value: { ms: nanosecondsToMs(nanoseconds), nanoseconds } };
 }
 
 /**
@@ -158,7 +158,7 @@ export function parseDurationValue(value: string | number): DurationResult {
     };
   }
   const ns = BigInt(value);
-  return { ok: true, ms: nanosecondsToMs(ns), nanoseconds: ns };
+  return { ok: true, value: { ms: nanosecondsToMs(ns), nanoseconds: ns } };
 }
 
 /** Go's Duration.String() for a number of milliseconds: `1h30m0s`, `500ms`, `1.5s`, `0s`. */

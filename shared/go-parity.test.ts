@@ -34,7 +34,7 @@ describe('parity with Go', () => {
     const diffs: string[] = [];
     for (const [input, want] of oracle.refs) {
       const r = parseReference(input);
-      const got = r.ok ? `ok ${r.ref.string}` : `err ${r.error.message}`;
+      const got = r.ok ? `ok ${r.value.string}` : `err ${r.error.message}`;
       if (got !== want) diffs.push(`${show(input)}: go ${show(want)}, ts ${show(got)}`);
     }
     assert.deepEqual(diffs, []);
@@ -47,8 +47,8 @@ describe('parity with Go', () => {
       const wantOk = want.startsWith('ok ');
       if (r.ok !== wantOk)
         diffs.push(`${show(input)}: go ${show(want)}, ts ${r.ok ? 'ok' : r.error.message}`);
-      else if (r.ok && `ok ${formatSelector(r.selector)}` !== want) {
-        diffs.push(`${show(input)}: go ${show(want)}, ts ${show(formatSelector(r.selector))}`);
+      else if (r.ok && `ok ${formatSelector(r.value)}` !== want) {
+        diffs.push(`${show(input)}: go ${show(want)}, ts ${show(formatSelector(r.value))}`);
       }
     }
     assert.deepEqual(diffs, []);
@@ -59,7 +59,7 @@ describe('parity with Go', () => {
     for (const { selector, labels, matches } of oracle.selectorMatches) {
       const r = parseSelector(selector);
       assert.ok(r.ok, selector);
-      if (r.selector.matches(labels) !== matches)
+      if (r.value.matches(labels) !== matches)
         diffs.push(`${show(selector)} on ${JSON.stringify(labels)}: go ${matches}`);
     }
     assert.deepEqual(diffs, []);
@@ -69,10 +69,10 @@ describe('parity with Go', () => {
     const diffs: string[] = [];
     for (const [input, want, wantString] of oracle.durations) {
       const r = parseGoDuration(input);
-      const got = r.ok ? `ok ${r.nanoseconds}` : `err ${r.error.message}`;
+      const got = r.ok ? `ok ${r.value.nanoseconds}` : `err ${r.error.message}`;
       if (got !== want) diffs.push(`${show(input)}: go ${show(want)}, ts ${show(got)}`);
-      else if (r.ok && formatNanoseconds(r.nanoseconds) !== wantString) {
-        diffs.push(`${show(input)}: go String ${wantString}, ts ${formatNanoseconds(r.nanoseconds)}`);
+      else if (r.ok && formatNanoseconds(r.value.nanoseconds) !== wantString) {
+        diffs.push(`${show(input)}: go String ${wantString}, ts ${formatNanoseconds(r.value.nanoseconds)}`);
       }
     }
     assert.deepEqual(diffs, []);
@@ -86,7 +86,7 @@ describe('parity with Go', () => {
       const wantOk = want.startsWith('ok ');
       if (r.ok !== wantOk)
         diffs.push(`${show(pattern)}: go ${show(want)}, ts ${r.ok ? 'ok' : r.error.message}`);
-      else if (r.ok && `ok ${r.regex.matches(input)}` !== want) {
+      else if (r.ok && `ok ${r.value.matches(input)}` !== want) {
         diffs.push(`${show(pattern)} on ${show(input)}: go ${want}`);
       }
     }

@@ -56,6 +56,28 @@ export function roomViolations(files: ReadonlyMap<string, string>): Violation[] 
   return out.sort((a, b) => (a.file + a.import < b.file + b.import ? -1 : 1));
 }
 
+/**
+ * Every string or template literal of `files` outside shared/kube/ that starts an API server path
+ * (`/api/…`, `/apis/…`): shared/kube is the one place that builds them (issue 15), so a group,
+ * version or resource name is spelled once. Literals, not comments; test files are exempt.
+ */
+export function apiPathViolations(files: ReadonlyMap<string, string>): Violation[] {
+  const out: Violation[] = [];
+  for (const [file, text] of files) {
+    if (file.startsWith('shared/kube/') || file.endsWith('.test.ts')) continue;
+    const visit = (node: ts.Node): void => {
+      if (
+        (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node) || ts.isTemplateHead(node)) &&
+        /^\/apis?\//.test(node.text)
+      )
+        out.push({ file, import: node.text, why: 'an API path built outside shared/kube' });
+      ts.forEachChild(node, visit);
+    };
+    visit(ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true));
+  }
+  return out;
+}
+
 function sources(dir: string, out = new Map<string, string>()): Map<string, string> {
   for (const name of readdirSync(join(repoRoot, dir))) {
     const p = `${dir}/${name}`;
@@ -72,6 +94,37 @@ describe('the rooms', () => {
       found.map((v) => `${v.file} → ${v.import} (${v.why})`),
       [],
       'a function imports another room: move what both need to shared/',
+    );
+  });
+
+  test('API paths are built only in shared/kube', () => {
+    const found = apiPathViolations(new Map([...sources('functions'), ...sources('shared')]));
+    assert.deepEqual(
+      found.map((v) => `${v.file}: ${v.import}`),
+      [],
+      'use (or add) a path helper in shared/kube/client.ts',
+    );
+  });
+
+  test('the API path rule on made-up files: literals and templates outside shared/kube, not comments or tests', () => {
+    const files = new Map([
+      [
+        'functions/router/a.ts',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text of a made-up file.
+        "// GET /api/v1/pods\nconst p = '/api/v1/secrets';\nconst q = `/apis/${g}/v1/x`;",
+      ],
+      ['functions/router/a.test.ts', "const p = '/api/v1/secrets';"],
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text of a made-up file.
+      ['shared/kube/client.ts', 'const c = `/apis/${GROUP}/${VERSION}`;'],
+      ['shared/x.ts', 'const u = "/apis/kuik.enix.io/v1alpha1";\nconst v = \'/apiary\';'],
+    ]);
+    assert.deepEqual(
+      apiPathViolations(files).map((v) => `${v.file}: ${v.import}`),
+      [
+        'functions/router/a.ts: /api/v1/secrets',
+        'functions/router/a.ts: /apis/',
+        'shared/x.ts: /apis/kuik.enix.io/v1alpha1',
+      ],
     );
   });
 

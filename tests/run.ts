@@ -9,9 +9,11 @@
 // hand-made objects of files running beside them. Last, with the harness stopped (its CPU back),
 // the real-cluster files (`*.realcluster.test.ts`, tests/cluster/): each starts a real node with
 // Knative in a network namespace of its own and installs the project on it.
+
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { errorMessage } from '#shared/errors.ts';
 import { type Harness, startHarness } from './harness/start.ts';
 import { repoRoot } from './harness/tools.ts';
 
@@ -85,7 +87,7 @@ try {
   }
   code = codes.find((c) => c !== 0) ?? 0;
 } catch (err) {
-  console.error(`test run failed before the tests: ${(err as Error).message}`);
+  console.error(`test run failed before the tests: ${errorMessage(err)}`);
   code = 1;
 } finally {
   await teardown();

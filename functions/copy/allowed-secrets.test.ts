@@ -34,27 +34,27 @@ const pod = (namespace: string, image: string, secrets: string[]): V1Pod => ({
 });
 
 test('destination: the spec’s credential, in the ImageSetMirror’s own namespace, whatever the request says', () => {
-  assert.deepEqual(allowedDestination(ism, req()), { ok: true, secret: { namespace: 'a', name: 'push' } });
+  assert.deepEqual(allowedDestination(ism, req()), { ok: true, value: { namespace: 'a', name: 'push' } });
   assert.deepEqual(allowedDestination(ism, req({ destinationSecret: { namespace: 'a', name: 'push' } })), {
     ok: true,
-    secret: { namespace: 'a', name: 'push' },
+    value: { namespace: 'a', name: 'push' },
   });
   const forged = allowedDestination(ism, req({ destinationSecret: { namespace: 'b', name: 'push' } }));
   assert.equal(forged.ok, false);
   assert.match(
-    forged.ok ? '' : forged.reason,
+    forged.ok ? '' : forged.error,
     /b\/push is not the credential ImageSetMirror a\/m names .* \(a\/push\)/,
   );
   const noCred = { ...ism, spec: { mirrors: [{ registry: 'mirror.example', path: 'team' }] } };
   const r = allowedDestination(noCred, req({ destinationSecret: { namespace: 'a', name: 'push' } }));
-  assert.match(r.ok ? '' : r.reason, /\(none\)/);
+  assert.match(r.ok ? '' : r.error, /\(none\)/);
 });
 
 test('destination: a cluster kind’s credential where its spec says', () => {
   const d = 'mirror.example/all/docker.io/library/nginx:1';
   assert.deepEqual(allowedDestination(cism, req({ destination: d })), {
     ok: true,
-    secret: { namespace: 'ops', name: 'push' },
+    value: { namespace: 'ops', name: 'push' },
   });
   assert.equal(
     allowedDestination(cism, req({ destination: d, destinationSecret: { namespace: 'a', name: 'push' } })).ok,
@@ -63,25 +63,28 @@ test('destination: a cluster kind’s credential where its spec says', () => {
 });
 
 test('source namespace: an ImageSetMirror’s own only; a cluster kind’s any', () => {
-  assert.deepEqual(sourceNamespace(ism, req()), { ok: true });
+  assert.deepEqual(sourceNamespace(ism, req()), { ok: true, value: undefined });
   assert.deepEqual(sourceNamespace(ism, req({ sourcePullSecrets: { namespace: 'a', names: ['r'] } })), {
     ok: true,
-    namespace: 'a',
+    value: 'a',
   });
   const r = sourceNamespace(ism, req({ sourcePullSecrets: { namespace: 'b', names: ['r'] } }));
   assert.match(
-    r.ok ? '' : r.reason,
+    r.ok ? '' : r.error,
     /namespace b: ImageSetMirror a\/m may only use Secrets of its own namespace/,
   );
   assert.deepEqual(sourceNamespace(cism, req({ sourcePullSecrets: { namespace: 'b', names: ['r'] } })), {
     ok: true,
-    namespace: 'b',
+    value: 'b',
   });
 });
 
 test('source: some pod in the namespace runs the image (as written in its spec) and lists every secret', () => {
   const asked = req({ sourcePullSecrets: { namespace: 'b', names: ['r1', 'r2'] } });
-  assert.deepEqual(allowedSource(asked, [pod('b', 'nginx:1', ['r1', 'r2', 'other'])]), { ok: true });
+  assert.deepEqual(allowedSource(asked, [pod('b', 'nginx:1', ['r1', 'r2', 'other'])]), {
+    ok: true,
+    value: undefined,
+  });
   assert.equal(
     allowedSource(asked, [pod('b', 'nginx:1', ['r1'])]).ok,
     false,
@@ -90,7 +93,11 @@ test('source: some pod in the namespace runs the image (as written in its spec) 
   assert.equal(allowedSource(asked, [pod('b', 'nginx:2', ['r1', 'r2'])]).ok, false, 'another image');
   assert.equal(allowedSource(asked, [pod('c', 'nginx:1', ['r1', 'r2'])]).ok, false, 'another namespace');
   assert.equal(allowedSource(asked, []).ok, false);
-  assert.deepEqual(allowedSource(req(), []), { ok: true }, 'no pull secrets asked: nothing to check');
+  assert.deepEqual(
+    allowedSource(req(), []),
+    { ok: true, value: undefined },
+    'no pull secrets asked: nothing to check',
+  );
 });
 
 test('source: a pod that mounts the image as an image volume vouches for its pull secrets', () => {
@@ -103,5 +110,5 @@ test('source: a pod that mounts the image as an image volume vouches for its pul
       imagePullSecrets: [{ name: 'r1' }],
     },
   };
-  assert.deepEqual(allowedSource(asked, [mounting]), { ok: true });
+  assert.deepEqual(allowedSource(asked, [mounting]), { ok: true, value: undefined });
 });

@@ -14,6 +14,7 @@ import type { CopyRequest } from '#shared/copy-request.ts';
 import { credentialFor, type SecretRef } from '#shared/credentials/mirror-credential.ts';
 import { normalizeReference } from '#shared/image/reference.ts';
 import { podImageRefs } from '#shared/kube/pod-images.ts';
+import { err, ok, type Result } from '#shared/result.ts';
 import type { MirrorSet } from './status.ts';
 
 export interface AllowedSecrets {
@@ -22,44 +23,34 @@ export interface AllowedSecrets {
   destination?: SecretRef;
 }
 
-export type Verdict = { ok: true; secrets: AllowedSecrets } | { ok: false; reason: string };
+export type Verdict = Result<AllowedSecrets>;
 
 const show = (s: SecretRef | undefined) => (s ? `${s.namespace}/${s.name}` : 'none');
 
 /** The destination check alone: it needs no pod list, so it runs first. */
-export function allowedDestination(
-  cr: MirrorSet,
-  req: CopyRequest,
-): { ok: true; secret?: SecretRef } | { ok: false; reason: string } {
+export function allowedDestination(cr: MirrorSet, req: CopyRequest): Result<SecretRef | undefined> {
   const named = credentialFor(cr, req.destination);
   const asked = req.destinationSecret;
   if (asked && (asked.namespace !== named?.namespace || asked.name !== named?.name)) {
-    return {
-      ok: false,
-      reason:
-        `destinationSecret ${show(asked)} is not the credential ${cr.kind} ${crName(cr)} names ` +
+    return err(
+      `destinationSecret ${show(asked)} is not the credential ${cr.kind} ${crName(cr)} names ` +
         `for ${req.destination} (${show(named)})`,
-    };
+    );
   }
-  return named ? { ok: true, secret: named } : { ok: true };
+  return ok(named);
 }
 
 /** The namespace whose pods the source check lists, or why the request is refused already. */
-export function sourceNamespace(
-  cr: MirrorSet,
-  req: CopyRequest,
-): { ok: true; namespace?: string } | { ok: false; reason: string } {
+export function sourceNamespace(cr: MirrorSet, req: CopyRequest): Result<string | undefined> {
   const asked = req.sourcePullSecrets;
-  if (!asked || asked.names.length === 0) return { ok: true };
+  if (!asked || asked.names.length === 0) return ok(undefined);
   if (cr.kind === 'ImageSetMirror' && asked.namespace !== cr.metadata.namespace) {
-    return {
-      ok: false,
-      reason:
-        `pull secrets from namespace ${asked.namespace}: ImageSetMirror ${crName(cr)} ` +
+    return err(
+      `pull secrets from namespace ${asked.namespace}: ImageSetMirror ${crName(cr)} ` +
         `may only use Secrets of its own namespace`,
-    };
+    );
   }
-  return { ok: true, namespace: asked.namespace };
+  return ok(asked.namespace);
 }
 
 /**
@@ -67,12 +58,9 @@ export function sourceNamespace(
  * lists every requested pull secret. Which pod does not matter: the request does not say, and any
  * pod that pulls this image with these secrets vouches that they are meant for it.
  */
-export function allowedSource(
-  req: CopyRequest,
-  pods: readonly V1Pod[],
-): { ok: true } | { ok: false; reason: string } {
+export function allowedSource(req: CopyRequest, pods: readonly V1Pod[]): Result<void> {
   const asked = req.sourcePullSecrets;
-  if (!asked || asked.names.length === 0) return { ok: true };
+  if (!asked || asked.names.length === 0) return ok();
   const vouches = (pod: V1Pod) => {
     if (pod.metadata?.namespace !== undefined && pod.metadata.namespace !== asked.namespace) return false;
     // A pod that mounts the image as an image volume pulls it with the same pull secrets.
@@ -83,13 +71,11 @@ export function allowedSource(
     const listed = new Set((pod.spec?.imagePullSecrets ?? []).map((s) => s.name));
     return asked.names.every((n) => listed.has(n));
   };
-  if (pods.some(vouches)) return { ok: true };
-  return {
-    ok: false,
-    reason:
-      `no pod in namespace ${asked.namespace} runs ${req.source} with pull secrets ` +
+  if (pods.some(vouches)) return ok();
+  return err(
+    `no pod in namespace ${asked.namespace} runs ${req.source} with pull secrets ` +
       `${asked.names.join(', ')}: refusing to read them`,
-  };
+  );
 }
 
 function crName(cr: MirrorSet): string {

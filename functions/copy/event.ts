@@ -3,8 +3,9 @@
 // the same reasons.
 import type { Incoming } from '#shared/cloudevents.ts';
 import { COPY_EVENT_TYPE, type CopyRequest, parseCopyRequest } from '#shared/copy-request.ts';
+import type { Result } from '#shared/result.ts';
 
-export type DecodeResult = { ok: true; request: CopyRequest } | { ok: false; error: string };
+export type DecodeResult = Result<CopyRequest>;
 
 export function decodeCopyEvent(event: Incoming): DecodeResult {
   if (event.type !== COPY_EVENT_TYPE) {

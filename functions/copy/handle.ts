@@ -114,21 +114,21 @@ export async function handleCopy(req: CopyRequest, deps: CopyDeps): Promise<Hand
     throw err;
   }
   const found = findMirror(cr, req);
-  if (!found.ok) return done({ outcome: found.reason === 'uid' ? 'gone' : 'stale' });
-  const mirror = found.mirror;
+  if (!found.ok) return done({ outcome: found.error === 'uid' ? 'gone' : 'stale' });
+  const mirror = found.value;
 
   // Which Secrets may be read, from the CR and the pods, before any is (issue 14).
   const destination = allowedDestination(cr, req);
-  if (!destination.ok) return done({ outcome: 'refused', error: destination.reason });
+  if (!destination.ok) return done({ outcome: 'refused', error: destination.error });
   const sourceNs = sourceNamespace(cr, req);
-  if (!sourceNs.ok) return done({ outcome: 'refused', error: sourceNs.reason });
-  if (sourceNs.namespace !== undefined) {
-    const pods = await deps.kube.core.listNamespacedPod({ namespace: sourceNs.namespace });
+  if (!sourceNs.ok) return done({ outcome: 'refused', error: sourceNs.error });
+  if (sourceNs.value !== undefined) {
+    const pods = await deps.kube.core.listNamespacedPod({ namespace: sourceNs.value });
     const source = allowedSource(req, pods.items);
-    if (!source.ok) return done({ outcome: 'refused', error: source.reason });
+    if (!source.ok) return done({ outcome: 'refused', error: source.error });
   }
 
-  const creds = await credentials(req, destination.secret, deps);
+  const creds = await credentials(req, destination.value, deps);
   if (!creds.ok) return await fail(creds.error);
 
   // Present is enough, whatever digest the tag has now: a mirror is copied once and never
@@ -198,11 +198,11 @@ export async function handleCopy(req: CopyRequest, deps: CopyDeps): Promise<Hand
   });
 
   if (!outcome.ok) {
-    if (outcome.interrupted) return done({ outcome: 'interrupted', error: outcome.error });
-    return await fail(outcome.error);
+    if (outcome.error.interrupted) return done({ outcome: 'interrupted', error: outcome.error.message });
+    return await fail(outcome.error.message);
   }
-  const platforms = outcome.result?.platforms;
-  const artifactType = outcome.result?.artifactType;
+  const platforms = outcome.value.result?.platforms;
+  const artifactType = outcome.value.result?.artifactType;
   const written = await deps.kube.updateStatus<MirrorSet>(
     ref,
     (o) =>
@@ -210,8 +210,8 @@ export async function handleCopy(req: CopyRequest, deps: CopyDeps): Promise<Hand
         o,
         req,
         {
-          digest: outcome.digest,
-          ...(outcome.result?.sourceDigest ? { sourceDigest: outcome.result.sourceDigest } : {}),
+          digest: outcome.value.digest,
+          ...(outcome.value.result?.sourceDigest ? { sourceDigest: outcome.value.result.sourceDigest } : {}),
           ...(platforms ? { platforms } : {}),
           ...(artifactType !== undefined ? { artifact: true } : {}),
         },
@@ -225,17 +225,17 @@ export async function handleCopy(req: CopyRequest, deps: CopyDeps): Promise<Hand
       cr,
       'Normal',
       'Mirrored',
-      `${req.destination} (${outcome.digest})${missing}${artifact}`,
+      `${req.destination} (${outcome.value.digest})${missing}${artifact}`,
       deps,
     );
   }
-  if (outcome.tolerated !== undefined) {
-    return done({ outcome: 'tolerated', digest: outcome.digest, error: outcome.tolerated });
+  if (outcome.value.tolerated !== undefined) {
+    return done({ outcome: 'tolerated', digest: outcome.value.digest, error: outcome.value.tolerated });
   }
   return done({
     outcome: 'mirrored',
-    digest: outcome.digest,
-    ...(outcome.result ? { result: outcome.result } : {}),
+    digest: outcome.value.digest,
+    ...(outcome.value.result ? { result: outcome.value.result } : {}),
   });
 
   async function fail(error: string): Promise<HandleResult> {
@@ -267,7 +267,7 @@ async function event(
     },
     { type, reason, action: 'Copy', note, controller: 'kuik.enix.io/copy' },
   );
-  if (err) deps.log.warn({ reason, err: err.message }, 'could not record event');
+  if (err) deps.log.warn({ reason, err }, 'could not record event');
 }
 
 type Credentials = Result<{ source: RegistryCredential[]; destination: RegistryCredential[] }>;

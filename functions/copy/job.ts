@@ -30,13 +30,13 @@ export async function runJob(eventDir: string, deps: CopyDeps): Promise<number> 
     return EXIT_INVALID;
   }
   const parsed = parseCloudEvent({ 'content-type': 'application/cloudevents+json' }, text);
-  const decoded = parsed.ok ? decodeCopyEvent(parsed.event) : parsed;
+  const decoded = parsed.ok ? decodeCopyEvent(parsed.value) : parsed;
   if (!decoded.ok) {
     deps.log.error({ file, error: untrusted(decoded.error) }, 'refused event');
     return EXIT_INVALID;
   }
   try {
-    const r = await handleCopy(decoded.request, deps);
+    const r = await handleCopy(decoded.value, deps);
     if (r.outcome === 'refused') return EXIT_INVALID;
     return DONE.includes(r.outcome) ? EXIT_DONE : EXIT_RETRY;
   } catch (err) {

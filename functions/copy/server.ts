@@ -37,31 +37,31 @@ export function createCopyApp(
   const flights = new SingleFlight<HandleResult>();
   app.post('/', async (c) => {
     const parsed = parseCloudEvent(c.req.header(), await c.req.text());
-    const decoded = parsed.ok ? decodeCopyEvent(parsed.event) : parsed;
+    const decoded = parsed.ok ? decodeCopyEvent(parsed.value) : parsed;
     if (!decoded.ok) {
       metrics.events.inc({ result: 'invalid' });
       deps.log.warn(
-        { id: untrusted(parsed.ok ? parsed.event.id : undefined), error: untrusted(decoded.error) },
+        { id: untrusted(parsed.ok ? parsed.value.id : undefined), error: untrusted(decoded.error) },
         'refused event',
       );
       return c.json({ error: decoded.error }, 400);
     }
-    const id = parsed.ok ? parsed.event.id : undefined;
+    const id = parsed.ok ? parsed.value.id : undefined;
     // The request's own identity, not the event id: a sender may mint its own ids.
-    const key = copyEventId(decoded.request);
+    const key = copyEventId(decoded.value);
     const joined = flights.has(key);
     if (joined) {
       deps.log.info(
         {
           id: untrusted(id),
-          source: untrusted(decoded.request.source),
-          destination: untrusted(decoded.request.destination),
+          source: untrusted(decoded.value.source),
+          destination: untrusted(decoded.value.destination),
         },
         'joined the same copy, already running',
       );
     }
     try {
-      const running = flights.do(key, () => handleCopy(decoded.request, deps));
+      const running = flights.do(key, () => handleCopy(decoded.value, deps));
       inflight.add(running);
       const r = await running.finally(() => inflight.delete(running));
       metrics.events.inc({ result: joined ? 'joined' : 'ok' });

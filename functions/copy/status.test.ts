@@ -40,14 +40,14 @@ const mirrorOf = (o: MirrorSet) => o.status!.matchingImages![1]!.mirrors![1]!;
 describe('copy status', () => {
   it('finds the mirror entry, or says why not', () => {
     assert.ok(findMirror(cr(), req).ok);
-    assert.deepEqual(findMirror({ ...cr(), metadata: { uid: 'other' } }, req), { ok: false, reason: 'uid' });
+    assert.deepEqual(findMirror({ ...cr(), metadata: { uid: 'other' } }, req), { ok: false, error: 'uid' });
     assert.deepEqual(findMirror(cr(), { ...req, source: 'docker.io/library/nginx:1.28' }), {
       ok: false,
-      reason: 'entry',
+      error: 'entry',
     });
     assert.deepEqual(findMirror(cr(), { ...req, destination: 'gone.example.com/x:1' }), {
       ok: false,
-      reason: 'mirror',
+      error: 'mirror',
     });
   });
 

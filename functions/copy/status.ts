@@ -10,6 +10,7 @@ import type {
   MirrorStatusEntry,
   UploadSession,
 } from '#shared/crd/types.ts';
+import { err, ok, type Result } from '#shared/result.ts';
 import { rfc3339 } from '#shared/time.ts';
 import type { ProgressSnapshot } from './engine/progress.ts';
 
@@ -19,13 +20,13 @@ export type MirrorSet = ImageSetMirror | ClusterImageSetMirror;
 export function findMirror(
   cr: MirrorSet,
   req: CopyRequest,
-): { ok: true; mirror: MirrorStatusEntry } | { ok: false; reason: 'uid' | 'entry' | 'mirror' } {
-  if (cr.metadata.uid !== req.owner.uid) return { ok: false, reason: 'uid' };
+): Result<MirrorStatusEntry, 'uid' | 'entry' | 'mirror'> {
+  if (cr.metadata.uid !== req.owner.uid) return err('uid');
   const entry = cr.status?.matchingImages?.find((e) => e.image === req.source);
-  if (!entry) return { ok: false, reason: 'entry' };
+  if (!entry) return err('entry');
   const mirror = entry.mirrors?.find((m) => m.image === req.destination);
-  if (!mirror) return { ok: false, reason: 'mirror' };
-  return { ok: true, mirror };
+  if (!mirror) return err('mirror');
+  return ok(mirror);
 }
 
 export interface Success {
@@ -41,7 +42,7 @@ export interface Success {
 export function applySuccess(cr: MirrorSet, req: CopyRequest, s: Success, now: number): boolean {
   const found = findMirror(cr, req);
   if (!found.ok) return false;
-  const m = found.mirror;
+  const m = found.value;
   m.mirroredAt = rfc3339(now);
   m.digest = s.digest;
   if (s.sourceDigest) m.sourceDigest = s.sourceDigest;
@@ -58,8 +59,8 @@ export function applyFailure(cr: MirrorSet, req: CopyRequest, error: string): bo
   const found = findMirror(cr, req);
   if (!found.ok) return false;
   // The upload sessions stay: the next attempt resumes them.
-  if (found.mirror.lastError === error) return false;
-  found.mirror.lastError = error;
+  if (found.value.lastError === error) return false;
+  found.value.lastError = error;
   return true;
 }
 
@@ -67,7 +68,7 @@ export function applyFailure(cr: MirrorSet, req: CopyRequest, error: string): bo
 export function applyProgress(cr: MirrorSet, req: CopyRequest, p: ProgressSnapshot, now: number): boolean {
   const found = findMirror(cr, req);
   if (!found.ok) return false;
-  found.mirror.progress = {
+  found.value.progress = {
     bytesDone: p.bytesDone,
     bytesTotal: p.bytesTotal,
     percent: p.percent,
@@ -90,10 +91,10 @@ export function applyUploads(cr: MirrorSet, req: CopyRequest, sessions: readonly
   const found = findMirror(cr, req);
   if (!found.ok) return false;
   if (sessions.length === 0) {
-    if (found.mirror.uploads === undefined) return false;
-    delete found.mirror.uploads;
+    if (found.value.uploads === undefined) return false;
+    delete found.value.uploads;
   } else {
-    found.mirror.uploads = sessions
+    found.value.uploads = sessions
       .slice(0, 16)
       .map((s) => ({ digest: s.digest, location: s.location, offset: s.offset }));
   }

@@ -98,7 +98,7 @@ export function mirrorsOf(
 /** Whether drift applies at all: a tag (a digest reference cannot move). */
 export function isTagReference(image: string): boolean {
   const r = parseReference(image);
-  return r.ok && r.ref.digest === undefined;
+  return r.ok && r.value.digest === undefined;
 }
 
 export interface DriftInput {

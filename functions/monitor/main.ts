@@ -65,7 +65,7 @@ export function monitorDeps(
         { apiVersion: API_VERSION, kind: cisa.kind, name: cisa.metadata.name ?? '', uid: cisa.metadata.uid },
         { type: 'Warning', reason, action, note, controller: 'kuik.enix.io/monitor' },
       );
-      if (err) log.warn({ err: err.message, reason }, 'could not record event');
+      if (err) log.warn({ err, reason }, 'could not record event');
     },
     ...(settings.cisaSelector ? { cisaSelector: settings.cisaSelector } : {}),
     ...quotaSharing(config, settings, kube, client),

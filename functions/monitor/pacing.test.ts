@@ -90,7 +90,7 @@ describe('reservations', () => {
   test('slots that fit before the probe deadline, at most one per candidate', () => {
     const r = reserve(undefined, [{ registry: 'r.local:5000', spacingMs: 10_000, wanted: 10 }], opts());
     assert.ok(r.ok);
-    assert.deepEqual(r.reservations, [
+    assert.deepEqual(r.value.reservations, [
       {
         registry: 'r.local:5000',
         spacingMs: 10_000,
@@ -100,13 +100,13 @@ describe('reservations', () => {
         end: '2026-11-25T10:00:50.000Z',
       },
     ]);
-    assert.deepEqual(r.ledger, {
+    assert.deepEqual(r.value.ledger, {
       lease: { holder: 'tick-1', until: '2026-11-25T10:00:50.000Z' },
       registries: [{ registry: 'r.local:5000', nextProbeAt: '2026-11-25T10:00:50.000Z' }],
     });
     const few = reserve(undefined, [{ registry: 'r.local:5000', spacingMs: 10_000, wanted: 2 }], opts());
     assert.ok(few.ok);
-    assert.equal(few.reservations[0]?.count, 2);
+    assert.equal(few.value.reservations[0]?.count, 2);
   });
 
   test('a registry whose next slot is past the deadline gets no reservation', () => {
@@ -115,20 +115,19 @@ describe('reservations', () => {
     };
     const r = reserve(ledger, [{ registry: 'docker.io', spacingMs: 10 * MIN, wanted: 2 }], opts());
     assert.ok(r.ok);
-    assert.deepEqual(r.reservations, []);
-    assert.deepEqual(r.ledger.registries, ledger.registries);
+    assert.deepEqual(r.value.reservations, []);
+    assert.deepEqual(r.value.ledger.registries, ledger.registries);
   });
 
   test('another tick holding an unexpired lease refuses; an expired one is taken over', () => {
     const held: MonitoringLedger = { lease: { holder: 'other', until: '2026-11-25T10:00:30.000Z' } };
     assert.deepEqual(reserve(held, [], opts()), {
       ok: false,
-      holder: 'other',
-      until: '2026-11-25T10:00:30.000Z',
+      error: { holder: 'other', until: '2026-11-25T10:00:30.000Z' },
     });
     const r = reserve(held, [], opts({ now: T0 + 30_000 }));
     assert.ok(r.ok);
-    assert.equal(r.ledger.lease?.holder, 'tick-1');
+    assert.equal(r.value.ledger.lease?.holder, 'tick-1');
   });
 
   test('without a ledger entry, kuik-written lastMonitor (second precision) holds the registry back', () => {
@@ -146,7 +145,7 @@ describe('reservations', () => {
     };
     const r = reserve(ledger, [], opts());
     assert.ok(r.ok);
-    assert.deepEqual(r.ledger.registries, []);
+    assert.deepEqual(r.value.ledger.registries, []);
   });
 
   test('release gives back unused slots, drops the lease, records the tick', () => {
@@ -159,17 +158,23 @@ describe('reservations', () => {
       probed: 2,
       pending: 2,
     };
-    const after = release(r.ledger, 'tick-1', r.reservations, new Map([['quay.io', T0 + 10_000]]), record);
+    const after = release(
+      r.value.ledger,
+      'tick-1',
+      r.value.reservations,
+      new Map([['quay.io', T0 + 10_000]]),
+      record,
+    );
     assert.deepEqual(after, {
       registries: [{ registry: 'quay.io', nextProbeAt: '2026-11-25T10:00:20.000Z' }],
       lastTick: record,
     });
     // Nothing started: back to the first slot, never earlier.
-    const none = release(r.ledger, 'tick-1', r.reservations, new Map(), record);
+    const none = release(r.value.ledger, 'tick-1', r.value.reservations, new Map(), record);
     assert.equal(none?.registries?.[0]?.nextProbeAt, '2026-11-25T10:00:00.000Z');
     // The lease went to someone else: not ours to write.
     assert.equal(
-      release({ ...r.ledger, lease: { holder: 'x', until: 'y' } }, 'tick-1', [], new Map(), record),
+      release({ ...r.value.ledger, lease: { holder: 'x', until: 'y' } }, 'tick-1', [], new Map(), record),
       undefined,
     );
   });
@@ -202,7 +207,7 @@ describe('§10.11 J and the budget across instances', () => {
       });
       assert.ok(r.ok);
       const last = new Map<string, number>();
-      for (const res of r.reservations) {
+      for (const res of r.value.reservations) {
         let prev: number | undefined;
         let n = 0;
         for (
@@ -217,7 +222,7 @@ describe('§10.11 J and the budget across instances', () => {
         }
       }
       const done = { startedAt: '', finishedAt: '', outcome: 'Complete' as const, probed: 0, pending: 0 };
-      ledger = release(r.ledger, `t${minute}`, r.reservations, last, done);
+      ledger = release(r.value.ledger, `t${minute}`, r.value.reservations, last, done);
     }
     assert.equal(starts.length, 2);
     assert.ok((starts[1] as number) - (starts[0] as number) >= 10 * MIN, `${starts}`);
@@ -260,10 +265,10 @@ describe('§10.11 J and the budget across instances', () => {
             read = stored; // 409: re-read, recompute
             continue;
           }
-          stored = { version: stored.version + 1, ledger: r.ledger };
+          stored = { version: stored.version + 1, ledger: r.value.ledger };
           // Use some of the slots, at jittered times, then give the rest back (sometimes die instead).
           const last = new Map<string, number>();
-          for (const res of r.reservations) {
+          for (const res of r.value.reservations) {
             let prev: number | undefined;
             let t = now;
             for (let n = 0; n < res.count; n++) {
@@ -284,7 +289,7 @@ describe('§10.11 J and the budget across instances', () => {
               probed: 0,
               pending: 0,
             };
-            const after = release(stored.ledger, tickId, r.reservations, last, done);
+            const after = release(stored.ledger, tickId, r.value.reservations, last, done);
             if (after) stored = { version: stored.version + 1, ledger: after };
           }
           break;

@@ -25,6 +25,7 @@ import type {
   RegistryPacing,
 } from '#shared/crd/types.ts';
 import { parseReference } from '#shared/image/reference.ts';
+import type { Result } from '#shared/result.ts';
 
 /** ms between two probe starts of one registry. */
 export function spacingMs(settings: { interval: number; maxPerInterval: number }): number {
@@ -34,7 +35,7 @@ export function spacingMs(settings: { interval: number; maxPerInterval: number }
 /** The registry (§2.3) of a normalized reference, or undefined when it does not parse. */
 export function registryOf(image: string): string | undefined {
   const r = parseReference(image);
-  return r.ok ? r.ref.domain : undefined;
+  return r.ok ? r.value.domain : undefined;
 }
 
 /** RFC 3339 with milliseconds (the ledger needs sub-second precision; lastMonitor keeps kuik's seconds). */
@@ -140,9 +141,11 @@ export interface Reservation {
   end: string;
 }
 
-export type ReserveResult =
-  | { ok: true; ledger: MonitoringLedger; reservations: Reservation[] }
-  | { ok: false; holder: string; until: string };
+/** The failure is not a message: it names the tick that holds the lease, and until when. */
+export type ReserveResult = Result<
+  { ledger: MonitoringLedger; reservations: Reservation[] },
+  { holder: string; until: string }
+>;
 
 export interface ReserveOptions {
   tickId: string;
@@ -189,7 +192,7 @@ export function reserve(
   const lease = ledger?.lease;
   const until = parseTime(lease?.until);
   if (lease && lease.holder !== opts.tickId && until !== undefined && until > opts.now) {
-    return { ok: false, holder: lease.holder, until: lease.until };
+    return { ok: false, error: { holder: lease.holder, until: lease.until } };
   }
   const entries = new Map<string, RegistryPacing>();
   for (const e of ledger?.registries ?? []) if (opts.known.has(e.registry)) entries.set(e.registry, { ...e });
@@ -222,7 +225,7 @@ export function reserve(
     lease: { holder: opts.tickId, until: isoMillis(opts.leaseUntil) },
     registries: [...entries.values()].sort((a, b) => (a.registry < b.registry ? -1 : 1)),
   };
-  return { ok: true, ledger: next, reservations };
+  return { ok: true, value: { ledger: next, reservations } };
 }
 
 /**

@@ -43,7 +43,10 @@ export function createMonitorApp(
         admission.reason === 'Running'
           ? { runningSince: iso(admission.runningSince) }
           : { lastTickAt: iso(admission.lastTickAt), nextTickAfter: iso(admission.nextTickAfter) };
-      return c.json({ outcome: 'Coalesced', reason: admission.reason, ...when, event: tick.id ?? null }, 200);
+      return c.json(
+        { outcome: 'Coalesced', reason: admission.reason, ...when, event: tick.value.id ?? null },
+        200,
+      );
     }
     let ok = false;
     try {
@@ -54,7 +57,7 @@ export function createMonitorApp(
       metrics.ticks.inc({ outcome: 'Failed' });
       const message = errorMessage(err);
       deps.log.warn(
-        { via: tick.via, event: untrusted(tick.id), err: message },
+        { via: tick.value.via, event: untrusted(tick.value.id), err: message },
         'tick failed, asking for a retry',
       );
       return c.json({ error: message }, 503);

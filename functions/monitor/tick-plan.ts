@@ -75,7 +75,7 @@ export function compileCisa(
 /** `spec.unusedImageExpiry`; an unparsable value (stored before the CRD checked it) keeps everything. */
 export function expiryOf(cisa: ClusterImageSetAvailability): number {
   const r = parseGoDuration(cisa.spec.unusedImageExpiry ?? '0s');
-  return r.ok ? Math.max(0, r.ms) : 0;
+  return r.ok ? Math.max(0, r.value.ms) : 0;
 }
 
 /**

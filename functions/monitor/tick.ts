@@ -142,7 +142,7 @@ export async function listCisas(kube: Kube, selector?: string): Promise<ClusterI
   const items = await listKuik(kube, 'ClusterImageSetAvailability', { labelSelector: selector });
   return items.flatMap((item) => {
     const r = parseKuikObject('ClusterImageSetAvailability', item);
-    return r.ok ? [r.value] : [];
+    return r.ok ? [r.value.object] : [];
   });
 }
 
@@ -313,14 +313,14 @@ async function reserveSlots(t: Tick, seen: Seen, lanes: Lanes): Promise<Lease> {
       known,
     });
     if (!r.ok) {
-      refusal = r;
+      refusal = r.error;
       return false;
     }
     refusal = undefined;
-    lease.reservations = r.reservations;
+    lease.reservations = r.value.reservations;
     // No slot before the deadline anywhere: no lease, no write.
-    if (r.reservations.length === 0) return false;
-    o.status = { ...o.status, monitoring: r.ledger };
+    if (r.value.reservations.length === 0) return false;
+    o.status = { ...o.status, monitoring: r.value.ledger };
     return true;
   });
   lease.leased = written !== undefined;
@@ -452,9 +452,9 @@ async function writeCisa(
     let changed = false;
     const r = await deps.kube.updateStatus<ClusterImageSetAvailability>(ref, (raw) => {
       const parsed = parseKuikObject('ClusterImageSetAvailability', raw);
-      if (!parsed.ok || parsed.value.metadata.uid !== c.uid) return false;
+      if (!parsed.ok || parsed.value.object.metadata.uid !== c.uid) return false;
       const status = finalStatus({
-        stored: parsed.value,
+        stored: parsed.value.object,
         compiled: c,
         allOriginals: seen.originals,
         results: probed.results,
@@ -707,7 +707,7 @@ async function checkDrift(d: DriftInput): Promise<void> {
           const items = await listKuik(deps.kube, kind);
           return items.flatMap((item) => {
             const r = parseKuikObject(kind, item);
-            return r.ok ? [r.value as ImageSetMirror | ClusterImageSetMirror] : [];
+            return r.ok ? [r.value.object as ImageSetMirror | ClusterImageSetMirror] : [];
           });
         }),
       )

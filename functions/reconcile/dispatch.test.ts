@@ -15,7 +15,7 @@ test('kuik kinds map to their reconciles; RIS and CISA are acknowledged with not
     });
   assert.deepEqual(d('ImageSetMirror', 'ns'), {
     ok: true,
-    targets: {
+    value: {
       mirrorSets: [{ kind: 'ImageSetMirror', name: 'x', namespace: 'ns' }],
       secretOwners: [],
       replicated: [],
@@ -23,7 +23,7 @@ test('kuik kinds map to their reconciles; RIS and CISA are acknowledged with not
   });
   assert.deepEqual(d('ClusterImageSetMirror'), {
     ok: true,
-    targets: {
+    value: {
       mirrorSets: [{ kind: 'ClusterImageSetMirror', name: 'x' }],
       secretOwners: [{ kind: 'ClusterImageSetMirror', name: 'x' }],
       replicated: [],
@@ -31,7 +31,7 @@ test('kuik kinds map to their reconciles; RIS and CISA are acknowledged with not
   });
   assert.deepEqual(d('ClusterReplicatedImageSet'), {
     ok: true,
-    targets: {
+    value: {
       mirrorSets: [],
       secretOwners: [{ kind: 'ClusterReplicatedImageSet', name: 'x' }],
       replicated: [{ kind: 'ClusterReplicatedImageSet', name: 'x' }],
@@ -39,7 +39,7 @@ test('kuik kinds map to their reconciles; RIS and CISA are acknowledged with not
   });
   assert.deepEqual(d('ReplicatedImageSet', 'ns'), {
     ok: true,
-    targets: {
+    value: {
       mirrorSets: [],
       secretOwners: [],
       replicated: [{ kind: 'ReplicatedImageSet', name: 'x', namespace: 'ns' }],

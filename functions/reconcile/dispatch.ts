@@ -7,6 +7,7 @@ import type { ClusterImageSetMirror, ImageSetMirror } from '#shared/crd/types.ts
 import { compileSelection, type PodLike } from '#shared/filter/filter.ts';
 import type { KuikRef } from '#shared/kube/client.ts';
 import { currentImages } from '#shared/kube/pod-images.ts';
+import type { Result } from '#shared/result.ts';
 
 export const APISERVER_EVENT_TYPES = [
   'dev.knative.apiserver.resource.add',
@@ -31,7 +32,7 @@ export interface Targets {
   pod?: V1Pod;
 }
 
-export type DispatchResult = { ok: true; targets: Targets } | { ok: false; error: string };
+export type DispatchResult = Result<Targets>;
 
 export function dispatch(type: string, data: unknown): DispatchResult {
   if (!(APISERVER_EVENT_TYPES as readonly string[]).includes(type)) {
@@ -50,7 +51,7 @@ export function dispatch(type: string, data: unknown): DispatchResult {
   if (obj.apiVersion === 'v1' && obj.kind === 'Pod') {
     if (!namespace) return { ok: false, error: 'Pod without a namespace' };
     targets.pod = obj as unknown as V1Pod;
-    return { ok: true, targets };
+    return { ok: true, value: targets };
   }
   if (obj.apiVersion !== 'kuik.enix.io/v1alpha1')
     return { ok: false, error: `unexpected apiVersion ${obj.apiVersion}` };
@@ -77,7 +78,7 @@ export function dispatch(type: string, data: unknown): DispatchResult {
     default:
       return { ok: false, error: `unexpected kind ${obj.kind}` };
   }
-  return { ok: true, targets };
+  return { ok: true, value: targets };
 }
 
 /**

@@ -105,7 +105,7 @@ export function reconcileDeps(
         },
         { type: 'Warning', reason, action: 'Reconcile', note, controller: 'kuik.enix.io/reconcile' },
       );
-      if (err) log.warn({ err: err.message, reason }, 'could not record event');
+      if (err) log.warn({ err, reason }, 'could not record event');
     },
     now: Date.now,
   };

@@ -327,7 +327,10 @@ async function applyRetention(r: Run, scope: Scope, s: Synced): Promise<Synced> 
   const { deps, result } = r;
   const cleanup = s.cr.spec.cleanup;
   const retention = parseGoDuration(cleanup?.retention ?? '0s');
-  const retentionCfg = { enabled: cleanup?.enabled === true, retentionMs: retention.ok ? retention.ms : 0 };
+  const retentionCfg = {
+    enabled: cleanup?.enabled === true,
+    retentionMs: retention.ok ? retention.value.ms : 0,
+  };
   const plan = planRetention(s.cr.status?.matchingImages ?? [], retentionCfg, s.now);
   if (plan.requeueAfterMs !== undefined) result.nextRetentionMs = plan.requeueAfterMs;
   const running = new Set(scope.pods.flatMap((p) => currentImages(p)));
@@ -381,8 +384,8 @@ async function remirrorVanished(r: Run, s: Synced): Promise<Synced> {
       if (exists === true && deps.claim) {
         await deps
           .claim(m.image, credential)
-          .catch((err: Error) =>
-            deps.log.warn({ image: m.image, err: err.message }, 'could not claim a mirrored image'),
+          .catch((err: unknown) =>
+            deps.log.warn({ image: m.image, err: errorMessage(err) }, 'could not claim a mirrored image'),
           );
       }
     }

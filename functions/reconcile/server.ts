@@ -205,7 +205,7 @@ export function createReconcileApp(
       deps.log.warn({ error: untrusted(parsed.error) }, 'refused event');
       return c.json({ error: parsed.error }, 400);
     }
-    const ev = parsed.event;
+    const ev = parsed.value;
     if (ev.type === PING_EVENT_TYPE) {
       const r = await resync({ via: 'pingsource', id: ev.id });
       return c.json(r.body, r.status);
@@ -230,15 +230,15 @@ export function createReconcileApp(
     }
     try {
       const targets = {
-        mirrorSets: [...d.targets.mirrorSets],
-        secretOwners: [...d.targets.secretOwners],
-        replicated: [...d.targets.replicated],
+        mirrorSets: [...d.value.mirrorSets],
+        secretOwners: [...d.value.secretOwners],
+        replicated: [...d.value.replicated],
       };
-      if (d.targets.pod) {
-        const ns = d.targets.pod.metadata?.namespace;
+      if (d.value.pod) {
+        const ns = d.value.pod.metadata?.namespace;
         const { cisms, isms } = await listMirrorSets(deps.kube, ns);
         targets.mirrorSets.push(
-          ...mirrorSetsForPod(d.targets.pod, cisms, isms, deps.skip, {
+          ...mirrorSetsForPod(d.value.pod, cisms, isms, deps.skip, {
             imageVolumes: deps.imageVolumes !== false,
           }),
         );

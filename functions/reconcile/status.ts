@@ -39,7 +39,7 @@ export interface SyncResult {
 function expectedMirrors(image: string, mirrors: readonly Mirror[]): string[] {
   const parsed = parseReference(image);
   if (!parsed.ok) return [];
-  return mirrors.map((m) => mirrorReference(parsed.ref, m));
+  return mirrors.map((m) => mirrorReference(parsed.value, m));
 }
 
 export function syncMatchingImages(input: SyncInput): SyncResult {

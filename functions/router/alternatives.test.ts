@@ -74,7 +74,7 @@ const opts: BuildOptions = { imagePullPolicy: 'IfNotPresent', honorPrioritiesOnA
 function images(image: string, s: Partial<RoutingSet>, o: Partial<BuildOptions> = {}): string[] {
   const r = parseReference(image);
   assert.ok(r.ok);
-  return buildAlternatives(r.ref, set(s), { ...opts, ...o }).alternatives.map((a) => a.image);
+  return buildAlternatives(r.value, set(s), { ...opts, ...o }).alternatives.map((a) => a.image);
 }
 
 const harbor = (path: string, extra: Partial<Mirror> = {}): Mirror => ({
@@ -368,7 +368,7 @@ test('alternatives carry their source and resolved credential namespace', () => 
   );
   const r = parseReference('nginx:1');
   assert.ok(r.ok);
-  const [first, second] = buildAlternatives(r.ref, set({ isms: [i], cisms: [c] }), opts).alternatives;
+  const [first, second] = buildAlternatives(r.value, set({ isms: [i], cisms: [c] }), opts).alternatives;
   assert.equal(describeSource(first!.source), 'ClusterImageSetMirror/c');
   assert.deepEqual(first!.source.type === 'mirror' && first!.source.credentialSecret, {
     name: 'cred',
@@ -389,7 +389,7 @@ test('a mirror registry that yields an unparsable reference is skipped with a no
   const c = cism('c', 0, ['.*'], [{ registry: 'https://harbor.example.com', path: '' }, harbor('/ok')]);
   const r = parseReference('nginx:1');
   assert.ok(r.ok);
-  const res = buildAlternatives(r.ref, set({ cisms: [c] }), opts);
+  const res = buildAlternatives(r.value, set({ cisms: [c] }), opts);
   assert.ok(res.alternatives.some((a) => a.image === 'harbor.example.com/ok/library/nginx:1'));
   assert.ok(res.notes.some((n) => n.includes('skipped alternative')));
 });

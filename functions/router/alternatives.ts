@@ -133,7 +133,7 @@ export function buildAlternatives(
       notes.push(`skipped alternative ${image}: ${parsed.error.message}`);
       return;
     }
-    candidates.push({ image: parsed.ref.string, ref: parsed.ref, source, key, tie });
+    candidates.push({ image: parsed.value.string, ref: parsed.value, source, key, tie });
   };
 
   // 1. Replicated sets: CRIS then RIS, each CR in name order so equal keys tie deterministically.

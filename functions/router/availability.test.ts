@@ -6,7 +6,7 @@ import { AvailabilityChecker, type Credential, type ProbeResult } from './availa
 const ref = (s: string) => {
   const r = parseReference(s);
   assert.ok(r.ok);
-  return r.ref;
+  return r.value;
 };
 const available: ProbeResult = { outcome: 'Available', message: '' };
 

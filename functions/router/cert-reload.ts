@@ -4,7 +4,9 @@
 // yet: the pair does not match and the context is refused) is tried again at the next poll, so the
 // router ends up serving the new certificate. It used to record the new mtime before trying, and
 // so kept the old certificate until the next rotation.
+
 import { readFileSync, statSync } from 'node:fs';
+import { errorMessage } from '#shared/errors.ts';
 import type { Logger } from '#shared/log.ts';
 
 export interface TlsFiles {
@@ -48,7 +50,7 @@ export function watchTlsFiles(
       return true;
     } catch (err) {
       opts.log.warn(
-        { err: String(err), certFile: files.certFile, keyFile: files.keyFile },
+        { err: errorMessage(err), certFile: files.certFile, keyFile: files.keyFile },
         'could not reload the webhook certificate (a certificate and key written one after the other match again at the next poll)',
       );
       return false;

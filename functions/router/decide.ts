@@ -151,7 +151,7 @@ export async function admit(input: AdmissionInput, deps: RouterDeps): Promise<Ad
       continue;
     }
     if (c.imagePullPolicy === 'Never' && !deps.config.rewriteOnNeverImagePullPolicy) continue;
-    work.push({ c, ref: parsed.ref });
+    work.push({ c, ref: parsed.value });
   }
   if (work.length === 0) return { mutated, decisions: [], notes };
 
@@ -300,8 +300,7 @@ async function decideContainer(
       message: clip(message),
     });
   };
-  for (const e of outcome.errors)
-    reject(e.index, String((e.error as { message?: unknown } | null)?.message ?? e.error));
+  for (const e of outcome.errors) reject(e.index, errorMessage(e.error));
 
   // The winner, unless its pull secret cannot be put in place; then the next available one.
   let index = outcome.winner?.index;

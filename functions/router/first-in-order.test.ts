@@ -1,6 +1,8 @@
 // docs/behaviour.md §10.4: kuik's scenarios (55–62).
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { errorMessage } from '#shared/errors.ts';
 import { firstSuccessInOrder } from './first-in-order.ts';
 
 const ok =
@@ -11,7 +13,7 @@ const fail =
   (e: string, ms = 0) =>
   () =>
     new Promise<string>((_, j) => setTimeout(j, ms, new Error(e)));
-const msgs = (r: { errors: { error: unknown }[] }) => r.errors.map((e) => (e.error as Error).message);
+const msgs = (r: { errors: { error: unknown }[] }) => r.errors.map((e) => errorMessage(e.error));
 
 test('55: every task succeeds → the first result', async () => {
   const r = await firstSuccessInOrder([ok('a'), ok('b'), ok('c')]);

@@ -2,6 +2,8 @@
 // order*: it is known as soon as every earlier check has failed, so a slow check of a preferred
 // alternative delays the decision and a fast check of a later one cannot overtake it.
 
+import { err, ok, type Result } from '#shared/result.ts';
+
 export interface InOrderResult<T> {
   /** Index and value of the winner, if any task succeeded. */
   winner?: { index: number; value: T };
@@ -13,13 +15,14 @@ export async function firstSuccessInOrder<T>(
   tasks: readonly (() => Promise<T>)[],
 ): Promise<InOrderResult<T>> {
   // Start everything now; the loop below only decides the order in which results are read.
-  const settled = tasks.map((t) =>
-    Promise.resolve()
-      .then(t)
-      .then(
-        (value) => ({ ok: true as const, value }),
-        (error: unknown) => ({ ok: false as const, error }),
-      ),
+  const settled = tasks.map(
+    (t): Promise<Result<T, unknown>> =>
+      Promise.resolve()
+        .then(t)
+        .then(
+          (value) => ok(value),
+          (error: unknown) => err(error),
+        ),
   );
   const errors: InOrderResult<T>['errors'] = [];
   for (let index = 0; index < settled.length; index++) {

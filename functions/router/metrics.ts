@@ -65,7 +65,7 @@ export function ageBuckets(l: LegacyBuckets): number[] {
 
 function registryOf(image: string): string {
   const r = parseReference(image);
-  return r.ok ? r.ref.domain : 'invalid';
+  return r.ok ? r.value.domain : 'invalid';
 }
 
 export function createRouterMetrics(

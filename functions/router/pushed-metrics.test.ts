@@ -23,8 +23,8 @@ test('pushed increases add up; a new series is shown at 0 for the hold time, so 
   let t = 0;
   const pushed = new PushedMetrics({ holdMs: 30_000, now: () => t });
   pushed.register(registry);
-  assert.deepEqual(pushed.apply(copies(1)), { ok: true, samples: 1 });
-  assert.deepEqual(pushed.apply(copies(2)), { ok: true, samples: 1 });
+  assert.deepEqual(pushed.apply(copies(1)), { ok: true, value: 1 });
+  assert.deepEqual(pushed.apply(copies(2)), { ok: true, value: 1 });
   const series = 'kube_image_keeper_copies_total{registry="r.example",result="mirrored",function="copy"}';
   // Every scrape within the hold (two Prometheus servers, say) sees 0.
   assert.equal(line(await registry.metrics(), series), `${series} 0`);
@@ -65,8 +65,7 @@ test('a push naming a metric, type or label its function does not define is refu
   const r = pushed.apply(bad[3]);
   assert.deepEqual(r, {
     ok: false,
-    status: 400,
-    error: 'invalid push: kube_image_keeper_copies_total has no label image',
+    error: { status: 400, message: 'invalid push: kube_image_keeper_copies_total has no label image' },
   });
 });
 
@@ -76,8 +75,7 @@ test('the pushed series are bounded: past the limit a push is refused with 429',
   assert.equal(pushed.apply(copies(1, 'b')).ok, true);
   assert.deepEqual(pushed.apply(copies(1, 'c')), {
     ok: false,
-    status: 429,
-    error: 'pushed series limit reached (2)',
+    error: { status: 429, message: 'pushed series limit reached (2)' },
   });
   // An existing series still counts.
   assert.equal(pushed.apply(copies(1, 'a')).ok, true);
@@ -151,7 +149,7 @@ test("pushed progress gauges are set, not added: each push replaces its sender's
   const registry = new Registry();
   const pushed = new PushedMetrics({ holdMs: 60_000, now: () => 0 });
   pushed.register(registry);
-  assert.deepEqual(pushed.apply(progress('job-a', { 'm/a:1': 5, 'm/b:1': 7 })), { ok: true, samples: 2 });
+  assert.deepEqual(pushed.apply(progress('job-a', { 'm/a:1': 5, 'm/b:1': 7 })), { ok: true, value: 2 });
   // Shown at once (no hold: a gauge is read as it is, not through rate()).
   assert.deepEqual(gaugeLines(await registry.metrics()), [`${DONE} m/a:1 5`, `${DONE} m/b:1 7`]);
   pushed.apply(progress('job-b', { 'm/c:1': 1 }));
@@ -209,7 +207,10 @@ test('pushed gauges: only the copy progress gauges with their labels, from a nam
     progress('not a valid id!', { 'm/a:1': 1 }),
   ];
   for (const b of bad) assert.equal(pushed.apply(b).ok, false, JSON.stringify(b));
-  assert.match(String((pushed.apply(bad[4]) as { error: string }).error), /has no label pod/);
+  assert.match(
+    String((pushed.apply(bad[4]) as { error: { message: string } }).error.message),
+    /has no label pod/,
+  );
   assert.equal(pushed.apply(progress('job-a', { 'm/a:1': 1, 'm/b:1': 1 })).ok, true);
   assert.equal(pushed.apply(progress('job-b', { 'm/c:1': 1 })).ok, false);
   // Replacing its own series is not growth.

@@ -18,6 +18,7 @@ import type { Registry } from 'prom-client';
 import * as v from 'valibot';
 import { type FamilyDef, PUSHED_FAMILIES } from '#shared/metrics/families.ts';
 import { type PushPayload, PushPayloadSchema, seriesKey } from '#shared/metrics-push.ts';
+import { err, ok, type Result } from '#shared/result.ts';
 
 /** The longest a sender's gauge series stay without a new push, whatever it asks. */
 export const MAX_GAUGE_TTL_MS = 15 * 60_000;
@@ -55,7 +56,11 @@ interface GaugeSet {
   series: Map<string, { name: string; labels: Record<string, string>; value: number }>;
 }
 
-export type ApplyResult = { ok: true; samples: number } | { ok: false; status: 400 | 429; error: string };
+/**
+ * The number of samples taken, or the refusal with the HTTP status to answer: 400 for a push that
+ * is wrong, 429 when the series limit is reached (the sender may retry later).
+ */
+export type ApplyResult = Result<number, { status: 400 | 429; message: string }>;
 
 const SUFFIX_ORDER: Record<string, number> = { _bucket: 0, _sum: 1, _count: 2 };
 
@@ -89,16 +94,15 @@ export class PushedMetrics {
     const parsed = v.safeParse(PushPayloadSchema, body);
     if (!parsed.success) {
       const i = parsed.issues[0];
-      return { ok: false, status: 400, error: `invalid push: ${v.getDotPath(i) ?? ''} ${i.message}`.trim() };
+      return err({ status: 400, message: `invalid push: ${v.getDotPath(i) ?? ''} ${i.message}`.trim() });
     }
     const p: PushPayload = parsed.output;
     const defs = this.#defs.get(p.function);
     if (!defs)
-      return {
-        ok: false,
+      return err({
         status: 400,
-        error: `invalid push: no pushed metrics for function ${JSON.stringify(p.function)}`,
-      };
+        message: `invalid push: no pushed metrics for function ${JSON.stringify(p.function)}`,
+      });
     let fresh = 0;
     const now = this.#now();
     this.#expire(now);
@@ -106,27 +110,27 @@ export class PushedMetrics {
     for (const f of p.families) {
       const def = defs.get(f.name);
       if (!def || def.type !== f.type)
-        return { ok: false, status: 400, error: `invalid push: ${p.function} has no ${f.type} ${f.name}` };
+        return err({ status: 400, message: `invalid push: ${p.function} has no ${f.type} ${f.name}` });
       if (f.type === 'gauge') {
         if (p.sender === undefined)
-          return { ok: false, status: 400, error: `invalid push: gauge ${f.name} without a sender` };
+          return err({ status: 400, message: `invalid push: gauge ${f.name} without a sender` });
         for (const s of f.samples) {
-          const err = checkSample(def, s.name, s.labels);
-          if (err) return { ok: false, status: 400, error: `invalid push: ${err}` };
+          const problem = checkSample(def, s.name, s.labels);
+          if (problem) return err({ status: 400, message: `invalid push: ${problem}` });
         }
         // Replaced: the sender's earlier series of this family make room for the new ones.
         fresh += f.samples.length - (this.#gauges.get(f.name)?.get(sender)?.series.size ?? 0);
         continue;
       }
       for (const s of f.samples) {
-        const err = checkSample(def, s.name, s.labels);
-        if (err) return { ok: false, status: 400, error: `invalid push: ${err}` };
+        const problem = checkSample(def, s.name, s.labels);
+        if (problem) return err({ status: 400, message: `invalid push: ${problem}` });
         if (!this.#families.get(f.name)?.has(seriesKey(s.name, { ...s.labels, function: p.function })))
           fresh++;
       }
     }
     if (this.#count + fresh > this.#maxSeries)
-      return { ok: false, status: 429, error: `pushed series limit reached (${this.#maxSeries})` };
+      return err({ status: 429, message: `pushed series limit reached (${this.#maxSeries})` });
     let samples = 0;
     const ttlMs = Math.min(p.gaugeTtlMs ?? DEFAULT_GAUGE_TTL_MS, MAX_GAUGE_TTL_MS);
     for (const f of p.families) {
@@ -174,7 +178,7 @@ export class PushedMetrics {
         samples++;
       }
     }
-    return { ok: true, samples };
+    return ok(samples);
   }
 
   /** Serves every pushed family on `registry` (its own `function` label wins over the default). */

@@ -23,7 +23,7 @@ import { apiserverReviews, ReaderAuth, requireReader } from '#shared/http/reader
 import { listen, type Serving } from '#shared/http/serve.ts';
 import { secureContextOptions } from '#shared/http/tls-policy.ts';
 import type { ImageReference } from '#shared/image/reference.ts';
-import { apiStatus, collectionPath, Kube } from '#shared/kube/client.ts';
+import { apiStatus, collectionPath, coreCollectionPath, Kube } from '#shared/kube/client.ts';
 import { type KubeObject, WatchCache } from '#shared/kube/watch-cache.ts';
 import type { Logger } from '#shared/log.ts';
 import { createRegistry } from '#shared/metrics.ts';
@@ -128,7 +128,7 @@ function routerCaches(io: RouterIO, relistMs: number | undefined) {
       kc: io.kc,
       apiVersion: 'v1',
       kind: 'Secret',
-      path: '/api/v1/secrets',
+      path: coreCollectionPath('secrets'),
       log: io.log,
       labelSelector: COPY_SELECTOR,
       transform: slimCopy,
@@ -272,10 +272,10 @@ function httpApp(
     }
     const r = pushed.apply(body);
     const sender = senderLabel(body);
-    metrics.pushes.inc({ sender, result: r.ok ? 'accepted' : r.status === 429 ? 'limit' : 'invalid' });
+    metrics.pushes.inc({ sender, result: r.ok ? 'accepted' : r.error.status === 429 ? 'limit' : 'invalid' });
     if (!r.ok) {
-      log.warn({ sender, error: r.error }, 'refused metrics push');
-      return c.json({ error: r.error }, r.status);
+      log.warn({ sender, error: r.error.message }, 'refused metrics push');
+      return c.json({ error: r.error.message }, r.error.status);
     }
     return c.body(null, 204);
   });

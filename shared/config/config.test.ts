@@ -18,7 +18,7 @@ import {
 
 function ok(r: ConfigResult): Config {
   assert.ok(r.ok, r.ok ? '' : r.error.message);
-  return r.config;
+  return r.value.config;
 }
 
 function invalid(r: ConfigResult): { key?: string; message: string; problems: readonly string[] } {
@@ -373,7 +373,7 @@ describe('warnings', () => {
       'routing: {activeChek: {timeout: 2s}}\nmonitoring: {registries: {items: {quay.io: {intervall: 1h}}}}',
     );
     assert.ok(r.ok);
-    assert.deepEqual(r.warnings, [
+    assert.deepEqual(r.value.warnings, [
       'routing.activeChek: unknown key, ignored',
       'monitoring.registries.items["quay.io"].intervall: unknown key, ignored',
     ]);
@@ -382,13 +382,13 @@ describe('warnings', () => {
   test('an index.docker.io item is flagged as never used', () => {
     const r = yaml('monitoring: {registries: {items: {index.docker.io: {maxPerInterval: 1}}}}');
     assert.ok(r.ok);
-    assert.match(r.warnings.join('\n'), /never used: Docker Hub images are grouped under "docker.io"/);
+    assert.match(r.value.warnings.join('\n'), /never used: Docker Hub images are grouped under "docker.io"/);
   });
 
   test('an unknown key inside a platform is a warning', () => {
     const r = yaml('mirroring: {platforms: [{architecture: amd64, arch: arm64}]}');
     assert.ok(r.ok);
-    assert.deepEqual(r.warnings, ['mirroring.platforms[0].arch: unknown key, ignored']);
+    assert.deepEqual(r.value.warnings, ['mirroring.platforms[0].arch: unknown key, ignored']);
   });
 });
 
@@ -528,8 +528,8 @@ describe('loadConfig', () => {
   test('a missing file means the defaults', async () => {
     const r = await loadConfig(join(dir, 'absent.yaml'));
     assert.ok(r.ok);
-    assert.equal(r.source, 'defaults');
-    assert.deepEqual(r.config, defaultConfig());
+    assert.equal(r.value.source, 'defaults');
+    assert.deepEqual(r.value.config, defaultConfig());
   });
 
   test('a file is read, merged and validated', async () => {
@@ -537,8 +537,8 @@ describe('loadConfig', () => {
     await writeFile(file, 'routing:\n  activeCheck:\n    timeout: 3s\n');
     const r = await loadConfig(file);
     assert.ok(r.ok);
-    assert.equal(r.source, file);
-    assert.equal(r.config.routing.activeCheck.timeout, 3000);
+    assert.equal(r.value.source, file);
+    assert.equal(r.value.config.routing.activeCheck.timeout, 3000);
   });
 
   test('invalid YAML is an error naming the file and the position', async () => {
@@ -587,6 +587,6 @@ describe('imageVolumes (beyond kuik)', () => {
     assert.equal(invalid(yaml('imageVolumes: "no"')).key, 'imageVolumes');
     const r = yaml('imageVolumes: false');
     assert.ok(r.ok);
-    assert.deepEqual(r.warnings, [], 'a known key');
+    assert.deepEqual(r.value.warnings, [], 'a known key');
   });
 });

@@ -19,6 +19,7 @@ import { parseDurationValue } from '../duration.ts';
 import { errorMessage } from '../errors.ts';
 import { compileGlobalSkip } from '../filter/filter.ts';
 import { TLS_MIN_VERSIONS, type TlsMinVersion, tlsPolicyProblems } from '../http/tls-policy.ts';
+import type { Result } from '../result.ts';
 import { parseSize } from '../size.ts';
 
 /** Where kuik's Helm chart mounts the ConfigMap; ours does the same. */
@@ -145,9 +146,7 @@ export interface ConfigError {
   readonly file?: string;
 }
 
-export type ConfigResult =
-  | { ok: true; config: Config; warnings: string[]; source: string }
-  | { ok: false; error: ConfigError };
+export type ConfigResult = Result<{ config: Config; warnings: string[]; source: string }, ConfigError>;
 
 // --- defaults (kuik's defaultConfig, in YAML shape so they merge like a file) ---
 
@@ -272,15 +271,15 @@ function duration_(rule: 'nonNegative' | 'positive') {
         addIssue({ message: `${DURATION_HINT} (${r.error.message})` });
         return NEVER;
       }
-      if (rule === 'positive' && r.ms <= 0) {
+      if (rule === 'positive' && r.value.ms <= 0) {
         addIssue({ message: 'must be a positive duration' });
         return NEVER;
       }
-      if (r.ms < 0) {
+      if (r.value.ms < 0) {
         addIssue({ message: 'must not be negative' });
         return NEVER;
       }
-      return r.ms;
+      return r.value.ms;
     }),
   );
 }
@@ -756,7 +755,7 @@ export function resolveConfig(raw: unknown, source = 'inline', file?: string): C
   ];
   if (problems.length > 0) return invalid(problems, file);
   warnings.push(...itemWarnings(config));
-  return { ok: true, config, warnings, source };
+  return { ok: true, value: { config, warnings, source } };
 }
 
 /** Parse YAML text and resolve it (an empty document is an empty mapping). Pure. */
@@ -783,7 +782,7 @@ export function parseConfig(text: string, file?: string): ConfigResult {
 export function defaultConfig(): Config {
   const r = resolveConfig({}, 'defaults');
   if (!r.ok) throw new Error(`built-in configuration is invalid: ${r.error.message}`);
-  return r.config;
+  return r.value.config;
 }
 
 /**
@@ -796,7 +795,8 @@ export async function loadConfig(path: string = DEFAULT_CONFIG_PATH): Promise<Co
     text = await readFile(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { ok: true, config: defaultConfig(), warnings: [], source: 'defaults' };
+    if (code === 'ENOENT')
+      return { ok: true, value: { config: defaultConfig(), warnings: [], source: 'defaults' } };
     const message = `cannot read ${path}: ${code ?? errorMessage(e)}`;
     return { ok: false, error: { code: 'read', message, problems: [message], file: path } };
   }

@@ -322,7 +322,7 @@ describe('samples', () => {
       const input = sample(file);
       const result = parseKuikObject(input['kind'] as KuikKind, input, 'admission');
       assert.ok(result.ok, result.ok ? '' : result.error);
-      assert.deepEqual(result.warnings, []);
+      assert.deepEqual(result.value.warnings, []);
     });
   }
 
@@ -334,16 +334,16 @@ describe('samples', () => {
   it('applies the CRD defaults to the kuik v2 legacy sample', () => {
     const result = parseKuikObject('ImageSetMirror', sample('imagesetmirror-legacy-imagefilter.yaml'));
     assert.ok(result.ok);
-    const mirrors = result.value.spec.mirrors!;
+    const mirrors = result.value.object.spec.mirrors!;
     assert.equal(mirrors[0]!.priority, 1);
     assert.deepEqual(mirrors[1]!.cleanup, { enabled: true, retention: '24h' });
-    assert.equal(result.value.spec.cleanup, undefined, 'no cleanup block is invented');
+    assert.equal(result.value.object.spec.cleanup, undefined, 'no cleanup block is invented');
   });
 
   it('turns the scaffold `spec:` with no value into the defaulted empty spec', () => {
     const result = parseKuikObject('ImageSetMirror', sample('imagesetmirror-scaffold.yaml'));
     assert.ok(result.ok);
-    assert.deepEqual(result.value.spec, { priority: 0 });
+    assert.deepEqual(result.value.object.spec, { priority: 0 });
   });
 
   it('defaults mirror priority, cleanup and upstream fields', () => {
@@ -355,7 +355,7 @@ describe('samples', () => {
       }),
     );
     assert.ok(ism.ok);
-    assert.deepEqual(ism.value.spec, {
+    assert.deepEqual(ism.value.object.spec, {
       priority: 0,
       mirrors: [{ registry: 'r', priority: 0 }],
       cleanup: { enabled: false, retention: '0s' },
@@ -365,7 +365,7 @@ describe('samples', () => {
       object('ReplicatedImageSet', { upstreams: [{ registry: 'r', path: '' }] }),
     );
     assert.ok(ris.ok);
-    assert.deepEqual(ris.value.spec.upstreams, [
+    assert.deepEqual(ris.value.object.spec.upstreams, [
       { registry: 'r', path: '', priority: 0, discardAlternative: false },
     ]);
     const cisa = parseKuikObject('ClusterImageSetAvailability', {
@@ -373,8 +373,8 @@ describe('samples', () => {
       status: { imageCount: 1, images: [{ image: 'docker.io/library/nginx:1.27' }] },
     });
     assert.ok(cisa.ok);
-    assert.deepEqual(cisa.value.spec, { unusedImageExpiry: '0s' });
-    assert.equal(cisa.value.status!.images![0]!.status, 'Scheduled');
+    assert.deepEqual(cisa.value.object.spec, { unusedImageExpiry: '0s' });
+    assert.equal(cisa.value.object.status!.images![0]!.status, 'Scheduled');
   });
 });
 
@@ -402,11 +402,11 @@ describe('parseKuikObject', () => {
       object('ClusterImageSetMirror', { filter: { include: [{ image: '(' }] }, mirrors: [{ priority: -1 }] }),
     );
     assert.ok(result.ok);
-    assert.deepEqual(result.warnings, [
+    assert.deepEqual(result.value.warnings, [
       `spec.filter.include: ${MESSAGES.filterImageRegex}`,
       'spec.mirrors[0].priority: should be greater than or equal to 0',
     ]);
-    assert.equal(result.value.spec.filter!.include![0]!.image, '(');
+    assert.equal(result.value.object.spec.filter!.include![0]!.image, '(');
   });
 
   it('rejects a wrong type in either mode, naming the field', () => {
@@ -506,8 +506,8 @@ describe('parseKuikObject', () => {
       status: { anything: true },
     });
     assert.ok(result.ok);
-    assert.deepEqual(result.value.metadata, { name: 'a', namespace: 'b', labels: { x: 'y' } });
-    assert.deepEqual(result.value.status, {});
+    assert.deepEqual(result.value.object.metadata, { name: 'a', namespace: 'b', labels: { x: 'y' } });
+    assert.deepEqual(result.value.object.status, {});
   });
 });
 

@@ -18,6 +18,7 @@
 import * as v from 'valibot';
 import { parseGoDuration } from '../duration.ts';
 import { compileFullMatch } from '../filter/regex.ts';
+import type { Result } from '../result.ts';
 import {
   API_VERSION,
   type ClusterFilter,
@@ -505,9 +506,8 @@ export interface KindTypes {
 
 export type ParseMode = 'stored' | 'admission';
 
-export type ParseResult<T> =
-  | { ok: true; value: T /** Rule violations tolerated in "stored" mode, formatted. */; warnings: string[] }
-  | { ok: false; error: string };
+/** The object, and the rule violations tolerated in "stored" mode, formatted. */
+export type ParseResult<T> = Result<{ object: T; warnings: string[] }>;
 
 /** `spec.mirrors[0].priority`: the API server's field path notation. */
 export function issuePath(issue: v.BaseIssue<unknown>): string {
@@ -554,9 +554,9 @@ export function parseKuikObject<K extends KuikKind>(
 ): ParseResult<KindTypes[K]> {
   const result = v.safeParse(SCHEMAS[kind], dropNullFields(input));
   const issues = (result.issues ?? []).map(formatIssue);
-  if (result.success) return { ok: true, value: result.output as KindTypes[K], warnings: [] };
+  if (result.success) return { ok: true, value: { object: result.output as KindTypes[K], warnings: [] } };
   if (mode === 'stored' && result.typed) {
-    return { ok: true, value: result.output as KindTypes[K], warnings: issues };
+    return { ok: true, value: { object: result.output as KindTypes[K], warnings: issues } };
   }
   return { ok: false, error: `${kind} is invalid: ${issues.join('; ')}` };
 }

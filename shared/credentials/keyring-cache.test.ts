@@ -15,7 +15,7 @@ const secret = (host: string, user: string) => ({
 const ref = (s: string) => {
   const r = parseReference(s);
   assert.ok(r.ok);
-  return r.ref;
+  return r.value;
 };
 
 test('the keyring of a set of Secret objects is built once and answers per image', () => {

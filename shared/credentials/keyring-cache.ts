@@ -39,7 +39,7 @@ export class KeyringCache {
     const lookupKey = `${key}\n${typeof image === 'string' ? image : image.name}`;
     let creds = this.#lookups.get(lookupKey);
     if (creds === undefined) {
-      creds = lookupCredentials(k.keyring, image);
+      creds = lookupCredentials(k.value, image);
       this.#lookups.set(lookupKey, creds);
     }
     return { ok: true, value: creds };

@@ -23,6 +23,7 @@ import type {
   ReplicatedUpstream,
 } from '../crd/types.ts';
 import { hasLocationPrefix } from '../image/path.ts';
+import type { Result } from '../result.ts';
 import { compileFullMatch } from './regex.ts';
 import { parseSelector, type Selector } from './selector.ts';
 
@@ -53,7 +54,7 @@ export interface FilterError {
   readonly message: string;
 }
 
-export type FilterResult<T> = { ok: true; value: T } | { ok: false; error: FilterError };
+export type FilterResult<T> = Result<T, FilterError>;
 
 export const matchAllPods: PodMatcher = () => true;
 export const matchAllImages: ImageMatcher = () => true;
@@ -90,7 +91,7 @@ function compilePatterns(
         },
       };
     }
-    out.push(r.regex.matches);
+    out.push(r.value.matches);
   }
   return { ok: true, value: out };
 }
@@ -239,7 +240,7 @@ function compileSelectors(patterns: readonly Pattern[]): FilterResult<Selector[]
         },
       };
     }
-    out.push(r.selector);
+    out.push(r.value);
   }
   return { ok: true, value: out };
 }

@@ -6,7 +6,7 @@ import { clearRegexCache, compileFullMatch, regexCacheSize } from './regex.ts';
 function matches(pattern: string, input: string): boolean {
   const r = compileFullMatch(pattern);
   assert.ok(r.ok, `pattern ${pattern} should compile`);
-  return r.regex.matches(input);
+  return r.value.matches(input);
 }
 
 describe('full-string matching (§3.1)', () => {

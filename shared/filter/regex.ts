@@ -19,6 +19,7 @@
 import { RE2JS } from 're2js';
 import { errorMessage } from '../errors.ts';
 import { LruCache } from '../lru.ts';
+import type { Result } from '../result.ts';
 
 export interface RegexError {
   readonly code: 'invalid-regex';
@@ -34,7 +35,7 @@ export interface FullMatchRegex {
   matches(input: string): boolean;
 }
 
-export type RegexResult = { ok: true; regex: FullMatchRegex } | { ok: false; error: RegexError };
+export type RegexResult = Result<FullMatchRegex, RegexError>;
 
 /** Distinct patterns kept compiled; CRs hold at most 16+16 patterns each, so this covers ~100 CRs. */
 export const REGEX_CACHE_SIZE = 4096;
@@ -59,7 +60,7 @@ function compileUncached(pattern: string): RegexResult {
       seen.set(input, result);
       return result;
     };
-    return { ok: true, regex: { pattern, matches } };
+    return { ok: true, value: { pattern, matches } };
   } catch (e) {
     const message = errorMessage(e);
     return { ok: false, error: { code: 'invalid-regex', pattern, message } };

@@ -5,7 +5,7 @@ import { parseSelector, type Selector, validateLabelKey, validateLabelValue } fr
 function sel(s: string): Selector {
   const r = parseSelector(s);
   assert.ok(r.ok, `selector ${JSON.stringify(s)} should parse: ${r.ok ? '' : r.error.message}`);
-  return r.selector;
+  return r.value;
 }
 
 function parseError(s: string): string {

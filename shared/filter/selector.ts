@@ -13,6 +13,7 @@
 
 import { errorMessage } from '../errors.ts';
 import { LruCache } from '../lru.ts';
+import type { Result } from '../result.ts';
 
 export type SelectorOperator = 'exists' | '!' | '=' | '==' | '!=' | 'in' | 'notin' | 'gt' | 'lt';
 
@@ -37,7 +38,7 @@ export interface SelectorError {
   readonly message: string;
 }
 
-export type SelectorResult = { ok: true; selector: Selector } | { ok: false; error: SelectorError };
+export type SelectorResult = Result<Selector, SelectorError>;
 
 // --- validation (k8s.io/apimachinery/pkg/util/validation) ---
 
@@ -453,7 +454,7 @@ function parseUncached(source: string): SelectorResult {
   const frozen = Object.freeze(requirements);
   return {
     ok: true,
-    selector: {
+    value: {
       source,
       requirements: frozen,
       matches: (set) => {

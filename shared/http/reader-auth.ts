@@ -8,8 +8,11 @@ import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kuber
 import { Hono } from 'hono';
 import { errorMessage } from '../errors.ts';
 import { LruCache } from '../lru.ts';
+import { err, ok, type Result } from '../result.ts';
 
-export type ReaderVerdict = { ok: true } | { ok: false; status: 401 | 403; reason: string };
+// The failure carries the HTTP status to answer with: 401 when the token is missing or not
+// authenticated, 403 when it is but may not read the path.
+export type ReaderVerdict = Result<void, { status: 401 | 403; message: string }>;
 
 /** Who the token is, and whether they may `get` the path: the API server's answers. */
 export interface ReaderReviews {
@@ -62,20 +65,20 @@ export class ReaderAuth {
 
   async check(header: string | undefined, path: string): Promise<ReaderVerdict> {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-    if (!m?.[1]) return { ok: false, status: 401, reason: 'no bearer token' };
+    if (!m?.[1]) return err({ status: 401, message: 'no bearer token' });
     const key = `${createHash('sha256').update(m[1]).digest('hex')} ${path}`;
     const now = this.#now();
     const hit = this.#cache.get(key);
     if (hit && hit.until > now) return hit.verdict;
     const who = await this.#reviews.authenticate(m[1]);
     let verdict: ReaderVerdict;
-    if (typeof who === 'string') verdict = { ok: false, status: 401, reason: who };
+    if (typeof who === 'string') verdict = err({ status: 401, message: who });
     else {
       const allowed = await this.#reviews.authorize(who, path);
       verdict =
         allowed === true
-          ? { ok: true }
-          : { ok: false, status: 403, reason: `${who.user} may not get ${path}: ${allowed}` };
+          ? ok()
+          : err({ status: 403, message: `${who.user} may not get ${path}: ${allowed}` });
     }
     this.#cache.set(key, { verdict, until: now + this.#ttlMs });
     return verdict;
@@ -97,9 +100,9 @@ export function requireReader(app: Hono, auth: ReaderAuth): Hono {
       }
       if (!verdict.ok) {
         return c.json(
-          { error: verdict.reason },
-          verdict.status,
-          verdict.status === 401 ? { 'www-authenticate': 'Bearer' } : {},
+          { error: verdict.error.message },
+          verdict.error.status,
+          verdict.error.status === 401 ? { 'www-authenticate': 'Bearer' } : {},
         );
       }
       await next();

@@ -10,8 +10,8 @@ const reviewer =
   (calls: string[]): TokenReviewer =>
   async (token) => {
     calls.push(token);
-    if (token === 'bad') return { ok: false, reason: 'token not authenticated' };
-    return { ok: true, user: `system:serviceaccount:${token}` };
+    if (token === 'bad') return { ok: false, error: 'token not authenticated' };
+    return { ok: true, value: `system:serviceaccount:${token}` };
   };
 
 test('sender: the bearer token is required, reviewed for the audience, and its user allowed by name or prefix', async () => {
@@ -23,17 +23,17 @@ test('sender: the bearer token is required, reviewed for the audience, and its u
   });
   assert.deepEqual(await auth.check(undefined), {
     ok: false,
-    reason: "no bearer token (is Knative Eventing's authentication-oidc feature on? docs/security.md)",
+    error: "no bearer token (is Knative Eventing's authentication-oidc feature on? docs/security.md)",
   });
   assert.deepEqual(await auth.check('Basic abc'), {
     ok: false,
-    reason: "no bearer token (is Knative Eventing's authentication-oidc feature on? docs/security.md)",
+    error: "no bearer token (is Knative Eventing's authentication-oidc feature on? docs/security.md)",
   });
   assert.equal((await auth.check('Bearer kuik-system:src')).ok, true);
   assert.equal((await auth.check('bearer other:one')).ok, true);
   assert.deepEqual(await auth.check('Bearer other:two'), {
     ok: false,
-    reason: 'sender system:serviceaccount:other:two is not allowed',
+    error: 'sender system:serviceaccount:other:two is not allowed',
   });
   assert.equal((await auth.check('Bearer bad')).ok, false);
   // Cached: the same tokens again cost no review.

@@ -13,8 +13,10 @@ import { AuthenticationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { Hono } from 'hono';
 import { errorMessage } from '../errors.ts';
 import { LruCache } from '../lru.ts';
+import { err, ok, type Result } from '../result.ts';
 
-export type Verdict = { ok: true; user: string } | { ok: false; reason: string };
+/** The sender's username when the token is good, else why not. */
+export type Verdict = Result<string>;
 
 /** Checks a bearer token for an audience: the API server's answer (a TokenReview). */
 export type TokenReviewer = (token: string, audience: string) => Promise<Verdict>;
@@ -24,12 +26,11 @@ export function tokenReviewer(kc: KubeConfig): TokenReviewer {
   return async (token, audience) => {
     const r = await api.createTokenReview({ body: { spec: { token, audiences: [audience] } } });
     const s = r.status;
-    if (!s?.authenticated) return { ok: false, reason: s?.error || 'token not authenticated' };
+    if (!s?.authenticated) return err(s?.error || 'token not authenticated');
     // An apiserver that does not know the audience answers authenticated for its own audiences
     // only; insist on ours being in the answer.
-    if (!(s.audiences ?? []).includes(audience))
-      return { ok: false, reason: `token is not for audience ${audience}` };
-    return { ok: true, user: s.user?.username ?? '' };
+    if (!(s.audiences ?? []).includes(audience)) return err(`token is not for audience ${audience}`);
+    return ok(s.user?.username ?? '');
   };
 }
 
@@ -60,10 +61,7 @@ export class SenderAuth {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
     // The usual cause is Knative Eventing's OIDC feature being off: say so where it shows.
     if (!m?.[1])
-      return {
-        ok: false,
-        reason: "no bearer token (is Knative Eventing's authentication-oidc feature on? docs/security.md)",
-      };
+      return err("no bearer token (is Knative Eventing's authentication-oidc feature on? docs/security.md)");
     const now = (this.#o.now ?? Date.now)();
     const key = createHash('sha256').update(m[1]).digest('hex');
     const hit = this.#cache.get(key);
@@ -71,9 +69,8 @@ export class SenderAuth {
     let verdict = await this.#o.review(m[1], this.#o.audience);
     const senders = this.#o.senders ?? [];
     if (verdict.ok && senders.length > 0) {
-      const user = verdict.user;
-      if (!senders.some((s) => senderMatches(s, user)))
-        verdict = { ok: false, reason: `sender ${user} is not allowed` };
+      const user = verdict.value;
+      if (!senders.some((s) => senderMatches(s, user))) verdict = err(`sender ${user} is not allowed`);
     }
     this.#cache.set(key, { verdict, until: now + (this.#o.ttlMs ?? 30_000) });
     return verdict;
@@ -110,8 +107,8 @@ export function requireSender(app: Hono, auth: SenderAuth, onRefused?: (reason: 
       return c.json({ error: `could not check the sender: ${errorMessage(err)}` }, 503);
     }
     if (!verdict.ok) {
-      onRefused?.(verdict.reason);
-      return c.json({ error: `unauthenticated sender: ${verdict.reason}` }, 401, {
+      onRefused?.(verdict.error);
+      return c.json({ error: `unauthenticated sender: ${verdict.error}` }, 401, {
         'www-authenticate': 'Bearer',
       });
     }

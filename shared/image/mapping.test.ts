@@ -17,7 +17,7 @@ const SHA = `sha256:${'0123456789abcdef'.repeat(4)}`;
 function ref(s: string): ImageReference {
   const r = parseReference(s);
   assert.ok(r.ok, s);
-  return r.ref;
+  return r.value;
 }
 
 function refs(m: UpstreamMapping): string[] {

@@ -19,12 +19,12 @@ const SHA = `sha256:${HEX64}`;
 function ok(input: string): ImageReference {
   const r = parseReference(input);
   assert.ok(r.ok, `expected ${JSON.stringify(input)} to parse, got ${r.ok ? '' : r.error.message}`);
-  return r.ref;
+  return r.value;
 }
 
 function err(input: string): ReferenceErrorCode {
   const r = parseReference(input);
-  assert.ok(!r.ok, `expected ${JSON.stringify(input)} to be rejected, got ${r.ok ? r.ref.string : ''}`);
+  assert.ok(!r.ok, `expected ${JSON.stringify(input)} to be rejected, got ${r.ok ? r.value.string : ''}`);
   return r.error.code;
 }
 
@@ -321,14 +321,14 @@ describe('helpers', () => {
   test('withDigest builds name@digest and drops the tag', () => {
     const r = withDigest(ok('quay.io/prometheus/node-exporter:v1.8.0'), SHA);
     assert.ok(r.ok);
-    assert.equal(r.ref.string, `quay.io/prometheus/node-exporter@${SHA}`);
-    assert.equal(r.ref.tag, undefined);
+    assert.equal(r.value.string, `quay.io/prometheus/node-exporter@${SHA}`);
+    assert.equal(r.value.tag, undefined);
   });
 
   test('withDigest accepts an unparsed reference and normalizes it', () => {
     const r = withDigest('nginx:1.27', SHA);
     assert.ok(r.ok);
-    assert.equal(r.ref.string, `docker.io/library/nginx@${SHA}`);
+    assert.equal(r.value.string, `docker.io/library/nginx@${SHA}`);
   });
 
   test('withDigest rejects a malformed digest', () => {
@@ -340,7 +340,7 @@ describe('helpers', () => {
   test('withTag replaces tag and digest', () => {
     const r = withTag(ok(`nginx:1@${SHA}`), '2');
     assert.ok(r.ok);
-    assert.equal(r.ref.string, 'docker.io/library/nginx:2');
+    assert.equal(r.value.string, 'docker.io/library/nginx:2');
     assert.ok(!withTag('nginx', '-bad').ok);
   });
 

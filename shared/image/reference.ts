@@ -11,6 +11,7 @@
 // parse into a reference with a digest, and the mapping helpers keep the digest. Whether a caller
 // skips them (kuik's `@` exclusion, §2.2) is the caller's decision, not the parser's.
 import { LruCache } from '../lru.ts';
+import type { Result } from '../result.ts';
 
 /**
  * Distribution's RepositoryNameTotalLengthMax. v0.6.0 counts it on the repository path without
@@ -90,7 +91,7 @@ export interface ReferenceError {
   readonly message: string;
 }
 
-export type ReferenceResult = { ok: true; ref: ImageReference } | { ok: false; error: ReferenceError };
+export type ReferenceResult = Result<ImageReference, ReferenceError>;
 
 function fail(code: ReferenceErrorCode, message: string): ReferenceResult {
   return { ok: false, error: { code, message } };
@@ -170,7 +171,7 @@ function parseQualified(s: string): ReferenceResult {
   let str = name;
   if (tag !== undefined) str += `:${tag}`;
   if (digest !== undefined) str += `@${digest}`;
-  return { ok: true, ref: { domain, path, name, tag, digest, string: str } };
+  return { ok: true, value: { domain, path, name, tag, digest, string: str } };
 }
 
 /**
@@ -224,7 +225,7 @@ function parseUncached(input: string): ReferenceResult {
 /** The normalized string, or undefined when the input does not parse (kuik skips those silently). */
 export function normalizeReference(input: string): string | undefined {
   const r = parseReference(input);
-  return r.ok ? r.ref.string : undefined;
+  return r.ok ? r.value.string : undefined;
 }
 
 /**
@@ -255,20 +256,20 @@ export function checkDigest(digest: string): ReferenceError | undefined {
  */
 export function withDigest(repository: ImageReference | string, digest: string): ReferenceResult {
   const base =
-    typeof repository === 'string' ? parseReference(repository) : { ok: true as const, ref: repository };
+    typeof repository === 'string' ? parseReference(repository) : { ok: true as const, value: repository };
   if (!base.ok) return base;
   const err = checkDigest(digest);
   if (err !== undefined) return { ok: false, error: err };
-  return parseReference(`${base.ref.name}@${digest}`);
+  return parseReference(`${base.value.name}@${digest}`);
 }
 
 /** The same repository with another tag and no digest. */
 export function withTag(repository: ImageReference | string, tag: string): ReferenceResult {
   const base =
-    typeof repository === 'string' ? parseReference(repository) : { ok: true as const, ref: repository };
+    typeof repository === 'string' ? parseReference(repository) : { ok: true as const, value: repository };
   if (!base.ok) return base;
   if (!isValidTag(tag)) return fail('invalid-format', 'invalid tag format');
-  return parseReference(`${base.ref.name}:${tag}`);
+  return parseReference(`${base.value.name}:${tag}`);
 }
 
 /**

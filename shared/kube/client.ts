@@ -42,8 +42,14 @@ export function pluralOf(kind: KuikKind): string {
   return info.plural;
 }
 
+/** The URL path of a kuik kind's collection in every namespace, for a watch. */
 export function collectionPath(kind: KuikKind): string {
   return `/apis/${GROUP}/${VERSION}/${pluralOf(kind)}`;
+}
+
+/** The URL path of a core (`v1`) resource's collection in every namespace: `secrets`, `pods`. */
+export function coreCollectionPath(resource: string): string {
+  return `/api/v1/${resource}`;
 }
 
 /**
@@ -135,7 +141,7 @@ export class Kube {
   readonly core: CoreV1Api;
   readonly custom: CustomObjectsApi;
   readonly events: EventsV1Api;
-  readonly #eventWrites = new Map<string, Promise<Error | undefined>>();
+  readonly #eventWrites = new Map<string, Promise<string | undefined>>();
 
   constructor(
     kc: KubeConfig,
@@ -243,10 +249,10 @@ export class Kube {
   /**
    * An events.k8s.io Event about a kuik CR (or any object), for `kubectl describe`. A repeat of an
    * event still stored (same object, type, reason, action, note, controller) bumps that event's
-   * series instead of writing a new one (event-series.ts). Failures are returned, not thrown: an
-   * event is never worth failing the work it reports on.
+   * series instead of writing a new one (event-series.ts). A failure is returned as its message,
+   * not thrown: an event is never worth failing the work it reports on.
    */
-  async recordEvent(regarding: EventRegarding, e: EventFacts): Promise<Error | undefined> {
+  async recordEvent(regarding: EventRegarding, e: EventFacts): Promise<string | undefined> {
     const namespace = regarding.namespace || 'default';
     const key = seriesKey(namespace, regarding, e);
     // One write at a time per key in this process: concurrent repeats would race on the series.
@@ -260,7 +266,11 @@ export class Kube {
     }
   }
 
-  async #writeEvent(namespace: string, regarding: EventRegarding, e: EventFacts): Promise<Error | undefined> {
+  async #writeEvent(
+    namespace: string,
+    regarding: EventRegarding,
+    e: EventFacts,
+  ): Promise<string | undefined> {
     try {
       for (let attempt = 1; attempt <= 10; attempt++) {
         if (attempt > 1) await new Promise((r) => setTimeout(r, Math.random() * 20 * Math.min(attempt, 5)));
@@ -288,7 +298,7 @@ export class Kube {
       await this.events.createNamespacedEvent({ namespace, body: newEvent(namespace, regarding, e, 1) });
       return undefined;
     } catch (err) {
-      return err as Error;
+      return errorMessage(err);
     }
   }
 

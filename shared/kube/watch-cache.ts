@@ -5,7 +5,9 @@
 // known to stop delivering silently (no error, no close), which an informer never notices, so this
 // cache relists on a timer no matter what; and callers need to know when the first list has landed
 // (readiness) and to be told of every change (metrics), with the object before and after.
+
 import { type KubeConfig, KubernetesObjectApi, Watch } from '@kubernetes/client-node';
+import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 
 export interface KubeObject {
@@ -69,7 +71,7 @@ export class WatchCache<T extends KubeObject> {
     const period = this.#opts.relistMs ?? 5 * 60_000;
     this.#relistTimer = setInterval(() => {
       void this.#relist().catch((err) =>
-        this.#opts.log.warn({ err: String(err), kind: this.#opts.kind }, 'relist failed'),
+        this.#opts.log.warn({ err: errorMessage(err), kind: this.#opts.kind }, 'relist failed'),
       );
     }, period);
     this.#relistTimer.unref();
@@ -114,7 +116,7 @@ export class WatchCache<T extends KubeObject> {
       setTimeout(() => {
         const next = relist ? this.#relist() : this.#watch(generation);
         void next.catch((err) => {
-          this.#opts.log.warn({ err: String(err), kind: this.#opts.kind }, 'watch restart failed');
+          this.#opts.log.warn({ err: errorMessage(err), kind: this.#opts.kind }, 'watch restart failed');
           restart(Math.min(delayMs * 2, 30_000), true);
         });
       }, delayMs).unref();
@@ -145,7 +147,7 @@ export class WatchCache<T extends KubeObject> {
       (err) => {
         // The server closes watches after timeoutSeconds; resume from the last resourceVersion.
         if (err && !this.#stopped)
-          this.#opts.log.info({ kind: this.#opts.kind, err: String(err) }, 'watch ended');
+          this.#opts.log.info({ kind: this.#opts.kind, err: errorMessage(err) }, 'watch ended');
         restart(err ? 1000 : 0, false);
       },
     );

@@ -34,7 +34,7 @@ function dockercfg(name: string, entries: Record<string, unknown>): SecretLike {
 function keyring(secrets: SecretLike[]): DockerKeyring {
   const r = buildKeyring(secrets);
   assert.ok(r.ok, r.ok ? '' : r.error.message);
-  return r.keyring;
+  return r.value;
 }
 
 /** usernames of the credentials found for `image`, in order. */
@@ -296,7 +296,7 @@ describe('lookup rules (§2.8 step 3)', () => {
     const r = parseReference(`quay.io/team/app:1@sha256:${'a'.repeat(64)}`);
     assert.ok(r.ok);
     assert.deepEqual(
-      lookupCredentials(keyring([s]), r.ref).map((c) => c.username),
+      lookupCredentials(keyring([s]), r.value).map((c) => c.username),
       ['t'],
     );
   });

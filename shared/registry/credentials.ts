@@ -22,6 +22,7 @@
 
 import { errorMessage } from '../errors.ts';
 import type { ImageReference } from '../image/reference.ts';
+import type { Result } from '../result.ts';
 
 /** The part of a core/v1 Secret read here; `V1Secret` from @kubernetes/client-node fits. */
 export interface SecretLike {
@@ -68,10 +69,8 @@ export interface DockerKeyring {
   readonly creds: ReadonlyMap<string, readonly RegistryCredential[]>;
 }
 
-export type KeyringResult = { ok: true; keyring: DockerKeyring } | { ok: false; error: CredentialError };
-export type CredentialsResult =
-  | { ok: true; credentials: RegistryCredential[] }
-  | { ok: false; error: CredentialError };
+export type KeyringResult = Result<DockerKeyring, CredentialError>;
+export type CredentialsResult = Result<RegistryCredential[], CredentialError>;
 
 // --- base64, as Go's encoding/base64 reads it ---
 
@@ -384,7 +383,7 @@ export function buildKeyring(secrets: readonly SecretLike[]): KeyringResult {
     }
   }
   const index = [...creds.keys()].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
-  return { ok: true, keyring: { index, creds } };
+  return { ok: true, value: { index, creds } };
 }
 
 /**
@@ -417,5 +416,5 @@ export function credentialsForImage(
 ): CredentialsResult {
   const k = buildKeyring(secrets);
   if (!k.ok) return k;
-  return { ok: true, credentials: lookupCredentials(k.keyring, image) };
+  return { ok: true, value: lookupCredentials(k.value, image) };
 }

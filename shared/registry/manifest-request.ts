@@ -2,6 +2,8 @@
 // checks that turn a 200 into a usable descriptor, and DELETE. The probe (probe.ts) classifies
 // the answers; the repository client (repo.ts) reads manifests with the same function, and
 // reconcile deletes mirrors with deleteManifest.
+
+import { err, ok, type Result } from '../result.ts';
 import type { Scope } from './challenge.ts';
 import { deadlinePassed, pickContext, type RequestContext } from './deadline.ts';
 import { errorMessage, RegistryError } from './errors.ts';
@@ -30,24 +32,25 @@ export interface ManifestRequestOptions extends RequestContext {
   maxBytes?: number;
 }
 
-export type ManifestAnswer =
-  | {
-      ok: true;
-      descriptor: Descriptor;
-      /** GET only: the manifest bytes, verified against the digest. */
-      body?: Buffer;
-      rateLimit?: RateLimit;
-      attempts: number;
-    }
-  | {
-      ok: false;
-      /** The HTTP status; 200 when the registry said yes but the answer is unusable. */
-      status: number;
-      /** `HEAD https://…: 404 MANIFEST_UNKNOWN manifest unknown`: what went wrong, no secrets. */
-      problem: string;
-      rateLimit?: RateLimit;
-      attempts: number;
-    };
+export interface ManifestFound {
+  descriptor: Descriptor;
+  /** GET only: the manifest bytes, verified against the digest. */
+  body?: Buffer;
+  rateLimit?: RateLimit;
+  attempts: number;
+}
+
+/** A registry's "no" is data, not a throw: the probe classifies it by status and rate limit. */
+export interface ManifestRefused {
+  /** The HTTP status; 200 when the registry said yes but the answer is unusable. */
+  status: number;
+  /** `HEAD https://…: 404 MANIFEST_UNKNOWN manifest unknown`: what went wrong, no secrets. */
+  message: string;
+  rateLimit?: RateLimit;
+  attempts: number;
+}
+
+export type ManifestAnswer = Result<ManifestFound, ManifestRefused>;
 
 /**
  * HEAD or GET `ref`'s manifest. HTTP outcomes come back as data (ok or not, with the rate-limit
@@ -73,17 +76,16 @@ export async function fetchManifest(
   if (res.status !== 200) {
     const text = method === 'GET' ? await readCapped(res, 64 * 1024).catch(() => '') : '';
     if (method === 'HEAD') await res.body.dump();
-    return {
-      ok: false,
+    return err({
       status: res.status,
-      problem: `${where}: ${statusLine(res.status)}${errorDetail(text)}`,
+      message: `${where}: ${statusLine(res.status)}${errorDetail(text)}`,
       attempts: res.attempts,
       ...rl,
-    };
+    });
   }
   const unusable = async (why: string): Promise<ManifestAnswer> => {
     await res.body.dump().catch(() => {});
-    return { ok: false, status: 200, problem: `${where}: ${why}`, attempts: res.attempts, ...rl };
+    return err({ status: 200, message: `${where}: ${why}`, attempts: res.attempts, ...rl });
   };
 
   const contentType = header(res.headers, 'content-type');
@@ -105,12 +107,11 @@ export async function fetchManifest(
     if (ref.digest !== undefined && advertised !== ref.digest) {
       return unusable(`the registry answered digest ${advertised} for ${ref.digest}`);
     }
-    return {
-      ok: true,
+    return ok({
       descriptor: { mediaType, digest: advertised, size: Number(length) },
       attempts: res.attempts,
       ...rl,
-    };
+    });
   }
 
   let body: Buffer;
@@ -131,24 +132,28 @@ export async function fetchManifest(
   if (ref.digest?.startsWith('sha256:') && ref.digest !== digest) {
     return unusable(`the manifest's digest is ${digest}, not the requested ${ref.digest}`);
   }
-  return {
-    ok: true,
+  return ok({
     descriptor: { mediaType, digest: ref.digest ?? digest, size: body.length },
     body,
     attempts: res.attempts,
     ...rl,
-  };
+  });
 }
 
 /**
  * A refused or unusable answer as a RegistryError: `protocol` when the registry said 200 but the
  * answer is unusable, `http` otherwise; `where` prefixes the message.
  */
-export function answerError(answer: Extract<ManifestAnswer, { ok: false }>, where = ''): RegistryError {
-  return new RegistryError(answer.status === 200 ? 'protocol' : 'http', `${where}${answer.problem}`, {
-    status: answer.status,
-    ...(answer.rateLimit ? { rateLimit: answer.rateLimit } : {}),
+export function answerError(refused: ManifestRefused, where = ''): RegistryError {
+  return new RegistryError(refused.status === 200 ? 'protocol' : 'http', `${where}${refused.message}`, {
+    status: refused.status,
+    ...(refused.rateLimit ? { rateLimit: refused.rateLimit } : {}),
   });
+}
+
+/** What every answer carries, found or refused: the requests it took and the rate-limit headers. */
+export function answerCost(answer: ManifestAnswer): { attempts: number; rateLimit?: RateLimit } {
+  return answer.ok ? answer.value : answer.error;
 }
 
 /** A manifest as the registry served it: bytes and descriptor, not parsed (manifest.ts parses). */
@@ -165,9 +170,12 @@ export async function getManifest(
   opts: Omit<ManifestRequestOptions, 'method'> = {},
 ): Promise<FetchedManifest> {
   const answer = await fetchManifest(transport, ref, { ...opts, method: 'GET' });
-  if (!answer.ok) throw answerError(answer, `${formatRef(ref)}: `);
-  const out: FetchedManifest = { descriptor: answer.descriptor, body: answer.body ?? Buffer.alloc(0) };
-  if (answer.rateLimit) out.rateLimit = answer.rateLimit;
+  if (!answer.ok) throw answerError(answer.error, `${formatRef(ref)}: `);
+  const out: FetchedManifest = {
+    descriptor: answer.value.descriptor,
+    body: answer.value.body ?? Buffer.alloc(0),
+  };
+  if (answer.value.rateLimit) out.rateLimit = answer.value.rateLimit;
   return out;
 }
 

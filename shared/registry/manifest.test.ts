@@ -28,10 +28,10 @@ describe('parseManifest', () => {
     const bytes = enc(text);
     const r = parseManifest(bytes, 'application/vnd.oci.image.index.v1+json');
     assert.ok(r.ok);
-    assert.equal(r.manifest.kind, 'index');
-    assert.equal(r.manifest.bytes, bytes);
-    assert.equal(r.manifest.digest, sha256Digest(bytes));
-    assert.match(r.manifest.digest, /^sha256:[0-9a-f]{64}$/);
+    assert.equal(r.value.kind, 'index');
+    assert.equal(r.value.bytes, bytes);
+    assert.equal(r.value.digest, sha256Digest(bytes));
+    assert.match(r.value.digest, /^sha256:[0-9a-f]{64}$/);
   });
 
   it('parses a Docker manifest list and a Docker v2 image', () => {
@@ -43,7 +43,7 @@ describe('parseManifest', () => {
       }),
       'application/vnd.docker.distribution.manifest.list.v2+json',
     );
-    assert.ok(list.ok && list.manifest.kind === 'index');
+    assert.ok(list.ok && list.value.kind === 'index');
     const img = parseManifest(
       enc({
         schemaVersion: 2,
@@ -53,18 +53,18 @@ describe('parseManifest', () => {
       }),
       'application/vnd.docker.distribution.manifest.v2+json',
     );
-    assert.ok(img.ok && img.manifest.kind === 'image');
+    assert.ok(img.ok && img.value.kind === 'image');
     assert.deepEqual(
-      blobsOf(img.manifest).map((b) => b.digest[7]),
+      blobsOf(img.value).map((b) => b.digest[7]),
       ['1', '2', 'c'],
     );
   });
 
   it('tells index from image by shape when the media type is absent (OCI allows it)', () => {
     const r = parseManifest(enc({ schemaVersion: 2, manifests: [] }), 'application/json');
-    assert.ok(r.ok && r.manifest.kind === 'index');
+    assert.ok(r.ok && r.value.kind === 'index');
     const s = parseManifest(enc({ schemaVersion: 2, config: d('c'), layers: [] }), undefined);
-    assert.ok(s.ok && s.manifest.kind === 'image');
+    assert.ok(s.ok && s.value.kind === 'image');
   });
 
   it('refuses Docker schema 1 with a message that says what to do', () => {
@@ -108,11 +108,9 @@ describe('filteredIndexBytes', () => {
       annotations: { 'org.example': 'kept' },
     };
     const r = parseManifest(enc(doc), undefined);
-    assert.ok(r.ok && r.manifest.kind === 'index');
+    assert.ok(r.ok && r.value.kind === 'index');
     const out = JSON.parse(
-      new TextDecoder().decode(
-        filteredIndexBytes(r.manifest, [r.manifest.manifests[2]!, r.manifest.manifests[0]!]),
-      ),
+      new TextDecoder().decode(filteredIndexBytes(r.value, [r.value.manifests[2]!, r.value.manifests[0]!])),
     );
     assert.deepEqual(out, { ...doc, manifests: [doc.manifests[0], doc.manifests[2]] });
   });
@@ -142,8 +140,8 @@ describe('artifactTypeOf', () => {
       }),
       'application/vnd.oci.image.manifest.v1+json',
     );
-    assert.ok(r.ok && r.manifest.kind === 'image');
-    return r.manifest;
+    assert.ok(r.ok && r.value.kind === 'image');
+    return r.value;
   };
   it('an OCI 1.1 artifact: artifactType over the empty config', () => {
     assert.equal(

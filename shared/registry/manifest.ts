@@ -5,6 +5,7 @@
 // and the repository client (manifest-request.ts, repo.ts) check registry answers with it. Pure.
 import { createHash } from 'node:crypto';
 import * as v from 'valibot';
+import type { Result } from '../result.ts';
 import {
   bareMediaType,
   isIndexMediaType,
@@ -117,7 +118,7 @@ export interface ImageManifest extends Common {
 
 export type Manifest = IndexManifest | ImageManifest;
 
-export type ManifestResult = { ok: true; manifest: Manifest } | { ok: false; error: string };
+export type ManifestResult = Result<Manifest>;
 
 export function sha256Digest(bytes: Uint8Array): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -166,7 +167,7 @@ export function parseManifest(bytes: Uint8Array, contentType: string | undefined
       return { ok: false, error: `invalid index: ${v.summarize(r.issues).replaceAll('\n', '; ')}` };
     return {
       ok: true,
-      manifest: {
+      value: {
         kind: 'index',
         mediaType,
         bytes,
@@ -182,7 +183,7 @@ export function parseManifest(bytes: Uint8Array, contentType: string | undefined
     return { ok: false, error: `invalid manifest: ${v.summarize(r.issues).replaceAll('\n', '; ')}` };
   return {
     ok: true,
-    manifest: {
+    value: {
       kind: 'image',
       mediaType,
       bytes,

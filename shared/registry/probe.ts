@@ -5,7 +5,7 @@ import type { ImageReference } from '../image/reference.ts';
 import { withTimeout } from './deadline.ts';
 import { errorMessage, outcomeOfError, RegistryError } from './errors.ts';
 import type { Descriptor } from './manifest.ts';
-import { fetchManifest, type ManifestAnswer } from './manifest-request.ts';
+import { answerCost, fetchManifest, type ManifestAnswer } from './manifest-request.ts';
 import {
   combineFailures,
   describeRateLimit,
@@ -114,13 +114,16 @@ async function probeOnce(
   };
   try {
     const first = await fetchManifest(transport, ref, { ...ctx, method, credential });
-    requests += first.attempts;
-    rateLimit = first.rateLimit;
+    requests += answerCost(first).attempts;
+    rateLimit = answerCost(first).rateLimit;
     const quota = quotaFailure(first);
     if (quota !== undefined) return fail('QuotaExceeded', quota);
     if (!first.ok)
-      return fail(first.status === 200 ? 'Unreachable' : outcomeForStatus(first.status), first.problem);
-    const descriptor = first.descriptor;
+      return fail(
+        first.error.status === 200 ? 'Unreachable' : outcomeForStatus(first.error.status),
+        first.error.message,
+      );
+    const descriptor = first.value.descriptor;
 
     if (opts.resolveDigest && ref.digest === undefined) {
       const second = await fetchManifest(transport, atDigest(ref, descriptor.digest), {
@@ -128,23 +131,24 @@ async function probeOnce(
         method,
         credential,
       });
-      requests += second.attempts;
-      if (second.rateLimit) rateLimit = second.rateLimit;
+      const cost = answerCost(second);
+      requests += cost.attempts;
+      if (cost.rateLimit) rateLimit = cost.rateLimit;
       const q = quotaFailure(second);
       if (q !== undefined) return fail('QuotaExceeded', q);
       if (!second.ok) {
-        const s = second.status;
+        const s = second.error.status;
         if (s === 404) {
           return fail(
             'NotFound',
-            `tag/digest inconsistency: the tag resolves to ${descriptor.digest}, which the registry does not serve (${second.problem})`,
+            `tag/digest inconsistency: the tag resolves to ${descriptor.digest}, which the registry does not serve (${second.error.message})`,
           );
         }
         // A registry that cannot answer HEAD by digest gets the benefit of the doubt; one that
         // cannot GET it cannot serve the image.
         if ((s === 405 || s === 501) && method === 'HEAD') return ok(who, requests, rateLimit, descriptor);
-        if (s === 401 || s === 403) return fail('InvalidAuth', second.problem);
-        return fail('Unreachable', second.problem);
+        if (s === 401 || s === 403) return fail('InvalidAuth', second.error.message);
+        return fail('Unreachable', second.error.message);
       }
     }
     return ok(who, requests, rateLimit, descriptor);
@@ -174,12 +178,15 @@ function ok(
 
 /** §4.7 step 6 and the 429 row of step 7: the detail of a rate-limit failure, if this answer is one. */
 function quotaFailure(a: ManifestAnswer): string | undefined {
-  if (quotaExhausted(a.rateLimit)) {
-    const what = a.ok ? 'the registry answered but reports no quota left' : a.problem;
-    return `${what} (${describeRateLimit(a.rateLimit!)})`;
+  const { rateLimit } = answerCost(a);
+  if (quotaExhausted(rateLimit)) {
+    const what = a.ok ? 'the registry answered but reports no quota left' : a.error.message;
+    return `${what} (${describeRateLimit(rateLimit!)})`;
   }
-  if (!a.ok && a.status === 429) {
-    return a.rateLimit ? `${a.problem} (${describeRateLimit(a.rateLimit)})` : a.problem;
+  if (!a.ok && a.error.status === 429) {
+    return a.error.rateLimit
+      ? `${a.error.message} (${describeRateLimit(a.error.rateLimit)})`
+      : a.error.message;
   }
   return undefined;
 }

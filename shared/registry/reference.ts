@@ -47,7 +47,7 @@ export function toManifestRef(ref: ImageReference | ManifestRef | string): Manif
     const r = parseReference(ref);
     if (!r.ok)
       throw new InvalidReferenceError(`invalid reference ${JSON.stringify(ref)}: ${r.error.message}`);
-    parsed = r.ref;
+    parsed = r.value;
   } else {
     parsed = ref;
   }

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import type { Scope, ScopeAction } from './challenge.ts';
 import { RegistryError } from './errors.ts';
 import { type Descriptor, type Manifest, parseManifest } from './manifest.ts';
-import { answerError, fetchManifest, type ManifestAnswer } from './manifest-request.ts';
+import { answerError, fetchManifest, type ManifestFound } from './manifest-request.ts';
 import { OCI_INDEX } from './media-types.ts';
 import { parseRateLimit } from './outcome.ts';
 import {
@@ -94,10 +94,7 @@ export class Repo {
   }
 
   /** HEAD or GET through the probe's manifest reader: undefined on 404, a RegistryError on any other failure. */
-  async #fetchManifest(
-    reference: string,
-    method: 'HEAD' | 'GET',
-  ): Promise<Extract<ManifestAnswer, { ok: true }> | undefined> {
+  async #fetchManifest(reference: string, method: 'HEAD' | 'GET'): Promise<ManifestFound | undefined> {
     this.#count('manifest');
     const answer = await fetchManifest(this.#transport, this.#ref(reference), {
       method,
@@ -105,9 +102,9 @@ export class Repo {
       scopes: this.#opts.scopes,
       ...(this.#opts.signal ? { signal: this.#opts.signal } : {}),
     });
-    if (answer.ok) return answer;
-    if (answer.status === 404) return undefined;
-    throw answerError(answer);
+    if (answer.ok) return answer.value;
+    if (answer.error.status === 404) return undefined;
+    throw answerError(answer.error);
   }
 
   /** GET a manifest by tag or digest; undefined on 404. Digest requests are verified by the shared reader. */
@@ -121,7 +118,7 @@ export class Repo {
         `${this.registry}/${this.repository}@${reference}: ${parsed.error}`,
       );
     }
-    return parsed.manifest;
+    return parsed.value;
   }
 
   /** HEAD a manifest: its digest, or undefined on 404. */
@@ -302,8 +299,8 @@ export class Repo {
     }
     if (res.status !== 200) throw await this.#fail('GET', res);
     const parsed = parseManifest(new Uint8Array(await res.body.arrayBuffer()), OCI_INDEX);
-    if (!parsed.ok || parsed.manifest.kind !== 'index') return 'unsupported';
-    return parsed.manifest.manifests;
+    if (!parsed.ok || parsed.value.kind !== 'index') return 'unsupported';
+    return parsed.value.manifests;
   }
 
   async #fail(method: string, res: RegistryResponse): Promise<RegistryError> {

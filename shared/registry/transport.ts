@@ -639,5 +639,5 @@ function describeNetworkError(err: unknown): string {
     if (e.message && !parts.includes(e.message)) parts.push(e.message);
     e = e.cause;
   }
-  return parts.join(': ') || String(err);
+  return parts.join(': ') || errorMessage(err);
 }

@@ -20,7 +20,7 @@ function binary(type: string, data?: unknown): { headers: Record<string, string>
 test('a PingSource tick, with or without data, is a tick', () => {
   for (const data of [undefined, { task: 'probe' }]) {
     const m = binary('dev.knative.sources.ping', data);
-    assert.deepEqual(parseTick(m.headers, m.body), { ok: true, via: 'pingsource', id: 'id-1' });
+    assert.deepEqual(parseTick(m.headers, m.body), { ok: true, value: { via: 'pingsource', id: 'id-1' } });
   }
 });
 
@@ -29,7 +29,7 @@ test("OpenFaaS cron-connector's plain POST (empty body, no CloudEvent headers) i
     { 'x-connector': 'cron-connector', 'x-topic': 'cron-function', 'content-type': 'text/plain' },
     '',
   );
-  assert.deepEqual(r, { ok: true, via: 'cron-connector' });
+  assert.deepEqual(r, { ok: true, value: { via: 'cron-connector' } });
 });
 
 test('another CloudEvent type is refused, naming the type expected', () => {

@@ -2,8 +2,10 @@
 // settings as values): the three functions come up as the chart renders them, and the whole path
 // works: a pod's image mirrored through the JobSink, then a pod routed to the mirror and Running
 // with its upstream stopped.
+
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { errorMessage } from '#shared/errors.ts';
 import { NET } from './host.ts';
 import { installWithHelm, KUIK_NS } from './kuik.ts';
 import type { NsRegistry } from './registries.ts';
@@ -64,7 +66,7 @@ describe('kuik-functions on a real Knative cluster, installed with helm install'
       lines = ready.split('\n').filter(Boolean).sort();
       return JSON.stringify(lines) === JSON.stringify(want);
     }).catch((err) => {
-      throw new Error(`${(err as Error).message}: ${lines.join(', ')}`);
+      throw new Error(`${errorMessage(err)}: ${lines.join(', ')}`);
     });
     assert.deepEqual(lines, want);
   });

@@ -1,6 +1,7 @@
 // kuik-functions on a real cluster (kubelet + containerd, Knative Serving and Eventing), installed
 // with `kubectl apply -k` of manifests/ with only the image and the test's settings overridden.
 // The scenarios run in order on one installation; each asserts the end state it names.
+
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -121,7 +122,7 @@ describe('kuik-functions on a real Knative cluster, installed with kubectl apply
       seen = fresh.map((j) => `${j.metadata.name} ${JSON.stringify(j.status)}`).join('; ');
       return fresh.some((j) => (j.status.succeeded ?? 0) >= 1);
     }).catch((err) => {
-      throw new Error(`${(err as Error).message}; new Jobs: ${seen}`);
+      throw new Error(`${errorMessage(err)}; new Jobs: ${seen}`);
     });
     const want = await digestOf(c, upstream, APP, 'v1');
     assert.equal(await digestOf(c, mirror, `e2e/${APP}`, 'v1'), want);
@@ -182,7 +183,7 @@ describe('kuik-functions on a real Knative cluster, installed with kubectl apply
             encoding: 'utf8',
           },
         ).stdout;
-        throw new Error(`${(err as Error).message}; log: ${log}; pod:\n${phase}`);
+        throw new Error(`${errorMessage(err)}; log: ${log}; pod:\n${phase}`);
       });
     };
     await pushFileImage(c, upstream, VOL, 'v1', FILE, content);

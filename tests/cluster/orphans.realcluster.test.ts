@@ -1,11 +1,13 @@
 // A real-cluster run killed with SIGKILL leaves nothing behind: its watchdog kills the node's
 // processes and the pods, unmounts, removes the cgroups and the network namespace, and restores
 // the host's sysctls (tests/cluster/teardown.sh).
+
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { errorMessage } from '#shared/errors.ts';
 import { run, waitFor } from '../harness/proc.ts';
 import { repoRoot } from '../harness/tools.ts';
 
@@ -62,7 +64,7 @@ test('a real-cluster run killed with SIGKILL: no process, mount, cgroup, namespa
     },
     { timeoutMs: 120_000, intervalMs: 1000 },
   ).catch(async (err) => {
-    throw new Error(`${(err as Error).message}: ${JSON.stringify(await leftovers())}`);
+    throw new Error(`${errorMessage(err)}: ${JSON.stringify(await leftovers())}`);
   });
   const after = await Promise.all(SYSCTLS.map(async (k) => (await run('sysctl', ['-n', k])).trim()));
   assert.deepEqual(after, before);

@@ -5,8 +5,10 @@
 // memory limit of manifests/router/deployment.yaml minus a fixed headroom. The volumes are a
 // fraction of those in the issue: enough to break the bound on the code before the fix, seconds
 // of work on two loaded cores.
+
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import { errorMessage } from '#shared/errors.ts';
 import { apply, namespace, uniq } from '../harness/fixtures.ts';
 import { type RunningFunction, startFunction } from '../harness/functions.ts';
 import {
@@ -95,7 +97,7 @@ test('reference cache: 50 reviews with 1 MiB invalid images are admitted and not
   };
   const failure = await Promise.all(Array.from({ length: 4 }, worker)).then(
     () => undefined,
-    (err: unknown) => String(err),
+    (err: unknown) => errorMessage(err),
   );
   await client.close();
   assert.equal(failure, undefined, 'a review failed: the router process died (V8 out of memory)');

@@ -1,9 +1,11 @@
 // etcd + a real kube-apiserver on loopback, envtest-style: no
 // scheduler, kubelet or controller-manager, so Pods stay Pending and namespaces never finish
 // deleting; admission (our webhook included), defaulting, validation and CRDs are all real.
+
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
+import { errorMessage } from '#shared/errors.ts';
 import type { Pki } from './pki.ts';
 import { freePort, type Proc, run, startProc, waitFor } from './proc.ts';
 import type { Tools } from './tools.ts';
@@ -155,7 +157,7 @@ export async function waitEstablished(kubectl: string, args: readonly string[], 
       await run(kubectl, [...args, 'wait', '--for=condition=Established', '--timeout=60s', ...names]);
       return;
     } catch (err) {
-      if (!/accessor error/.test(String(err)) || Date.now() > deadline) throw err;
+      if (!/accessor error/.test(errorMessage(err)) || Date.now() > deadline) throw err;
       await new Promise((r) => setTimeout(r, 250));
     }
   }

@@ -6,6 +6,7 @@
 //
 // Everything else passes through to the real registry unchanged, Host header included, so the
 // registry's Location headers point back at the proxy.
+
 import { readFile } from 'node:fs/promises';
 import {
   createServer as createHttpServer,
@@ -17,6 +18,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { Transform } from 'node:stream';
 import { Agent, request } from 'undici';
+import { errorMessage } from '#shared/errors.ts';
 
 export type FaultAction =
   /** Answer this instead of asking the registry. */
@@ -283,7 +285,7 @@ export async function startFaultProxy(opts: {
     } catch (err) {
       seen.result = 502;
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
-      res.end(`fault proxy: ${(err as Error).message}`);
+      res.end(`fault proxy: ${errorMessage(err)}`);
     }
   };
 

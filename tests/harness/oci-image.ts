@@ -7,6 +7,7 @@
 //
 // CLI: node tests/harness/oci-image.ts DIR [--tag v1] [--size 1MiB] [--layers 1]
 //        [--platforms linux/amd64,linux/arm64] [--seed demo]
+
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
+import { errorMessage } from '#shared/errors.ts';
 
 export const MEDIA = {
   index: 'application/vnd.oci.image.index.v1+json',
@@ -298,8 +300,8 @@ async function main(argv: string[]): Promise<void> {
 }
 
 if (import.meta.main) {
-  main(process.argv.slice(2)).catch((err: Error) => {
-    console.error(`oci-image: ${err.message}`);
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    console.error(`oci-image: ${errorMessage(err)}`);
     process.exit(2);
   });
 }

@@ -1,11 +1,13 @@
 // Child processes for the harness: each real part runs in its own process group with its output in
 // a log file, is recorded in the run directory, and is killed by PID at teardown. A later run
 // reaps what a crashed run left behind (see reapLeftovers in start.ts).
+
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { appendFileSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { errorMessage } from '#shared/errors.ts';
 
 const execFileP = promisify(execFile);
 
@@ -109,7 +111,7 @@ export async function waitFor(
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
-  const detail = lastErr instanceof Error ? `: ${lastErr.message}` : '';
+  const detail = lastErr === undefined ? '' : `: ${errorMessage(lastErr)}`;
   throw new Error(`${what}: not ready after ${timeoutMs} ms${detail}${proc ? `; see ${proc.logFile}` : ''}`);
 }
 

@@ -1,8 +1,10 @@
 // Starting the local stack the way a person does, for the stack's own tests: a process of its own,
 // its output collected, the state it prints read back.
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { errorMessage } from '#shared/errors.ts';
 import type { HarnessState } from './env.ts';
 import { eventually } from './fixtures.ts';
 import { isAlive } from './proc.ts';
@@ -58,7 +60,7 @@ export async function startStackProcess(cmd: string, args: string[]): Promise<St
     return { child, output: () => out, exited, state, pids };
   } catch (err) {
     killGroup(child);
-    throw new Error(`${(err as Error).message}\n--- output ---\n${out.slice(-4000)}`);
+    throw new Error(`${errorMessage(err)}\n--- output ---\n${out.slice(-4000)}`);
   }
 }
 

@@ -534,8 +534,8 @@ describe('§5.4 step 8: a failed copy whose destination exists counts as mirrore
       platforms: ALL,
     });
     assert.ok(r.ok);
-    assert.equal(r.digest, src.digest);
-    assert.match(r.tolerated ?? '', /not found/);
+    assert.equal(r.value.digest, src.digest);
+    assert.match(r.value.tolerated ?? '', /not found/);
   });
 
   test('the source is gone and so is the mirror: the copy fails with the source error', async () => {
@@ -548,6 +548,6 @@ describe('§5.4 step 8: a failed copy whose destination exists counts as mirrore
       platforms: ALL,
     });
     assert.ok(!r.ok);
-    assert.match(r.error, /not found/);
+    assert.match(r.error.message, /not found/);
   });
 });

@@ -211,11 +211,11 @@ describe('samples apply unchanged and are stored with the CRD defaults', () => {
       // The API server's defaulting and valibot's must produce the same spec.
       const expected = parseKuikObject(kind, sample(file), 'admission');
       assert.ok(expected.ok, expected.ok ? '' : expected.error);
-      assert.deepEqual(stored.spec, expected.value.spec);
+      assert.deepEqual(stored.spec, expected.value.object.spec);
       // What the API server stores parses with no warning: the two layers agree on validity.
       // Through JSON, as a CloudEvent carries it: client-node turns metadata timestamps into Dates.
       const reparsed = parseKuikObject(kind, JSON.parse(JSON.stringify(stored)), 'admission');
-      assert.ok(reparsed.ok && reparsed.warnings.length === 0, JSON.stringify(reparsed));
+      assert.ok(reparsed.ok && reparsed.value.warnings.length === 0, JSON.stringify(reparsed));
       if (!info(kind).namespaced) await objects.delete(stored);
     });
   }

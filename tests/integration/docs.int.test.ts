@@ -210,7 +210,7 @@ before(async () => {
   assert.ok(cfg.ok);
   const r = await reconcileMirrorSet(
     { kind: 'ImageSetMirror', name, namespace: ns },
-    reconcileDeps(cfg.config, {}, kubeConfig(), createLogger('docs', 'silent')),
+    reconcileDeps(cfg.value.config, {}, kubeConfig(), createLogger('docs', 'silent')),
   );
   assert.deepEqual(r.errors, []);
   await kubectl(['create', '-f', '-'], kuik('ClusterImageSetMirror', {}));

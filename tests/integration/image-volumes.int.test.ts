@@ -255,7 +255,7 @@ test('the monitor probes image volumes: the mirror copies Available, the stopped
   });
   try {
     const deps = monitorDeps(
-      r.config,
+      r.value.config,
       { port: 0, instance: uniq('monitor'), cisaSelector: `kuik-test/monitor=${selector}` },
       kube,
       createLogger('volumes-monitor', 'silent'),

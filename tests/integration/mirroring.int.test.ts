@@ -118,7 +118,7 @@ test('an ImageSetMirror and a Pod: the image lands in the mirror with the same d
     const c = new RegistryClient({ defaultHost: { ca: readFileSync(harness().pki.caCert) } });
     try {
       const d = reconcileDeps(
-        cfg.config,
+        cfg.value.config,
         { COPY_SINK: sink.url },
         kubeConfig(),
         createLogger('t', 'silent'),
@@ -160,7 +160,7 @@ test('an ImageSetMirror and a Pod: the image lands in the mirror with the same d
   const resolved = parseConfig(config);
   assert.ok(resolved.ok);
   const deps = reconcileDeps(
-    resolved.config,
+    resolved.value.config,
     { COPY_SINK: `http://127.0.0.1:${copy.port}/` },
     kubeConfig(),
     createLogger('resync', 'silent'),

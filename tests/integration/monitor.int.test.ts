@@ -93,7 +93,7 @@ async function startMonitor(opts: {
     retry: { attempts: 2, backoffMs: [50], jitter: 0 },
   });
   const deps = monitorDeps(
-    r.config,
+    r.value.config,
     { port: 0, instance: opts.instance ?? uniq('monitor'), cisaSelector: `${LABEL}=${opts.selector}` },
     kube,
     log,

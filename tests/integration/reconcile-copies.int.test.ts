@@ -71,7 +71,7 @@ test('six copy requests of one reconcile are in flight together, at most COPY_RE
     const cfg = parseConfig('{}\n');
     assert.ok(cfg.ok);
     const deps = reconcileDeps(
-      cfg.config,
+      cfg.value.config,
       { COPY_SINK: sink.url },
       kubeConfig(),
       createLogger('copies', 'silent'),

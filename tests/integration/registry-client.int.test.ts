@@ -147,8 +147,8 @@ for (const kind of ['tls', 'token'] as const) {
       });
       const found = credentialsForImage([secret], `${reg.host}/${repo}`);
       assert.ok(found.ok);
-      assert.equal(found.credentials.length, 2);
-      const r = await c.probe(seeded.ref, { credentials: found.credentials });
+      assert.equal(found.value.length, 2);
+      const r = await c.probe(seeded.ref, { credentials: found.value });
       assertOutcome(r, 'Available');
       assert.deepEqual(
         r.attempts.map((a) => a.outcome),
@@ -166,7 +166,7 @@ for (const kind of ['tls', 'token'] as const) {
         `${reg.host}/${repo}`,
       );
       assert.ok(allWrong.ok);
-      const denied = await c.probe(seeded.ref, { credentials: allWrong.credentials });
+      const denied = await c.probe(seeded.ref, { credentials: allWrong.value });
       assertOutcome(denied, 'InvalidAuth', /^authentication failed: 2 credentials tried: /);
       assert.match(denied.message, /nobody2.*; .*nobody/);
     });

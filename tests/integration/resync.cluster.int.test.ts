@@ -58,7 +58,7 @@ describe('the resync', () => {
     // The reconcile function, fed by Knative's adapter, as deployed.
     const reconcileSink = await startEventSink();
     cleanups.push(() => reconcileSink.close());
-    const rdeps = reconcileDeps(config.config, { COPY_SINK: reconcileSink.url }, kubeConfig(), log);
+    const rdeps = reconcileDeps(config.value.config, { COPY_SINK: reconcileSink.url }, kubeConfig(), log);
     const registry = createRegistry('reconcile');
     const reconcile = await listen(createReconcileApp(rdeps, registry, createReconcileMetrics(registry)), {
       port: 0,

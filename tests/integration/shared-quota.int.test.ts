@@ -107,9 +107,15 @@ async function cluster(
     retry: { attempts: 2, backoffMs: [50], jitter: 0 },
   });
   cleanups.push(() => client.close());
-  return monitorDeps(r.config, { port: 0, instance: `monitor-${id}`, cluster: id }, new Kube(cp.kc()), log, {
-    client,
-  });
+  return monitorDeps(
+    r.value.config,
+    { port: 0, instance: `monitor-${id}`, cluster: id },
+    new Kube(cp.kc()),
+    log,
+    {
+      client,
+    },
+  );
 }
 
 const refusals = () => proxy.requests.filter((r) => /\/manifests\//.test(r.path) && r.result === 429).length;

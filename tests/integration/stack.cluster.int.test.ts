@@ -2,12 +2,14 @@
 // walk-through, run with bash exactly as printed, mirrors an image, gets a pod routed to the mirror
 // once the upstream is made unavailable, and shows the monitor's availability status; Ctrl-C then
 // stops every process the stack started and removes its directories.
+
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { errorMessage } from '#shared/errors.ts';
 import { eventually } from '../harness/fixtures.ts';
 import { extractWalkthrough } from '../harness/stack.ts';
 import { killGroup, leftovers, startStackProcess, userEnv } from '../harness/stack-process.ts';
@@ -70,7 +72,7 @@ test('npm start: the printed walk-through runs as printed (mirrored, routed, mon
       500,
     ).catch(() => assert.deepEqual(leftovers(s), []));
   } catch (err) {
-    throw new Error(`${(err as Error).message}\n--- npm start output ---\n${s.output().slice(-4000)}`);
+    throw new Error(`${errorMessage(err)}\n--- npm start output ---\n${s.output().slice(-4000)}`);
   } finally {
     killGroup(s.child);
     await rm(dir, { recursive: true, force: true });

@@ -96,7 +96,7 @@ function reconcile() {
   const cfg = parseConfig('mirroring:\n  platforms: [{architecture: amd64}]\n');
   assert.ok(cfg.ok);
   return reconcileDeps(
-    cfg.config,
+    cfg.value.config,
     { COPY_SINK: `http://127.0.0.1:${copyServer.port}/` },
     kubeConfig(),
     log,
@@ -300,7 +300,7 @@ describe('printer columns and kubectl wait --for=condition=Ready', () => {
     });
     assert.ok(r.ok, r.ok ? '' : r.error.message);
     const deps = monitorDeps(
-      r.config,
+      r.value.config,
       { port: 0, instance: uniq('monitor'), cisaSelector: `${LABEL}=${selector}` },
       kube,
       log,

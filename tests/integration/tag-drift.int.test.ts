@@ -82,7 +82,7 @@ async function tick(selector: string, action: TagDriftAction) {
   });
   assert.ok(r.ok, r.ok ? '' : r.error.message);
   const deps = monitorDeps(
-    r.config,
+    r.value.config,
     { port: 0, instance: uniq('monitor'), cisaSelector: `${LABEL}=${selector}` },
     kube,
     log,

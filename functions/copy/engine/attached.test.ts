@@ -47,9 +47,9 @@ describe('attached artifacts', () => {
     );
     const m = parseManifest(bytes, undefined);
     assert.ok(m.ok);
-    assert.deepEqual(referrerDescriptor(m.manifest), {
+    assert.deepEqual(referrerDescriptor(m.value), {
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      digest: m.manifest.digest,
+      digest: m.value.digest,
       size: bytes.length,
       artifactType: 'application/vnd.example.sbom',
       annotations: { 'org.opencontainers.image.created': '2026-01-01T00:00:00Z' },

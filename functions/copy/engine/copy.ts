@@ -31,6 +31,7 @@ import {
 import { apiHost, type ManifestRef, toManifestRef } from '#shared/registry/reference.ts';
 import { Repo } from '#shared/registry/repo.ts';
 import type { BasicCredential, RegistryTransport, TransportOptions } from '#shared/registry/transport.ts';
+import { ok, type Result } from '#shared/result.ts';
 import { copyAttached } from './attached-copy.ts';
 import {
   type BlobContext,
@@ -254,7 +255,7 @@ async function planTop(
 function planIndex(manifest: IndexManifest, platforms: readonly PlatformSpec[], pinned: boolean): Plan {
   const sel = selectChildren(manifest.manifests, platforms);
   if (!sel.ok) throw new CopyError(sel.error);
-  if (sel.unchanged || pinned) {
+  if (sel.value.unchanged || pinned) {
     return {
       top: { bytes: manifest.bytes, mediaType: manifest.mediaType, digest: manifest.digest },
       children: manifest.manifests,
@@ -267,18 +268,18 @@ function planIndex(manifest: IndexManifest, platforms: readonly PlatformSpec[], 
                 ),
               ),
             ]
-          : sel.mirrored,
-        missing: sel.missing,
+          : sel.value.mirrored,
+        missing: sel.value.missing,
       },
       artifactType: undefined,
       filtered: false,
     };
   }
-  const bytes = filteredIndexBytes(manifest, sel.keep);
+  const bytes = filteredIndexBytes(manifest, sel.value.keep);
   return {
     top: { bytes, mediaType: manifest.mediaType, digest: sha256Digest(bytes) },
-    children: sel.keep,
-    platforms: { mirrored: sel.mirrored, missing: sel.missing },
+    children: sel.value.keep,
+    platforms: { mirrored: sel.value.mirrored, missing: sel.value.missing },
     artifactType: undefined,
     filtered: true,
   };
@@ -303,7 +304,7 @@ async function planImage(
     const config = configPlatform(await src.readBlob(manifest.config.digest));
     const check = checkImagePlatform(config, platforms);
     if (!check.ok) throw new CopyError(check.error);
-    plan.platforms = { mirrored: check.mirrored, missing: check.missing };
+    plan.platforms = { mirrored: check.value.mirrored, missing: check.value.missing };
   }
   return plan;
 }
@@ -450,17 +451,17 @@ async function allSettledValues<T>(ps: (Promise<T> | T)[]): Promise<Awaited<T>[]
 export type { ManifestRef };
 export { CopyInterrupted };
 
-export type MirrorOutcome =
-  | {
-      ok: true;
-      /** Digest at the destination reference. */
-      digest: string;
-      /** The copy's report; absent when the copy failed but the destination already had the image. */
-      result?: CopyResult;
-      /** §5.4 step 8: why the copy failed although the image counts as mirrored. */
-      tolerated?: string;
-    }
-  | { ok: false; error: string; interrupted: boolean };
+export interface Mirrored {
+  /** Digest at the destination reference. */
+  digest: string;
+  /** The copy's report; absent when the copy failed but the destination already had the image. */
+  result?: CopyResult;
+  /** §5.4 step 8: why the copy failed although the image counts as mirrored. */
+  tolerated?: string;
+}
+
+/** A failure says whether the copy was stopped on request: that one is not an error to report. */
+export type MirrorOutcome = Result<Mirrored, { message: string; interrupted: boolean }>;
 
 /**
  * copyImage with kuik's tolerance (§5.4 step 8, shared-registry safety §5.7): when the copy fails,
@@ -470,10 +471,10 @@ export type MirrorOutcome =
 export async function mirrorImage(opts: CopyOptions): Promise<MirrorOutcome> {
   try {
     const result = await copyImage(opts);
-    return { ok: true, digest: result.digest, result };
+    return ok({ digest: result.digest, result });
   } catch (err) {
-    const error = errorMessage(err);
-    if (err instanceof CopyInterrupted) return { ok: false, error, interrupted: true };
+    const message = errorMessage(err);
+    if (err instanceof CopyInterrupted) return { ok: false, error: { message, interrupted: true } };
     const dstRef = toManifestRef(opts.destination);
     const base = new Repo(opts.transport, {
       registry: dstRef.registry,
@@ -489,10 +490,10 @@ export async function mirrorImage(opts: CopyOptions): Promise<MirrorOutcome> {
         (r) => r.getManifest(reference),
         (m) => m !== undefined,
       );
-      if (value) return { ok: true, digest: value.digest, tolerated: error };
+      if (value) return ok({ digest: value.digest, tolerated: message });
     } catch {
       // The check failing changes nothing: the copy failed.
     }
-    return { ok: false, error, interrupted: false };
+    return { ok: false, error: { message, interrupted: false } };
   }
 }

@@ -21,20 +21,20 @@ describe('selecting index children (§5.4 step 4)', () => {
     const r = selectChildren(index, [amd64, { architecture: 's390x' }]);
     assert.ok(r.ok);
     assert.deepEqual(
-      r.keep.map((c) => c.digest),
+      r.value.keep.map((c) => c.digest),
       ['sha256:a'],
     );
-    assert.equal(r.unchanged, false);
-    assert.deepEqual(r.mirrored, ['linux/amd64']);
-    assert.deepEqual(r.missing, ['s390x']);
+    assert.equal(r.value.unchanged, false);
+    assert.deepEqual(r.value.mirrored, ['linux/amd64']);
+    assert.deepEqual(r.value.missing, ['s390x']);
   });
 
   it('reports the index unchanged when every child is kept', () => {
     const r = selectChildren(index.slice(0, 2), [amd64, arm64]);
     assert.ok(r.ok);
-    assert.equal(r.unchanged, true);
-    assert.deepEqual(r.mirrored, ['linux/amd64', 'linux/arm64/v8']);
-    assert.deepEqual(r.missing, []);
+    assert.equal(r.value.unchanged, true);
+    assert.deepEqual(r.value.mirrored, ['linux/amd64', 'linux/arm64/v8']);
+    assert.deepEqual(r.value.missing, []);
   });
 
   it('fails with the exact error when nothing matches (empty intersection → error, #72)', () => {
@@ -52,8 +52,7 @@ describe('selecting index children (§5.4 step 4)', () => {
     });
     assert.deepEqual(checkImagePlatform({ os: 'linux', architecture: 'amd64' }, [amd64, arm64]), {
       ok: true,
-      mirrored: ['linux/amd64'],
-      missing: ['arm64'],
+      value: { mirrored: ['linux/amd64'], missing: ['arm64'] },
     });
     const none = checkImagePlatform(undefined, [amd64]);
     assert.ok(!none.ok);

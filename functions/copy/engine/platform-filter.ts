@@ -12,25 +12,25 @@ import {
   renderPlatform,
   satisfies,
 } from '#shared/image/platform.ts';
+import type { Result } from '#shared/result.ts';
 
 export interface ChildLike {
   digest: string;
   platform?: ImagePlatform | undefined;
 }
 
-export type IndexSelection<C extends ChildLike> =
-  | {
-      ok: true;
-      /** Children to copy, in source order. */
-      keep: C[];
-      /** True when `keep` is every child: the source index bytes can be pushed unchanged. */
-      unchanged: boolean;
-      /** Rendered platforms of the kept children, deduplicated, in source order. */
-      mirrored: string[];
-      /** Rendered configured platforms no child satisfies. */
-      missing: string[];
-    }
-  | { ok: false; error: string };
+export interface SelectedChildren<C extends ChildLike> {
+  /** Children to copy, in source order. */
+  keep: C[];
+  /** True when `keep` is every child: the source index bytes can be pushed unchanged. */
+  unchanged: boolean;
+  /** Rendered platforms of the kept children, deduplicated, in source order. */
+  mirrored: string[];
+  /** Rendered configured platforms no child satisfies. */
+  missing: string[];
+}
+
+export type IndexSelection<C extends ChildLike> = Result<SelectedChildren<C>>;
 
 /**
  * §5.4 step 4: keep every child with a platform that satisfies a configured one; drop children
@@ -53,10 +53,12 @@ export function selectChildren<C extends ChildLike>(
   if (keep.length === 0) return { ok: false, error: noPlatformMessage(configured) };
   return {
     ok: true,
-    keep,
-    unchanged: keep.length === children.length,
-    mirrored: [...new Set(keep.map((c) => renderPlatform(c.platform as ImagePlatform)))],
-    missing: missing.map(renderPlatform),
+    value: {
+      keep,
+      unchanged: keep.length === children.length,
+      mirrored: [...new Set(keep.map((c) => renderPlatform(c.platform as ImagePlatform)))],
+      missing: missing.map(renderPlatform),
+    },
   };
 }
 
@@ -64,11 +66,11 @@ export function selectChildren<C extends ChildLike>(
 export function checkImagePlatform(
   platform: ImagePlatform | undefined,
   configured: readonly PlatformSpec[],
-): { ok: true; mirrored: string[]; missing: string[] } | { ok: false; error: string } {
+): Result<{ mirrored: string[]; missing: string[] }> {
   if (platform === undefined || (platform.architecture ?? '') === '') {
     return { ok: false, error: `${noPlatformMessage(configured)} (the image config declares no platform)` };
   }
   const { matched, missing } = matchPlatforms(configured, [platform]);
   if (matched.length === 0) return { ok: false, error: noPlatformMessage(configured) };
-  return { ok: true, mirrored: [renderPlatform(platform)], missing: missing.map(renderPlatform) };
+  return { ok: true, value: { mirrored: [renderPlatform(platform)], missing: missing.map(renderPlatform) } };
 }
