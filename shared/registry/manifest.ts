@@ -100,6 +100,8 @@ interface Common {
   /** sha256 of `bytes`. */
   digest: string;
   subject?: Descriptor;
+  /** The manifest's own annotations (string values only, as the OCI spec defines them). */
+  annotations?: Record<string, string>;
 }
 
 export interface IndexManifest extends Common {
@@ -125,6 +127,17 @@ export function sha256Digest(bytes: Uint8Array): string {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A manifest's annotations as the spec defines them (string to string). A value of another type
+ * is left out rather than failing the manifest: the bytes are copied unchanged either way, and
+ * only a referrers descriptor carries these.
+ */
+function stringAnnotations(a: unknown): Record<string, string> | undefined {
+  if (typeof a !== 'object' || a === null || Array.isArray(a)) return undefined;
+  const out = Object.entries(a).filter((e): e is [string, string] => typeof e[1] === 'string');
+  return out.length > 0 ? Object.fromEntries(out) : undefined;
+}
 
 /**
  * Parse a manifest from its bytes. `contentType` is the registry's Content-Type; when it is
@@ -161,6 +174,7 @@ export function parseManifest(bytes: Uint8Array, contentType: string | undefined
     else return { ok: false, error: `unsupported manifest media type ${JSON.stringify(served || declared)}` };
   }
   const digest = sha256Digest(bytes);
+  const annotations = stringAnnotations(o['annotations']);
   if (isIndexMediaType(mediaType)) {
     const r = v.safeParse(IndexSchema, doc);
     if (!r.success)
@@ -175,6 +189,7 @@ export function parseManifest(bytes: Uint8Array, contentType: string | undefined
         manifests: r.output.manifests,
         doc: o,
         ...(r.output.subject ? { subject: r.output.subject } : {}),
+        ...(annotations ? { annotations } : {}),
       },
     };
   }
@@ -192,6 +207,7 @@ export function parseManifest(bytes: Uint8Array, contentType: string | undefined
       layers: r.output.layers,
       ...(r.output.artifactType ? { artifactType: r.output.artifactType } : {}),
       ...(r.output.subject ? { subject: r.output.subject } : {}),
+      ...(annotations ? { annotations } : {}),
     },
   };
 }

@@ -56,6 +56,21 @@ describe('attached artifacts', () => {
     });
   });
 
+  it('carries only string annotations into a referrer descriptor (a malformed one is left out, not copied)', () => {
+    const bytes = new TextEncoder().encode(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: dg('e'), size: 2 },
+        layers: [],
+        annotations: { ok: 'yes', count: 3, nested: { a: 'b' } },
+      }),
+    );
+    const m = parseManifest(bytes, undefined);
+    assert.ok(m.ok);
+    assert.deepEqual(referrerDescriptor(m.value).annotations, { ok: 'yes' });
+  });
+
   it('merges new referrers into the fallback index and says when nothing is new', () => {
     const a = { mediaType: 'x', digest: dg('1'), size: 1 };
     const b = { mediaType: 'x', digest: dg('2'), size: 2 };

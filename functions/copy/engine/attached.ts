@@ -43,13 +43,12 @@ export function findAttachedTags(tags: readonly string[], digests: readonly stri
 /** The descriptor a referrers list carries for a manifest (distribution spec: artifactType, annotations). */
 export function referrerDescriptor(m: Manifest): Descriptor {
   const artifactType = m.kind === 'image' ? (m.artifactType ?? m.config.mediaType) : undefined;
-  const doc = JSON.parse(new TextDecoder().decode(m.bytes)) as { annotations?: Record<string, string> };
   return {
     mediaType: m.mediaType,
     digest: m.digest,
     size: m.bytes.length,
     ...(artifactType ? { artifactType } : {}),
-    ...(doc.annotations ? { annotations: doc.annotations } : {}),
+    ...(m.annotations ? { annotations: m.annotations } : {}),
   };
 }
 
