@@ -108,5 +108,6 @@ if [ ! -f "$PO/.done" ]; then
 fi
 
 # The real cluster's own builds (node binaries, containerd, CoreDNS, Knative Eventing and Serving,
-# Traefik, pause) and Knative's YAML: tests/cluster/build.sh, cached by version.
-bash tests/cluster/build.sh
+# Traefik, pause) and Knative's YAML: tests/cluster/build.sh, cached by version. `npm test` sets
+# KUIK_CLUSTER_BUILD=in-tests: tests/run.ts then builds them beside its first phases instead.
+if [ "${KUIK_CLUSTER_BUILD:-}" != in-tests ]; then bash tests/cluster/build.sh; fi

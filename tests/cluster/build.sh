@@ -19,6 +19,11 @@ export GOMODCACHE=${GOMODCACHE:-$HOME/.cache/go-mod}
 export GOCACHE=${GOCACHE:-$HOME/.cache/go-build}
 export GOFLAGS=-mod=mod CGO_ENABLED=0
 ROOT=$PWD
+# One build at a time on a machine: the test run starts this beside its first phases, and
+# `npm start -- --cluster` or a second run may start it too; the later one waits, then finds the cache.
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.cluster-build.lock"
+flock 9
 
 KUBEBINS_DIR="$CACHE/kubebins-node/v$K8S_VERSION" K8S_VERSION=$K8S_VERSION \
   KUBEBINS_CMDS="kubelet kube-proxy kube-controller-manager kube-scheduler" bash tests/kubebins/build.sh

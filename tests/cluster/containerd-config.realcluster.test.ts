@@ -1,6 +1,7 @@
 // The node's containerd configuration, read by the containerd the real cluster runs: a key TOML
 // places in the wrong table is ignored without a word, so each setting the node needs is checked
-// where containerd itself (`config dump`, after its own migration) says it landed.
+// where containerd itself (`config dump`, after its own migration) says it landed. It runs the
+// containerd tests/cluster/build.sh builds, so it is in the real-cluster phase, after that build.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
