@@ -60,7 +60,10 @@ test('compare runs before and after alternately, each in its own tree, and print
     assert.match(r.stdout, /--before=[0-9a-f]+ --reps=2 resync --crs=7/);
     assert.match(r.stdout, /after: \w+ before \(with uncommitted changes\)/);
     // One line per run with its load average.
-    assert.match(r.stdout, /\| 1 \| before \| \d\d:\d\d:\d\d \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/);
+    assert.match(
+      r.stdout,
+      /\| 1 \| before \| \d\d:\d\d:\d\d \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| ok \|/,
+    );
     assert.match(r.stdout, /\| 4 \| after \|/);
     assert.match(
       r.stdout,
@@ -79,6 +82,41 @@ test('compare runs before and after alternately, each in its own tree, and print
       '4-after.md',
       'comparison.md',
     ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a failed run is reported and left out; the other runs are still compared', () => {
+  const { dir, before } = repo();
+  try {
+    // The third run (the second "before") fails.
+    writeFileSync(
+      join(dir, 'bench/resync.ts'),
+      `if (process.env.ORDER_LOG) { const n = (await import('node:fs')).readFileSync(process.env.ORDER_LOG, 'utf8').split('\\n').length; if (n === 3) { (await import('node:fs')).appendFileSync(process.env.ORDER_LOG, 'failed\\n'); process.exit(3); } }\n${fakeResync(100, 'before')}`,
+    );
+    execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'flaky']);
+    const flaky = execFileSync('git', ['-C', dir, 'rev-parse', 'HEAD']).toString().trim();
+    writeFileSync(join(dir, 'bench/resync.ts'), fakeResync(150, 'after'));
+    const orderLog = join(dir, 'order.log');
+    writeFileSync(orderLog, '');
+    const r = spawnSync(
+      process.execPath,
+      [join(dir, 'bench/compare.ts'), `--before=${flaky}`, '--reps=2', 'resync'],
+      {
+        env: { ...process.env, ORDER_LOG: orderLog },
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(readFileSync(orderLog, 'utf8'), 'before 400\nafter 400\nfailed\nafter 400\n');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /1 of 4 runs failed/);
+    assert.match(r.stdout, /\| 3 \| before \| .* \| failed \(exited 3\), left out \|/);
+    assert.match(
+      r.stdout,
+      /\| whole resync, 4 at a time \| CRs\/s \| 100 \| 150 \/ 150 \| 1\.50 \| 0 % \| better \|/,
+    );
+    assert.ok(before);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

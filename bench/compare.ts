@@ -148,11 +148,14 @@ interface RunResult {
   seconds: number;
   load: { start: number; mean: number; end: number };
   stdout: string;
+  /** Why the run failed (its numbers are left out), if it did. */
+  failure?: string;
 }
 
 /**
  * Runs one tree's bench/BENCH.ts in that tree; its output goes to stderr as it comes and to
- * `outFile` (also when it fails).
+ * `outFile`. A run that fails is reported, not thrown: the others are still worth their ten
+ * minutes.
  */
 async function runTree(root: string, bench: string, args: readonly string[], outFile: string) {
   const samples = [loadavg()[0]!];
@@ -161,6 +164,7 @@ async function runTree(root: string, bench: string, args: readonly string[], out
   const startedAt = new Date();
   const t0 = performance.now();
   let stdout = '';
+  let failure: string | undefined;
   try {
     const child = spawn(process.execPath, [join(root, 'bench', `${bench}.ts`), ...args], {
       cwd: root,
@@ -174,7 +178,9 @@ async function runTree(root: string, bench: string, args: readonly string[], out
       child.on('error', reject);
       child.on('exit', (c, signal) => resolve(c ?? (signal ? 128 : 1)));
     });
-    if (code !== 0) throw new Error(`bench/${bench}.ts in ${root} exited ${code}`);
+    if (code !== 0) failure = `exited ${code}`;
+  } catch (err) {
+    failure = err instanceof Error ? err.message : String(err);
   } finally {
     clearInterval(sampler);
     writeFileSync(outFile, stdout);
@@ -189,6 +195,7 @@ async function runTree(root: string, bench: string, args: readonly string[], out
       end: samples.at(-1)!,
     },
     stdout,
+    ...(failure === undefined ? {} : { failure }),
   };
 }
 
@@ -246,7 +253,16 @@ async function main() {
   lines.push(`after: ${subject('HEAD')}${dirty ? ' (with uncommitted changes)' : ''}`, '');
   lines.push(
     table(
-      ['run', 'tree', 'started (UTC)', 'minutes', 'load avg at start', 'mean over the run', 'at end'],
+      [
+        'run',
+        'tree',
+        'started (UTC)',
+        'minutes',
+        'load avg at start',
+        'mean over the run',
+        'at end',
+        'result',
+      ],
       runs.map((r) => [
         r.n,
         r.tree,
@@ -255,11 +271,13 @@ async function main() {
         r.load.start,
         r.load.mean,
         r.load.end,
+        r.failure ? `failed (${r.failure}), left out` : 'ok',
       ]),
     ),
   );
-  const beforeTables = runs.filter((r) => r.tree === 'before').map(tablesOf);
-  const afterTables = runs.filter((r) => r.tree === 'after').map(tablesOf);
+  const ok = runs.filter((r) => !r.failure);
+  const beforeTables = ok.filter((r) => r.tree === 'before').map(tablesOf);
+  const afterTables = ok.filter((r) => r.tree === 'after').map(tablesOf);
   for (const t of spec.tables) {
     const rows = compareRuns(t, beforeTables, afterTables);
     lines.push('', `${t.title}:`, '');
@@ -273,6 +291,7 @@ async function main() {
   writeFileSync(join(outDir, 'comparison.md'), `${report}\n`);
   console.error(`\nEach run's output and this comparison: ${outDir}`);
   console.log(`\n${report}`);
+  if (ok.length < runs.length) throw new Error(`${runs.length - ok.length} of ${runs.length} runs failed`);
 }
 
 try {

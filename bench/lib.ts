@@ -291,7 +291,7 @@ export interface ComparedRow {
   ratio: number;
   /**
    * The runs' own noise: the larger, over before and after, of (max − min) / median of a side's
-   * runs. NaN with one run a side.
+   * runs (a side with one run has none). NaN with one run a side.
    */
   spread: number;
   verdict: 'same' | 'within noise' | 'better' | 'worse' | 'better (1 run)' | 'worse (1 run)' | '—';
@@ -350,7 +350,9 @@ export function compareRuns(
       const mb = median(bv);
       const ma = median(av);
       const ratio = mb === ma ? 1 : ma / mb;
-      const spread = Math.max(relativeRange(bv), relativeRange(av));
+      // A tree with one good run has no spread of its own; the other tree's still says something.
+      const spreads = [relativeRange(bv), relativeRange(av)].filter((x) => !Number.isNaN(x));
+      const spread = spreads.length ? Math.max(...spreads) : Number.NaN;
       out.push({
         key,
         metric: m.column,
