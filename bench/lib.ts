@@ -1,5 +1,9 @@
-// What every benchmark needs: latency summaries, a process's memory, and a printed table.
-import { readFileSync } from 'node:fs';
+// What every benchmark needs: latency summaries, a process's memory, and a printed table; an
+// earlier commit's tree to run beside this one; and reading the tables a benchmark printed back.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 export interface Summary {
@@ -169,4 +173,232 @@ export function heapSummary(
     .slice(0, top)
     .map(([k, [size, count]]) => [k, size / 2 ** 20, count] as [string, number, number]);
   return { total: total / 2 ** 20, rows };
+}
+
+/**
+ * `git archive <commit>` of `repoRoot` unpacked in a fresh temporary directory, with `repoRoot`'s
+ * node_modules linked in: an earlier commit's tree that runs with this checkout's dependencies
+ * (both pin the same package-lock, or the comparison would measure the dependencies too). The
+ * caller removes it with `rmSync(dir, { recursive: true, force: true })`.
+ */
+export function unpackCommit(repoRoot: string, commit: string, prefix = 'kuik-bench-before-'): string {
+  try {
+    execFileSync('git', ['-C', repoRoot, 'rev-parse', '--verify', '--quiet', `${commit}^{commit}`], {
+      stdio: 'ignore',
+    });
+  } catch {
+    throw new Error(`${commit} is not a commit of ${repoRoot}`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    execFileSync('sh', ['-c', 'git -C "$1" archive "$2" | tar -x -C "$3"', 'sh', repoRoot, commit, dir]);
+    symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return dir;
+}
+
+/** A Markdown table as a benchmark printed it, with the line of text above it (its title). */
+export interface MdTable {
+  title: string;
+  head: string[];
+  rows: string[][];
+}
+
+const isTableLine = (l: string) => l.startsWith('|') && l.endsWith('|') && l.length > 1;
+const cells = (l: string) =>
+  l
+    .slice(1, -1)
+    .split('|')
+    .map((c) => c.trim());
+
+/** Every Markdown table in a benchmark's output, in order. Lines that are not tables are skipped. */
+export function parseTables(text: string): MdTable[] {
+  const out: MdTable[] = [];
+  const lines = text.split('\n').map((l) => l.trim());
+  let title = '';
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (!isTableLine(line)) {
+      if (line !== '') title = line;
+      continue;
+    }
+    const sep = lines[i + 1] ?? '';
+    if (!isTableLine(sep) || !/^[\s|:-]+$/.test(sep)) continue; // a table starts with head + ---
+    const head = cells(line);
+    const rows: string[][] = [];
+    i += 2;
+    for (; i < lines.length && isTableLine(lines[i]!); i++) rows.push(cells(lines[i]!));
+    i--;
+    out.push({ title, head, rows });
+    title = '';
+  }
+  return out;
+}
+
+/**
+ * The number a cell starts with: `**2,828**` is 2828, `7 (2 ping, 1 token)` is 7, `12 %` is 12;
+ * NaN when it starts with none (`—`, a word).
+ */
+export function cellNumber(cell: string): number {
+  const m = /^[-+]?\d[\d,]*(?:\.\d+)?|^[-+]?\.\d+/.exec(cell.replaceAll('*', '').trim());
+  return m ? Number(m[0].replaceAll(',', '')) : Number.NaN;
+}
+
+/** One number of a benchmark's table to compare, and which way is better. */
+export interface Metric {
+  /** The column it is read from, and its name in the comparison. */
+  column: string;
+  better: 'higher' | 'lower';
+  /** A number computed from the row's cells instead of read from `column` (which then only names it). */
+  value?: (cell: (column: string) => number) => number;
+}
+
+/**
+ * Which table of a benchmark's output to compare: the first whose head has every key column and
+ * every metric's column (those without `value`). A row is named by its key cells; an empty key
+ * cell repeats the row above's (a table that groups rows under one heading, as copy's images).
+ */
+export interface TableSpec {
+  keys: string[];
+  metrics: Metric[];
+}
+
+/** Rows of one table by their key (joined with `, `), each a lookup of column → cell. */
+export function keyedRows(spec: TableSpec, tables: readonly MdTable[]): Map<string, (c: string) => string> {
+  const needed = [...spec.keys, ...spec.metrics.filter((m) => !m.value).map((m) => m.column)];
+  const t = tables.find((x) => needed.every((c) => x.head.includes(c)));
+  const out = new Map<string, (c: string) => string>();
+  if (!t) return out;
+  const keyIdx = spec.keys.map((k) => t.head.indexOf(k));
+  let prev: string[] = [];
+  for (const row of t.rows) {
+    const key = keyIdx.map((i, j) => (row[i] === '' || row[i] === undefined ? (prev[j] ?? '') : row[i]!));
+    prev = key;
+    out.set(key.join(', '), (c) => row[t.head.indexOf(c)] ?? '');
+  }
+  return out;
+}
+
+export interface ComparedRow {
+  key: string;
+  metric: string;
+  before: number[];
+  after: number[];
+  /** median(after) / median(before). */
+  ratio: number;
+  /**
+   * The runs' own noise: the larger, over before and after, of (max − min) / median of a side's
+   * runs (a side with one run has none). NaN with one run a side.
+   */
+  spread: number;
+  verdict: 'same' | 'within noise' | 'better' | 'worse' | 'better (1 run)' | 'worse (1 run)' | '—';
+}
+
+export function median(xs: readonly number[]): number {
+  const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function relativeRange(xs: readonly number[]): number {
+  const s = xs.filter((x) => !Number.isNaN(x));
+  if (s.length < 2) return Number.NaN;
+  const m = median(s);
+  return m === 0 ? 0 : (Math.max(...s) - Math.min(...s)) / Math.abs(m);
+}
+
+/**
+ * A change counts only when it is larger than the difference between runs of the same tree
+ * (`spread`): on a machine shared with other work, that difference is what one number is worth.
+ */
+export function verdict(ratio: number, spread: number, better: Metric['better']): ComparedRow['verdict'] {
+  if (Number.isNaN(ratio)) return '—';
+  const change = ratio - 1;
+  if (Math.abs(change) < 1e-9) return 'same';
+  const good = better === 'higher' ? change > 0 : change < 0;
+  if (Number.isNaN(spread)) return good ? 'better (1 run)' : 'worse (1 run)';
+  if (Math.abs(change) <= spread) return 'within noise';
+  return good ? 'better' : 'worse';
+}
+
+/**
+ * Before and after side by side: for each row (in the order the runs printed them) and metric,
+ * every run's number, the ratio of the medians and the verdict. `before` and `after` hold the
+ * parsed output of each run of each tree.
+ */
+export function compareRuns(
+  spec: TableSpec,
+  before: readonly MdTable[][],
+  after: readonly MdTable[][],
+): ComparedRow[] {
+  const b = before.map((t) => keyedRows(spec, t));
+  const a = after.map((t) => keyedRows(spec, t));
+  const keys = [...new Set([...b, ...a].flatMap((m) => [...m.keys()]))];
+  const read = (m: Metric, row: ((c: string) => string) | undefined) => {
+    if (!row) return Number.NaN;
+    return m.value ? m.value((c) => cellNumber(row(c))) : cellNumber(row(m.column));
+  };
+  const out: ComparedRow[] = [];
+  for (const key of keys) {
+    for (const m of spec.metrics) {
+      const bv = b.map((r) => read(m, r.get(key)));
+      const av = a.map((r) => read(m, r.get(key)));
+      const mb = median(bv);
+      const ma = median(av);
+      const ratio = mb === ma ? 1 : ma / mb;
+      // A tree with one good run has no spread of its own; the other tree's still says something.
+      const spreads = [relativeRange(bv), relativeRange(av)].filter((x) => !Number.isNaN(x));
+      const spread = spreads.length ? Math.max(...spreads) : Number.NaN;
+      out.push({
+        key,
+        metric: m.column,
+        before: bv,
+        after: av,
+        ratio,
+        spread,
+        verdict: verdict(ratio, spread, m.better),
+      });
+    }
+  }
+  return out;
+}
+
+const fmtNum = (v: number) =>
+  Number.isNaN(v) ? '—' : Number.isInteger(v) ? String(v) : v.toFixed(Math.abs(v) < 10 ? 2 : 1);
+
+/** The comparison as a Markdown table: key, metric, each run's number, ratio, spread, verdict. */
+export function comparisonTable(keyName: string, rows: readonly ComparedRow[]): string {
+  const pct = (x: number) => (Number.isNaN(x) ? '—' : `${(x * 100).toFixed(0)} %`);
+  return table(
+    [
+      keyName,
+      'metric',
+      'before (each run)',
+      'after (each run)',
+      'after/before',
+      'spread between runs',
+      'verdict',
+    ],
+    rows.map((r) => [
+      r.key,
+      r.metric,
+      r.before.map(fmtNum).join(' / '),
+      r.after.map(fmtNum).join(' / '),
+      Number.isNaN(r.ratio) ? '—' : Number.isFinite(r.ratio) ? r.ratio.toFixed(2) : '∞',
+      pct(r.spread),
+      r.verdict,
+    ]),
+  );
+}
+
+/**
+ * The `--name` options a benchmark script reads (`args.get('name')`, `args.has('name')`): what
+ * an earlier commit's script accepts may differ from this checkout's.
+ */
+export function optionsOf(source: string): Set<string> {
+  return new Set([...source.matchAll(/\bargs\.(?:get|has)\(\s*'([\w-]+)'/g)].map((m) => m[1]!));
 }

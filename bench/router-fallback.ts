@@ -10,7 +10,7 @@
 // For each: router CPU per review, kube-apiserver and etcd CPU per review (from /proc), log bytes
 // per 10,000 reviews at LOG_LEVEL=info, RSS. The router is pinned to one core (`taskset`).
 // The "before" router is `git archive <commit>` unpacked in a temporary directory, with this
-// checkout's node_modules linked in; "before-bundle" is that commit's bundle. Each variant runs
+// checkout's node_modules linked in (lib.ts `unpackCommit`); "before-bundle" is that commit's bundle. Each variant runs
 // with the Node options and malloc settings its own commit's manifests/router/deployment.yaml
 // gives the router (NODE_OPTIONS, MALLOC_ARENA_MAX): as the image runs it in a cluster.
 // Run: node bench/router-fallback.ts [--before=28bb978] [--reviews=3000] [--creates=300] [--burst=10000]
@@ -24,16 +24,14 @@ import { execFileSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   renameSync,
   rmSync,
   statSync,
-  symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { Agent, request } from 'undici';
@@ -43,7 +41,7 @@ import { apply, kubectl, namespace, seed } from '../tests/harness/fixtures.ts';
 import { freePort, type Proc, startProc, stopProc, waitFor } from '../tests/harness/proc.ts';
 import { startHarness } from '../tests/harness/start.ts';
 import { registerRouterWebhook } from '../tests/harness/webhook.ts';
-import { benchArgs, heapSummary, memoryOf, type Summary, summarize, table } from './lib.ts';
+import { benchArgs, heapSummary, memoryOf, type Summary, summarize, table, unpackCommit } from './lib.ts';
 
 const args = benchArgs();
 const BEFORE = args.get('before') ?? '28bb978';
@@ -83,9 +81,7 @@ const load1 = () => loadavg()[0]!.toFixed(1);
 let beforeDir: string | undefined;
 try {
   if (variants.some((v) => v.startsWith('before'))) {
-    beforeDir = mkdtempSync(join(tmpdir(), 'kuik-router-before-'));
-    execFileSync('sh', ['-c', `git -C "${h.repoRoot}" archive ${BEFORE} | tar -x -C "${beforeDir}"`]);
-    symlinkSync(join(h.repoRoot, 'node_modules'), join(beforeDir, 'node_modules'));
+    beforeDir = unpackCommit(h.repoRoot, BEFORE, 'kuik-router-before-');
   }
   const down = `127.0.0.1:${await freePort()}`; // the "registry down": nothing listens there
   const esc = (s: string) => s.replace(/\./g, '\\.');
