@@ -29,7 +29,8 @@
 // gives the router (NODE_OPTIONS, MALLOC_ARENA_MAX): as the image runs it in a cluster.
 // Run: node bench/router-fallback.ts [--before=28bb978] [--reviews=3000] [--creates=300] [--burst=10000]
 //   [--seconds=10] [--burst-seconds=120] [--variants=before,before-bundle,after,after-bundle,kuik]
-//   [--cache-ttl=60s] [--kuik-bin=PATH] [--heap-snapshots=DIR]
+//   [--cache-ttl=60s] [--kuik-bin=PATH] [--heap-snapshots=DIR] [--cpu-prof=DIR]
+//   [--only=rerouted,no-reroute,crs,cold,hangs,creates]
 // Each row stops at its count or its time, whichever comes first. --heap-snapshots writes a V8 heap
 // snapshot of each router idle (a router started for it alone: writing a snapshot leaves ≈ 100 MiB
 // of malloc'd pages behind, which would spoil the RSS columns) and one at the end of its run, and
@@ -84,6 +85,12 @@ const SNAPSHOTS = args.get('heap-snapshots');
 /** The routers' probe-verdict cache TTL (kuik's is 1 s, fixed). */
 const CACHE_TTL = args.get('cache-ttl') ?? '60s';
 const KUIK_BIN = args.get('kuik-bin');
+const CPU_PROF = args.get('cpu-prof');
+/** --only: the rows to measure (the burst and the memory table always run), e.g. to profile one. */
+const SCENARIOS = ['rerouted', 'no-reroute', 'crs', 'cold', 'hangs', 'creates'];
+const only = new Set(args.get('only')?.split(',') ?? SCENARIOS);
+for (const o of only)
+  if (!SCENARIOS.includes(o)) throw new Error(`--only: ${o} is not one of ${SCENARIOS.join(', ')}`);
 /** kuik's manager serves its webhook on this port; its binary has no flag for it. */
 const KUIK_WEBHOOK_PORT = 9443;
 if (variants.includes('kuik') && !KUIK_BIN) {
@@ -305,6 +312,9 @@ try {
       kuik: true,
     };
   };
+  /** --cpu-prof: V8's CPU profile of each router's whole run, written when it stops. */
+  const profFlags = (variant: string) =>
+    CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${join(CPU_PROF, variant)}`, '--cpu-prof-interval=500'] : [];
   const start = async (variant: string, snapshotDir?: string): Promise<Router> => {
     if (variant === 'kuik') return await startKuik(variant);
     const root = variant.startsWith('before') ? beforeDir! : h.repoRoot;
@@ -321,7 +331,7 @@ try {
       h.runDir,
       `fallback-router-${variant}`,
       'taskset',
-      ['-c', core1, process.execPath, ...snapFlags, entry],
+      ['-c', core1, process.execPath, ...snapFlags, ...profFlags(variant), entry],
       {
         KUIK_FUNCTION: 'router',
         KUIK_CONFIG: config,
@@ -500,6 +510,31 @@ try {
   const memRows: (string | number)[][] = [];
   const burstRows: (string | number)[][] = [];
   let coldImages = 0;
+  /** Pods created through the kube-apiserver with `r` registered as its mutating webhook. */
+  const podCreates = async (r: Router, variant: string, run: number) => {
+    const unregister = await registerRouterWebhook({
+      name: `bench-fallback-${variant}-${run}`,
+      url: `https://127.0.0.1:${r.webhookPort}${r.path}`,
+      namespaceLabel: { key: 'kuik-bench', value: 'on' },
+      operations: ['CREATE'],
+    });
+    // The apiserver picks the configuration up asynchronously.
+    for (let i = 0; i < 100; i++) {
+      const p = await core.createNamespacedPod({
+        namespace: ns,
+        body: podObject(down) as never,
+        dryRun: 'All',
+      });
+      if (p.spec?.containers[0]?.image?.includes('/mirror/')) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    for (const c of [1, 8, 64]) {
+      const m = await measured(r, () => creates(CREATES, c));
+      row(variant, 'pod creates via apiserver', c, m, r);
+    }
+    await unregister();
+    await kubectl(['delete', 'pods', '-n', ns, '--all', '--wait=false']);
+  };
   for (const [run, variant] of variants.entries()) {
     // Each variant on a namespace with no secret copy left by another (kuik labels its copies
     // with their owner's UID).
@@ -530,15 +565,15 @@ try {
     await reviews(r, 300, 8, down, 5); // warm: probe verdicts cached, JIT warm, the copy made
     await reviews(r, 100, 8, reg.host, 3);
     const warm = memoryOf(r.pid).rssMiB;
-    for (const c of [1, 8, 64]) {
+    for (const c of only.has('rerouted') ? [1, 8, 64] : []) {
       const m = await measured(r, () => reviews(r, REVIEWS, c, down));
       row(variant, 'reviews, rerouted', c, m, r);
     }
-    for (const c of [1, 8]) {
+    for (const c of only.has('no-reroute') ? [1, 8] : []) {
       const m = await measured(r, () => reviews(r, REVIEWS, c, reg.host));
       row(variant, 'reviews, no reroute', c, m, r);
     }
-    {
+    if (only.has('crs')) {
       // 22 routing CRs apply to the pod: the fallback CISM and 21 more whose mirrors lack the
       // images (every alternative probed, the original kept). Only for this row.
       const crs = routingCRs({
@@ -560,39 +595,18 @@ try {
       });
       await kubectl(['delete', '-n', ns, ...names]);
     }
-    {
+    if (only.has('cold')) {
       // Images no review has used before, so no verdict is cached: the original refused, the
       // mirror probed (it lacks them), the original kept.
       const m = await measured(r, () => reviews(r, REVIEWS, 8, () => `${down}/cold/${coldImages++}`));
       row(variant, 'reviews, cold, origin refused', 8, m, r);
     }
-    {
+    if (only.has('hangs')) {
       await reviews(r, 8, 8, hangs.host, 5); // the first probes wait for their timeout
       const m = await measured(r, () => reviews(r, REVIEWS, 8, hangs.host));
       row(variant, 'reviews, origin hangs', 8, m, r);
     }
-    const unregister = await registerRouterWebhook({
-      name: `bench-fallback-${variant}-${run}`,
-      url: `https://127.0.0.1:${r.webhookPort}${r.path}`,
-      namespaceLabel: { key: 'kuik-bench', value: 'on' },
-      operations: ['CREATE'],
-    });
-    // The apiserver picks the configuration up asynchronously.
-    for (let i = 0; i < 100; i++) {
-      const p = await core.createNamespacedPod({
-        namespace: ns,
-        body: podObject(down) as never,
-        dryRun: 'All',
-      });
-      if (p.spec?.containers[0]?.image?.includes('/mirror/')) break;
-      await new Promise((res) => setTimeout(res, 100));
-    }
-    for (const c of [1, 8, 64]) {
-      const m = await measured(r, () => creates(CREATES, c));
-      row(variant, 'pod creates via apiserver', c, m, r);
-    }
-    await unregister();
-    await kubectl(['delete', 'pods', '-n', ns, '--all', '--wait=false']);
+    if (only.has('creates')) await podCreates(r, variant, run);
     const afterLoad = memoryOf(r.pid).rssMiB;
     // Long enough for what a router does once a load has stopped (after's idle collection runs
     // 5–6 s after the last admission).
@@ -654,7 +668,7 @@ try {
     `\nRouter, registry down (fallback), ${cpus} cores; router pinned to 1 core; 3 containers/pod, one CISM with a credential; LOG_LEVEL=info; probe verdicts cached ${CACHE_TTL} (kuik: 1 s). before = ${BEFORE}, after = this checkout. kube-apiserver idle: ${(apiserverIdlePerS * 1000).toFixed(0)} ms CPU/s.`,
   );
   console.log(
-    `Command: node bench/router-fallback.ts --before=${BEFORE} --reviews=${REVIEWS} --creates=${CREATES} --burst=${BURST} --seconds=${SECONDS} --burst-seconds=${BURST_SECONDS} --cache-ttl=${CACHE_TTL} --variants=${variants.join(',')}${KUIK_BIN ? ' --kuik-bin=PATH' : ''}${SNAPSHOTS ? ` --heap-snapshots=${SNAPSHOTS}` : ''}\n`,
+    `Command: node bench/router-fallback.ts --before=${BEFORE} --reviews=${REVIEWS} --creates=${CREATES} --burst=${BURST} --seconds=${SECONDS} --burst-seconds=${BURST_SECONDS} --cache-ttl=${CACHE_TTL} --variants=${variants.join(',')}${KUIK_BIN ? ' --kuik-bin=PATH' : ''}${SNAPSHOTS ? ` --heap-snapshots=${SNAPSHOTS}` : ''}${CPU_PROF ? ` --cpu-prof=${CPU_PROF}` : ''}\n`,
   );
   console.log(
     table(
