@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
@@ -13,11 +14,14 @@ import {
   optionsOf,
   parseTables,
   percentile,
+  routingCRs,
   summarize,
   type TableSpec,
   table,
+  tarpit,
   unpackCommit,
   verdict,
+  versusBaseline,
 } from './lib.ts';
 
 test('percentiles use the nearest-rank method', () => {
@@ -243,4 +247,82 @@ test('unpackCommit unpacks a commit beside this checkout with its node_modules l
   }
   assert.throws(() => unpackCommit(root, 'no-such-commit-0000'), /no-such-commit-0000 is not a commit of/);
   assert.equal(existsSync(dir), false);
+});
+
+test("versusBaseline compares the mean of each variant's runs with the baseline's, per scenario", () => {
+  const r = (variant: string, scenario: string, perSecond: number, p99: number) => ({
+    variant,
+    scenario,
+    inFlight: 8,
+    perSecond,
+    p99,
+    cpuMsPerReview: 1,
+  });
+  const rows = versusBaseline(
+    [
+      r('kuik', 'a', 100, 10),
+      r('ours', 'a', 140, 4),
+      r('kuik', 'a', 100, 10),
+      r('ours', 'a', 180, 6), // mean 160/s, p99 5 ms
+      r('ours', 'b', 300, 20),
+      r('kuik', 'b', 100, 10),
+      r('ours', 'c', 1, 1), // kuik never ran it: left out
+    ],
+    'kuik',
+  );
+  assert.deepEqual(
+    rows.map((x) => [x[0], x[1], x[5], x[6], x[8]]),
+    [
+      ['ours', 'a', '1.60×', '0.50×', 'yes'],
+      ['ours', 'b', '3.00×', '2.00×', 'no (p99)'],
+    ],
+  );
+  assert.equal(
+    versusBaseline([r('kuik', 'a', 100, 10), r('ours', 'a', 100, 10)], 'kuik')[0]![8],
+    'no (throughput)',
+  );
+});
+
+test('a tarpit accepts connections and never answers', async () => {
+  const t = await tarpit();
+  const [host, port] = t.host.split(':');
+  const s = connect(Number(port), host);
+  let data = false;
+  s.on('data', () => {
+    data = true;
+  });
+  await new Promise((res) => s.once('connect', res));
+  s.write('HEAD /v2/ HTTP/1.1\r\nHost: x\r\n\r\n');
+  await new Promise((res) => setTimeout(res, 200));
+  assert.equal(data, false);
+  const closed = new Promise((res) => s.once('close', res));
+  await t.close(); // and close ends the connections it holds
+  await closed;
+});
+
+test('routingCRs makes the asked number of each kind, namespaced ones in the namespace', () => {
+  const crs = routingCRs({
+    host: 'r:5000',
+    namespace: 'n',
+    prefix: 'p-',
+    cism: 2,
+    ism: 3,
+    cris: 1,
+    ris: 4,
+  }) as {
+    kind: string;
+    metadata: { name: string; namespace?: string };
+  }[];
+  const count = (k: string) => crs.filter((c) => c.kind === k).length;
+  assert.deepEqual(
+    [
+      count('ClusterImageSetMirror'),
+      count('ImageSetMirror'),
+      count('ClusterReplicatedImageSet'),
+      count('ReplicatedImageSet'),
+    ],
+    [2, 3, 1, 4],
+  );
+  assert.ok(crs.every((c) => c.metadata.name.startsWith('p-')));
+  assert.ok(crs.filter((c) => !c.kind.startsWith('Cluster')).every((c) => c.metadata.namespace === 'n'));
 });

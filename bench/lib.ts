@@ -2,6 +2,7 @@
 // earlier commit's tree to run beside this one; and reading the tables a benchmark printed back.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -114,6 +115,154 @@ export async function openLoop(
   }
   await Promise.all(pending);
   return { latencies, wallMs: performance.now() - t0, errors, dropped };
+}
+
+/** One row of a side-by-side benchmark: a variant's result in one scenario. */
+export interface ScenarioResult {
+  variant: string;
+  scenario: string;
+  inFlight: number;
+  perSecond: number;
+  p99: number;
+  cpuMsPerReview: number;
+}
+
+/**
+ * Each variant against `baseline`, per scenario (in the order first measured), from the means over
+ * each variant's runs: throughput and p99 as `variant / baseline` ratios, CPU per review side by
+ * side, and whether the goal holds (throughput ≥ `minThroughput`× the baseline's and p99 at most
+ * the baseline's). A scenario the baseline did not run is left out.
+ */
+export function versusBaseline(
+  results: readonly ScenarioResult[],
+  baseline: string,
+  minThroughput = 1.5,
+): (string | number)[][] {
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const groups = new Map<string, ScenarioResult[]>();
+  for (const r of results) {
+    const key = JSON.stringify([r.variant, r.scenario, r.inFlight]);
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const of = (variant: string, scenario: string, inFlight: number) => {
+    const g = groups.get(JSON.stringify([variant, scenario, inFlight]));
+    return g
+      ? {
+          perSecond: mean(g.map((r) => r.perSecond)),
+          p99: mean(g.map((r) => r.p99)),
+          cpu: mean(g.map((r) => r.cpuMsPerReview)),
+        }
+      : undefined;
+  };
+  const f = (v: number) => (Number.isFinite(v) ? (v < 10 ? v.toFixed(2) : v.toFixed(1)) : 'n/a');
+  const rows: (string | number)[][] = [];
+  for (const g of groups.values()) {
+    const { variant, scenario, inFlight } = g[0]!;
+    if (variant === baseline) continue;
+    const ours = of(variant, scenario, inFlight)!;
+    const base = of(baseline, scenario, inFlight);
+    if (!base) continue;
+    const tput = ours.perSecond / base.perSecond;
+    const p99 = ours.p99 / base.p99;
+    const fails = [...(tput >= minThroughput ? [] : ['throughput']), ...(p99 <= 1 ? [] : ['p99'])];
+    rows.push([
+      variant,
+      scenario,
+      inFlight,
+      `${f(ours.perSecond)} / ${f(base.perSecond)}`,
+      `${f(ours.p99)} / ${f(base.p99)}`,
+      `${f(tput)}×`,
+      `${f(p99)}×`,
+      `${f(ours.cpu)} / ${f(base.cpu)}`,
+      !Number.isFinite(tput) || !Number.isFinite(p99)
+        ? 'n/a'
+        : fails.length
+          ? `no (${fails.join(', ')})`
+          : 'yes',
+    ]);
+  }
+  return rows;
+}
+
+/** A TCP server that accepts connections and never answers: a registry that hangs. */
+export async function tarpit(): Promise<{ host: string; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const srv = createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => {});
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((res) => srv.listen(0, '127.0.0.1', res));
+  const { port } = srv.address() as AddressInfo;
+  return {
+    host: `127.0.0.1:${port}`,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((res) => srv.close(res));
+    },
+  };
+}
+
+/**
+ * Routing CRs that all apply to a pod of `namespace` labelled app=shop whose images are under
+ * `host/bench/`: `cism` ClusterImageSetMirrors and `ism` ImageSetMirrors (priorities 0, 1, …; mirror
+ * paths `m<i>`, `n<i>`), and `cris` ClusterReplicatedImageSets and `ris` ReplicatedImageSets, each
+ * with the original and one more upstream (`r<i>`, `s<i>`). None of the mirrors holds the images, so
+ * a router probes them all and keeps the original. Names start with `prefix`.
+ */
+export function routingCRs(o: {
+  host: string;
+  namespace: string;
+  prefix: string;
+  cism: number;
+  ism: number;
+  cris: number;
+  ris: number;
+}): object[] {
+  const esc = o.host.replace(/\./g, '\\.');
+  const crs: object[] = [];
+  for (let i = 0; i < o.cism; i++) {
+    crs.push({
+      apiVersion: 'kuik.enix.io/v1alpha1',
+      kind: 'ClusterImageSetMirror',
+      metadata: { name: `${o.prefix}cism-${i}` },
+      spec: {
+        priority: i,
+        filter: { include: [{ image: `${esc}/bench/.*` }] },
+        mirrors: [{ registry: o.host, path: `m${i}` }],
+      },
+    });
+  }
+  for (let i = 0; i < o.ism; i++) {
+    crs.push({
+      apiVersion: 'kuik.enix.io/v1alpha1',
+      kind: 'ImageSetMirror',
+      metadata: { name: `${o.prefix}ism-${i}`, namespace: o.namespace },
+      spec: {
+        priority: i,
+        filter: { include: [{ image: `${esc}/bench/.*` }, { label: 'app=shop' }] },
+        mirrors: [{ registry: o.host, path: `n${i}` }],
+      },
+    });
+  }
+  const up = (path: string) => ({ registry: o.host, path, imageFilter: { include: ['/bench/.*'] } });
+  for (let i = 0; i < o.cris; i++) {
+    crs.push({
+      apiVersion: 'kuik.enix.io/v1alpha1',
+      kind: 'ClusterReplicatedImageSet',
+      metadata: { name: `${o.prefix}cris-${i}` },
+      spec: { upstreams: [up(''), up(`r${i}`)] },
+    });
+  }
+  for (let i = 0; i < o.ris; i++) {
+    crs.push({
+      apiVersion: 'kuik.enix.io/v1alpha1',
+      kind: 'ReplicatedImageSet',
+      metadata: { name: `${o.prefix}ris-${i}`, namespace: o.namespace },
+      spec: { upstreams: [up(''), up(`s${i}`)] },
+    });
+  }
+  return crs;
 }
 
 /** `--name=value` options (`--flag` alone is `'true'`), parsed by node:util's parseArgs. */

@@ -13,59 +13,27 @@ import { harness } from '../tests/harness/env.ts';
 import { apply, kubectl, namespace, seed } from '../tests/harness/fixtures.ts';
 import { freePort, startProc, stopProc, waitFor } from '../tests/harness/proc.ts';
 import { startHarness } from '../tests/harness/start.ts';
-import { load, memoryOf, openLoop, summarize, table } from './lib.ts';
+import { load, memoryOf, openLoop, routingCRs, summarize, table } from './lib.ts';
 
 const h0 = await startHarness();
 process.env['KUIK_HARNESS_STATE'] = h0.stateFile;
 const h = harness();
 const reg = h.registries.tls;
-const esc = reg.host.replace(/\./g, '\\.');
 const cpus = Number(execFileSync('nproc').toString().trim());
 
 try {
   const ns = await namespace('bench');
   for (const name of ['api', 'worker', 'sidecar']) await seed(reg, `bench/${name}`, '1');
   // 20 routing CRs that all apply to the pod: 8 CISMs, 6 ISMs, 3 CRISs, 3 RISs.
-  const crs: object[] = [];
-  for (let i = 0; i < 8; i++) {
-    crs.push({
-      apiVersion: 'kuik.enix.io/v1alpha1',
-      kind: 'ClusterImageSetMirror',
-      metadata: { name: `bench-cism-${i}` },
-      spec: {
-        priority: i,
-        filter: { include: [{ image: `${esc}/bench/.*` }] },
-        mirrors: [{ registry: reg.host, path: `m${i}` }],
-      },
-    });
-  }
-  for (let i = 0; i < 6; i++) {
-    crs.push({
-      apiVersion: 'kuik.enix.io/v1alpha1',
-      kind: 'ImageSetMirror',
-      metadata: { name: `bench-ism-${i}`, namespace: ns },
-      spec: {
-        priority: i,
-        filter: { include: [{ image: `${esc}/bench/.*` }, { label: 'app=shop' }] },
-        mirrors: [{ registry: reg.host, path: `n${i}` }],
-      },
-    });
-  }
-  for (let i = 0; i < 3; i++) {
-    const up = (path: string) => ({ registry: reg.host, path, imageFilter: { include: ['/bench/.*'] } });
-    crs.push({
-      apiVersion: 'kuik.enix.io/v1alpha1',
-      kind: 'ClusterReplicatedImageSet',
-      metadata: { name: `bench-cris-${i}` },
-      spec: { upstreams: [up(''), up(`r${i}`)] },
-    });
-    crs.push({
-      apiVersion: 'kuik.enix.io/v1alpha1',
-      kind: 'ReplicatedImageSet',
-      metadata: { name: `bench-ris-${i}`, namespace: ns },
-      spec: { upstreams: [up(''), up(`s${i}`)] },
-    });
-  }
+  const crs = routingCRs({
+    host: reg.host,
+    namespace: ns,
+    prefix: 'bench-',
+    cism: 8,
+    ism: 6,
+    cris: 3,
+    ris: 3,
+  });
   await apply(...crs);
   await kubectl([
     'create',

@@ -4,8 +4,10 @@
 // configured, the TLS port also refuses, at the handshake, any client without a certificate that
 // CA signed: the apiserver presents one from its admission kubeconfig (docs/security.md).
 import { readFileSync } from 'node:fs';
-import { Hono } from 'hono';
-import { limitBody } from '#shared/http/app.ts';
+import type { HttpBindings } from '@hono/node-server';
+import { type Context, Hono } from 'hono';
+import { bodyTooLarge, limitBody } from '#shared/http/app.ts';
+import { readBody } from '#shared/http/read-body.ts';
 import type { Handled } from './handle.ts';
 
 export const ADMISSION_PATHS = ['/mutate', '/mutate--v1-pod'] as const;
@@ -15,13 +17,26 @@ export function createAdmissionApp(
   limit: { bodyLimit: number; bodyLimitKey: string },
 ): Hono {
   const app = new Hono();
-  // Bounded like every other endpoint (above the apiserver's 3 MiB request limit).
-  app.use('*', limitBody(limit.bodyLimit, limit.bodyLimitKey));
+  const incomingOf = (c: Context) => (c.env as Partial<HttpBindings> | undefined)?.incoming;
+  // Bounded like every other endpoint (above the apiserver's 3 MiB request limit). Served by Node,
+  // the body is read from its IncomingMessage under the same limit (shared/http/read-body.ts: the
+  // web Request that hono's limit and c.req.json() build cost more than the parse); through
+  // `app.request()` (no Node request), by hono as before.
+  const limited = limitBody(limit.bodyLimit, limit.bodyLimitKey);
+  app.use('*', async (c, next) => (incomingOf(c) ? await next() : await limited(c, next)));
   for (const path of ADMISSION_PATHS) {
     app.post(path, async (c) => {
       let body: unknown;
       try {
-        body = await c.req.json();
+        const incoming = incomingOf(c);
+        if (incoming) {
+          const raw = await readBody(incoming, limit.bodyLimit);
+          if (raw === undefined)
+            return c.json({ error: bodyTooLarge(limit.bodyLimit, limit.bodyLimitKey) }, 413);
+          body = JSON.parse(raw.toString('utf8'));
+        } else {
+          body = await c.req.json();
+        }
       } catch {
         body = undefined;
       }

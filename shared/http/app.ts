@@ -28,14 +28,12 @@ export interface AppOptions {
  * served on its own TLS port): 413 naming the limit and the setting that raises it.
  */
 export function limitBody(maxSize: number, key = 'server.bodyLimit'): MiddlewareHandler {
-  return bodyLimit({
-    maxSize,
-    onError: (c) =>
-      c.json(
-        { error: `request body larger than the limit of ${formatSize(maxSize)} (${maxSize} bytes, ${key})` },
-        413,
-      ),
-  });
+  return bodyLimit({ maxSize, onError: (c) => c.json({ error: bodyTooLarge(maxSize, key) }, 413) });
+}
+
+/** The 413's message: the limit, and the setting that raises it. */
+export function bodyTooLarge(maxSize: number, key: string): string {
+  return `request body larger than the limit of ${formatSize(maxSize)} (${maxSize} bytes, ${key})`;
 }
 
 export function createApp({
