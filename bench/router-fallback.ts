@@ -22,13 +22,14 @@
 // controllers too (they cannot be turned off by flag; with no pod they are idle), and caches a
 // probe verdict for 1 s, a duration it fixes: `--cache-ttl=1s` gives the routers the same.
 // A variant may be named more than once (`--variants=kuik,after-bundle,kuik,after-bundle`: runs
-// alternating); the summary compares the mean of each variant's runs with kuik's.
+// alternating); the summary compares the mean of each variant's runs with kuik's. `none` registers
+// no webhook and runs only the pod creates: the apiserver's own ceiling for those rows.
 // The "before" router is `git archive <commit>` unpacked in a temporary directory, with this
 // checkout's node_modules linked in (lib.ts `unpackCommit`); "before-bundle" is that commit's bundle. Each variant runs
 // with the Node options and malloc settings its own commit's manifests/router/deployment.yaml
 // gives the router (NODE_OPTIONS, MALLOC_ARENA_MAX): as the image runs it in a cluster.
 // Run: node bench/router-fallback.ts [--before=28bb978] [--reviews=3000] [--creates=300] [--burst=10000]
-//   [--seconds=10] [--burst-seconds=120] [--variants=before,before-bundle,after,after-bundle,kuik]
+//   [--seconds=10] [--burst-seconds=120] [--variants=before,before-bundle,after,after-bundle,kuik,none]
 //   [--cache-ttl=60s] [--kuik-bin=PATH] [--heap-snapshots=DIR] [--cpu-prof=DIR]
 //   [--only=rerouted,no-reroute,crs,cold,hangs,creates]
 // Each row stops at its count or its time, whichever comes first. --heap-snapshots writes a V8 heap
@@ -532,7 +533,58 @@ try {
     await unregister();
     await kubectl(['delete', 'pods', '-n', ns, '--all', '--wait=false']);
   };
+  /**
+   * The `none` variant: the same pod creates with no webhook registered, so the apiserver and etcd
+   * alone. No webhook can create pods faster than this; it is the ceiling a pod-create goal is
+   * measured against.
+   */
+  const noWebhookCreates = async () => {
+    for (const c of [1, 8, 64]) {
+      const c0 = [cpuOf(apiserverPid), cpuOf(etcdPid)];
+      const la = load1();
+      const t0 = performance.now();
+      const res = await timedLoad(CREATES, SECONDS, c, async () => {
+        await core.createNamespacedPod({ namespace: ns, body: podObject(down) as never });
+      });
+      const wallS = (performance.now() - t0) / 1000;
+      const s = { ...summarize(res.latencies, res.wallMs), errors: res.errors };
+      const ms = (i: number, c1: number) => ((c1 - c0[i]!) * 1000) / s.count;
+      const api = cpuOf(apiserverPid);
+      const aboveIdle = ((api - c0[0]! - apiserverIdlePerS * wallS) * 1000) / s.count;
+      rows.push([
+        'none',
+        'pod creates via apiserver',
+        c,
+        s.count,
+        s.perSecond,
+        s.p50,
+        s.p99,
+        0,
+        ms(0, api),
+        aboveIdle,
+        ms(1, cpuOf(etcdPid)),
+        0,
+        0,
+        s.errors,
+        la,
+      ]);
+      console.log(rows.at(-1)!.join('\t'));
+      results.push({
+        variant: 'none',
+        scenario: 'pod creates via apiserver',
+        inFlight: c,
+        perSecond: s.perSecond,
+        p99: s.p99,
+        cpuMsPerReview: 0,
+      });
+    }
+    await kubectl(['delete', 'pods', '-n', ns, '--all', '--wait=false']);
+  };
   for (const [run, variant] of variants.entries()) {
+    if (variant === 'none') {
+      await noWebhookCreates();
+      continue;
+    }
     // Each variant on a namespace with no secret copy left by another (kuik labels its copies
     // with their owner's UID).
     await kubectl(['delete', 'secret', '-n', ns, '-l', 'app.kubernetes.io/managed-by=kuik-functions']);
