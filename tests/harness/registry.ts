@@ -253,3 +253,22 @@ export async function inspectRaw(
   ]);
   return { raw, digest: `sha256:${createHash('sha256').update(raw).digest('hex')}` };
 }
+
+/**
+ * The image manifest a copy of `ref` moves: `ref`'s own, or for an index its first platform's
+ * (seeded single-platform images are an index of one).
+ */
+export async function imageManifest(
+  reg: RegistryInfo,
+  ref: string,
+): Promise<{ config: { size: number }; layers: { size: number }[] }> {
+  const inspect = async (r: string) =>
+    JSON.parse((await inspectRaw(reg, r)).raw) as {
+      manifests?: { digest: string }[];
+      config: { size: number };
+      layers: { size: number }[];
+    };
+  const top = await inspect(ref);
+  const child = top.manifests?.[0]?.digest;
+  return child ? await inspect(`${ref.replace(/:[^:/]+$/, '')}@${child}`) : top;
+}

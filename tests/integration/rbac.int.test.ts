@@ -12,9 +12,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import { CoreV1Api, EventsV1Api, type V1Pod } from '@kubernetes/client-node';
-import { CloudEvent, HTTP } from 'cloudevents';
 import { parseAllDocuments } from 'yaml';
-import { COPY_EVENT_SOURCE, COPY_EVENT_TYPE, type CopyRequest, copyEventId } from '#shared/copy-request.ts';
 import type {
   ClusterImageSetAvailability,
   ClusterImageSetMirror,
@@ -23,6 +21,7 @@ import type {
 } from '#shared/crd/types.ts';
 import { MIRROR_FINALIZER, OWNER_LABELS, SECRET_FINALIZER } from '#shared/crd/types.ts';
 import { Kube } from '#shared/kube/client.ts';
+import { copyJobEvent, copyRequest } from '../harness/copy-event.ts';
 import { harness, type RegistryInfo } from '../harness/env.ts';
 import { kubectl as harnessKubectl, seed, uniq } from '../harness/fixtures.ts';
 import { type RunningFunction, startCopyJob, startFunction } from '../harness/functions.ts';
@@ -800,27 +799,14 @@ test("monitor: a tick (probes, ledger, events) uses exactly its role, reconcile'
     return true;
   });
   const entry = copied.status?.matchingImages?.[0];
-  const req: CopyRequest = {
-    owner: { kind: 'ImageSetMirror', name: monIsm, namespace: mon, uid: copied.metadata.uid ?? '' },
-    source: entry?.image ?? '',
-    destination: entry?.mirrors?.[0]?.image ?? '',
-    sourcePullSecrets: { namespace: mon, names: ['pull'] },
-    destinationSecret: { namespace: mon, name: 'push' },
-    platforms: [{ architecture: 'amd64' }],
+  const owner = {
+    kind: 'ImageSetMirror' as const,
+    name: monIsm,
+    namespace: mon,
+    uid: copied.metadata.uid ?? '',
   };
-  const jobProc = await startCopyJob(
-    HTTP.structured(
-      new CloudEvent({
-        id: copyEventId(req),
-        type: COPY_EVENT_TYPE,
-        source: COPY_EVENT_SOURCE,
-        subject: req.destination,
-        datacontenttype: 'application/json',
-        data: req,
-      }),
-    ).body as string,
-    { KUBECONFIG: kubeconfigs['kuik-copy']! },
-  );
+  const req = copyRequest(owner, entry?.image ?? '', entry?.mirrors?.[0]?.image ?? '');
+  const jobProc = await startCopyJob(copyJobEvent(req), { KUBECONFIG: kubeconfigs['kuik-copy']! });
   assert.equal(await jobProc.exited, 0, await readFile(jobProc.logFile, 'utf8'));
   assert.match(
     (await kube.getKuik<ImageSetMirror>(monRef)).status?.matchingImages?.[0]?.mirrors?.[0]?.mirroredAt ?? '',
