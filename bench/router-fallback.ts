@@ -39,7 +39,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { Agent, request } from 'undici';
 import { parse } from 'yaml';
 import { harness, kubeConfig } from '../tests/harness/env.ts';
-import { apply, kubectl, namespace, seed } from '../tests/harness/fixtures.ts';
+import { apply, kubectl, namespace, registrySecret, seed } from '../tests/harness/fixtures.ts';
 import { freePort, type Proc, startProc, stopProc, waitFor } from '../tests/harness/proc.ts';
 import { startHarness } from '../tests/harness/start.ts';
 import { registerRouterWebhook } from '../tests/harness/webhook.ts';
@@ -126,17 +126,7 @@ try {
   );
   const ns = await namespace('fallback');
   await kubectl(['label', 'namespace', ns, 'kuik-bench=on']);
-  await kubectl([
-    'create',
-    'secret',
-    'docker-registry',
-    'pull',
-    '-n',
-    ns,
-    `--docker-server=${reg.host}`,
-    `--docker-username=${reg.username}`,
-    `--docker-password=${reg.password}`,
-  ]);
+  await registrySecret(ns, 'pull', reg);
   await apply({
     apiVersion: 'apps/v1',
     kind: 'ReplicaSet',

@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { harness } from '../tests/harness/env.ts';
-import { apply, kubectl, namespace, seed } from '../tests/harness/fixtures.ts';
+import { apply, namespace, registrySecret, seed } from '../tests/harness/fixtures.ts';
 import { freePort, startProc, stopProc, waitFor } from '../tests/harness/proc.ts';
 import { startHarness } from '../tests/harness/start.ts';
 import { load, memoryOf, openLoop, summarize, table } from './lib.ts';
@@ -67,17 +67,7 @@ try {
     });
   }
   await apply(...crs);
-  await kubectl([
-    'create',
-    'secret',
-    'docker-registry',
-    'pull',
-    '-n',
-    ns,
-    `--docker-server=${reg.host}`,
-    `--docker-username=${reg.username}`,
-    `--docker-password=${reg.password}`,
-  ]);
+  await registrySecret(ns, 'pull', reg);
 
   const container = (name: string) => ({
     name,

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { registrySecretArgs } from '../harness/fixtures.ts';
 import { writeOciImage } from '../harness/oci-image.ts';
 import { run, waitFor } from '../harness/proc.ts';
 import { NET } from './host.ts';
@@ -114,17 +115,10 @@ export async function digestOf(c: Cluster, r: NsRegistry, repo: string, tag: str
 
 /** A docker-registry pull secret for one of the cluster's registries. */
 export async function pullSecret(c: Cluster, ns: string, name: string, r: NsRegistry): Promise<void> {
-  await c.k(
-    '-n',
-    ns,
-    'create',
-    'secret',
-    'docker-registry',
-    name,
-    `--docker-server=${r.host}`,
-    `--docker-username=${r.username}`,
-    `--docker-password=${r.password}`,
-  );
+  const { host, username, password } = r;
+  // addRegistry's registries all have TLS and credentials; a plain one has nothing to put here.
+  if (!username || !password) throw new Error(`registry ${r.name} has no credentials for a pull secret`);
+  await c.k(...registrySecretArgs(ns, name, { host, username, password }));
 }
 
 export async function applyYaml(c: Cluster, yaml: string): Promise<void> {

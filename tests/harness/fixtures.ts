@@ -98,15 +98,17 @@ export async function eventually<T>(
   }
 }
 
-/** A `kubernetes.io/dockerconfigjson` Secret for `reg` in `namespace`, as `kubectl create secret docker-registry` makes it. */
-/** A docker-registry Secret with `reg`'s credentials, for `server` (a proxy in front of it, say). */
-export async function registrySecret(
+/**
+ * The arguments of `kubectl create secret docker-registry`: a Secret `name` in `namespace` with
+ * `reg`'s credentials for `server` (a proxy in front of it, say), for any cluster's kubectl.
+ */
+export function registrySecretArgs(
   namespace: string,
   name: string,
-  reg: RegistryInfo,
+  reg: Pick<RegistryInfo, 'host' | 'username' | 'password'>,
   server = reg.host,
-): Promise<void> {
-  await kubectl([
+): string[] {
+  return [
     '-n',
     namespace,
     'create',
@@ -116,7 +118,17 @@ export async function registrySecret(
     `--docker-server=${server}`,
     `--docker-username=${reg.username}`,
     `--docker-password=${reg.password}`,
-  ]);
+  ];
+}
+
+/** A docker-registry Secret with `reg`'s credentials, for `server`, in the harness's cluster. */
+export async function registrySecret(
+  namespace: string,
+  name: string,
+  reg: Pick<RegistryInfo, 'host' | 'username' | 'password'>,
+  server = reg.host,
+): Promise<void> {
+  await kubectl(registrySecretArgs(namespace, name, reg, server));
 }
 
 /**

@@ -8,7 +8,7 @@ import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import type { ClusterImageSetMirror } from '#shared/crd/types.ts';
 import { Kube } from '#shared/kube/client.ts';
 import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
-import { apply, eventually, kubectl, namespace, seed, uniq } from '../harness/fixtures.ts';
+import { apply, eventually, kubectl, namespace, registrySecret, seed, uniq } from '../harness/fixtures.ts';
 import { type RunningFunction, startFunction } from '../harness/functions.ts';
 import { type RunningRegistry, startRegistry } from '../harness/registry.ts';
 import { registerRouterWebhook, waitActive } from '../harness/webhook.ts';
@@ -34,17 +34,7 @@ async function appNamespace(prefix: string, withPullSecret = true): Promise<stri
   const ns = await namespace(prefix);
   await kubectl(['label', 'namespace', ns, `${LABEL.key}=${LABEL.value}`]);
   if (withPullSecret) {
-    await kubectl([
-      'create',
-      'secret',
-      'docker-registry',
-      'origin-pull',
-      '-n',
-      ns,
-      `--docker-server=${origin.info.host}`,
-      `--docker-username=${origin.info.username}`,
-      `--docker-password=${origin.info.password}`,
-    ]);
+    await registrySecret(ns, 'origin-pull', origin.info);
   }
   return ns;
 }

@@ -16,7 +16,7 @@ import { monitorDeps } from '../../functions/monitor/main.ts';
 import { type MonitorDeps, runTick } from '../../functions/monitor/tick.ts';
 import { harness } from '../harness/env.ts';
 import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.ts';
-import { seed, uniq } from '../harness/fixtures.ts';
+import { registrySecretArgs, seed, uniq } from '../harness/fixtures.ts';
 import { type PrivateControlPlane, startPrivateControlPlane } from '../harness/private-controlplane.ts';
 
 const log = createLogger('shared-quota-test', process.env['LOG_LEVEL'] ?? 'silent');
@@ -54,17 +54,7 @@ async function cluster(
   await cp.kubectl(['create', 'namespace', ns]);
   await cp.kubectl(['create', 'namespace', 'kuik-system']);
   const secret = (name: string, namespace: string, host: string) =>
-    cp.kubectl([
-      'create',
-      'secret',
-      'docker-registry',
-      name,
-      '-n',
-      namespace,
-      `--docker-server=${host}`,
-      `--docker-username=${tls.username}`,
-      `--docker-password=${tls.password}`,
-    ]);
+    cp.kubectl(registrySecretArgs(namespace, name, tls, host));
   // The same credential in both clusters: one quota between them.
   await secret('pull', ns, proxy.host);
   await secret('quota-records', 'kuik-system', shared.registry);
