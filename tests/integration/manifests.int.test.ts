@@ -64,6 +64,21 @@ async function helmTemplate(namespace: string, ...args: string[]): Promise<Obj[]
   );
 }
 
+/** The chart's install notes (`helm install --dry-run=client`) for these values. */
+async function installNotes(namespace: string, ...args: string[]): Promise<string> {
+  return await run(tools().helm, [
+    'install',
+    'kuik',
+    chart(),
+    '--dry-run=client',
+    '--kubeconfig',
+    harness().kubeconfig,
+    '--namespace',
+    namespace,
+    ...args,
+  ]);
+}
+
 /** Server-side dry-run apply: every object validated and defaulted by the API server, none stored. */
 async function dryRun(objs: Obj[]): Promise<string[]> {
   const out = await kubectl(
@@ -248,18 +263,7 @@ test("a kuik v2 values file keeps its configuration and the webhook's namespaceS
 
 test('the install notes name the kuik v2 keys that were mapped', async () => {
   const file = join(harness().repoRoot, 'tests/integration/testdata/kuik-v2-values.yaml');
-  const notes = async (...args: string[]) =>
-    run(tools().helm, [
-      'install',
-      'kuik',
-      chart(),
-      '--dry-run=client',
-      '--kubeconfig',
-      harness().kubeconfig,
-      '--namespace',
-      'kuik-system',
-      ...args,
-    ]);
+  const notes = async (...args: string[]) => await installNotes('kuik-system', ...args);
   const out = await notes('-f', file);
   assert.match(out, /Deprecated kuik v2 values/);
   assert.match(out, /configuration: mapped to config/);
@@ -823,18 +827,7 @@ test('every workload takes pull secrets, pod annotations and labels, scheduling,
   assert.equal(binding('kuik-reconcile'), 'kuik-reconciler');
   assert.equal(binding('kuik-reconcile-source'), 'kuik-events');
   // The install notes name the Knative flags these values need.
-  const notes = await run(tools().helm, [
-    'install',
-    'kuik',
-    chart(),
-    '--dry-run=client',
-    '--kubeconfig',
-    harness().kubeconfig,
-    '--namespace',
-    ns,
-    '-f',
-    file,
-  ]);
+  const notes = await installNotes(ns, '-f', file);
   assert.match(
     notes,
     /kubernetes.podspec-nodeselector: enabled {2}\(for reconcile.nodeSelector, monitor.nodeSelector, copy.nodeSelector\)/,
@@ -950,18 +943,7 @@ test("a kuik v2 values file's manager pod settings carry over (router; pull secr
     /imagePullSecrets and manager.imagePullSecrets are both set: keep only imagePullSecrets/,
   );
   // The install notes name what was mapped.
-  const notes = await run(tools().helm, [
-    'install',
-    'kuik',
-    chart(),
-    '--dry-run=client',
-    '--kubeconfig',
-    harness().kubeconfig,
-    '--namespace',
-    ns,
-    '-f',
-    file,
-  ]);
+  const notes = await installNotes(ns, '-f', file);
   assert.match(notes, /manager.imagePullSecrets: mapped to imagePullSecrets, for every workload/);
   assert.match(notes, /manager.nodeSelector: mapped to router.nodeSelector/);
   assert.match(notes, /manager.readinessProbe: its timing mapped to router.readinessProbe/);
