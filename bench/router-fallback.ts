@@ -42,7 +42,7 @@ import { harness, kubeConfig } from '../tests/harness/env.ts';
 import { apply, kubectl, namespace, registrySecret, seed } from '../tests/harness/fixtures.ts';
 import { freePort, type Proc, startProc, stopProc, waitFor } from '../tests/harness/proc.ts';
 import { startHarness } from '../tests/harness/start.ts';
-import { registerRouterWebhook } from '../tests/harness/webhook.ts';
+import { admissionReview, registerRouterWebhook } from '../tests/harness/webhook.ts';
 import { benchArgs, heapSummary, memoryOf, type Summary, summarize, table } from './lib.ts';
 
 const args = benchArgs();
@@ -163,19 +163,7 @@ try {
     },
   });
   const reviewBody = (i: number, host: string) =>
-    JSON.stringify({
-      apiVersion: 'admission.k8s.io/v1',
-      kind: 'AdmissionReview',
-      request: {
-        uid: `bench-${i}`,
-        kind: { group: '', version: 'v1', kind: 'Pod' },
-        resource: { group: '', version: 'v1', resource: 'pods' },
-        operation: 'CREATE',
-        namespace: ns,
-        dryRun: false,
-        object: podObject(host),
-      },
-    });
+    admissionReview({ uid: `bench-${i}`, namespace: ns, dryRun: false, object: podObject(host) });
   const ca = readFileSync(h.pki.caCert);
   const core = kubeConfig().makeApiClient(CoreV1Api);
 

@@ -13,6 +13,7 @@ import { harness } from '../tests/harness/env.ts';
 import { apply, namespace, registrySecret, seed } from '../tests/harness/fixtures.ts';
 import { freePort, startProc, stopProc, waitFor } from '../tests/harness/proc.ts';
 import { startHarness } from '../tests/harness/start.ts';
+import { admissionReview } from '../tests/harness/webhook.ts';
 import { load, memoryOf, openLoop, summarize, table } from './lib.ts';
 
 const h0 = await startHarness();
@@ -101,19 +102,7 @@ try {
     },
   };
   const review = (i: number) =>
-    JSON.stringify({
-      apiVersion: 'admission.k8s.io/v1',
-      kind: 'AdmissionReview',
-      request: {
-        uid: `bench-${i}`,
-        kind: { group: '', version: 'v1', kind: 'Pod' },
-        resource: { group: '', version: 'v1', resource: 'pods' },
-        operation: 'CREATE',
-        namespace: ns,
-        dryRun: false,
-        object: podObject,
-      },
-    });
+    admissionReview({ uid: `bench-${i}`, namespace: ns, dryRun: false, object: podObject });
 
   const ca = readFileSync(h.pki.caCert);
   const startRouter = async (

@@ -17,6 +17,7 @@ import { parse } from 'yaml';
 import { harness } from '../harness/env.ts';
 import { eventually, uniq } from '../harness/fixtures.ts';
 import { type RunningFunction, startFunction } from '../harness/functions.ts';
+import { admissionReview } from '../harness/webhook.ts';
 
 const MiB = 1024 * 1024;
 const running: RunningFunction[] = [];
@@ -108,25 +109,18 @@ function post(
 }
 
 function review(image: string, pad = 0): string {
-  return JSON.stringify({
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid: uniq('uid'),
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      namespace: 'edges',
-      operation: 'CREATE',
-      object: {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: {
-          name: 'p',
-          namespace: 'edges',
-          ...(pad > 0 ? { annotations: { pad: 'x'.repeat(pad) } } : {}),
-        },
-        spec: { containers: [{ name: 'c', image }] },
+  return admissionReview({
+    uid: uniq('uid'),
+    namespace: 'edges',
+    object: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'p',
+        namespace: 'edges',
+        ...(pad > 0 ? { annotations: { pad: 'x'.repeat(pad) } } : {}),
       },
+      spec: { containers: [{ name: 'c', image }] },
     },
   });
 }
