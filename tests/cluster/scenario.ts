@@ -23,22 +23,40 @@ export async function skopeoArgs(c: Cluster, r: NsRegistry, dir: 'src' | 'dest')
   return [`--${dir}-creds`, `${r.username}:${r.password}`, `--${dir}-cert-dir`, certs];
 }
 
-/** Pushes a runnable image (the pause binary: it starts and waits) as REPO:TAG. */
-export async function pushRunnable(c: Cluster, r: NsRegistry, repo: string, tag: string): Promise<void> {
+/**
+ * Pushes an OCI layout as REPO:TAG: `make` writes it in a scratch directory (removed after) and
+ * returns its path; `all` copies every platform of an index rather than the host's one.
+ */
+async function pushLayout(
+  c: Cluster,
+  r: NsRegistry,
+  repo: string,
+  tag: string,
+  make: (scratch: string) => Promise<string>,
+  all = false,
+): Promise<void> {
   const dir = await mkdtemp(join(c.runDir, 'img-'));
   try {
-    const pause = c.tools.images['pause']!;
-    await packBinaryImage({ ...pause, name: repo, tag }, dir);
+    const layout = await make(dir);
     await run('skopeo', [
       'copy',
+      ...(all ? ['--all'] : []),
       '--quiet',
       ...(await skopeoArgs(c, r, 'dest')),
-      `oci:${dir}:${tag}`,
+      `oci:${layout}:${tag}`,
       `docker://${r.local}/${repo}:${tag}`,
     ]);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Pushes a runnable image (the pause binary: it starts and waits) as REPO:TAG. */
+export async function pushRunnable(c: Cluster, r: NsRegistry, repo: string, tag: string): Promise<void> {
+  await pushLayout(c, r, repo, tag, async (dir) => {
+    await packBinaryImage({ ...c.tools.images['pause']!, name: repo, tag }, dir);
+    return dir;
+  });
 }
 
 /**
@@ -53,23 +71,14 @@ export async function pushFileImage(
   path: string,
   content: string,
 ): Promise<void> {
-  const dir = await mkdtemp(join(c.runDir, 'img-'));
-  try {
+  await pushLayout(c, r, repo, tag, async (dir) => {
     const file = join(dir, 'content');
     await writeFile(file, content);
     const layout = join(dir, 'layout');
     await mkdir(layout);
     await packBinaryImage({ name: repo, tag, binary: file, path }, layout);
-    await run('skopeo', [
-      'copy',
-      '--quiet',
-      ...(await skopeoArgs(c, r, 'dest')),
-      `oci:${layout}:${tag}`,
-      `docker://${r.local}/${repo}:${tag}`,
-    ]);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+    return layout;
+  });
 }
 
 /** Pushes a synthetic single-layer image of `bytes` (to copy, not to run). */
@@ -80,26 +89,23 @@ export async function pushSynthetic(
   tag: string,
   bytes: number,
 ): Promise<void> {
-  const dir = await mkdtemp(join(c.runDir, 'img-'));
-  try {
-    await writeOciImage(dir, {
-      tag,
-      layerBytes: bytes,
-      layers: 1,
-      platforms: ['linux/amd64'],
-      seed: `${repo}:${tag}`,
-    });
-    await run('skopeo', [
-      'copy',
-      '--all',
-      '--quiet',
-      ...(await skopeoArgs(c, r, 'dest')),
-      `oci:${dir}:${tag}`,
-      `docker://${r.local}/${repo}:${tag}`,
-    ]);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  await pushLayout(
+    c,
+    r,
+    repo,
+    tag,
+    async (dir) => {
+      await writeOciImage(dir, {
+        tag,
+        layerBytes: bytes,
+        layers: 1,
+        platforms: ['linux/amd64'],
+        seed: `${repo}:${tag}`,
+      });
+      return dir;
+    },
+    true,
+  );
 }
 
 /** The digest the registry serves for REPO:TAG (its manifest's, as `skopeo inspect` reports). */
