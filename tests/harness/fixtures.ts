@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { Kube } from '#shared/kube/client.ts';
 import { harness, kubeConfig, type RegistryInfo } from './env.ts';
 import { run } from './proc.ts';
-import { type Seeded, type SeedOptions, seedArtifact as seedArtifactWith, seedImage } from './registry.ts';
+import {
+  type RunningRegistry,
+  type Seeded,
+  type SeedOptions,
+  seedArtifact as seedArtifactWith,
+  seedImage,
+  startRegistry,
+} from './registry.ts';
 
 /** A short random suffix for names that must not collide between tests or runs. */
 export function uniq(prefix: string): string {
@@ -35,6 +42,32 @@ export async function seedArtifact(
   const layoutDir = join(harness().runDir, 'layouts');
   await mkdir(layoutDir, { recursive: true });
   return await seedArtifactWith(reg, repo, tag, { ...opts, layoutDir });
+}
+
+/**
+ * A registry of the test's own beside the harness's two (TLS with the harness's serving
+ * certificate, htpasswd with the harness's user): an origin to stop, or one only this file
+ * pushes to. The caller stops it.
+ */
+export async function startOwnRegistry(
+  prefix: string,
+  opts: { registryBin?: string } = {},
+): Promise<RunningRegistry> {
+  const { runDir, pki } = harness();
+  return await startRegistry({
+    runDir,
+    name: uniq(prefix),
+    auth: 'htpasswd',
+    // The token pair is unused with htpasswd; the serving pair stands in.
+    certs: {
+      caCert: pki.caCert,
+      servingCert: pki.webhookCert,
+      servingKey: pki.webhookKey,
+      tokenCert: pki.webhookCert,
+      tokenKey: pki.webhookKey,
+    },
+    ...opts,
+  });
 }
 
 /** kubectl of the harness's version, as cluster admin. */

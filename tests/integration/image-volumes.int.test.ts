@@ -28,13 +28,14 @@ import {
   registrySecret,
   seed,
   seedArtifact,
+  startOwnRegistry,
   uniq,
   waitUntilReconcileReceives,
 } from '../harness/fixtures.ts';
 import { type RunningFunction, startFunction } from '../harness/functions.ts';
 import { type Adapter, startApiServerSourceAdapter, WATCHED } from '../harness/knative.ts';
 import { run } from '../harness/proc.ts';
-import { inspectRaw, type RunningRegistry, startRegistry } from '../harness/registry.ts';
+import { inspectRaw, type RunningRegistry } from '../harness/registry.ts';
 import { registerRouterWebhook, waitActive } from '../harness/webhook.ts';
 
 const LABEL = { key: 'kuik-volumes-test', value: 'on' };
@@ -74,18 +75,7 @@ before(async () => {
   const h = harness();
   mirror = h.registries.tls;
   other = h.registries.token;
-  origin = await startRegistry({
-    runDir: h.runDir,
-    name: uniq('origin'),
-    auth: 'htpasswd',
-    certs: {
-      caCert: h.pki.caCert,
-      servingCert: h.pki.webhookCert,
-      servingKey: h.pki.webhookKey,
-      tokenCert: h.pki.webhookCert,
-      tokenKey: h.pki.webhookKey,
-    },
-  });
+  origin = await startOwnRegistry('origin');
   data = await seed(origin.info, 'vol/data', '1');
   model = await seedArtifact(origin.info, 'vol/model', '1', {
     files: { 'model.bin': 'weights', LICENSE: 'CC0' },

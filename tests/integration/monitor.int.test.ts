@@ -8,7 +8,6 @@
 // never meet.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sendCloudEvent } from '#shared/cloudevents.ts';
 import { resolveConfig } from '#shared/config/config.ts';
@@ -35,10 +34,11 @@ import {
   registrySecret,
   samples,
   seed,
+  startOwnRegistry,
   uniq,
 } from '../harness/fixtures.ts';
 import { type Adapter, readyPingSourceStatus, startPingAdapter } from '../harness/knative.ts';
-import { type RunningRegistry, startRegistry } from '../harness/registry.ts';
+import type { RunningRegistry } from '../harness/registry.ts';
 
 const kube = new Kube(kubeConfig());
 const log = createLogger('monitor-test', process.env['LOG_LEVEL'] ?? 'silent');
@@ -201,17 +201,6 @@ function fast(hosts: string[], extra: Record<string, unknown> = {}) {
   };
 }
 
-function registryCerts() {
-  const pki = harness().pki;
-  return {
-    caCert: pki.caCert,
-    servingCert: pki.webhookCert,
-    servingKey: pki.webhookKey,
-    tokenCert: join(pki.dir, 'token.crt'),
-    tokenKey: join(pki.dir, 'token.key'),
-  };
-}
-
 async function faultProxy(reg: RegistryInfo): Promise<FaultProxy> {
   const pki = harness().pki;
   const p = await startFaultProxy({
@@ -336,11 +325,7 @@ describe('ticks delivered by mtping', () => {
   });
 
   test('a registry stopped is Unreachable, and Available again once it is back', async () => {
-    const reg: RunningRegistry = await startRegistry({
-      runDir: harness().runDir,
-      name: uniq('mon-stop'),
-      auth: 'htpasswd',
-      certs: registryCerts(),
+    const reg: RunningRegistry = await startOwnRegistry('mon-stop', {
       registryBin: '/usr/bin/docker-registry',
     });
     cleanups.push(() => reg.stop());

@@ -23,11 +23,11 @@ import { MIRROR_FINALIZER, OWNER_LABELS, SECRET_FINALIZER } from '#shared/crd/ty
 import { Kube } from '#shared/kube/client.ts';
 import { copyJobEvent, copyRequest } from '../harness/copy-event.ts';
 import { harness, type RegistryInfo } from '../harness/env.ts';
-import { kubectl as harnessKubectl, seed, uniq } from '../harness/fixtures.ts';
+import { kubectl as harnessKubectl, seed, startOwnRegistry, uniq } from '../harness/fixtures.ts';
 import { type RunningFunction, startCopyJob, startFunction } from '../harness/functions.ts';
 import { type Adapter, startApiServerSourceAdapter, WATCHED } from '../harness/knative.ts';
 import { type PrivateControlPlane, startPrivateControlPlane } from '../harness/private-controlplane.ts';
-import { type RunningRegistry, startRegistry } from '../harness/registry.ts';
+import type { RunningRegistry } from '../harness/registry.ts';
 
 interface RbacRule {
   apiGroups: string[];
@@ -232,18 +232,7 @@ before(async () => {
 
   mirror = h.registries.tls;
   P = uniq('rbac');
-  origin = await startRegistry({
-    runDir: h.runDir,
-    name: uniq('rbac-origin'),
-    auth: 'htpasswd',
-    certs: {
-      caCert: h.pki.caCert,
-      servingCert: h.pki.webhookCert,
-      servingKey: h.pki.webhookKey,
-      tokenCert: h.pki.webhookCert,
-      tokenKey: h.pki.webhookKey,
-    },
-  });
+  origin = await startOwnRegistry('rbac-origin');
   running.push(origin);
   await seed(origin.info, 'app/web', '1');
   await seed(origin.info, 'app/missing', '1');

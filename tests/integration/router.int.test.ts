@@ -8,9 +8,18 @@ import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import type { ClusterImageSetMirror } from '#shared/crd/types.ts';
 import { Kube } from '#shared/kube/client.ts';
 import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
-import { apply, eventually, kubectl, namespace, registrySecret, seed, uniq } from '../harness/fixtures.ts';
+import {
+  apply,
+  eventually,
+  kubectl,
+  namespace,
+  registrySecret,
+  seed,
+  startOwnRegistry,
+  uniq,
+} from '../harness/fixtures.ts';
 import { type RunningFunction, startFunction } from '../harness/functions.ts';
-import { type RunningRegistry, startRegistry } from '../harness/registry.ts';
+import type { RunningRegistry } from '../harness/registry.ts';
 import { registerRouterWebhook, waitActive } from '../harness/webhook.ts';
 
 const LABEL = { key: 'kuik-router-test', value: 'on' };
@@ -49,18 +58,7 @@ function pod(name: string, image: string, extra: Partial<V1Pod['spec']> = {}): V
 before(async () => {
   const h = harness();
   mirror = h.registries.tls;
-  origin = await startRegistry({
-    runDir: h.runDir,
-    name: uniq('origin'),
-    auth: 'htpasswd',
-    certs: {
-      caCert: h.pki.caCert,
-      servingCert: h.pki.webhookCert,
-      servingKey: h.pki.webhookKey,
-      tokenCert: h.pki.webhookCert,
-      tokenKey: h.pki.webhookKey,
-    },
-  });
+  origin = await startOwnRegistry('origin');
   // The same layout pushed to both registries: the mirror holds byte-identical copies.
   for (const repo of ['app/web:1', 'app/other:1', 'app/debug:1']) {
     const [name, tag] = repo.split(':') as [string, string];
