@@ -40,6 +40,7 @@ import { Agent, request } from 'undici';
 import { parse } from 'yaml';
 import { harness, kubeConfig } from '../tests/harness/env.ts';
 import { apply, kubectl, namespace, registrySecret, seed } from '../tests/harness/fixtures.ts';
+import { functionEnv } from '../tests/harness/functions.ts';
 import { freePort, type Proc, startProc, stopProc, waitFor } from '../tests/harness/proc.ts';
 import { startHarness } from '../tests/harness/start.ts';
 import { admissionReview, registerRouterWebhook } from '../tests/harness/webhook.ts';
@@ -208,15 +209,7 @@ try {
       'taskset',
       ['-c', core1, process.execPath, ...snapFlags, entry],
       {
-        KUIK_FUNCTION: 'router',
-        KUIK_CONFIG: config,
-        KUBECONFIG: h.kubeconfig,
-        NODE_EXTRA_CA_CERTS: h.pki.caCert,
-        PORT: String(port),
-        WEBHOOK_PORT: String(webhookPort),
-        TLS_CERT_FILE: h.pki.webhookCert,
-        TLS_KEY_FILE: h.pki.webhookKey,
-        LOG_LEVEL: 'info',
+        ...functionEnv('router', { config, port, webhookPort, logLevel: 'info' }),
         ...runtimeEnv(root),
         ...(isBundle ? { NODE_COMPILE_CACHE: join(h.runDir, `compile-cache-${variant}`) } : {}),
       },

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { harness } from '../tests/harness/env.ts';
 import { apply, namespace, registrySecret, seed } from '../tests/harness/fixtures.ts';
+import { functionEnv } from '../tests/harness/functions.ts';
 import { freePort, startProc, stopProc, waitFor } from '../tests/harness/proc.ts';
 import { startHarness } from '../tests/harness/start.ts';
 import { admissionReview } from '../tests/harness/webhook.ts';
@@ -122,15 +123,7 @@ try {
       'taskset',
       ['-c', core, process.execPath, entry],
       {
-        KUIK_FUNCTION: 'router',
-        KUIK_CONFIG: config,
-        KUBECONFIG: h.kubeconfig,
-        NODE_EXTRA_CA_CERTS: h.pki.caCert,
-        PORT: String(port),
-        WEBHOOK_PORT: String(webhookPort),
-        TLS_CERT_FILE: h.pki.webhookCert,
-        TLS_KEY_FILE: h.pki.webhookKey,
-        LOG_LEVEL: 'warn',
+        ...functionEnv('router', { config, port, webhookPort, logLevel: 'warn' }),
         ...extraEnv,
       },
     );
