@@ -30,10 +30,10 @@ import {
   seedArtifact,
   startOwnRegistry,
   uniq,
-  waitUntilReconcileReceives,
 } from '../harness/fixtures.ts';
 import { type RunningFunction, startFunction } from '../harness/functions.ts';
-import { type Adapter, startApiServerSourceAdapter, WATCHED } from '../harness/knative.ts';
+import type { Adapter } from '../harness/knative.ts';
+import { startMirroringPipeline } from '../harness/pipeline.ts';
 import { run } from '../harness/proc.ts';
 import { inspectRaw, type RunningRegistry } from '../harness/registry.ts';
 import { registerRouterWebhook, waitActive } from '../harness/webhook.ts';
@@ -91,17 +91,7 @@ before(async () => {
   const config =
     'mirroring:\n  platforms:\n    - architecture: amd64\n    - architecture: arm64\n' +
     'routing:\n  activeCheck:\n    timeout: 5s\n    cacheTTL: 0s\n';
-  copy = await startFunction('copy', { config });
-  reconcile = await startFunction('reconcile', {
-    config,
-    env: { COPY_SINK: `http://127.0.0.1:${copy.port}/` },
-  });
-  adapter = await startApiServerSourceAdapter({
-    sink: `http://127.0.0.1:${reconcile.port}/`,
-    namespaces: [ns],
-    resources: [WATCHED.imagesetmirrors, WATCHED.pods],
-  });
-  await waitUntilReconcileReceives(ns);
+  ({ copy, reconcile, adapter } = await startMirroringPipeline(ns, config));
   ism = uniq('volumes');
   await apply({
     apiVersion: 'kuik.enix.io/v1alpha1',

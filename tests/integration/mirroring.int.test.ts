@@ -12,18 +12,10 @@ import { RegistryClient } from '#shared/registry/client.ts';
 import { reconcileDeps } from '../../functions/reconcile/main.ts';
 import { reconcileMirrorSet } from '../../functions/reconcile/mirror-set.ts';
 import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
-import {
-  apply,
-  eventually,
-  kubectl,
-  namespace,
-  registrySecret,
-  seed,
-  uniq,
-  waitUntilReconcileReceives,
-} from '../harness/fixtures.ts';
-import { type RunningFunction, startFunction } from '../harness/functions.ts';
-import { type Adapter, startApiServerSourceAdapter, startEventSink, WATCHED } from '../harness/knative.ts';
+import { apply, eventually, kubectl, namespace, registrySecret, seed, uniq } from '../harness/fixtures.ts';
+import type { RunningFunction } from '../harness/functions.ts';
+import { type Adapter, startEventSink } from '../harness/knative.ts';
+import { startMirroringPipeline } from '../harness/pipeline.ts';
 import { run } from '../harness/proc.ts';
 import { inspectRaw } from '../harness/registry.ts';
 
@@ -42,17 +34,7 @@ before(async () => {
   ns = await namespace('mirroring');
   await registrySecret(ns, 'push', mirror);
   await registrySecret(ns, 'pull', upstream);
-  copy = await startFunction('copy', { config });
-  reconcile = await startFunction('reconcile', {
-    config,
-    env: { COPY_SINK: `http://127.0.0.1:${copy.port}/` },
-  });
-  adapter = await startApiServerSourceAdapter({
-    sink: `http://127.0.0.1:${reconcile.port}/`,
-    namespaces: [ns],
-    resources: [WATCHED.imagesetmirrors, WATCHED.pods],
-  });
-  await waitUntilReconcileReceives(ns);
+  ({ copy, reconcile, adapter } = await startMirroringPipeline(ns, config));
 });
 
 after(async () => {

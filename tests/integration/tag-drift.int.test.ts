@@ -28,10 +28,10 @@ import {
   samples,
   seed,
   uniq,
-  waitUntilReconcileReceives,
 } from '../harness/fixtures.ts';
-import { type RunningFunction, startFunction } from '../harness/functions.ts';
-import { type Adapter, startApiServerSourceAdapter, WATCHED } from '../harness/knative.ts';
+import type { RunningFunction } from '../harness/functions.ts';
+import type { Adapter } from '../harness/knative.ts';
+import { startMirroringPipeline } from '../harness/pipeline.ts';
 
 const kube = new Kube(kubeConfig());
 const log = createLogger('tag-drift-test', process.env['LOG_LEVEL'] ?? 'silent');
@@ -49,14 +49,7 @@ before(async () => {
   ns = await namespace('drift');
   await registrySecret(ns, 'push', mirror);
   await registrySecret(ns, 'pull', upstream);
-  copy = await startFunction('copy', {});
-  reconcile = await startFunction('reconcile', { env: { COPY_SINK: `http://127.0.0.1:${copy.port}/` } });
-  adapter = await startApiServerSourceAdapter({
-    sink: `http://127.0.0.1:${reconcile.port}/`,
-    namespaces: [ns],
-    resources: [WATCHED.imagesetmirrors, WATCHED.pods],
-  });
-  await waitUntilReconcileReceives(ns);
+  ({ copy, reconcile, adapter } = await startMirroringPipeline(ns));
   client = new RegistryClient({ defaultHost: { ca: readFileSync(harness().pki.caCert) } });
 });
 
