@@ -12,7 +12,7 @@ import {
   type Platform,
 } from '#shared/copy-request.ts';
 import type { MirrorStatusEntry } from '#shared/crd/types.ts';
-import { apply, kubectl, patchStatus, pod, uniq } from './fixtures.ts';
+import { imageSetMirror, kubectl, patchStatus, pod, uniq } from './fixtures.ts';
 
 /** The CloudEvent reconcile sends for `req`: its id is the request's hash, its subject the destination. */
 export function copyEvent(req: CopyRequest): CloudEvent<CopyRequest> {
@@ -82,14 +82,9 @@ export async function mirrorSetToCopy(opts: {
   const name = uniq('ism');
   // The mirror keeps the source's repository and tag under `path`, as reconcile names it.
   const destination = `${registry}/${path}/${source.slice(source.indexOf('/') + 1)}`;
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ImageSetMirror',
-    metadata: { name, namespace },
-    spec: {
-      ...(opts.filter ? { filter: opts.filter } : {}),
-      mirrors: [{ registry, path, credentialSecret: { name: push } }],
-    },
+  await imageSetMirror(namespace, name, {
+    ...(opts.filter ? { filter: opts.filter } : {}),
+    mirrors: [{ registry, path, credentialSecret: { name: push } }],
   });
   const status = {
     matchingImages: [{ image: source, mirrors: [{ image: destination, ...opts.mirrorStatus }] }],

@@ -86,6 +86,16 @@ export async function apply(...objects: object[]): Promise<string> {
   return await kubectl(['apply', '-f', '-'], JSON.stringify(doc));
 }
 
+/** Applies an ImageSetMirror `name` in `namespace` with `spec`, as a user writes one. */
+export async function imageSetMirror(namespace: string, name: string, spec: object): Promise<string> {
+  return await apply({
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ImageSetMirror',
+    metadata: { name, namespace },
+    spec,
+  });
+}
+
 /**
  * A merge patch of an object's status subresource, as a controller would write it (`body` holds
  * `status`): for the statuses tests give CRs and Knative sources nobody reconciles here.
@@ -171,12 +181,7 @@ export async function registrySecret(
  */
 export async function waitUntilReconcileReceives(namespace: string): Promise<void> {
   const kube = new Kube(kubeConfig());
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ImageSetMirror',
-    metadata: { name: 'sentinel', namespace },
-    spec: {},
-  });
+  await imageSetMirror(namespace, 'sentinel', {});
   await eventually('the ApiServerSource adapter delivering to reconcile', async () => {
     await kubectl(['annotate', 'ism', 'sentinel', '-n', namespace, '--overwrite', `touch=${Date.now()}`]);
     const o = await kube.getKuik<{ metadata: { finalizers?: string[] } }>({

@@ -23,6 +23,7 @@ import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
 import {
   apply,
   eventually,
+  imageSetMirror,
   kubectl,
   namespace,
   registrySecret,
@@ -93,14 +94,9 @@ before(async () => {
     'routing:\n  activeCheck:\n    timeout: 5s\n    cacheTTL: 0s\n';
   ({ copy, reconcile, adapter } = await startMirroringPipeline(ns, config));
   ism = uniq('volumes');
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ImageSetMirror',
-    metadata: { name: ism, namespace: ns },
-    spec: {
-      filter: { include: [{ image: `${origin.info.host.replace(/\./g, '\\.')}/.*` }] },
-      mirrors: [{ registry: mirror.host, path: 'mirror', credentialSecret: { name: 'push' } }],
-    },
+  await imageSetMirror(ns, ism, {
+    filter: { include: [{ image: `${origin.info.host.replace(/\./g, '\\.')}/.*` }] },
+    mirrors: [{ registry: mirror.host, path: 'mirror', credentialSecret: { name: 'push' } }],
   });
   router = await startFunction('router', { config });
   unregister = await registerRouterWebhook({

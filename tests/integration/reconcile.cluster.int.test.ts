@@ -16,6 +16,7 @@ import { kubeConfig } from '../harness/env.ts';
 import {
   apply,
   eventually,
+  imageSetMirror,
   kubectl,
   namespace,
   uniq,
@@ -67,14 +68,9 @@ after(async () => {
 
 test('an ImageSetMirror and a Pod: status fills, a copy is requested, the pod going away marks it unused', async () => {
   const name = uniq('ism');
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ImageSetMirror',
-    metadata: { name, namespace: ns },
-    spec: {
-      filter: { include: [{ image: 'docker\\.io/library/nginx:.*' }] },
-      mirrors: [{ registry: 'mirror.example.com', path: 'cache', credentialSecret: { name: 'push' } }],
-    },
+  await imageSetMirror(ns, name, {
+    filter: { include: [{ image: 'docker\\.io/library/nginx:.*' }] },
+    mirrors: [{ registry: 'mirror.example.com', path: 'cache', credentialSecret: { name: 'push' } }],
   });
   const ref = { kind: 'ImageSetMirror' as const, name, namespace: ns };
   await kubectl([
@@ -193,11 +189,9 @@ test('a malformed event is refused with 400 and its reason, and writes nothing',
 
 test('duplicated and replayed events converge to the same status', async () => {
   const name = uniq('dup');
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ImageSetMirror',
-    metadata: { name, namespace: ns },
-    spec: { filter: { include: [{ image: '.*redis.*' }] }, mirrors: [{ registry: 'mirror.example.com' }] },
+  await imageSetMirror(ns, name, {
+    filter: { include: [{ image: '.*redis.*' }] },
+    mirrors: [{ registry: 'mirror.example.com' }],
   });
   await kubectl(['run', 'cache', '-n', ns, '--image=redis:7', '--restart=Never']);
   const ref = { kind: 'ImageSetMirror' as const, name, namespace: ns };

@@ -32,6 +32,7 @@ import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.ts';
 import {
   apply,
   eventually,
+  imageSetMirror,
   kubectl,
   namespace,
   pod,
@@ -124,14 +125,9 @@ describe('printer columns and kubectl wait --for=condition=Ready', () => {
     const src = await seed(tls, uniq('status/ok'), 'v1', { archs: ['amd64'] });
     await pod(ns, [src.ref], ['pull']);
     const name = uniq('ism');
-    await apply({
-      apiVersion: 'kuik.enix.io/v1alpha1',
-      kind: 'ImageSetMirror',
-      metadata: { name, namespace: ns },
-      spec: {
-        filter: { include: [{ image: `${src.ref.replace(/[.]/g, '\\.')}` }] },
-        mirrors: [{ registry: token.host, path: 'mirror-ok', credentialSecret: { name: 'push' } }],
-      },
+    await imageSetMirror(ns, name, {
+      filter: { include: [{ image: `${src.ref.replace(/[.]/g, '\\.')}` }] },
+      mirrors: [{ registry: token.host, path: 'mirror-ok', credentialSecret: { name: 'push' } }],
     });
     const ready = wait(`ism/${name}`, 'Ready', { ns });
     const ref: KuikRef = { kind: 'ImageSetMirror', name, namespace: ns };
@@ -165,15 +161,10 @@ describe('printer columns and kubectl wait --for=condition=Ready', () => {
     const src = await seed(tls, uniq('status/fail'), 'v1', { archs: ['amd64'] });
     await pod(ns, [src.ref], ['pull']);
     const name = uniq('ism');
-    await apply({
-      apiVersion: 'kuik.enix.io/v1alpha1',
-      kind: 'ImageSetMirror',
-      metadata: { name, namespace: ns },
-      // No credential: the token registry refuses the push.
-      spec: {
-        filter: { include: [{ image: `${src.ref.replace(/[.]/g, '\\.')}` }] },
-        mirrors: [{ registry: token.host, path: 'mirror-fail' }],
-      },
+    // No credential: the token registry refuses the push.
+    await imageSetMirror(ns, name, {
+      filter: { include: [{ image: `${src.ref.replace(/[.]/g, '\\.')}` }] },
+      mirrors: [{ registry: token.host, path: 'mirror-fail' }],
     });
     const failed = wait(`ism/${name}`, 'Ready=false', { ns });
     await reconcileMirrorSet({ kind: 'ImageSetMirror', name, namespace: ns }, reconcile());

@@ -20,6 +20,7 @@ import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
 import {
   apply,
   eventually,
+  imageSetMirror,
   kubectl,
   namespace,
   patchStatus,
@@ -108,16 +109,11 @@ test('a tag pushed again upstream is reported as drift against the running diges
   const first = await seed(upstream, repo, 'v1');
   const image = first.ref;
   const ism = uniq('ism');
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ImageSetMirror',
-    metadata: { name: ism, namespace: ns },
-    spec: {
-      filter: {
-        include: [{ image: `${upstream.host.replace(/\./g, '\\.')}/${repo.replace('/', '\\/')}:.*` }],
-      },
-      mirrors: [{ registry: mirror.host, path: 'mirror', credentialSecret: { name: 'push' } }],
+  await imageSetMirror(ns, ism, {
+    filter: {
+      include: [{ image: `${upstream.host.replace(/\./g, '\\.')}/${repo.replace('/', '\\/')}:.*` }],
     },
+    mirrors: [{ registry: mirror.host, path: 'mirror', credentialSecret: { name: 'push' } }],
   });
   const ismRef = { kind: 'ImageSetMirror' as const, name: ism, namespace: ns };
   const mirrorEntry = async () =>
