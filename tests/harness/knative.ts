@@ -120,6 +120,15 @@ export const WATCHED = {
   pods: { group: '', version: 'v1', resource: 'pods' },
 } as const satisfies Record<string, GVR>;
 
+/** What manifests/reconcile/source.yaml's ApiServerSource watches: the four set kinds and pods. */
+export const RECONCILE_SOURCE = [
+  WATCHED.imagesetmirrors,
+  WATCHED.clusterimagesetmirrors,
+  WATCHED.clusterreplicatedimagesets,
+  WATCHED.replicatedimagesets,
+  WATCHED.pods,
+];
+
 export interface Adapter {
   proc: Proc;
   stop(): Promise<void>;

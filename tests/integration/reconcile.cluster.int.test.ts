@@ -22,7 +22,7 @@ import {
   uniq,
   waitUntilReconcileReceives,
 } from '../harness/fixtures.ts';
-import { type Adapter, startApiServerSourceAdapter, WATCHED } from '../harness/knative.ts';
+import { type Adapter, RECONCILE_SOURCE, startApiServerSourceAdapter } from '../harness/knative.ts';
 
 const kube = new Kube(kubeConfig());
 const copies: CopyRequest[] = [];
@@ -50,13 +50,7 @@ before(async () => {
   });
   adapter = await startApiServerSourceAdapter({
     sink: `http://127.0.0.1:${server.port}/`,
-    resources: [
-      WATCHED.imagesetmirrors,
-      WATCHED.clusterimagesetmirrors,
-      WATCHED.clusterreplicatedimagesets,
-      WATCHED.replicatedimagesets,
-      WATCHED.pods,
-    ],
+    resources: RECONCILE_SOURCE,
   });
   await waitUntilReconcileReceives(ns);
 });
