@@ -137,6 +137,34 @@ export async function jsonpath(c: Cluster, args: string[], path: string): Promis
   return await c.k(...args, '-o', `jsonpath=${path}`);
 }
 
+/**
+ * Waits until the ImageSetMirror NS/NAME has mirrored `image` (its first entry when none is
+ * named): the entry's mirror has a mirroredAt.
+ */
+export async function waitMirrored(
+  c: Cluster,
+  ns: string,
+  name: string,
+  image?: string,
+  what = `ism/${name} mirrored`,
+): Promise<void> {
+  const entry = image === undefined ? '[0]' : `[?(@.image=="${image}")]`;
+  const path = `{.status.matchingImages${entry}.mirrors[0].mirroredAt}`;
+  await eventually(what, async () => (await jsonpath(c, ['-n', ns, 'get', 'ism', name], path)) !== '');
+}
+
+/** `kubectl run NAME --image=IMAGE` in NS, pulling with the Secret `pullSecret`. */
+export async function runPod(
+  c: Cluster,
+  ns: string,
+  name: string,
+  image: string,
+  pullSecret = 'upstream-pull',
+): Promise<void> {
+  const overrides = JSON.stringify({ spec: { imagePullSecrets: [{ name: pullSecret }] } });
+  await c.k('-n', ns, 'run', name, `--image=${image}`, `--overrides=${overrides}`);
+}
+
 /** Polls until `check` is true (or throws with what it last saw). Generous: the node is shared. */
 export async function eventually(
   what: string,
