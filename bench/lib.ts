@@ -170,3 +170,24 @@ export function heapSummary(
     .map(([k, [size, count]]) => [k, size / 2 ** 20, count] as [string, number, number]);
   return { total: total / 2 ** 20, rows };
 }
+
+/**
+ * A pod as a Deployment's ReplicaSet `owner` makes it (generateName from the owner's name, the
+ * template-hash label, the owner reference), with `spec`: what the router sees at admission.
+ */
+export function replicaSetPod(namespace: string, owner: { name: string }, spec: object): object {
+  // A Deployment `shop`'s ReplicaSet is `shop-<template hash>`.
+  const dash = owner.name.lastIndexOf('-');
+  const [app, hash] = [owner.name.slice(0, dash), owner.name.slice(dash + 1)];
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      generateName: `${owner.name}-`,
+      namespace,
+      labels: { app, 'pod-template-hash': hash },
+      ownerReferences: [owner],
+    },
+    spec,
+  };
+}

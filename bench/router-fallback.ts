@@ -39,12 +39,19 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { Agent, request } from 'undici';
 import { parse } from 'yaml';
 import { harness, kubeConfig } from '../tests/harness/env.ts';
-import { apply, kubectl, namespace, registrySecret, seed } from '../tests/harness/fixtures.ts';
+import {
+  apply,
+  kubectl,
+  namespace,
+  ownerReplicaSet,
+  registrySecret,
+  seed,
+} from '../tests/harness/fixtures.ts';
 import { functionEnv } from '../tests/harness/functions.ts';
 import { freePort, type Proc, startProc, stopProc, waitFor } from '../tests/harness/proc.ts';
 import { startHarness } from '../tests/harness/start.ts';
 import { admissionReview, registerRouterWebhook } from '../tests/harness/webhook.ts';
-import { benchArgs, heapSummary, memoryOf, type Summary, summarize, table } from './lib.ts';
+import { benchArgs, heapSummary, memoryOf, replicaSetPod, type Summary, summarize, table } from './lib.ts';
 
 const args = benchArgs();
 const BEFORE = args.get('before') ?? '28bb978';
@@ -128,30 +135,10 @@ try {
   const ns = await namespace('fallback');
   await kubectl(['label', 'namespace', ns, 'kuik-bench=on']);
   await registrySecret(ns, 'pull', reg);
-  await apply({
-    apiVersion: 'apps/v1',
-    kind: 'ReplicaSet',
-    metadata: { name: 'shop-7d9f8', namespace: ns },
-    spec: {
-      replicas: 0,
-      selector: { matchLabels: { app: 'shop' } },
-      template: { metadata: { labels: { app: 'shop' } }, spec: { containers: [{ name: 'c', image: 'x' }] } },
-    },
-  });
-  const rsUid = JSON.parse(await kubectl(['get', 'rs', '-n', ns, 'shop-7d9f8', '-o', 'json'])).metadata.uid;
+  const rs = await ownerReplicaSet(ns);
 
-  const podObject = (host: string) => ({
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      generateName: 'shop-7d9f8-',
-      namespace: ns,
-      labels: { app: 'shop', 'pod-template-hash': '7d9f8' },
-      ownerReferences: [
-        { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'shop-7d9f8', uid: rsUid, controller: true },
-      ],
-    },
-    spec: {
+  const podObject = (host: string) =>
+    replicaSetPod(ns, rs, {
       containers: names.map((name) => ({
         name,
         image: `${host}/bench/${name}:1`,
@@ -161,8 +148,7 @@ try {
       })),
       imagePullSecrets: [{ name: 'pull' }],
       restartPolicy: 'Always',
-    },
-  });
+    });
   const reviewBody = (i: number, host: string) =>
     admissionReview({ uid: `bench-${i}`, namespace: ns, dryRun: false, object: podObject(host) });
   const ca = readFileSync(h.pki.caCert);

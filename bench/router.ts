@@ -15,7 +15,7 @@ import { functionEnv } from '../tests/harness/functions.ts';
 import { freePort, startProc, stopProc, waitFor } from '../tests/harness/proc.ts';
 import { startHarness } from '../tests/harness/start.ts';
 import { admissionReview } from '../tests/harness/webhook.ts';
-import { load, memoryOf, openLoop, summarize, table } from './lib.ts';
+import { load, memoryOf, openLoop, replicaSetPod, summarize, table } from './lib.ts';
 
 const h0 = await startHarness();
 process.env['KUIK_HARNESS_STATE'] = h0.stateFile;
@@ -83,25 +83,21 @@ try {
     resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
     volumeMounts: [{ name: 'data', mountPath: '/data' }],
   });
-  const podObject = {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      generateName: 'shop-7d9f8-',
-      namespace: ns,
-      labels: { app: 'shop', 'pod-template-hash': '7d9f8' },
-      ownerReferences: [
-        { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'shop-7d9f8', uid: 'rs-uid', controller: true },
-      ],
-    },
-    spec: {
-      containers: ['api', 'worker', 'sidecar'].map(container),
-      imagePullSecrets: [{ name: 'pull' }],
-      volumes: [{ name: 'data', emptyDir: {} }],
-      serviceAccountName: 'default',
-      restartPolicy: 'Always',
-    },
+  // The owner is only named: the router reads the reference, not the ReplicaSet.
+  const owner = {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    name: 'shop-7d9f8',
+    uid: 'rs-uid',
+    controller: true,
   };
+  const podObject = replicaSetPod(ns, owner, {
+    containers: ['api', 'worker', 'sidecar'].map(container),
+    imagePullSecrets: [{ name: 'pull' }],
+    volumes: [{ name: 'data', emptyDir: {} }],
+    serviceAccountName: 'default',
+    restartPolicy: 'Always',
+  });
   const review = (i: number) =>
     admissionReview({ uid: `bench-${i}`, namespace: ns, dryRun: false, object: podObject });
 

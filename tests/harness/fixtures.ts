@@ -193,6 +193,29 @@ export async function waitUntilReconcileReceives(namespace: string): Promise<voi
   });
 }
 
+/**
+ * A ReplicaSet `name` with no replicas in `ns` (no controller runs here), for pods to name as their
+ * owner the way a Deployment's pods do; returns that owner reference.
+ */
+export async function ownerReplicaSet(ns: string, name = 'shop-7d9f8') {
+  await apply({
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name, namespace: ns },
+    spec: {
+      replicas: 0,
+      selector: { matchLabels: { app: 'shop' } },
+      template: {
+        metadata: { labels: { app: 'shop' } },
+        spec: { containers: [{ name: 'app', image: 'x' }] },
+      },
+    },
+  });
+  const uid: string = JSON.parse(await kubectl(['get', 'replicaset', '-n', ns, name, '-o', 'json'])).metadata
+    .uid;
+  return { apiVersion: 'apps/v1', kind: 'ReplicaSet', name, uid, controller: true };
+}
+
 /** A pod (never scheduled: the harness runs no kubelet) using `images`; its generated name. */
 export async function pod(
   ns: string,

@@ -13,6 +13,7 @@ import {
   eventually,
   kubectl,
   namespace,
+  ownerReplicaSet,
   registrySecret,
   seed,
   startOwnRegistry,
@@ -303,23 +304,8 @@ async function writesIn(namespace: string, resource: string): Promise<number> {
 
 test('pods of one ReplicaSet rerouted alike: one event whose series counts every pod, in a few writes', async () => {
   const ns = await appNamespace('series');
-  // A ReplicaSet with no replicas (no controller runs here): the pods below name it as owner.
-  await apply({
-    apiVersion: 'apps/v1',
-    kind: 'ReplicaSet',
-    metadata: { name: 'shop-7d9f8', namespace: ns },
-    spec: {
-      replicas: 0,
-      selector: { matchLabels: { app: 'shop' } },
-      template: {
-        metadata: { labels: { app: 'shop' } },
-        spec: { containers: [{ name: 'app', image: 'x' }] },
-      },
-    },
-  });
-  const uid = JSON.parse(await kubectl(['get', 'replicaset', '-n', ns, 'shop-7d9f8', '-o', 'json'])).metadata
-    .uid;
-  const rs = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'shop-7d9f8', uid };
+  // The pods below name this ReplicaSet as their owner.
+  const rs = await ownerReplicaSet(ns);
   const before = await writesIn(ns, 'events');
   const t0 = Date.now();
   const pods = 12;
@@ -327,7 +313,7 @@ test('pods of one ReplicaSet rerouted alike: one event whose series counts every
     const created = await core.createNamespacedPod({
       namespace: ns,
       body: {
-        metadata: { generateName: 'shop-7d9f8-', ownerReferences: [{ ...rs, controller: true }] },
+        metadata: { generateName: 'shop-7d9f8-', ownerReferences: [rs] },
         spec: {
           containers: [{ name: 'app', image: img('app/web:1') }],
           imagePullSecrets: [{ name: 'origin-pull' }],
