@@ -7,17 +7,13 @@
 // several can run side by side; profiling gets a free port each.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { HTTP } from 'cloudevents';
+import type { Incoming } from '#shared/cloudevents.ts';
 import { harness } from './env.ts';
 import { uniq } from './fixtures.ts';
 import { freePort, type Proc, startProc, stopProc } from './proc.ts';
 
-export interface ReceivedEvent {
-  id: string;
-  type: string;
-  source: string;
-  subject?: string;
-  data: unknown;
-  extensions: Record<string, unknown>;
+/** An event as shared/cloudevents.ts parses it, with the request's headers (auth, tracing). */
+export interface ReceivedEvent extends Incoming {
   headers: IncomingHttpHeaders;
 }
 
