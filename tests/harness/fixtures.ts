@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Kube } from '#shared/kube/client.ts';
 import { harness, kubeConfig, type RegistryInfo } from './env.ts';
+import { type FaultProxy, startFaultProxy } from './fault-proxy.ts';
 import { run } from './proc.ts';
 import {
   type RunningRegistry,
@@ -67,6 +68,19 @@ export async function startOwnRegistry(
       tokenKey: pki.webhookKey,
     },
     ...opts,
+  });
+}
+
+/**
+ * A fault proxy in front of the harness registry `reg`, serving TLS with the harness's certificate
+ * (so clients trust it as they trust the registry). The caller closes it.
+ */
+export async function proxyInFrontOf(reg: RegistryInfo): Promise<FaultProxy> {
+  const { pki } = harness();
+  return await startFaultProxy({
+    upstream: reg.host,
+    caFile: reg.caFile,
+    tls: { certFile: pki.webhookCert, keyFile: pki.webhookKey },
   });
 }
 

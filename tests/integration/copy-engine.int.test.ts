@@ -11,8 +11,8 @@ import { RegistryTransport } from '#shared/registry/transport.ts';
 import { COPY_TRANSPORT, copyImage, mirrorImage } from '../../functions/copy/engine/copy.ts';
 import type { UploadRecord } from '../../functions/copy/engine/sessions.ts';
 import { harness, type RegistryInfo } from '../harness/env.ts';
-import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.ts';
-import { seed, seedArtifact, uniq } from '../harness/fixtures.ts';
+import type { FaultProxy } from '../harness/fault-proxy.ts';
+import { proxyInFrontOf, seed, seedArtifact, uniq } from '../harness/fixtures.ts';
 import { run } from '../harness/proc.ts';
 import { inspectRaw } from '../harness/registry.ts';
 
@@ -58,12 +58,7 @@ const tlsToToken = (source: string, destination: string, t = transport()) => ({
 });
 
 async function proxy(reg: RegistryInfo): Promise<FaultProxy> {
-  const pki = harness().pki;
-  const p = await startFaultProxy({
-    upstream: reg.host,
-    caFile: reg.caFile,
-    tls: { certFile: pki.webhookCert, keyFile: pki.webhookKey },
-  });
+  const p = await proxyInFrontOf(reg);
   proxies.push(p);
   return p;
 }

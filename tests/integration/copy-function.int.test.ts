@@ -18,13 +18,14 @@ import { createCopyMetrics } from '../../functions/copy/metrics.ts';
 import { createCopyApp } from '../../functions/copy/server.ts';
 import { copyEventPost, copyJobEvent, copyRequest, mirrorSetToCopy } from '../harness/copy-event.ts';
 import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
-import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.ts';
+import type { FaultProxy } from '../harness/fault-proxy.ts';
 import {
   apply,
   eventually,
   namespace,
   patchStatus,
   pod,
+  proxyInFrontOf,
   registrySecret,
   seed,
   uniq,
@@ -58,12 +59,7 @@ before(async () => {
     settings: DEFAULT_SETTINGS,
   };
   app = createCopyApp(deps, registry, createCopyMetrics(registry));
-  const pki = harness().pki;
-  mirror = await startFaultProxy({
-    upstream: token.host,
-    caFile: token.caFile,
-    tls: { certFile: pki.webhookCert, keyFile: pki.webhookKey },
-  });
+  mirror = await proxyInFrontOf(token);
   // The pod's pull secret for the source registry and the mirror's push credential.
   await registrySecret(ns, 'pull', tls);
   await registrySecret(ns, 'push', token, mirror.host);

@@ -9,8 +9,16 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { copyJobEvent, mirrorSetToCopy } from '../harness/copy-event.ts';
 import { harness, type RegistryInfo } from '../harness/env.ts';
-import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.ts';
-import { eventually, namespace, registrySecret, samples, seed, uniq } from '../harness/fixtures.ts';
+import type { FaultProxy } from '../harness/fault-proxy.ts';
+import {
+  eventually,
+  namespace,
+  proxyInFrontOf,
+  registrySecret,
+  samples,
+  seed,
+  uniq,
+} from '../harness/fixtures.ts';
 import { type RunningFunction, startCopyJob, startFunction } from '../harness/functions.ts';
 import { imageManifest } from '../harness/registry.ts';
 
@@ -28,12 +36,7 @@ let ns: string;
 before(async () => {
   ({ tls, token } = harness().registries);
   router = await startFunction('router');
-  const pki = harness().pki;
-  mirror = await startFaultProxy({
-    upstream: token.host,
-    caFile: token.caFile,
-    tls: { certFile: pki.webhookCert, keyFile: pki.webhookKey },
-  });
+  mirror = await proxyInFrontOf(token);
   ns = await namespace('progress-push');
   await registrySecret(ns, 'pull', tls);
   await registrySecret(ns, 'push', token, mirror.host);

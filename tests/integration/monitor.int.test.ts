@@ -24,13 +24,14 @@ import { createMonitorApp } from '../../functions/monitor/server.ts';
 import type { MonitorDeps, TickSummary } from '../../functions/monitor/tick.ts';
 import { createRouterMetrics } from '../../functions/router/metrics.ts';
 import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
-import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.ts';
+import type { FaultProxy } from '../harness/fault-proxy.ts';
 import {
   apply,
   kubectl,
   namespace,
   patchStatus,
   pod,
+  proxyInFrontOf,
   registrySecret,
   samples,
   seed,
@@ -202,12 +203,7 @@ function fast(hosts: string[], extra: Record<string, unknown> = {}) {
 }
 
 async function faultProxy(reg: RegistryInfo): Promise<FaultProxy> {
-  const pki = harness().pki;
-  const p = await startFaultProxy({
-    upstream: reg.host,
-    caFile: reg.caFile,
-    tls: { certFile: pki.webhookCert, keyFile: pki.webhookKey },
-  });
+  const p = await proxyInFrontOf(reg);
   cleanups.push(() => p.close());
   return p;
 }

@@ -15,8 +15,8 @@ import { repoOf } from '#shared/registry/repo.ts';
 import { monitorDeps } from '../../functions/monitor/main.ts';
 import { type MonitorDeps, runTick } from '../../functions/monitor/tick.ts';
 import { harness } from '../harness/env.ts';
-import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.ts';
-import { registrySecretArgs, seed, uniq } from '../harness/fixtures.ts';
+import type { FaultProxy } from '../harness/fault-proxy.ts';
+import { proxyInFrontOf, registrySecretArgs, seed, uniq } from '../harness/fixtures.ts';
 import { type PrivateControlPlane, startPrivateControlPlane } from '../harness/private-controlplane.ts';
 
 const log = createLogger('shared-quota-test', process.env['LOG_LEVEL'] ?? 'silent');
@@ -28,13 +28,8 @@ let proxy: FaultProxy;
 
 before(async () => {
   cps = await Promise.all([startPrivateControlPlane('quota-a'), startPrivateControlPlane('quota-b')]);
-  const pki = harness().pki;
   const { tls } = harness().registries;
-  proxy = await startFaultProxy({
-    upstream: tls.host,
-    caFile: tls.caFile,
-    tls: { certFile: pki.webhookCert, keyFile: pki.webhookKey },
-  });
+  proxy = await proxyInFrontOf(tls);
 });
 after(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});

@@ -28,7 +28,7 @@ import { reconcileMirrorSet } from '../../functions/reconcile/mirror-set.ts';
 import { reconcileReplicated } from '../../functions/reconcile/replicated.ts';
 import { copyEventPost, mirrorSetToCopy } from '../harness/copy-event.ts';
 import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
-import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.ts';
+import type { FaultProxy } from '../harness/fault-proxy.ts';
 import {
   apply,
   eventually,
@@ -36,6 +36,7 @@ import {
   kubectl,
   namespace,
   pod,
+  proxyInFrontOf,
   registrySecret,
   samples,
   seed,
@@ -355,14 +356,9 @@ describe('printer columns and kubectl wait --for=condition=Ready', () => {
 describe('copy progress', () => {
   let mirror: FaultProxy;
   before(async () => {
-    const pki = harness().pki;
     // The mirror registry as the CRs name it: a proxy in front of the token registry that can hold
     // an upload mid-way, so the copy is caught in the middle however fast the machine is.
-    mirror = await startFaultProxy({
-      upstream: token.host,
-      caFile: token.caFile,
-      tls: { certFile: pki.webhookCert, keyFile: pki.webhookKey },
-    });
+    mirror = await proxyInFrontOf(token);
     await registrySecret(ns, 'push-proxy', token, mirror.host);
   });
   after(async () => {
