@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { parse } from 'yaml';
+import { writeBody } from '../harness/body.ts';
 import { harness } from '../harness/env.ts';
 import { eventually, uniq } from '../harness/fixtures.ts';
 import { type RunningFunction, startFunction } from '../harness/functions.ts';
@@ -93,18 +94,7 @@ function post(
       if (!answered) reject(err);
     });
     if (body) return void req.end(body);
-    const chunk = Buffer.alloc(256 * 1024, 0x61);
-    let sent = 0;
-    const pump = () => {
-      while (sent < size && !req.destroyed) {
-        const n = Math.min(chunk.length, size - sent);
-        sent += n;
-        if (!req.write(n === chunk.length ? chunk : chunk.subarray(0, n)))
-          return void req.once('drain', pump);
-      }
-      req.end();
-    };
-    pump();
+    writeBody(req, size, 256 * 1024);
   });
 }
 
