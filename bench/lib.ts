@@ -45,19 +45,24 @@ export function table(head: readonly string[], rows: readonly (readonly (string 
   return lines.map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
-/** Runs `task` with `concurrency` workers until `count` tasks are done; returns per-task latencies (ms). */
+/**
+ * Runs `task` with `concurrency` workers until `count` tasks are done, starting none once `seconds`
+ * have passed; returns per-task latencies (ms).
+ */
 export async function load(
   count: number,
   concurrency: number,
   task: (i: number) => Promise<void>,
+  seconds = Number.POSITIVE_INFINITY,
 ): Promise<{ latencies: number[]; wallMs: number; errors: number }> {
   const latencies: number[] = [];
   let next = 0;
   let errors = 0;
   const t0 = performance.now();
+  const end = t0 + seconds * 1000;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < count) {
+      while (next < count && performance.now() < end) {
         const i = next++;
         const s = performance.now();
         try {

@@ -51,7 +51,16 @@ import { functionEnv } from '../tests/harness/functions.ts';
 import { freePort, type Proc, startProc, stopProc, waitFor } from '../tests/harness/proc.ts';
 import { startHarness } from '../tests/harness/start.ts';
 import { admissionReview, registerRouterWebhook } from '../tests/harness/webhook.ts';
-import { benchArgs, heapSummary, memoryOf, replicaSetPod, type Summary, summarize, table } from './lib.ts';
+import {
+  benchArgs,
+  heapSummary,
+  load,
+  memoryOf,
+  replicaSetPod,
+  type Summary,
+  summarize,
+  table,
+} from './lib.ts';
 
 const args = benchArgs();
 const BEFORE = args.get('before') ?? '28bb978';
@@ -262,33 +271,12 @@ try {
     return { ...summarize(res.latencies, res.wallMs), errors: res.errors };
   };
   /** lib.ts `load`, with no new task started once `seconds` have passed. */
-  const timedLoad = async (
+  const timedLoad = (
     count: number,
     seconds: number,
     concurrency: number,
     task: (i: number) => Promise<void>,
-  ) => {
-    const latencies: number[] = [];
-    let next = 0;
-    let errors = 0;
-    const t0 = performance.now();
-    const end = t0 + seconds * 1000;
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < count && performance.now() < end) {
-          const i = next++;
-          const st = performance.now();
-          try {
-            await task(i);
-            latencies.push(performance.now() - st);
-          } catch {
-            errors++;
-          }
-        }
-      }),
-    );
-    return { latencies, wallMs: performance.now() - t0, errors };
-  };
+  ) => load(count, concurrency, task, seconds);
   /** Runs `work`, measuring CPU of the router, the apiserver and etcd, and the router's log bytes. */
   const measured = async <T extends { count: number }>(r: Router, work: () => Promise<T>) => {
     const c0 = [cpuOf(r.pid), cpuOf(apiserverPid), cpuOf(etcdPid)];
