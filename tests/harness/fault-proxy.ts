@@ -17,6 +17,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { Transform } from 'node:stream';
 import { Agent, request } from 'undici';
+import { listenLocal } from './proc.ts';
 
 export type FaultAction =
   /** Answer this instead of asking the registry. */
@@ -299,12 +300,10 @@ export async function startFaultProxy(opts: {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const addr = server.address();
-  if (addr === null || typeof addr === 'string') throw new Error('fault proxy: no address');
+  const port = await listenLocal(server, 'fault proxy');
 
   return {
-    host: `127.0.0.1:${addr.port}`,
+    host: `127.0.0.1:${port}`,
     tls: opts.tls !== undefined,
     requests,
     fault(rule) {

@@ -10,7 +10,7 @@ import { HTTP } from 'cloudevents';
 import type { Incoming } from '#shared/cloudevents.ts';
 import { harness } from './env.ts';
 import { uniq } from './fixtures.ts';
-import { freePort, type Proc, startProc, stopProc } from './proc.ts';
+import { freePort, listenLocal, type Proc, startProc, stopProc } from './proc.ts';
 
 /** An event as shared/cloudevents.ts parses it, with the request's headers (auth, tracing). */
 export interface ReceivedEvent extends Incoming {
@@ -63,11 +63,9 @@ export async function startEventSink(): Promise<EventSink> {
       res.end();
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  if (addr === null || typeof addr === 'string') throw new Error('event sink: no address');
+  const port = await listenLocal(server, 'event sink');
   return {
-    url: `http://127.0.0.1:${addr.port}/`,
+    url: `http://127.0.0.1:${port}/`,
     events,
     waitFor: (pred, timeoutMs = 30_000) => {
       const found = events.find(pred);

@@ -13,6 +13,7 @@ import { reconcileDeps } from '../../functions/reconcile/main.ts';
 import { COPY_REQUEST_CONCURRENCY, reconcileMirrorSet } from '../../functions/reconcile/mirror-set.ts';
 import { harness, kubeConfig } from '../harness/env.ts';
 import { imageSetMirror, namespace, pod, uniq } from '../harness/fixtures.ts';
+import { listenLocal } from '../harness/proc.ts';
 
 /** A sink that holds every request `holdMs` before its 202, counting how many it holds at once. */
 async function stallingSink(holdMs: number) {
@@ -31,11 +32,9 @@ async function stallingSink(holdMs: number) {
       }, holdMs);
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  if (addr === null || typeof addr === 'string') throw new Error('sink: no address');
+  const port = await listenLocal(server, 'sink');
   return {
-    url: `http://127.0.0.1:${addr.port}/`,
+    url: `http://127.0.0.1:${port}/`,
     seen,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
