@@ -4,12 +4,8 @@
 # apt is skipped when the commands exist, Go builds are cached under $HOME/.cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# shellcheck source=../tests/versions.env
-source tests/versions.env
-CACHE=${KUIK_CACHE_DIR:-$HOME/.cache/kuik-functions}
-export GOMODCACHE=${GOMODCACHE:-$HOME/.cache/go-mod}
-export GOCACHE=${GOCACHE:-$HOME/.cache/go-build}
-export GOFLAGS=-mod=mod CGO_ENABLED=0
+# shellcheck source=../tests/go-env.sh
+source tests/go-env.sh
 
 need=()
 # The real cluster (tests/cluster/) also needs runc, the CNI plugins, socat, conntrack and iptables

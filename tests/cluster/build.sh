@@ -12,12 +12,8 @@
 # Images are packed from these binaries by tests/cluster/images.ts, not here.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-# shellcheck source=../versions.env
-source tests/versions.env
-CACHE=${KUIK_CACHE_DIR:-$HOME/.cache/kuik-functions}
-export GOMODCACHE=${GOMODCACHE:-$HOME/.cache/go-mod}
-export GOCACHE=${GOCACHE:-$HOME/.cache/go-build}
-export GOFLAGS=-mod=mod CGO_ENABLED=0
+# shellcheck source=../go-env.sh
+source tests/go-env.sh
 ROOT=$PWD
 
 KUBEBINS_DIR="$CACHE/kubebins-node/v$K8S_VERSION" K8S_VERSION=$K8S_VERSION \
