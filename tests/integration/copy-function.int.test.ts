@@ -81,6 +81,9 @@ const mirrorSet = async (source: string, mirrorStatus: Partial<MirrorStatusEntry
   });
 
 const read = (name: string) => kube.getKuik<ImageSetMirror>({ kind: 'ImageSetMirror', name, namespace: ns });
+/** Every Event about the mirror set `name`. */
+const eventsOf = async (name: string) =>
+  (await kube.events.listNamespacedEvent({ namespace: ns, fieldSelector: `regarding.name=${name}` })).items;
 const mirrorOf = (cr: ImageSetMirror) => cr.status?.matchingImages?.[0]?.mirrors?.[0];
 
 /** Every Secret `get` the API server saw in `namespace` (its audit log, level Metadata). */
@@ -135,12 +138,9 @@ describe('copy function over HTTP', () => {
     assert.equal(m?.lastError, undefined);
     assert.equal(m?.uploads, undefined);
     assert.equal((await inspectRaw(token, destination.replace(mirror.host, token.host))).digest, src.digest);
-    const events = await kube.events.listNamespacedEvent({
-      namespace: ns,
-      fieldSelector: `regarding.name=${name}`,
-    });
+    const events = await eventsOf(name);
     assert.deepEqual(
-      events.items.map((e) => [e.type, e.reason]),
+      events.map((e) => [e.type, e.reason]),
       [['Normal', 'Mirrored']],
     );
   });
@@ -214,15 +214,12 @@ describe('copy function over HTTP', () => {
     assert.equal(m?.mirroredAt, undefined);
     // One Warning event for `kubectl describe`; the same failure again records no second one.
     await post(req);
-    const events = await kube.events.listNamespacedEvent({
-      namespace: ns,
-      fieldSelector: `regarding.name=${name}`,
-    });
+    const events = await eventsOf(name);
     assert.deepEqual(
-      events.items.map((e) => [e.type, e.reason]),
+      events.map((e) => [e.type, e.reason]),
       [['Warning', 'MirrorFailed']],
     );
-    assert.match(events.items[0]?.note ?? '', /not found/);
+    assert.match(events[0]?.note ?? '', /not found/);
   });
 
   test('a single image of another platform fails with kuik’s exact error in status (§10.11 H)', async () => {
