@@ -14,7 +14,7 @@ import { harness, type RegistryInfo } from '../harness/env.ts';
 import type { FaultProxy } from '../harness/fault-proxy.ts';
 import { proxyInFrontOf, seed, seedArtifact, uniq } from '../harness/fixtures.ts';
 import { run } from '../harness/proc.ts';
-import { inspectRaw } from '../harness/registry.ts';
+import { inspectRaw, skopeoAuth } from '../harness/registry.ts';
 
 const MiB = 1024 * 1024;
 const ALL = [{ architecture: 'amd64' }, { architecture: 'arm64' }];
@@ -187,10 +187,8 @@ describe('copy engine, registry to registry', () => {
       'copy',
       '--quiet',
       '--override-arch=arm64',
-      `--src-creds=${tls.username}:${tls.password}`,
-      `--dest-creds=${tls.username}:${tls.password}`,
-      `--src-cert-dir=${tls.certDir}`,
-      `--dest-cert-dir=${tls.certDir}`,
+      ...skopeoAuth('src', tls),
+      ...skopeoAuth('dest', tls),
       `docker://${src.ref}`,
       `docker://${single}`,
     ]);
