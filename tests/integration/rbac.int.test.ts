@@ -118,6 +118,12 @@ async function apply(obj: object): Promise<void> {
   await cp.kubectl(['apply', '--server-side', '--field-manager=rbac-test', '-f', '-'], JSON.stringify(obj));
 }
 
+/** An ImageSetMirror of the images `include` names to `path` on the mirror, pushed with `push`. */
+async function mirrorSet(namespace: string, name: string, include: object[], path: string): Promise<void> {
+  const mirrors = [{ registry: mirror.host, path, credentialSecret: { name: 'push' } }];
+  await kuik('ImageSetMirror', { name, namespace }, { filter: { include }, mirrors });
+}
+
 /** A kuik custom resource of `kind`, applied as above. */
 async function kuik(kind: string, metadata: object, spec: object): Promise<void> {
   await apply({ apiVersion: 'kuik.enix.io/v1alpha1', kind, metadata, spec });
@@ -469,14 +475,7 @@ test('reconcile, its ApiServerSource and copy: mirror sets, secret owners, delet
   const include = [{ image: `${quote(mirror.host)}/${P}/src/.*` }];
   const ism = uniq('ism');
   const cism = uniq('cism');
-  await kuik(
-    'ImageSetMirror',
-    { name: ism, namespace: rec },
-    {
-      filter: { include },
-      mirrors: [{ registry: mirror.host, path: `${P}/dst-ism`, credentialSecret: { name: 'push' } }],
-    },
-  );
+  await mirrorSet(rec, ism, include, `${P}/dst-ism`);
   await kuik(
     'ClusterImageSetMirror',
     { name: cism },
@@ -641,14 +640,7 @@ test("monitor: a tick (probes, ledger, events) uses exactly its role, reconcile'
   // New mirror sets and a CRIS nobody reconciled yet: the resync finalizes them and fills status.
   const include = [{ image: `${quote(mirror.host)}/${P}/mon/.*` }];
   const monIsm = uniq('ism');
-  await kuik(
-    'ImageSetMirror',
-    { name: monIsm, namespace: mon },
-    {
-      filter: { include },
-      mirrors: [{ registry: mirror.host, path: `${P}/mon-ism`, credentialSecret: { name: 'push' } }],
-    },
-  );
+  await mirrorSet(mon, monIsm, include, `${P}/mon-ism`);
   await kuik(
     'ClusterImageSetMirror',
     { name: uniq('cism') },
