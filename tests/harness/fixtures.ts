@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Kube } from '#shared/kube/client.ts';
+import { waitEstablished } from './controlplane.ts';
 import { harness, kubeConfig, type RegistryInfo } from './env.ts';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.ts';
 import { run } from './proc.ts';
@@ -82,6 +83,14 @@ export async function proxyInFrontOf(reg: RegistryInfo): Promise<FaultProxy> {
     caFile: reg.caFile,
     tls: { certFile: pki.webhookCert, keyFile: pki.webhookKey },
   });
+}
+
+/** Applies the CRDs in `dir` (server-side, as `fieldManager`) and waits until `crds` are established. */
+export async function installCrds(dir: string, fieldManager: string, crds: readonly string[]): Promise<void> {
+  const h = harness();
+  const k = ['--kubeconfig', h.kubeconfig];
+  await run(h.bins.kubectl, [...k, 'apply', '--server-side', `--field-manager=${fieldManager}`, '-f', dir]);
+  await waitEstablished(h.bins.kubectl, k, crds);
 }
 
 /** kubectl of the harness's version, as cluster admin. */

@@ -11,9 +11,8 @@ import { before, test } from 'node:test';
 import { AdmissionregistrationV1Api } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { routerEnv } from '../../functions/router/main.ts';
-import { waitEstablished } from '../harness/controlplane.ts';
 import { harness, kubeConfig } from '../harness/env.ts';
-import { kubectl, uniq } from '../harness/fixtures.ts';
+import { installCrds, kubectl, uniq } from '../harness/fixtures.ts';
 import { run } from '../harness/proc.ts';
 import { manifestTools } from '../harness/tools.ts';
 import { registerRouterWebhook } from '../harness/webhook.ts';
@@ -131,18 +130,9 @@ function normalize(value: unknown): unknown {
 let kustomized: Obj[];
 
 before(async () => {
-  const k = ['--kubeconfig', harness().kubeconfig];
   // cert-manager's CRDs, for real: the dry runs below need their schemas (cluster-scoped, harmless
   // to other files; re-applying is a no-op).
-  await run(harness().bins.kubectl, [
-    ...k,
-    'apply',
-    '--server-side',
-    '--field-manager=kuik-manifests-test',
-    '-f',
-    tools().certManagerCrdDir,
-  ]);
-  await waitEstablished(harness().bins.kubectl, k, [
+  await installCrds(tools().certManagerCrdDir, 'kuik-manifests-test', [
     'crd/certificates.cert-manager.io',
     'crd/issuers.cert-manager.io',
   ]);

@@ -14,12 +14,12 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { sendCloudEvent } from '#shared/cloudevents.ts';
-import { waitEstablished } from '../harness/controlplane.ts';
 import { copyJobEvent, mirrorSetToCopy } from '../harness/copy-event.ts';
 import { harness, type RegistryInfo } from '../harness/env.ts';
 import {
   apply,
   eventually,
+  installCrds,
   kubectl,
   namespace,
   patchStatus,
@@ -150,16 +150,7 @@ async function promReaches(expr: string, want: number): Promise<void> {
 
 before(async () => {
   tls = harness().registries.tls;
-  const k = ['--kubeconfig', harness().kubeconfig];
-  await run(harness().bins.kubectl, [
-    ...k,
-    'apply',
-    '--server-side',
-    '--field-manager=kuik-metrics-test',
-    '-f',
-    manifestTools().prometheusOperatorCrdDir,
-  ]);
-  await waitEstablished(harness().bins.kubectl, k, [
+  await installCrds(manifestTools().prometheusOperatorCrdDir, 'kuik-metrics-test', [
     'crd/servicemonitors.monitoring.coreos.com',
     'crd/podmonitors.monitoring.coreos.com',
   ]);
