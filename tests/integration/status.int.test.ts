@@ -121,14 +121,24 @@ function wait(resource: string, condition: string, opts: { ns?: string } = {}): 
   return p;
 }
 
+/** A pod running a fresh image `repo`:v1 and an ImageSetMirror of exactly that image to `mirror`; its name. */
+async function podAndMirrorSet(repo: string, mirror: object): Promise<string> {
+  const src = await seed(tls, uniq(repo), 'v1', { archs: ['amd64'] });
+  await pod(ns, [src.ref], ['pull']);
+  const name = uniq('ism');
+  await imageSetMirror(ns, name, {
+    filter: { include: [{ image: `${src.ref.replace(/[.]/g, '\\.')}` }] },
+    mirrors: [mirror],
+  });
+  return name;
+}
+
 describe('printer columns and kubectl wait --for=condition=Ready', () => {
   test('ImageSetMirror: Ready once the copy lands, with Images/Mirrored/Pending/Failing columns', async () => {
-    const src = await seed(tls, uniq('status/ok'), 'v1', { archs: ['amd64'] });
-    await pod(ns, [src.ref], ['pull']);
-    const name = uniq('ism');
-    await imageSetMirror(ns, name, {
-      filter: { include: [{ image: `${src.ref.replace(/[.]/g, '\\.')}` }] },
-      mirrors: [{ registry: token.host, path: 'mirror-ok', credentialSecret: { name: 'push' } }],
+    const name = await podAndMirrorSet('status/ok', {
+      registry: token.host,
+      path: 'mirror-ok',
+      credentialSecret: { name: 'push' },
     });
     const ready = wait(`ism/${name}`, 'Ready', { ns });
     const ref: KuikRef = { kind: 'ImageSetMirror', name, namespace: ns };
@@ -159,14 +169,8 @@ describe('printer columns and kubectl wait --for=condition=Ready', () => {
   });
 
   test('ImageSetMirror: Ready=False with MirrorFailed when the copy fails', async () => {
-    const src = await seed(tls, uniq('status/fail'), 'v1', { archs: ['amd64'] });
-    await pod(ns, [src.ref], ['pull']);
-    const name = uniq('ism');
     // No credential: the token registry refuses the push.
-    await imageSetMirror(ns, name, {
-      filter: { include: [{ image: `${src.ref.replace(/[.]/g, '\\.')}` }] },
-      mirrors: [{ registry: token.host, path: 'mirror-fail' }],
-    });
+    const name = await podAndMirrorSet('status/fail', { registry: token.host, path: 'mirror-fail' });
     const failed = wait(`ism/${name}`, 'Ready=false', { ns });
     await reconcileMirrorSet({ kind: 'ImageSetMirror', name, namespace: ns }, reconcile());
     assert.match(await failed, /condition met/);
