@@ -19,7 +19,9 @@ import {
   pullSecret,
   pushRunnable,
   pushSynthetic,
+  runPod,
   UPSTREAM_PORT,
+  waitMirrored,
 } from '../tests/cluster/scenario.ts';
 import { startCluster } from '../tests/cluster/start.ts';
 import { benchArgs, percentile, table } from './lib.ts';
@@ -101,16 +103,7 @@ try {
   row('Deployment rollout (2 pods), upstream up', `${((performance.now() - t) / 1000).toFixed(1)} s`);
   // Mirror it, then roll out with the upstream down.
   await applyYaml(c, ism('m0'));
-  await eventually(
-    'mirrored',
-    async () =>
-      (await jsonpath(
-        c,
-        ['-n', ns, 'get', 'ism', 'm0'],
-        '{.status.matchingImages[0].mirrors[0].mirroredAt}',
-      )) !== '',
-    600_000,
-  );
+  await waitMirrored(c, ns, 'm0', undefined, 'mirrored');
   await upstream.stop();
   t = performance.now();
   await applyYaml(c, deploy('down', `${up}/demo/app:v1`));
@@ -158,25 +151,12 @@ try {
   );
   // Copy Job: from the ISM that asks for it to mirroredAt, for a COPY_MIB image.
   await pushSynthetic(c, upstream, 'demo/big', 'v1', COPY_MIB * 1024 * 1024);
-  await c.k(
-    '-n',
-    ns,
-    'run',
-    'big',
-    `--image=${up}/demo/big:v1`,
-    '--overrides={"spec":{"imagePullSecrets":[{"name":"upstream-pull"}]}}',
-  );
+  await runPod(c, ns, 'big', `${up}/demo/big:v1`);
   const jobsBefore = (await c.k('-n', KUIK_NS, 'get', 'jobs', '-o', 'name'))
     .split('\n')
     .filter(Boolean).length;
   t = performance.now();
-  const bigMirrored = async () =>
-    (await jsonpath(
-      c,
-      ['-n', ns, 'get', 'ism', 'm0'],
-      `{.status.matchingImages[?(@.image=="${up}/demo/big:v1")].mirrors[0].mirroredAt}`,
-    )) !== '';
-  await eventually('big mirrored', bigMirrored, 600_000);
+  await waitMirrored(c, ns, 'm0', `${up}/demo/big:v1`, 'big mirrored');
   const jobsAfter = (await c.k('-n', KUIK_NS, 'get', 'jobs', '-o', 'name'))
     .split('\n')
     .filter(Boolean).length;

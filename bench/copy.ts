@@ -15,7 +15,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RegistryInfo } from '../tests/harness/env.ts';
 import { uniq } from '../tests/harness/fixtures.ts';
-import { seedImage } from '../tests/harness/registry.ts';
+import { seedImage, skopeoAuth } from '../tests/harness/registry.ts';
 import { startHarness } from '../tests/harness/start.ts';
 import { benchArgs, table } from './lib.ts';
 
@@ -147,10 +147,8 @@ async function skopeo(
     'copy',
     '--all',
     '--quiet',
-    `--src-creds=${src.username}:${src.password}`,
-    `--dest-creds=${dst.username}:${dst.password}`,
-    `--src-cert-dir=${src.certDir}`,
-    `--dest-cert-dir=${dst.certDir}`,
+    ...skopeoAuth('src', src),
+    ...skopeoAuth('dest', dst),
     `docker://${source}`,
     `docker://${destination}`,
   ]);

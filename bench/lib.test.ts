@@ -14,6 +14,7 @@ import {
   optionsOf,
   parseTables,
   percentile,
+  replicaSetPod,
   routingCRs,
   summarize,
   type TableSpec,
@@ -51,6 +52,29 @@ test('load runs exactly count tasks at the given concurrency and counts failures
   assert.equal(r.latencies.length + r.errors, 20);
   assert.equal(r.errors, 2);
   assert.equal(peak, 4);
+});
+
+test('load starts no task once its time is up', async () => {
+  let started = 0;
+  // A budget of 0 s is up before the first task could start: no clock race to lose.
+  const r = await load(5, 2, async () => void started++, 0);
+  assert.equal(started, 0);
+  assert.deepEqual(r.latencies, []);
+});
+
+test('replicaSetPod names, labels and owns a pod as its ReplicaSet would', () => {
+  const owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'shop-7d9f8', uid: 'u', controller: true };
+  assert.deepEqual(replicaSetPod('ns', owner, { containers: [] }), {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      generateName: 'shop-7d9f8-',
+      namespace: 'ns',
+      labels: { app: 'shop', 'pod-template-hash': '7d9f8' },
+      ownerReferences: [owner],
+    },
+    spec: { containers: [] },
+  });
 });
 
 test('tables render as Markdown', () => {

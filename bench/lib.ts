@@ -50,19 +50,24 @@ export function table(head: readonly string[], rows: readonly (readonly (string 
   return lines.map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
-/** Runs `task` with `concurrency` workers until `count` tasks are done; returns per-task latencies (ms). */
+/**
+ * Runs `task` with `concurrency` workers until `count` tasks are done, starting none once `seconds`
+ * have passed; returns per-task latencies (ms).
+ */
 export async function load(
   count: number,
   concurrency: number,
   task: (i: number) => Promise<void>,
+  seconds = Number.POSITIVE_INFINITY,
 ): Promise<{ latencies: number[]; wallMs: number; errors: number }> {
   const latencies: number[] = [];
   let next = 0;
   let errors = 0;
   const t0 = performance.now();
+  const end = t0 + seconds * 1000;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < count) {
+      while (next < count && performance.now() < end) {
         const i = next++;
         const s = performance.now();
         try {
@@ -550,4 +555,25 @@ export function comparisonTable(keyName: string, rows: readonly ComparedRow[]): 
  */
 export function optionsOf(source: string): Set<string> {
   return new Set([...source.matchAll(/\bargs\.(?:get|has)\(\s*'([\w-]+)'/g)].map((m) => m[1]!));
+}
+
+/**
+ * A pod as a Deployment's ReplicaSet `owner` makes it (generateName from the owner's name, the
+ * template-hash label, the owner reference), with `spec`: what the router sees at admission.
+ */
+export function replicaSetPod(namespace: string, owner: { name: string }, spec: object): object {
+  // A Deployment `shop`'s ReplicaSet is `shop-<template hash>`.
+  const dash = owner.name.lastIndexOf('-');
+  const [app, hash] = [owner.name.slice(0, dash), owner.name.slice(dash + 1)];
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      generateName: `${owner.name}-`,
+      namespace,
+      labels: { app, 'pod-template-hash': hash },
+      ownerReferences: [owner],
+    },
+    spec,
+  };
 }

@@ -54,14 +54,24 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { Agent, request } from 'undici';
 import { parse } from 'yaml';
 import { harness, kubeConfig } from '../tests/harness/env.ts';
-import { apply, kubectl, namespace, seed } from '../tests/harness/fixtures.ts';
+import {
+  apply,
+  kubectl,
+  namespace,
+  ownerReplicaSet,
+  registrySecret,
+  seed,
+} from '../tests/harness/fixtures.ts';
+import { functionEnv } from '../tests/harness/functions.ts';
 import { freePort, type Proc, startProc, stopProc, waitFor } from '../tests/harness/proc.ts';
 import { startHarness } from '../tests/harness/start.ts';
-import { registerRouterWebhook } from '../tests/harness/webhook.ts';
+import { admissionReview, registerRouterWebhook } from '../tests/harness/webhook.ts';
 import {
   benchArgs,
   heapSummary,
+  load,
   memoryOf,
+  replicaSetPod,
   routingCRs,
   type ScenarioResult,
   type Summary,
@@ -183,41 +193,11 @@ try {
   );
   const ns = await namespace('fallback');
   await kubectl(['label', 'namespace', ns, 'kuik-bench=on']);
-  await kubectl([
-    'create',
-    'secret',
-    'docker-registry',
-    'pull',
-    '-n',
-    ns,
-    `--docker-server=${reg.host}`,
-    `--docker-username=${reg.username}`,
-    `--docker-password=${reg.password}`,
-  ]);
-  await apply({
-    apiVersion: 'apps/v1',
-    kind: 'ReplicaSet',
-    metadata: { name: 'shop-7d9f8', namespace: ns },
-    spec: {
-      replicas: 0,
-      selector: { matchLabels: { app: 'shop' } },
-      template: { metadata: { labels: { app: 'shop' } }, spec: { containers: [{ name: 'c', image: 'x' }] } },
-    },
-  });
-  const rsUid = JSON.parse(await kubectl(['get', 'rs', '-n', ns, 'shop-7d9f8', '-o', 'json'])).metadata.uid;
+  await registrySecret(ns, 'pull', reg);
+  const rs = await ownerReplicaSet(ns);
 
-  const podObject = (host: string) => ({
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      generateName: 'shop-7d9f8-',
-      namespace: ns,
-      labels: { app: 'shop', 'pod-template-hash': '7d9f8' },
-      ownerReferences: [
-        { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'shop-7d9f8', uid: rsUid, controller: true },
-      ],
-    },
-    spec: {
+  const podObject = (host: string) =>
+    replicaSetPod(ns, rs, {
       containers: names.map((name) => ({
         name,
         image: `${host}/bench/${name}:1`,
@@ -227,22 +207,9 @@ try {
       })),
       imagePullSecrets: [{ name: 'pull' }],
       restartPolicy: 'Always',
-    },
-  });
-  const reviewBody = (i: number, host: string) =>
-    JSON.stringify({
-      apiVersion: 'admission.k8s.io/v1',
-      kind: 'AdmissionReview',
-      request: {
-        uid: `bench-${i}`,
-        kind: { group: '', version: 'v1', kind: 'Pod' },
-        resource: { group: '', version: 'v1', resource: 'pods' },
-        operation: 'CREATE',
-        namespace: ns,
-        dryRun: false,
-        object: podObject(host),
-      },
     });
+  const reviewBody = (i: number, host: string) =>
+    admissionReview({ uid: `bench-${i}`, namespace: ns, dryRun: false, object: podObject(host) });
   const ca = readFileSync(h.pki.caCert);
   const core = kubeConfig().makeApiClient(CoreV1Api);
 
@@ -331,15 +298,7 @@ try {
       'taskset',
       ['-c', core1, process.execPath, ...snapFlags, ...profFlags(variant), entry],
       {
-        KUIK_FUNCTION: 'router',
-        KUIK_CONFIG: config,
-        KUBECONFIG: h.kubeconfig,
-        NODE_EXTRA_CA_CERTS: h.pki.caCert,
-        PORT: String(port),
-        WEBHOOK_PORT: String(webhookPort),
-        TLS_CERT_FILE: h.pki.webhookCert,
-        TLS_KEY_FILE: h.pki.webhookKey,
-        LOG_LEVEL: 'info',
+        ...functionEnv('router', { config, port, webhookPort, logLevel: 'info' }),
         ...runtimeEnv(root),
         ...(isBundle ? { NODE_COMPILE_CACHE: join(h.runDir, `compile-cache-${variant}`) } : {}),
       },
@@ -414,33 +373,12 @@ try {
     return { ...summarize(res.latencies, res.wallMs), errors: res.errors };
   };
   /** lib.ts `load`, with no new task started once `seconds` have passed. */
-  const timedLoad = async (
+  const timedLoad = (
     count: number,
     seconds: number,
     concurrency: number,
     task: (i: number) => Promise<void>,
-  ) => {
-    const latencies: number[] = [];
-    let next = 0;
-    let errors = 0;
-    const t0 = performance.now();
-    const end = t0 + seconds * 1000;
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < count && performance.now() < end) {
-          const i = next++;
-          const st = performance.now();
-          try {
-            await task(i);
-            latencies.push(performance.now() - st);
-          } catch {
-            errors++;
-          }
-        }
-      }),
-    );
-    return { latencies, wallMs: performance.now() - t0, errors };
-  };
+  ) => load(count, concurrency, task, seconds);
   /** Runs `work`, measuring CPU of the router, the apiserver and etcd, and the router's log bytes. */
   const measured = async <T extends { count: number }>(r: Router, work: () => Promise<T>) => {
     const c0 = [cpuOf(r.pid), cpuOf(apiserverPid), cpuOf(etcdPid)];

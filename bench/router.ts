@@ -10,10 +10,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { harness } from '../tests/harness/env.ts';
-import { apply, kubectl, namespace, seed } from '../tests/harness/fixtures.ts';
+import { apply, namespace, registrySecret, seed } from '../tests/harness/fixtures.ts';
+import { functionEnv } from '../tests/harness/functions.ts';
 import { freePort, startProc, stopProc, waitFor } from '../tests/harness/proc.ts';
 import { startHarness } from '../tests/harness/start.ts';
-import { load, memoryOf, openLoop, routingCRs, summarize, table } from './lib.ts';
+import { admissionReview } from '../tests/harness/webhook.ts';
+import { load, memoryOf, openLoop, replicaSetPod, routingCRs, summarize, table } from './lib.ts';
 
 const h0 = await startHarness();
 process.env['KUIK_HARNESS_STATE'] = h0.stateFile;
@@ -35,17 +37,7 @@ try {
     ris: 3,
   });
   await apply(...crs);
-  await kubectl([
-    'create',
-    'secret',
-    'docker-registry',
-    'pull',
-    '-n',
-    ns,
-    `--docker-server=${reg.host}`,
-    `--docker-username=${reg.username}`,
-    `--docker-password=${reg.password}`,
-  ]);
+  await registrySecret(ns, 'pull', reg);
 
   const container = (name: string) => ({
     name,
@@ -59,39 +51,23 @@ try {
     resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
     volumeMounts: [{ name: 'data', mountPath: '/data' }],
   });
-  const podObject = {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      generateName: 'shop-7d9f8-',
-      namespace: ns,
-      labels: { app: 'shop', 'pod-template-hash': '7d9f8' },
-      ownerReferences: [
-        { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'shop-7d9f8', uid: 'rs-uid', controller: true },
-      ],
-    },
-    spec: {
-      containers: ['api', 'worker', 'sidecar'].map(container),
-      imagePullSecrets: [{ name: 'pull' }],
-      volumes: [{ name: 'data', emptyDir: {} }],
-      serviceAccountName: 'default',
-      restartPolicy: 'Always',
-    },
+  // The owner is only named: the router reads the reference, not the ReplicaSet.
+  const owner = {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    name: 'shop-7d9f8',
+    uid: 'rs-uid',
+    controller: true,
   };
+  const podObject = replicaSetPod(ns, owner, {
+    containers: ['api', 'worker', 'sidecar'].map(container),
+    imagePullSecrets: [{ name: 'pull' }],
+    volumes: [{ name: 'data', emptyDir: {} }],
+    serviceAccountName: 'default',
+    restartPolicy: 'Always',
+  });
   const review = (i: number) =>
-    JSON.stringify({
-      apiVersion: 'admission.k8s.io/v1',
-      kind: 'AdmissionReview',
-      request: {
-        uid: `bench-${i}`,
-        kind: { group: '', version: 'v1', kind: 'Pod' },
-        resource: { group: '', version: 'v1', resource: 'pods' },
-        operation: 'CREATE',
-        namespace: ns,
-        dryRun: false,
-        object: podObject,
-      },
-    });
+    admissionReview({ uid: `bench-${i}`, namespace: ns, dryRun: false, object: podObject });
 
   const ca = readFileSync(h.pki.caCert);
   const startRouter = async (
@@ -111,15 +87,7 @@ try {
       'taskset',
       ['-c', core, process.execPath, entry],
       {
-        KUIK_FUNCTION: 'router',
-        KUIK_CONFIG: config,
-        KUBECONFIG: h.kubeconfig,
-        NODE_EXTRA_CA_CERTS: h.pki.caCert,
-        PORT: String(port),
-        WEBHOOK_PORT: String(webhookPort),
-        TLS_CERT_FILE: h.pki.webhookCert,
-        TLS_KEY_FILE: h.pki.webhookKey,
-        LOG_LEVEL: 'warn',
+        ...functionEnv('router', { config, port, webhookPort, logLevel: 'warn' }),
         ...extraEnv,
       },
     );

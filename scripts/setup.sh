@@ -4,12 +4,8 @@
 # apt is skipped when the commands exist, Go builds are cached under $HOME/.cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# shellcheck source=../tests/versions.env
-source tests/versions.env
-CACHE=${KUIK_CACHE_DIR:-$HOME/.cache/kuik-functions}
-export GOMODCACHE=${GOMODCACHE:-$HOME/.cache/go-mod}
-export GOCACHE=${GOCACHE:-$HOME/.cache/go-build}
-export GOFLAGS=-mod=mod CGO_ENABLED=0
+# shellcheck source=../tests/go-env.sh
+source tests/go-env.sh
 
 need=()
 # The real cluster (tests/cluster/) also needs runc, the CNI plugins, socat, conntrack and iptables
@@ -82,30 +78,32 @@ if [ ! -x "$HELM/helm" ]; then
   rm -rf "$HELM"; mv "$HELM.tmp" "$HELM"
 fi
 
+# fetch_crds DEST WHAT MODULE@VERSION FILE...: copies the FILEs (paths in the Go module) into
+# DEST, once per version (DEST/.done).
+fetch_crds() {
+  local dest=$1 what=$2 module=$3 dir f
+  shift 3
+  [ -f "$dest/.done" ] && return 0
+  echo "setup: fetching $what"
+  dir=$(go mod download -json "$module" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  rm -rf "$dest"; mkdir -p "$dest"
+  for f in "$@"; do cp "$dir/$f" "$dest/"; done
+  chmod -R u+w "$dest"; touch "$dest/.done"
+}
+
 # cert-manager's Certificate and Issuer CRDs, so the manifests test can dry-run those objects too
 # (the harness runs no cert-manager; only the schemas are needed).
-CM="$CACHE/cert-manager-crds/$CERT_MANAGER_VERSION"
-if [ ! -f "$CM/.done" ]; then
-  echo "setup: fetching cert-manager CRDs $CERT_MANAGER_VERSION"
-  CM_DIR=$(go mod download -json "github.com/cert-manager/cert-manager@$CERT_MANAGER_VERSION" \
-    | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-  rm -rf "$CM"; mkdir -p "$CM"
-  cp "$CM_DIR"/deploy/crds/cert-manager.io_certificates.yaml "$CM_DIR"/deploy/crds/cert-manager.io_issuers.yaml "$CM/"
-  chmod -R u+w "$CM"; touch "$CM/.done"
-fi
+fetch_crds "$CACHE/cert-manager-crds/$CERT_MANAGER_VERSION" "cert-manager CRDs $CERT_MANAGER_VERSION" \
+  "github.com/cert-manager/cert-manager@$CERT_MANAGER_VERSION" \
+  deploy/crds/cert-manager.io_certificates.yaml deploy/crds/cert-manager.io_issuers.yaml
 
 # The Prometheus Operator's ServiceMonitor and PodMonitor CRDs, for the dry run of the chart's
 # serviceMonitor/podMonitor (the tests run a plain Prometheus, no operator).
-PO="$CACHE/prometheus-operator-crds/$PROMETHEUS_OPERATOR_VERSION"
-if [ ! -f "$PO/.done" ]; then
-  echo "setup: fetching Prometheus Operator CRDs $PROMETHEUS_OPERATOR_VERSION"
-  PO_DIR=$(go mod download -json "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" \
-    | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-  rm -rf "$PO"; mkdir -p "$PO"
-  cp "$PO_DIR"/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml \
-     "$PO_DIR"/example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml "$PO/"
-  chmod -R u+w "$PO"; touch "$PO/.done"
-fi
+fetch_crds "$CACHE/prometheus-operator-crds/$PROMETHEUS_OPERATOR_VERSION" \
+  "Prometheus Operator CRDs $PROMETHEUS_OPERATOR_VERSION" \
+  "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION" \
+  example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml \
+  example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml
 
 # The real cluster's own builds (node binaries, containerd, CoreDNS, Knative Eventing and Serving,
 # Traefik, pause) and Knative's YAML: tests/cluster/build.sh, cached by version. `npm test` sets

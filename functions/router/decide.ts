@@ -255,6 +255,16 @@ async function decideContainer(
     original: c.image,
     alternatives: alts.map((a) => ({ image: a.image, by: describeSource(a.source) })),
   };
+  // Route to `alt`: its pull secret put in place (undefined when it cannot be), the image rewritten.
+  const routeTo = async (
+    alt: Alternative,
+    reason: ContainerDecision['reason'],
+    rejected: ContainerDecision['rejected'],
+  ): Promise<ContainerDecision | undefined> => {
+    if (!(await applySecret(alt, c, ctx))) return undefined;
+    setImage(ctx.mutated, c, alt.image);
+    return { ...base, chosen: alt.image, by: describeSource(alt.source), reason, rejected };
+  };
   if (alts.length === 0) {
     return { ...base, chosen: c.image, by: 'original', reason: 'NoAlternatives', rejected: [] };
   }
@@ -263,17 +273,8 @@ async function decideContainer(
     if (only.source.type === 'original') return undefined; // Nothing applies: not a decision.
     // Fixed §4.6 QUIRK: the original was discarded and one alternative is left, so route to it,
     // as kuik's documentation promises (kuik kept the discarded original).
-    if (await applySecret(only, c, ctx)) {
-      setImage(ctx.mutated, c, only.image);
-      return {
-        ...base,
-        chosen: only.image,
-        by: describeSource(only.source),
-        reason: 'OnlyAlternative',
-        rejected: [],
-      };
-    }
-    return { ...base, chosen: c.image, by: 'original', reason: 'AllUnavailable', rejected: [] };
+    const routed = await routeTo(only, 'OnlyAlternative', []);
+    return routed ?? { ...base, chosen: c.image, by: 'original', reason: 'AllUnavailable', rejected: [] };
   }
 
   const results: (CheckResult | undefined)[] = new Array(alts.length);
@@ -309,13 +310,14 @@ async function decideContainer(
     if (alt.source.type === 'original') {
       return { ...base, chosen: c.image, by: 'original', reason: 'OriginalAvailable', rejected };
     }
-    if (await applySecret(alt, c, ctx)) {
-      setImage(ctx.mutated, c, alt.image);
-      // Ranked ahead of the original (which was then never needed), or reached because it failed.
-      const originalAt = alts.findIndex((a) => a.source.type === 'original');
-      const reason = originalAt === -1 || originalAt > index ? 'Priority' : 'OnFailure';
-      return { ...base, chosen: alt.image, by: describeSource(alt.source), reason, rejected };
-    }
+    // Ranked ahead of the original (which was then never needed), or reached because it failed.
+    const originalAt = alts.findIndex((a) => a.source.type === 'original');
+    const routed = await routeTo(
+      alt,
+      originalAt === -1 || originalAt > index ? 'Priority' : 'OnFailure',
+      rejected,
+    );
+    if (routed) return routed;
     reject(index, `pull secret for ${alt.image} could not be put in namespace ${input.namespace}`);
     index = await nextAvailable(alts, results, index + 1, ctx);
   }
@@ -328,16 +330,8 @@ async function decideContainer(
     const others = rejected.filter((r) => r.image !== alt.image || r.by !== describeSource(alt.source));
     if (alt.source.type === 'original')
       return { ...base, chosen: c.image, by: 'original', reason: 'QuotaLimited', rejected: others };
-    if (await applySecret(alt, c, ctx)) {
-      setImage(ctx.mutated, c, alt.image);
-      return {
-        ...base,
-        chosen: alt.image,
-        by: describeSource(alt.source),
-        reason: 'QuotaLimited',
-        rejected: others,
-      };
-    }
+    const routed = await routeTo(alt, 'QuotaLimited', others);
+    if (routed) return routed;
   }
   return { ...base, chosen: c.image, by: 'original', reason: 'AllUnavailable', rejected };
 }

@@ -3,6 +3,7 @@
 // is the always-on function; monitor and reconcile scale to zero and cannot be scraped for state.
 // kuik's metric names and labels are kept (§7) so existing dashboards keep working.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Config } from '#shared/config/config.ts';
 import type {
   ClusterImageSetAvailability,
   ClusterImageSetMirror,
@@ -32,15 +33,8 @@ export function exponentialBuckets(start: number, factor: number, count: number)
   return Array.from({ length: count }, (_, i) => Number((start * factor ** i).toFixed(3)));
 }
 
-export interface LegacyBuckets {
-  bucketType: '' | 'exponential' | 'exponentialRange' | 'custom' | 'disabled';
-  start: number;
-  factor: number;
-  count: number;
-  min: number;
-  max: number;
-  custom: number[];
-}
+/** `metrics.imageLastMonitorAgeMinutes.legacy` as the config resolves it. */
+export type LegacyBuckets = Config['metrics']['imageLastMonitorAgeMinutes']['legacy'];
 
 /**
  * The classic buckets of the last-monitor-age histogram from `metrics.imageLastMonitorAgeMinutes

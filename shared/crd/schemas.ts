@@ -406,54 +406,57 @@ const header = <K extends KuikKind>(kind: K) => ({
   metadata: ObjectMetaSchema,
 });
 
-const ImageSetMirrorSpecSchema = v.pipe(
-  obj({
-    priority: v.optional(integer(), 0),
-    imageFilter: v.optional(ImageFilterDefinitionSchema),
-    filter: v.optional(FilterSchema),
-    cleanup: v.optional(CleanupSchema),
-    mirrors: v.optional(v.array(mirrorSchema(CredentialSecretSchema), 'must be of type array')),
-  }),
-  v.check((spec) => filterMutex(spec), MESSAGES.filterMutex),
-);
+// Each namespaced kind and its cluster-wide twin differ only in the Secret and filter schemas
+// (cluster kinds must name a Secret's namespace and may select namespaces) and, for RIS/CRIS, the
+// message: one builder per pair.
+type SecretSchema = typeof CredentialSecretSchema | typeof ClusterCredentialSecretSchema;
+type AnyFilterSchema = typeof FilterSchema | typeof ClusterFilterSchema;
 
-const ClusterImageSetMirrorSpecSchema = v.pipe(
-  obj({
-    priority: v.optional(integer(), 0),
-    imageFilter: v.optional(ImageFilterDefinitionSchema),
-    filter: v.optional(ClusterFilterSchema),
-    cleanup: v.optional(CleanupSchema),
-    mirrors: v.optional(v.array(mirrorSchema(ClusterCredentialSecretSchema), 'must be of type array')),
-  }),
-  v.check((spec) => filterMutex(spec), MESSAGES.filterMutex),
-);
+const mirrorSetSpecSchema = <F extends AnyFilterSchema>(secret: SecretSchema, filter: F) =>
+  v.pipe(
+    obj({
+      priority: v.optional(integer(), 0),
+      imageFilter: v.optional(ImageFilterDefinitionSchema),
+      filter: v.optional(filter),
+      cleanup: v.optional(CleanupSchema),
+      mirrors: v.optional(v.array(mirrorSchema(secret), 'must be of type array')),
+    }),
+    v.check((spec) => filterMutex(spec), MESSAGES.filterMutex),
+  );
 
-const ReplicatedImageSetSpecSchema = v.pipe(
-  obj({
-    priority: v.optional(integer(), 0),
-    upstreams: v.optional(
-      v.pipe(
-        v.array(upstreamSchema(CredentialSecretSchema), 'must be of type array'),
-        v.maxLength(32, BOUND_MESSAGES.maxItems(32)),
+const replicatedSetSpecSchema = <F extends AnyFilterSchema>(
+  secret: SecretSchema,
+  filter: F,
+  imageItemsMessage: string,
+) =>
+  v.pipe(
+    obj({
+      priority: v.optional(integer(), 0),
+      upstreams: v.optional(
+        v.pipe(
+          v.array(upstreamSchema(secret), 'must be of type array'),
+          v.maxLength(32, BOUND_MESSAGES.maxItems(32)),
+        ),
       ),
-    ),
-    filter: v.optional(FilterSchema),
-  }),
-  v.check((spec) => noImageItems(spec), MESSAGES.risImageItems),
-);
+      filter: v.optional(filter),
+    }),
+    v.check((spec) => noImageItems(spec), imageItemsMessage),
+  );
 
-const ClusterReplicatedImageSetSpecSchema = v.pipe(
-  obj({
-    priority: v.optional(integer(), 0),
-    upstreams: v.optional(
-      v.pipe(
-        v.array(upstreamSchema(ClusterCredentialSecretSchema), 'must be of type array'),
-        v.maxLength(32, BOUND_MESSAGES.maxItems(32)),
-      ),
-    ),
-    filter: v.optional(ClusterFilterSchema),
-  }),
-  v.check((spec) => noImageItems(spec), MESSAGES.crisImageItems),
+const ImageSetMirrorSpecSchema = mirrorSetSpecSchema(CredentialSecretSchema, FilterSchema);
+const ClusterImageSetMirrorSpecSchema = mirrorSetSpecSchema(
+  ClusterCredentialSecretSchema,
+  ClusterFilterSchema,
+);
+const ReplicatedImageSetSpecSchema = replicatedSetSpecSchema(
+  CredentialSecretSchema,
+  FilterSchema,
+  MESSAGES.risImageItems,
+);
+const ClusterReplicatedImageSetSpecSchema = replicatedSetSpecSchema(
+  ClusterCredentialSecretSchema,
+  ClusterFilterSchema,
+  MESSAGES.crisImageItems,
 );
 
 const ClusterImageSetAvailabilitySpecSchema = v.pipe(

@@ -7,6 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { writeBody } from '../../tests/harness/body.ts';
 import { createRegistry } from '../metrics.ts';
 import { createApp } from './app.ts';
 import { listen, type Serving, timeoutOptions } from './serve.ts';
@@ -59,18 +60,7 @@ async function post(port: number, size: number, chunked = false): Promise<{ stat
     );
     // The server may answer and close before the whole body is sent: that is the point.
     req.on('error', (err) => reject(err));
-    const chunk = Buffer.alloc(64 * 1024, 0x61);
-    let sent = 0;
-    const pump = () => {
-      while (sent < size) {
-        const n = Math.min(chunk.length, size - sent);
-        sent += n;
-        if (!req.write(n === chunk.length ? chunk : chunk.subarray(0, n)))
-          return void req.once('drain', pump);
-      }
-      req.end();
-    };
-    pump();
+    writeBody(req, size);
   });
 }
 

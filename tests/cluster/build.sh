@@ -12,12 +12,8 @@
 # Images are packed from these binaries by tests/cluster/images.ts, not here.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-# shellcheck source=../versions.env
-source tests/versions.env
-CACHE=${KUIK_CACHE_DIR:-$HOME/.cache/kuik-functions}
-export GOMODCACHE=${GOMODCACHE:-$HOME/.cache/go-mod}
-export GOCACHE=${GOCACHE:-$HOME/.cache/go-build}
-export GOFLAGS=-mod=mod CGO_ENABLED=0
+# shellcheck source=../go-env.sh
+source tests/go-env.sh
 ROOT=$PWD
 # One build at a time on a machine: the test run starts this beside its first phases, and
 # `npm start -- --cluster` or a second run may start it too; the later one waits, then finds the cache.

@@ -18,7 +18,9 @@ import {
   MIRROR_PORT,
   pullSecret,
   pushRunnable,
+  runPod,
   UPSTREAM_PORT,
+  waitMirrored,
 } from './scenario.ts';
 import { type Cluster, startCluster } from './start.ts';
 
@@ -73,38 +75,16 @@ describe('kuik-functions on a real Knative cluster, installed with helm install'
 
   test('mirrored through the JobSink, then routed to the mirror and Running with the upstream stopped', async () => {
     const up = `${NET.nodeIp}:${UPSTREAM_PORT}`;
-    await c.k(
-      '-n',
-      NS,
-      'run',
-      'first',
-      `--image=${up}/demo/app:v1`,
-      '--overrides={"spec":{"imagePullSecrets":[{"name":"upstream-pull"}]}}',
-    );
+    await runPod(c, NS, 'first', `${up}/demo/app:v1`);
     await applyYaml(c, imageSetMirrorYaml(NS, 'demo', 'mirror'));
-    await eventually(
-      'ism/demo mirrored',
-      async () =>
-        (await jsonpath(
-          c,
-          ['-n', NS, 'get', 'ism', 'demo'],
-          '{.status.matchingImages[0].mirrors[0].mirroredAt}',
-        )) !== '',
-    );
+    await waitMirrored(c, NS, 'demo');
     assert.equal(
       await digestOf(c, mirror, 'mirror/demo/app', 'v1'),
       await digestOf(c, upstream, 'demo/app', 'v1'),
     );
     await upstream.stop();
     try {
-      await c.k(
-        '-n',
-        NS,
-        'run',
-        'second',
-        `--image=${up}/demo/app:v1`,
-        '--overrides={"spec":{"imagePullSecrets":[{"name":"upstream-pull"}]}}',
-      );
+      await runPod(c, NS, 'second', `${up}/demo/app:v1`);
       assert.equal(
         await jsonpath(c, ['-n', NS, 'get', 'pod', 'second'], '{.spec.containers[0].image}'),
         `${NET.nodeIp}:${MIRROR_PORT}/mirror/demo/app:v1`,

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { signedCert } from '../harness/pki.ts';
 import { run, waitFor } from '../harness/proc.ts';
 import { manifestTools, repoRoot } from '../harness/tools.ts';
 import { INFRA_REGISTRY } from './node.ts';
@@ -168,35 +169,15 @@ export async function prepareInstall(c: Cluster): Promise<void> {
     join(dir, 'ext'),
     `subjectAltName=DNS:${svc},DNS:${svc}.cluster.local\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`,
   );
-  await run('openssl', [
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-subj',
-    `/CN=${svc}`,
-    '-keyout',
-    join(dir, 'tls.key'),
-    '-out',
-    join(dir, 'tls.csr'),
-  ]);
-  await run('openssl', [
-    'x509',
-    '-req',
-    '-in',
-    join(dir, 'tls.csr'),
-    '-CA',
-    c.pki.caCert,
-    '-CAkey',
-    c.pki.caKey,
-    '-CAcreateserial',
-    '-days',
-    '30',
-    '-extfile',
-    join(dir, 'ext'),
-    '-out',
-    join(dir, 'tls.crt'),
-  ]);
+  await signedCert({
+    subject: `/CN=${svc}`,
+    key: join(dir, 'tls.key'),
+    cert: join(dir, 'tls.crt'),
+    caCert: c.pki.caCert,
+    caKey: c.pki.caKey,
+    extFile: join(dir, 'ext'),
+    days: '30',
+  });
   await c
     .k(
       '-n',

@@ -30,7 +30,9 @@ import {
   pushFileImage,
   pushRunnable,
   pushSynthetic,
+  runPod,
   UPSTREAM_PORT,
+  waitMirrored,
 } from './scenario.ts';
 import type { Cluster } from './start.ts';
 
@@ -103,15 +105,7 @@ describe('kuik-functions on a real Knative cluster, installed with kubectl apply
       new Set((await c.k('-n', KUIK_NS, 'get', 'jobs', '-o', 'name')).split('\n').filter(Boolean));
     const before = await jobNames();
     await applyYaml(c, imageSetMirrorYaml(NS, 'demo', 'e2e'));
-    await eventually(
-      'ism/demo mirrored',
-      async () =>
-        (await jsonpath(
-          c,
-          ['-n', NS, 'get', 'ism', 'demo'],
-          '{.status.matchingImages[0].mirrors[0].mirroredAt}',
-        )) !== '',
-    );
+    await waitMirrored(c, NS, 'demo');
     // The copy writes status before its pod exits: the Job's own count follows.
     let seen = '';
     await eventually('a new copy Job of the JobSink succeeded', async () => {
@@ -196,15 +190,7 @@ describe('kuik-functions on a real Knative cluster, installed with kubectl apply
       await jsonpath(c, ['-n', NS, 'get', 'pod', 'vol-up'], '{.spec.volumes[0].image.reference}'),
       `${up()}/${VOL}:v1`,
     );
-    await eventually(
-      `${VOL} mirrored`,
-      async () =>
-        (await jsonpath(
-          c,
-          ['-n', NS, 'get', 'ism', 'demo'],
-          `{.status.matchingImages[?(@.image=="${up()}/${VOL}:v1")].mirrors[0].mirroredAt}`,
-        )) !== '',
-    );
+    await waitMirrored(c, NS, 'demo', `${up()}/${VOL}:v1`, `${VOL} mirrored`);
     assert.equal(await digestOf(c, mirror, `e2e/${VOL}`, 'v1'), await digestOf(c, upstream, VOL, 'v1'));
 
     await upstream.stop();
@@ -301,15 +287,7 @@ spec:
     );
     await pushRunnable(c, upstream, 'demo/other', 'v1');
     await applyYaml(c, deployment('other', `${up()}/demo/other:v1`));
-    await eventually(
-      'demo/other mirrored',
-      async () =>
-        (await jsonpath(
-          c,
-          ['-n', NS, 'get', 'ism', 'demo'],
-          `{.status.matchingImages[?(@.image=="${up()}/demo/other:v1")].mirrors[0].mirroredAt}`,
-        )) !== '',
-    );
+    await waitMirrored(c, NS, 'demo', `${up()}/demo/other:v1`, 'demo/other mirrored');
   });
 
   test("the router's pods killed: pods are still admitted (failurePolicy Ignore), and routed again once it is back", async () => {
@@ -374,14 +352,7 @@ spec:
     );
     try {
       // A pod that uses the image (it cannot start: the image has no entrypoint, and that is fine).
-      await c.k(
-        '-n',
-        NS,
-        'run',
-        'big',
-        `--image=${up()}/${big}:v1`,
-        '--overrides={"spec":{"imagePullSecrets":[{"name":"upstream-pull"}]}}',
-      );
+      await runPod(c, NS, 'big', `${up()}/${big}:v1`);
       const uploads = async () =>
         (await jsonpath(
           c,
@@ -409,15 +380,7 @@ spec:
     } finally {
       await run(...c.ns('tc', ['qdisc', 'del', 'dev', 'cni0', 'root'])).catch(() => '');
     }
-    await eventually(
-      'demo/big mirrored',
-      async () =>
-        (await jsonpath(
-          c,
-          ['-n', NS, 'get', 'ism', 'demo'],
-          `{.status.matchingImages[?(@.image=="${up()}/${big}:v1")].mirrors[0].mirroredAt}`,
-        )) !== '',
-    );
+    await waitMirrored(c, NS, 'demo', `${up()}/${big}:v1`, 'demo/big mirrored');
     assert.equal(await digestOf(c, mirror, `e2e/${big}`, 'v1'), await digestOf(c, upstream, big, 'v1'));
     // The Job controller retried (a failed pod, then a succeeded one), and the retry resumed.
     const logs = await c.k(

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { registrySecretArgs } from '../harness/fixtures.ts';
 import { writeOciImage } from '../harness/oci-image.ts';
 import { run, waitFor } from '../harness/proc.ts';
 import { NET } from './host.ts';
@@ -22,22 +23,40 @@ export async function skopeoArgs(c: Cluster, r: NsRegistry, dir: 'src' | 'dest')
   return [`--${dir}-creds`, `${r.username}:${r.password}`, `--${dir}-cert-dir`, certs];
 }
 
-/** Pushes a runnable image (the pause binary: it starts and waits) as REPO:TAG. */
-export async function pushRunnable(c: Cluster, r: NsRegistry, repo: string, tag: string): Promise<void> {
+/**
+ * Pushes an OCI layout as REPO:TAG: `make` writes it in a scratch directory (removed after) and
+ * returns its path; `all` copies every platform of an index rather than the host's one.
+ */
+async function pushLayout(
+  c: Cluster,
+  r: NsRegistry,
+  repo: string,
+  tag: string,
+  make: (scratch: string) => Promise<string>,
+  all = false,
+): Promise<void> {
   const dir = await mkdtemp(join(c.runDir, 'img-'));
   try {
-    const pause = c.tools.images['pause']!;
-    await packBinaryImage({ ...pause, name: repo, tag }, dir);
+    const layout = await make(dir);
     await run('skopeo', [
       'copy',
+      ...(all ? ['--all'] : []),
       '--quiet',
       ...(await skopeoArgs(c, r, 'dest')),
-      `oci:${dir}:${tag}`,
+      `oci:${layout}:${tag}`,
       `docker://${r.local}/${repo}:${tag}`,
     ]);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Pushes a runnable image (the pause binary: it starts and waits) as REPO:TAG. */
+export async function pushRunnable(c: Cluster, r: NsRegistry, repo: string, tag: string): Promise<void> {
+  await pushLayout(c, r, repo, tag, async (dir) => {
+    await packBinaryImage({ ...c.tools.images['pause']!, name: repo, tag }, dir);
+    return dir;
+  });
 }
 
 /**
@@ -52,23 +71,14 @@ export async function pushFileImage(
   path: string,
   content: string,
 ): Promise<void> {
-  const dir = await mkdtemp(join(c.runDir, 'img-'));
-  try {
+  await pushLayout(c, r, repo, tag, async (dir) => {
     const file = join(dir, 'content');
     await writeFile(file, content);
     const layout = join(dir, 'layout');
     await mkdir(layout);
     await packBinaryImage({ name: repo, tag, binary: file, path }, layout);
-    await run('skopeo', [
-      'copy',
-      '--quiet',
-      ...(await skopeoArgs(c, r, 'dest')),
-      `oci:${layout}:${tag}`,
-      `docker://${r.local}/${repo}:${tag}`,
-    ]);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+    return layout;
+  });
 }
 
 /** Pushes a synthetic single-layer image of `bytes` (to copy, not to run). */
@@ -79,26 +89,23 @@ export async function pushSynthetic(
   tag: string,
   bytes: number,
 ): Promise<void> {
-  const dir = await mkdtemp(join(c.runDir, 'img-'));
-  try {
-    await writeOciImage(dir, {
-      tag,
-      layerBytes: bytes,
-      layers: 1,
-      platforms: ['linux/amd64'],
-      seed: `${repo}:${tag}`,
-    });
-    await run('skopeo', [
-      'copy',
-      '--all',
-      '--quiet',
-      ...(await skopeoArgs(c, r, 'dest')),
-      `oci:${dir}:${tag}`,
-      `docker://${r.local}/${repo}:${tag}`,
-    ]);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  await pushLayout(
+    c,
+    r,
+    repo,
+    tag,
+    async (dir) => {
+      await writeOciImage(dir, {
+        tag,
+        layerBytes: bytes,
+        layers: 1,
+        platforms: ['linux/amd64'],
+        seed: `${repo}:${tag}`,
+      });
+      return dir;
+    },
+    true,
+  );
 }
 
 /** The digest the registry serves for REPO:TAG (its manifest's, as `skopeo inspect` reports). */
@@ -114,17 +121,10 @@ export async function digestOf(c: Cluster, r: NsRegistry, repo: string, tag: str
 
 /** A docker-registry pull secret for one of the cluster's registries. */
 export async function pullSecret(c: Cluster, ns: string, name: string, r: NsRegistry): Promise<void> {
-  await c.k(
-    '-n',
-    ns,
-    'create',
-    'secret',
-    'docker-registry',
-    name,
-    `--docker-server=${r.host}`,
-    `--docker-username=${r.username}`,
-    `--docker-password=${r.password}`,
-  );
+  const { host, username, password } = r;
+  // addRegistry's registries all have TLS and credentials; a plain one has nothing to put here.
+  if (!username || !password) throw new Error(`registry ${r.name} has no credentials for a pull secret`);
+  await c.k(...registrySecretArgs(ns, name, { host, username, password }));
 }
 
 export async function applyYaml(c: Cluster, yaml: string): Promise<void> {
@@ -135,6 +135,34 @@ export async function applyYaml(c: Cluster, yaml: string): Promise<void> {
 
 export async function jsonpath(c: Cluster, args: string[], path: string): Promise<string> {
   return await c.k(...args, '-o', `jsonpath=${path}`);
+}
+
+/**
+ * Waits until the ImageSetMirror NS/NAME has mirrored `image` (its first entry when none is
+ * named): the entry's mirror has a mirroredAt.
+ */
+export async function waitMirrored(
+  c: Cluster,
+  ns: string,
+  name: string,
+  image?: string,
+  what = `ism/${name} mirrored`,
+): Promise<void> {
+  const entry = image === undefined ? '[0]' : `[?(@.image=="${image}")]`;
+  const path = `{.status.matchingImages${entry}.mirrors[0].mirroredAt}`;
+  await eventually(what, async () => (await jsonpath(c, ['-n', ns, 'get', 'ism', name], path)) !== '');
+}
+
+/** `kubectl run NAME --image=IMAGE` in NS, pulling with the Secret `pullSecret`. */
+export async function runPod(
+  c: Cluster,
+  ns: string,
+  name: string,
+  image: string,
+  pullSecret = 'upstream-pull',
+): Promise<void> {
+  const overrides = JSON.stringify({ spec: { imagePullSecrets: [{ name: pullSecret }] } });
+  await c.k('-n', ns, 'run', name, `--image=${image}`, `--overrides=${overrides}`);
 }
 
 /** Polls until `check` is true (or throws with what it last saw). Generous: the node is shared. */

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { parseAllDocuments } from 'yaml';
 import { harness } from '../harness/env.ts';
+import { admissionReview } from '../harness/webhook.ts';
 
 /** VmRSS of a process, in MiB. */
 export function rssMiB(pid: number): number {
@@ -110,23 +111,17 @@ export function podReview(
   opts: { operation?: string; dryRun?: boolean } = {},
 ): string {
   const name = `p${++uid}`;
-  return JSON.stringify({
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid: `${process.pid}-${uid}`,
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      operation: opts.operation ?? 'CREATE',
-      namespace,
-      name,
-      dryRun: opts.dryRun ?? true,
-      object: {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name, namespace },
-        spec: { containers: images.map((image, i) => ({ name: `c${i}`, image })) },
-      },
+  return admissionReview({
+    uid: `${process.pid}-${uid}`,
+    ...(opts.operation ? { operation: opts.operation } : {}),
+    namespace,
+    name,
+    dryRun: opts.dryRun ?? true,
+    object: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace },
+      spec: { containers: images.map((image, i) => ({ name: `c${i}`, image })) },
     },
   });
 }

@@ -15,7 +15,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { harness, type RegistryInfo } from '../harness/env.ts';
-import { apply, namespace, seed, uniq } from '../harness/fixtures.ts';
+import { apply, imageSetMirror, namespace, seed, uniq } from '../harness/fixtures.ts';
 import { type RunningFunction, startFunction } from '../harness/functions.ts';
 import { freePort } from '../harness/proc.ts';
 import { podReview, routerMemoryLimitMiB, rssMiB, webhookClient } from './attack.ts';
@@ -94,14 +94,9 @@ before(async () => {
       },
     },
   );
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ImageSetMirror',
-    metadata: { name: 'by-ip', namespace: ns },
-    spec: {
-      imageFilter: { include: ['127\\.0\\.0\\.1:[0-9]+/.*'] },
-      mirrors: [{ registry: mirror.host, path: 'mirror', credentialSecret: { name: 'mirror-cred' } }],
-    },
+  await imageSetMirror(ns, 'by-ip', {
+    imageFilter: { include: ['127\\.0\\.0\\.1:[0-9]+/.*'] },
+    mirrors: [{ registry: mirror.host, path: 'mirror', credentialSecret: { name: 'mirror-cred' } }],
   });
   // An origin nobody listens on, named through /etc/hosts: refused at once once resolved.
   deadOrigin = `localhost:${await freePort()}`;

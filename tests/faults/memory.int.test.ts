@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { errorMessage } from '#shared/errors.ts';
-import { apply, namespace, uniq } from '../harness/fixtures.ts';
+import { imageSetMirror, namespace, uniq } from '../harness/fixtures.ts';
 import { type RunningFunction, startFunction } from '../harness/functions.ts';
 import {
   podReview,
@@ -112,11 +112,9 @@ test('per-host state: 600 distinct registry hosts leave a bounded set of probe s
   const ns = await namespace('hosts');
   // An ImageSetMirror of this namespace only, so the router probes each pod's original (another
   // file's routers, which see every CR, never get pods of this namespace).
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ImageSetMirror',
-    metadata: { name: 'all', namespace: ns },
-    spec: { imageFilter: { include: ['.*'] }, mirrors: [{ registry: '127.0.0.1:1', path: 'mirror' }] },
+  await imageSetMirror(ns, 'all', {
+    imageFilter: { include: ['.*'] },
+    mirrors: [{ registry: '127.0.0.1:1', path: 'mirror' }],
   });
   const r = await router('routing:\n  activeCheck:\n    timeout: 1s\n    cacheTTL: 0s\n');
   const client = webhookClient(r.webhookPort!);

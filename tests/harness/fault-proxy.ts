@@ -19,6 +19,7 @@ import type { Socket } from 'node:net';
 import { Transform } from 'node:stream';
 import { Agent, request } from 'undici';
 import { errorMessage } from '#shared/errors.ts';
+import { listenLocal } from './proc.ts';
 
 export type FaultAction =
   /** Answer this instead of asking the registry. */
@@ -301,12 +302,10 @@ export async function startFaultProxy(opts: {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const addr = server.address();
-  if (addr === null || typeof addr === 'string') throw new Error('fault proxy: no address');
+  const port = await listenLocal(server, 'fault proxy');
 
   return {
-    host: `127.0.0.1:${addr.port}`,
+    host: `127.0.0.1:${port}`,
     tls: opts.tls !== undefined,
     requests,
     fault(rule) {

@@ -3,9 +3,18 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Kube } from '#shared/kube/client.ts';
+import { waitEstablished } from './controlplane.ts';
 import { harness, kubeConfig, type RegistryInfo } from './env.ts';
+import { type FaultProxy, startFaultProxy } from './fault-proxy.ts';
 import { run } from './proc.ts';
-import { type Seeded, type SeedOptions, seedArtifact as seedArtifactWith, seedImage } from './registry.ts';
+import {
+  type RunningRegistry,
+  type Seeded,
+  type SeedOptions,
+  seedArtifact as seedArtifactWith,
+  seedImage,
+  startRegistry,
+} from './registry.ts';
 
 /** A short random suffix for names that must not collide between tests or runs. */
 export function uniq(prefix: string): string {
@@ -37,6 +46,53 @@ export async function seedArtifact(
   return await seedArtifactWith(reg, repo, tag, { ...opts, layoutDir });
 }
 
+/**
+ * A registry of the test's own beside the harness's two (TLS with the harness's serving
+ * certificate, htpasswd with the harness's user): an origin to stop, or one only this file
+ * pushes to. The caller stops it.
+ */
+export async function startOwnRegistry(
+  prefix: string,
+  opts: { registryBin?: string } = {},
+): Promise<RunningRegistry> {
+  const { runDir, pki } = harness();
+  return await startRegistry({
+    runDir,
+    name: uniq(prefix),
+    auth: 'htpasswd',
+    // The token pair is unused with htpasswd; the serving pair stands in.
+    certs: {
+      caCert: pki.caCert,
+      servingCert: pki.webhookCert,
+      servingKey: pki.webhookKey,
+      tokenCert: pki.webhookCert,
+      tokenKey: pki.webhookKey,
+    },
+    ...opts,
+  });
+}
+
+/**
+ * A fault proxy in front of the harness registry `reg`, serving TLS with the harness's certificate
+ * (so clients trust it as they trust the registry). The caller closes it.
+ */
+export async function proxyInFrontOf(reg: RegistryInfo): Promise<FaultProxy> {
+  const { pki } = harness();
+  return await startFaultProxy({
+    upstream: reg.host,
+    caFile: reg.caFile,
+    tls: { certFile: pki.webhookCert, keyFile: pki.webhookKey },
+  });
+}
+
+/** Applies the CRDs in `dir` (server-side, as `fieldManager`) and waits until `crds` are established. */
+export async function installCrds(dir: string, fieldManager: string, crds: readonly string[]): Promise<void> {
+  const h = harness();
+  const k = ['--kubeconfig', h.kubeconfig];
+  await run(h.bins.kubectl, [...k, 'apply', '--server-side', `--field-manager=${fieldManager}`, '-f', dir]);
+  await waitEstablished(h.bins.kubectl, k, crds);
+}
+
 /** kubectl of the harness's version, as cluster admin. */
 export async function kubectl(args: string[], input?: string): Promise<string> {
   const h = harness();
@@ -51,6 +107,16 @@ export async function kubectl(args: string[], input?: string): Promise<string> {
 export async function apply(...objects: object[]): Promise<string> {
   const doc = objects.length === 1 ? objects[0] : { apiVersion: 'v1', kind: 'List', items: objects };
   return await kubectl(['apply', '-f', '-'], JSON.stringify(doc));
+}
+
+/** Applies an ImageSetMirror `name` in `namespace` with `spec`, as a user writes one. */
+export async function imageSetMirror(namespace: string, name: string, spec: object): Promise<string> {
+  return await apply({
+    apiVersion: 'kuik.enix.io/v1alpha1',
+    kind: 'ImageSetMirror',
+    metadata: { name, namespace },
+    spec,
+  });
 }
 
 /**
@@ -98,15 +164,17 @@ export async function eventually<T>(
   }
 }
 
-/** A `kubernetes.io/dockerconfigjson` Secret for `reg` in `namespace`, as `kubectl create secret docker-registry` makes it. */
-/** A docker-registry Secret with `reg`'s credentials, for `server` (a proxy in front of it, say). */
-export async function registrySecret(
+/**
+ * The arguments of `kubectl create secret docker-registry`: a Secret `name` in `namespace` with
+ * `reg`'s credentials for `server` (a proxy in front of it, say), for any cluster's kubectl.
+ */
+export function registrySecretArgs(
   namespace: string,
   name: string,
-  reg: RegistryInfo,
+  reg: Pick<RegistryInfo, 'host' | 'username' | 'password'>,
   server = reg.host,
-): Promise<void> {
-  await kubectl([
+): string[] {
+  return [
     '-n',
     namespace,
     'create',
@@ -116,7 +184,17 @@ export async function registrySecret(
     `--docker-server=${server}`,
     `--docker-username=${reg.username}`,
     `--docker-password=${reg.password}`,
-  ]);
+  ];
+}
+
+/** A docker-registry Secret with `reg`'s credentials, for `server`, in the harness's cluster. */
+export async function registrySecret(
+  namespace: string,
+  name: string,
+  reg: Pick<RegistryInfo, 'host' | 'username' | 'password'>,
+  server = reg.host,
+): Promise<void> {
+  await kubectl(registrySecretArgs(namespace, name, reg, server));
 }
 
 /**
@@ -126,12 +204,7 @@ export async function registrySecret(
  */
 export async function waitUntilReconcileReceives(namespace: string): Promise<void> {
   const kube = new Kube(kubeConfig());
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ImageSetMirror',
-    metadata: { name: 'sentinel', namespace },
-    spec: {},
-  });
+  await imageSetMirror(namespace, 'sentinel', {});
   await eventually('the ApiServerSource adapter delivering to reconcile', async () => {
     await kubectl(['annotate', 'ism', 'sentinel', '-n', namespace, '--overwrite', `touch=${Date.now()}`]);
     const o = await kube.getKuik<{ metadata: { finalizers?: string[] } }>({
@@ -141,6 +214,29 @@ export async function waitUntilReconcileReceives(namespace: string): Promise<voi
     });
     return o.metadata.finalizers?.length ? true : undefined;
   });
+}
+
+/**
+ * A ReplicaSet `name` with no replicas in `ns` (no controller runs here), for pods to name as their
+ * owner the way a Deployment's pods do; returns that owner reference.
+ */
+export async function ownerReplicaSet(ns: string, name = 'shop-7d9f8') {
+  await apply({
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name, namespace: ns },
+    spec: {
+      replicas: 0,
+      selector: { matchLabels: { app: 'shop' } },
+      template: {
+        metadata: { labels: { app: 'shop' } },
+        spec: { containers: [{ name: 'app', image: 'x' }] },
+      },
+    },
+  });
+  const uid: string = JSON.parse(await kubectl(['get', 'replicaset', '-n', ns, name, '-o', 'json'])).metadata
+    .uid;
+  return { apiVersion: 'apps/v1', kind: 'ReplicaSet', name, uid, controller: true };
 }
 
 /** A pod (never scheduled: the harness runs no kubelet) using `images`; its generated name. */

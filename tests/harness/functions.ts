@@ -17,6 +17,34 @@ export interface RunningFunction {
   restart(): Promise<void>;
 }
 
+/**
+ * The environment a function's container gets, pointed at the harness: its config file, the
+ * harness's kubeconfig and CA, its HTTP port, and for the router the admission port and its
+ * serving certificate.
+ */
+export function functionEnv(
+  name: 'router' | 'reconcile' | 'monitor' | 'copy',
+  o: { config: string; port?: number; webhookPort?: number; logLevel?: string },
+): Record<string, string> {
+  const h = harness();
+  return {
+    KUIK_FUNCTION: name,
+    KUIK_CONFIG: o.config,
+    KUBECONFIG: h.kubeconfig,
+    // Registries here are signed by the harness CA, as a private registry's would be.
+    NODE_EXTRA_CA_CERTS: h.pki.caCert,
+    ...(o.port === undefined ? {} : { PORT: String(o.port) }),
+    LOG_LEVEL: o.logLevel ?? process.env['LOG_LEVEL'] ?? 'info',
+    ...(o.webhookPort === undefined
+      ? {}
+      : {
+          WEBHOOK_PORT: String(o.webhookPort),
+          TLS_CERT_FILE: h.pki.webhookCert,
+          TLS_KEY_FILE: h.pki.webhookKey,
+        }),
+  };
+}
+
 export async function startFunction(
   name: 'router' | 'reconcile' | 'monitor' | 'copy',
   opts: {
@@ -41,20 +69,7 @@ export async function startFunction(
   const port = await freePort();
   const webhookPort = name === 'router' ? await freePort() : undefined;
   const env: Record<string, string> = {
-    KUIK_FUNCTION: name,
-    KUIK_CONFIG: configFile,
-    KUBECONFIG: h.kubeconfig,
-    // Registries here are signed by the harness CA, as a private registry's would be.
-    NODE_EXTRA_CA_CERTS: h.pki.caCert,
-    PORT: String(port),
-    LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info',
-    ...(webhookPort
-      ? {
-          WEBHOOK_PORT: String(webhookPort),
-          TLS_CERT_FILE: h.pki.webhookCert,
-          TLS_KEY_FILE: h.pki.webhookKey,
-        }
-      : {}),
+    ...functionEnv(name, { config: configFile, port, ...(webhookPort ? { webhookPort } : {}) }),
     ...opts.env,
   };
   const launch = async () => {
@@ -92,13 +107,9 @@ export async function startCopyJob(event: string, env: Record<string, string> = 
   await writeFile(join(dir, 'event'), event);
   await writeFile(join(dir, 'config.yaml'), '{}\n');
   return startProc(h.runDir, uniq('copy-job'), process.execPath, [join(h.repoRoot, 'functions/main.ts')], {
-    KUIK_FUNCTION: 'copy',
-    KUIK_CONFIG: join(dir, 'config.yaml'),
+    ...functionEnv('copy', { config: join(dir, 'config.yaml'), logLevel: 'info' }),
     K_EVENT_PATH: dir,
     K_EXECUTION_MODE: 'batch',
-    KUBECONFIG: h.kubeconfig,
-    NODE_EXTRA_CA_CERTS: h.pki.caCert,
-    LOG_LEVEL: 'info',
     ...env,
   });
 }

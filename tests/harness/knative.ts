@@ -7,17 +7,13 @@
 // several can run side by side; profiling gets a free port each.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { HTTP } from 'cloudevents';
+import type { Incoming } from '#shared/cloudevents.ts';
 import { harness } from './env.ts';
 import { uniq } from './fixtures.ts';
-import { freePort, type Proc, startProc, stopProc } from './proc.ts';
+import { freePort, listenLocal, type Proc, startProc, stopProc } from './proc.ts';
 
-export interface ReceivedEvent {
-  id: string;
-  type: string;
-  source: string;
-  subject?: string;
-  data: unknown;
-  extensions: Record<string, unknown>;
+/** An event as shared/cloudevents.ts parses it, with the request's headers (auth, tracing). */
+export interface ReceivedEvent extends Incoming {
   headers: IncomingHttpHeaders;
 }
 
@@ -67,11 +63,9 @@ export async function startEventSink(): Promise<EventSink> {
       res.end();
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  if (addr === null || typeof addr === 'string') throw new Error('event sink: no address');
+  const port = await listenLocal(server, 'event sink');
   return {
-    url: `http://127.0.0.1:${addr.port}/`,
+    url: `http://127.0.0.1:${port}/`,
     events,
     waitFor: (pred, timeoutMs = 30_000) => {
       const found = events.find(pred);
@@ -119,6 +113,15 @@ export const WATCHED = {
   },
   pods: { group: '', version: 'v1', resource: 'pods' },
 } as const satisfies Record<string, GVR>;
+
+/** What manifests/reconcile/source.yaml's ApiServerSource watches: the four set kinds and pods. */
+export const RECONCILE_SOURCE = [
+  WATCHED.imagesetmirrors,
+  WATCHED.clusterimagesetmirrors,
+  WATCHED.clusterreplicatedimagesets,
+  WATCHED.replicatedimagesets,
+  WATCHED.pods,
+];
 
 export interface Adapter {
   proc: Proc;

@@ -37,6 +37,77 @@ const CLIENT_EXT = ['extendedKeyUsage=clientAuth', 'keyUsage=digitalSignature,ke
  * reached by other names than loopback (the real cluster's node IP and Service names).
  * `extraLeaves`: more certificates signed by the CA (a kubelet's, say): name → subject, server?
  */
+/** A new RSA key and a self-signed certificate for `subject`; `extra`: more `openssl req` flags. */
+export async function selfSignedCert(o: {
+  subject: string;
+  key: string;
+  cert: string;
+  days: string;
+  extra?: readonly string[];
+}): Promise<void> {
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    o.days,
+    '-subj',
+    o.subject,
+    ...(o.extra ?? []),
+    '-keyout',
+    o.key,
+    '-out',
+    o.cert,
+  ]);
+}
+
+/**
+ * A new RSA key and a certificate for `subject` signed by the CA (`caCert`, `caKey`), with the
+ * extensions in `extFile`; the request is left at `cert` with `.csr` for `.crt`.
+ */
+export async function signedCert(o: {
+  subject: string;
+  key: string;
+  cert: string;
+  caCert: string;
+  caKey: string;
+  extFile: string;
+  days: string;
+}): Promise<void> {
+  const csr = o.cert.replace(/\.crt$/, '') + '.csr';
+  await run('openssl', [
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    o.subject,
+    '-keyout',
+    o.key,
+    '-out',
+    csr,
+  ]);
+  await run('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    o.caCert,
+    '-CAkey',
+    o.caKey,
+    '-CAcreateserial',
+    '-days',
+    o.days,
+    '-extfile',
+    o.extFile,
+    '-out',
+    o.cert,
+  ]);
+}
+
 export async function makePki(
   dir: string,
   extraSans: readonly string[] = [],
@@ -49,53 +120,18 @@ export async function makePki(
   const days = '30';
   // A self-signed certificate: the CA, and the registry token signer (distribution's rootcertbundle).
   const selfSigned = (cn: string, name: string) =>
-    run('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      days,
-      '-subj',
-      `/CN=${cn}`,
-      '-keyout',
-      p(`${name}.key`),
-      '-out',
-      p(`${name}.crt`),
-    ]);
+    selfSignedCert({ subject: `/CN=${cn}`, key: p(`${name}.key`), cert: p(`${name}.crt`), days });
   await selfSigned('kuik-test-ca', 'ca');
-  const leaf = async (name: string, subj: string, ext: string) => {
-    await run('openssl', [
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-subj',
-      subj,
-      '-keyout',
-      p(`${name}.key`),
-      '-out',
-      p(`${name}.csr`),
-    ]);
-    await run('openssl', [
-      'x509',
-      '-req',
-      '-in',
-      p(`${name}.csr`),
-      '-CA',
-      p('ca.crt'),
-      '-CAkey',
-      p('ca.key'),
-      '-CAcreateserial',
-      '-days',
+  const leaf = (name: string, subject: string, ext: string) =>
+    signedCert({
+      subject,
+      key: p(`${name}.key`),
+      cert: p(`${name}.crt`),
+      caCert: p('ca.crt'),
+      caKey: p('ca.key'),
+      extFile: p(ext),
       days,
-      '-extfile',
-      p(ext),
-      '-out',
-      p(`${name}.crt`),
-    ]);
-  };
+    });
   // Independent keys: generate them concurrently (each openssl is its own process).
   await Promise.all([
     leaf('apiserver', '/CN=kube-apiserver', 'server.ext'),

@@ -4,7 +4,7 @@
 
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { appendFileSync, openSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { errorMessage } from '#shared/errors.ts';
@@ -17,6 +17,14 @@ export interface Proc {
   logFile: string;
   /** Resolves with the exit code (or signal) when the process ends. */
   exited: Promise<number | string>;
+}
+
+/** Listens on a free loopback port and returns it (`what` names the server in the error). */
+export async function listenLocal(server: Server, what: string, port = 0): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const addr = server.address();
+  if (addr === null || typeof addr === 'string') throw new Error(`${what}: no address`);
+  return addr.port;
 }
 
 /** A free TCP port on 127.0.0.1 (bind to 0, read it, release it). */

@@ -199,8 +199,7 @@ export async function seedImage(
     'copy',
     '--all',
     '--quiet',
-    `--dest-creds=${reg.username}:${reg.password}`,
-    `--dest-cert-dir=${reg.certDir}`,
+    ...skopeoAuth('dest', reg),
     `--digestfile=${digestFile}`,
     `oci:${layout}:v1`,
     `docker://${ref}`,
@@ -208,6 +207,11 @@ export async function seedImage(
   const digest = (await readFile(digestFile, 'utf8')).trim();
   await rm(digestFile, { force: true });
   return { ref, digest };
+}
+
+/** skopeo's flags to read from (`src`) or push to (`dest`) the registry `reg`: its credentials and CA. */
+export function skopeoAuth(side: 'src' | 'dest', reg: RegistryInfo): string[] {
+  return [`--${side}-creds=${reg.username}:${reg.password}`, `--${side}-cert-dir=${reg.certDir}`];
 }
 
 /**
@@ -230,8 +234,7 @@ export async function seedArtifact(
   await run(opts.skopeo ?? 'skopeo', [
     'copy',
     '--quiet',
-    `--dest-creds=${reg.username}:${reg.password}`,
-    `--dest-cert-dir=${reg.certDir}`,
+    ...skopeoAuth('dest', reg),
     `oci:${layout}:v1`,
     `docker://${ref}`,
   ]);
@@ -252,4 +255,23 @@ export async function inspectRaw(
     `docker://${ref}`,
   ]);
   return { raw, digest: `sha256:${createHash('sha256').update(raw).digest('hex')}` };
+}
+
+/**
+ * The image manifest a copy of `ref` moves: `ref`'s own, or for an index its first platform's
+ * (seeded single-platform images are an index of one).
+ */
+export async function imageManifest(
+  reg: RegistryInfo,
+  ref: string,
+): Promise<{ config: { size: number }; layers: { size: number }[] }> {
+  const inspect = async (r: string) =>
+    JSON.parse((await inspectRaw(reg, r)).raw) as {
+      manifests?: { digest: string }[];
+      config: { size: number };
+      layers: { size: number }[];
+    };
+  const top = await inspect(ref);
+  const child = top.manifests?.[0]?.digest;
+  return child ? await inspect(`${ref.replace(/:[^:/]+$/, '')}@${child}`) : top;
 }

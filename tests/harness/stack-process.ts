@@ -1,6 +1,6 @@
 // Starting the local stack the way a person does, for the stack's own tests: a process of its own,
 // its output collected, the state it prints read back.
-
+import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -73,6 +73,16 @@ export function killGroup(child: ChildProcess): void {
 }
 
 /** What is left of a stopped stack: live processes and directories (both should be empty). */
+/** Waits until nothing of `s` is left (generously: a clean stop takes a while); fails listing what is. */
+export async function assertNoLeftovers(s: StartedStack): Promise<void> {
+  await eventually(
+    'every process gone, every directory removed',
+    async () => (leftovers(s).length === 0 ? true : undefined),
+    120_000,
+    500,
+  ).catch(() => assert.deepEqual(leftovers(s), []));
+}
+
 export function leftovers(s: StartedStack): string[] {
   return [
     ...s.pids.filter((p) => p > 1 && isAlive(p)).map((p) => `process ${p}`),

@@ -5,6 +5,7 @@
 import { createSign, randomUUID, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { listenLocal } from './proc.ts';
 
 export interface TokenUser {
   password: string;
@@ -98,11 +99,9 @@ export async function startTokenServer(opts: {
       JSON.stringify({ token, access_token: token, expires_in: 300, issued_at: new Date().toISOString() }),
     );
   });
-  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
-  const addr = server.address();
-  if (addr === null || typeof addr === 'string') throw new Error('token server: no address');
+  const port = await listenLocal(server, 'token server', opts.port ?? 0);
   return {
-    url: `http://127.0.0.1:${addr.port}/token`,
+    url: `http://127.0.0.1:${port}/token`,
     server,
     stats,
     close: () => new Promise<void>((r) => server.close(() => r())),

@@ -92,3 +92,32 @@ export async function waitActive(
   }
   throw new Error(`webhook not active in ${namespace} after ${timeoutMs} ms`);
 }
+
+/**
+ * The body of an AdmissionReview (admission.k8s.io/v1) for `object`, a Pod, as the API server
+ * POSTs it to the router's /mutate. `name` and `dryRun` are sent only when given, as the API
+ * server leaves out what it does not know (a generateName'd pod has no name yet).
+ */
+export function admissionReview(r: {
+  uid: string;
+  namespace: string;
+  object: object;
+  operation?: string;
+  name?: string;
+  dryRun?: boolean;
+}): string {
+  return JSON.stringify({
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid: r.uid,
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      resource: { group: '', version: 'v1', resource: 'pods' },
+      operation: r.operation ?? 'CREATE',
+      namespace: r.namespace,
+      ...(r.name === undefined ? {} : { name: r.name }),
+      ...(r.dryRun === undefined ? {} : { dryRun: r.dryRun }),
+      object: r.object,
+    },
+  });
+}

@@ -11,7 +11,7 @@ import type { ImageSetMirror } from '#shared/crd/types.ts';
 import { Kube } from '#shared/kube/client.ts';
 import { bundle } from '../../scripts/bundle.ts';
 import { harness, kubeConfig } from '../harness/env.ts';
-import { apply, kubectl, namespace, uniq } from '../harness/fixtures.ts';
+import { imageSetMirror, kubectl, namespace, uniq } from '../harness/fixtures.ts';
 import { type RunningFunction, startFunction } from '../harness/functions.ts';
 import { startProc } from '../harness/proc.ts';
 import { registerRouterWebhook, waitActive } from '../harness/webhook.ts';
@@ -79,12 +79,7 @@ test('reconcile from the bundle: an ImageSetMirror event finalizes the CR', asyn
   const reconcile = await start('reconcile', { COPY_SINK: 'http://127.0.0.1:9/' });
   const ns = await namespace('bundle-rec');
   const name = uniq('ism');
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ImageSetMirror',
-    metadata: { name, namespace: ns },
-    spec: { mirrors: [{ registry: 'mirror.example.com', path: 'm' }] },
-  });
+  await imageSetMirror(ns, name, { mirrors: [{ registry: 'mirror.example.com', path: 'm' }] });
   const kube = new Kube(kubeConfig());
   const ref = { kind: 'ImageSetMirror' as const, name, namespace: ns };
   const cr = await kube.getKuik<ImageSetMirror>(ref);

@@ -11,7 +11,16 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import YAML from 'yaml';
 import { harness } from '../harness/env.ts';
-import { apply, kubectl, namespace, pod, registrySecret, seed, uniq } from '../harness/fixtures.ts';
+import {
+  apply,
+  imageSetMirror,
+  kubectl,
+  namespace,
+  pod,
+  registrySecret,
+  seed,
+  uniq,
+} from '../harness/fixtures.ts';
 import { run } from '../harness/proc.ts';
 
 interface Result {
@@ -84,14 +93,9 @@ async function scene(opts: { routerCa: boolean }) {
   const ns = await namespace('cli');
   await registrySecret(ns, 'reg', reg);
   const ism = uniq('ism');
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ImageSetMirror',
-    metadata: { name: ism, namespace: ns },
-    spec: {
-      filter: { include: [{ image: `.*/${repo.replace('/', '\\/')}:.*` }] },
-      mirrors: [{ registry: reg.host, path: 'mirror', credentialSecret: { name: 'reg' } }],
-    },
+  await imageSetMirror(ns, ism, {
+    filter: { include: [{ image: `.*/${repo.replace('/', '\\/')}:.*` }] },
+    mirrors: [{ registry: reg.host, path: 'mirror', credentialSecret: { name: 'reg' } }],
   });
   const image = `${reg.host}/${repo}:1`;
   const web = await pod(ns, [image], ['reg']);

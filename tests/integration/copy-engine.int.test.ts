@@ -11,10 +11,10 @@ import { RegistryTransport } from '#shared/registry/transport.ts';
 import { COPY_TRANSPORT, copyImage, mirrorImage } from '../../functions/copy/engine/copy.ts';
 import type { UploadRecord } from '../../functions/copy/engine/sessions.ts';
 import { harness, type RegistryInfo } from '../harness/env.ts';
-import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.ts';
-import { seed, seedArtifact, uniq } from '../harness/fixtures.ts';
+import type { FaultProxy } from '../harness/fault-proxy.ts';
+import { proxyInFrontOf, seed, seedArtifact, uniq } from '../harness/fixtures.ts';
 import { run } from '../harness/proc.ts';
-import { inspectRaw } from '../harness/registry.ts';
+import { inspectRaw, skopeoAuth } from '../harness/registry.ts';
 
 const MiB = 1024 * 1024;
 const ALL = [{ architecture: 'amd64' }, { architecture: 'arm64' }];
@@ -47,13 +47,18 @@ function transport(): RegistryTransport {
 
 const cred = (r: RegistryInfo) => [{ username: r.username, password: r.password }];
 
+/** What most copies here are: tls registry to token registry, both platforms, a fresh transport. */
+const tlsToToken = (source: string, destination: string, t = transport()) => ({
+  transport: t,
+  source,
+  destination,
+  sourceCredentials: cred(tls),
+  destinationCredentials: cred(token),
+  platforms: ALL,
+});
+
 async function proxy(reg: RegistryInfo): Promise<FaultProxy> {
-  const pki = harness().pki;
-  const p = await startFaultProxy({
-    upstream: reg.host,
-    caFile: reg.caFile,
-    tls: { certFile: pki.webhookCert, keyFile: pki.webhookKey },
-  });
+  const p = await proxyInFrontOf(reg);
   proxies.push(p);
   return p;
 }
@@ -95,14 +100,7 @@ describe('copy engine, registry to registry', () => {
   test('copies tls → token with the same digest when every platform is wanted', async () => {
     const src = await seed(tls, uniq('engine/a'), 'v1', { layerMb: 0.5, layers: 2 });
     const dst = `${token.host}/${uniq('mirror/a')}:v1`;
-    const r = await copyImage({
-      transport: transport(),
-      source: src.ref,
-      destination: dst,
-      sourceCredentials: cred(tls),
-      destinationCredentials: cred(token),
-      platforms: ALL,
-    });
+    const r = await copyImage(tlsToToken(src.ref, dst));
     assert.equal((await inspectRaw(token, dst)).digest, src.digest);
     assert.equal(r.digest, src.digest);
     assert.equal(r.filtered, false);
@@ -117,11 +115,7 @@ describe('copy engine, registry to registry', () => {
     const src = await seedArtifact(tls, uniq('engine/artifact'), 'v1', { files });
     const dst = `${token.host}/${uniq('mirror/artifact')}:v1`;
     const r = await copyImage({
-      transport: transport(),
-      source: src.ref,
-      destination: dst,
-      sourceCredentials: cred(tls),
-      destinationCredentials: cred(token),
+      ...tlsToToken(src.ref, dst),
       // No platform of an artifact can match: before artifacts were handled this failed with
       // "none of the configured platforms are available in the source image".
       platforms: [{ architecture: 'amd64' }],
@@ -160,11 +154,7 @@ describe('copy engine, registry to registry', () => {
     const src = await seed(tls, uniq('engine/c'), 'v1');
     const dst = `${token.host}/${uniq('mirror/c')}:v1`;
     const r = await copyImage({
-      transport: transport(),
-      source: src.ref,
-      destination: dst,
-      sourceCredentials: cred(tls),
-      destinationCredentials: cred(token),
+      ...tlsToToken(src.ref, dst),
       platforms: [{ architecture: 'amd64' }, { os: 'linux', architecture: 's390x' }],
     });
     const pushed = await inspectRaw(token, dst);
@@ -180,11 +170,7 @@ describe('copy engine, registry to registry', () => {
     const repo = src.ref.slice(0, src.ref.lastIndexOf(':'));
     const dst = `${token.host}/${uniq('mirror/pinned')}@${src.digest}`;
     const r = await copyImage({
-      transport: transport(),
-      source: `${repo}@${src.digest}`,
-      destination: dst,
-      sourceCredentials: cred(tls),
-      destinationCredentials: cred(token),
+      ...tlsToToken(`${repo}@${src.digest}`, dst),
       platforms: [{ architecture: 'amd64' }, { architecture: 's390x' }],
     });
     assert.equal(r.digest, src.digest);
@@ -201,20 +187,14 @@ describe('copy engine, registry to registry', () => {
       'copy',
       '--quiet',
       '--override-arch=arm64',
-      `--src-creds=${tls.username}:${tls.password}`,
-      `--dest-creds=${tls.username}:${tls.password}`,
-      `--src-cert-dir=${tls.certDir}`,
-      `--dest-cert-dir=${tls.certDir}`,
+      ...skopeoAuth('src', tls),
+      ...skopeoAuth('dest', tls),
       `docker://${src.ref}`,
       `docker://${single}`,
     ]);
     await assert.rejects(
       copyImage({
-        transport: transport(),
-        source: single,
-        destination: `${token.host}/${uniq('mirror/d')}:arm64`,
-        sourceCredentials: cred(tls),
-        destinationCredentials: cred(token),
+        ...tlsToToken(single, `${token.host}/${uniq('mirror/d')}:arm64`),
         platforms: [{ os: 'linux', architecture: 'amd64' }],
       }),
       { message: 'none of the configured platforms are available in the source image: linux/amd64' },
@@ -224,15 +204,8 @@ describe('copy engine, registry to registry', () => {
   test('a re-copy of a mirrored image pushes nothing: two manifest requests', async () => {
     const src = await seed(tls, uniq('engine/e'), 'v1');
     const dst = `${token.host}/${uniq('mirror/e')}:v1`;
-    const opts = {
-      source: src.ref,
-      destination: dst,
-      sourceCredentials: cred(tls),
-      destinationCredentials: cred(token),
-      platforms: ALL,
-    };
-    await copyImage({ ...opts, transport: transport() });
-    const again = await copyImage({ ...opts, transport: transport() });
+    await copyImage(tlsToToken(src.ref, dst));
+    const again = await copyImage(tlsToToken(src.ref, dst));
     assert.equal(again.alreadyPresent, true);
     assert.equal(again.manifestsPushed, 0);
     // Source GET + destination HEAD; then the signature lookups (one tag list, one referrers probe).
@@ -243,24 +216,13 @@ describe('copy engine, registry to registry', () => {
     const src = await seed(tls, uniq('engine/f'), 'v1', { layerMb: 0.3 });
     const repo = uniq('mirror/f');
     const t = transport();
-    const first = await copyImage({
-      transport: t,
-      source: src.ref,
-      destination: `${token.host}/${repo}:v1`,
-      sourceCredentials: cred(tls),
-      destinationCredentials: cred(token),
-      platforms: ALL,
-    });
+    const first = await copyImage(tlsToToken(src.ref, `${token.host}/${repo}:v1`, t));
     assert.equal(first.blobs.uploaded, 4);
     // Same blobs, another tag whose index is filtered (a new document): every manifest is pushed
     // again, no blob is.
     const p = await proxy(token);
     const second = await copyImage({
-      transport: transport(),
-      source: src.ref,
-      destination: `${p.host}/${repo}:amd64-only`,
-      sourceCredentials: cred(tls),
-      destinationCredentials: cred(token),
+      ...tlsToToken(src.ref, `${p.host}/${repo}:amd64-only`),
       platforms: [{ architecture: 'amd64' }],
       attached: false,
     });
@@ -274,14 +236,8 @@ describe('copy engine, registry to registry', () => {
   test('re-uses blobs of a deleted manifest with one HEAD each', async () => {
     const src = await seed(tls, uniq('engine/g'), 'v1', { archs: ['amd64'], layers: 3 });
     const repo = uniq('mirror/g');
-    const opts = {
-      source: src.ref,
-      sourceCredentials: cred(tls),
-      destinationCredentials: cred(token),
-      platforms: ALL,
-      attached: false,
-    };
-    await copyImage({ ...opts, transport: transport(), destination: `${token.host}/${repo}:v1` });
+    const copy = () => copyImage({ ...tlsToToken(src.ref, `${token.host}/${repo}:v1`), attached: false });
+    await copy();
     // Delete the manifests: the blobs stay in the repository.
     const idx = await repoOf(token, repo, ['pull']).getManifest('v1');
     assert.ok(idx?.kind === 'index');
@@ -294,11 +250,7 @@ describe('copy engine, registry to registry', () => {
         `docker://${token.host}/${repo}@${d}`,
       ]);
     }
-    const again = await copyImage({
-      ...opts,
-      transport: transport(),
-      destination: `${token.host}/${repo}:v1`,
-    });
+    const again = await copy();
     assert.deepEqual(again.blobs, { skipped: 4, mounted: 0, uploaded: 0, resumed: 0, foreign: 0 });
     assert.equal(again.bytes.bytesUploaded, 0);
     assert.equal((await inspectRaw(token, `${token.host}/${repo}:v1`)).digest, src.digest);
@@ -336,12 +288,7 @@ describe('copy engine, registry to registry', () => {
     });
     const dst = `${token.host}/${uniq('mirror/i')}:v1`;
     const r = await copyImage({
-      transport: transport(),
-      source,
-      destination: dst,
-      sourceCredentials: cred(tls),
-      destinationCredentials: cred(token),
-      platforms: ALL,
+      ...tlsToToken(source, dst),
       chunkBytes: 2 * MiB,
       pause: noPause,
     });
@@ -364,21 +311,13 @@ describe('copy engine, registry to registry', () => {
     const p = await proxy(token);
     const repo = uniq('mirror/j');
     const records: UploadRecord[][] = [];
-    const opts = {
-      source: src.ref,
-      destination: `${p.host}/${repo}:v1`,
-      sourceCredentials: cred(tls),
-      destinationCredentials: cred(token),
-      platforms: ALL,
-      chunkBytes: 2 * MiB,
-      recordEveryBytes: 2 * MiB,
-      pause: noPause,
-    };
+    const opts = { chunkBytes: 2 * MiB, recordEveryBytes: 2 * MiB, pause: noPause };
+    const toProxy = () => tlsToToken(src.ref, `${p.host}/${repo}:v1`);
     // Run 1 stops after two chunks of the big layer, recording its session.
     await assert.rejects(
       copyImage({
+        ...toProxy(),
         ...opts,
-        transport: transport(),
         persistSessions: async (r) => void records.push(r),
         // As on SIGTERM once 4 MiB of the layer are recorded.
         shouldStop: () => records.some((rs) => rs.some((r) => r.offset >= 4 * MiB)),
@@ -394,7 +333,7 @@ describe('copy engine, registry to registry', () => {
 
     // Run 2, a new transport (a new process would have nothing else), continues at 4 MiB.
     p.requests.length = 0;
-    const r = await copyImage({ ...opts, transport: transport(), resume: recorded });
+    const r = await copyImage({ ...toProxy(), ...opts, resume: recorded });
     const resent = patched();
     assert.ok(resent < layerSize, `bytes sent by the second run (${resent}) < the layer (${layerSize})`);
     assert.equal(resent, layerSize - 4 * MiB, 'exactly the bytes the registry did not hold');
@@ -417,12 +356,7 @@ describe('copy engine, registry to registry', () => {
     assert.ok(!start.mounted);
     await dst.patchChunk(start.location, 0, 3, bytes(new Uint8Array([1, 2, 3])));
     const r = await copyImage({
-      transport: transport(),
-      source: src.ref,
-      destination: `${token.host}/${repo}:v1`,
-      sourceCredentials: cred(tls),
-      destinationCredentials: cred(token),
-      platforms: ALL,
+      ...tlsToToken(src.ref, `${token.host}/${repo}:v1`),
       resume: [{ digest: layer.digest, location: start.location, offset: 0 }],
       pause: noPause,
     });
@@ -481,14 +415,7 @@ describe('signatures and attestations', () => {
     );
 
     const dstRepo = uniq('mirror/signed');
-    const r = await copyImage({
-      transport: transport(),
-      source: src.ref,
-      destination: `${token.host}/${dstRepo}:v1`,
-      sourceCredentials: cred(tls),
-      destinationCredentials: cred(token),
-      platforms: ALL,
-    });
+    const r = await copyImage(tlsToToken(src.ref, `${token.host}/${dstRepo}:v1`));
     assert.deepEqual(r.attached.errors, []);
     assert.equal(
       (await inspectRaw(token, `${token.host}/${dstRepo}:sha256-${hex}.sig`)).digest,
@@ -517,36 +444,17 @@ describe('§5.4 step 8: a failed copy whose destination exists counts as mirrore
   test('the source is gone, the mirror is there: success, and the reason says so', async () => {
     const src = await seed(tls, uniq('engine/gone'), 'v1');
     const dst = `${token.host}/${uniq('mirror/gone')}:v1`;
-    await copyImage({
-      transport: transport(),
-      source: src.ref,
-      destination: dst,
-      sourceCredentials: cred(tls),
-      destinationCredentials: cred(token),
-      platforms: ALL,
-    });
-    const r = await mirrorImage({
-      transport: transport(),
-      source: `${tls.host}/${uniq('engine/never-pushed')}:v1`,
-      destination: dst,
-      sourceCredentials: cred(tls),
-      destinationCredentials: cred(token),
-      platforms: ALL,
-    });
+    await copyImage(tlsToToken(src.ref, dst));
+    const r = await mirrorImage(tlsToToken(`${tls.host}/${uniq('engine/never-pushed')}:v1`, dst));
     assert.ok(r.ok);
     assert.equal(r.value.digest, src.digest);
     assert.match(r.value.tolerated ?? '', /not found/);
   });
 
   test('the source is gone and so is the mirror: the copy fails with the source error', async () => {
-    const r = await mirrorImage({
-      transport: transport(),
-      source: `${tls.host}/${uniq('engine/never-pushed')}:v1`,
-      destination: `${token.host}/${uniq('mirror/never')}:v1`,
-      sourceCredentials: cred(tls),
-      destinationCredentials: cred(token),
-      platforms: ALL,
-    });
+    const r = await mirrorImage(
+      tlsToToken(`${tls.host}/${uniq('engine/never-pushed')}:v1`, `${token.host}/${uniq('mirror/never')}:v1`),
+    );
     assert.ok(!r.ok);
     assert.match(r.error.message, /not found/);
   });

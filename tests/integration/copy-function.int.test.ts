@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { CloudEvent, HTTP } from 'cloudevents';
 import type { Hono } from 'hono';
-import { COPY_EVENT_SOURCE, COPY_EVENT_TYPE, type CopyRequest, copyEventId } from '#shared/copy-request.ts';
+import type { CopyRequest } from '#shared/copy-request.ts';
 import type { ImageSetMirror, MirrorStatusEntry } from '#shared/crd/types.ts';
 import { Kube } from '#shared/kube/client.ts';
 import { createLogger } from '#shared/log.ts';
@@ -16,15 +16,16 @@ import { COPY_TRANSPORT } from '../../functions/copy/engine/copy.ts';
 import { type CopyDeps, DEFAULT_SETTINGS } from '../../functions/copy/handle.ts';
 import { createCopyMetrics } from '../../functions/copy/metrics.ts';
 import { createCopyApp } from '../../functions/copy/server.ts';
+import { copyEventPost, copyJobEvent, copyRequest, mirrorSetToCopy } from '../harness/copy-event.ts';
 import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
-import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.ts';
+import type { FaultProxy } from '../harness/fault-proxy.ts';
 import {
   apply,
   eventually,
-  kubectl,
   namespace,
   patchStatus,
   pod,
+  proxyInFrontOf,
   registrySecret,
   seed,
   uniq,
@@ -58,12 +59,7 @@ before(async () => {
     settings: DEFAULT_SETTINGS,
   };
   app = createCopyApp(deps, registry, createCopyMetrics(registry));
-  const pki = harness().pki;
-  mirror = await startFaultProxy({
-    upstream: token.host,
-    caFile: token.caFile,
-    tls: { certFile: pki.webhookCert, keyFile: pki.webhookKey },
-  });
+  mirror = await proxyInFrontOf(token);
   // The pod's pull secret for the source registry and the mirror's push credential.
   await registrySecret(ns, 'pull', tls);
   await registrySecret(ns, 'push', token, mirror.host);
@@ -74,45 +70,21 @@ after(async () => {
 });
 
 /** An ImageSetMirror whose status has one entry with one mirror, as reconcile leaves it. */
-async function mirrorSet(source: string, mirrorStatus: Partial<MirrorStatusEntry> = {}) {
-  const name = uniq('ism');
-  const repo = source.slice(tls.host.length + 1);
-  const destination = `${mirror.host}/mirror/${repo}`;
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ImageSetMirror',
-    metadata: { name, namespace: ns },
-    spec: { mirrors: [{ registry: mirror.host, path: 'mirror', credentialSecret: { name: 'push' } }] },
-  });
-  const status = { matchingImages: [{ image: source, mirrors: [{ image: destination, ...mirrorStatus }] }] };
-  await patchStatus('ism', name, { status }, ns);
-  // The pod that runs the source with its pull secret: the copy reads `pull` because it does.
-  await pod(ns, [source], ['pull']);
-  const cr = await read(name);
-  const req: CopyRequest = {
-    owner: { kind: 'ImageSetMirror', name, namespace: ns, uid: cr.metadata.uid ?? '' },
+const mirrorSet = async (source: string, mirrorStatus: Partial<MirrorStatusEntry> = {}) =>
+  await mirrorSetToCopy({
+    namespace: ns,
     source,
-    destination,
-    sourcePullSecrets: { namespace: ns, names: ['pull'] },
-    destinationSecret: { namespace: ns, name: 'push' },
+    registry: mirror.host,
+    path: 'mirror',
     platforms: [{ architecture: 'amd64' }, { architecture: 'arm64' }],
-  };
-  return { name, req, destination };
-}
+    mirrorStatus,
+  });
 
 const read = (name: string) => kube.getKuik<ImageSetMirror>({ kind: 'ImageSetMirror', name, namespace: ns });
+/** Every Event about the mirror set `name`. */
+const eventsOf = async (name: string) =>
+  (await kube.events.listNamespacedEvent({ namespace: ns, fieldSelector: `regarding.name=${name}` })).items;
 const mirrorOf = (cr: ImageSetMirror) => cr.status?.matchingImages?.[0]?.mirrors?.[0];
-
-function cloudEvent(req: CopyRequest): CloudEvent<CopyRequest> {
-  return new CloudEvent({
-    id: copyEventId(req),
-    type: COPY_EVENT_TYPE,
-    source: COPY_EVENT_SOURCE,
-    subject: req.destination,
-    datacontenttype: 'application/json',
-    data: req,
-  });
-}
 
 /** Every Secret `get` the API server saw in `namespace` (its audit log, level Metadata). */
 async function secretReads(namespace: string): Promise<string[]> {
@@ -146,12 +118,7 @@ async function secretsReadDuring(namespace: string, f: () => Promise<void>): Pro
 }
 
 async function post(req: CopyRequest): Promise<{ status: number; body: Record<string, unknown> }> {
-  const msg = HTTP.binary(cloudEvent(req));
-  const res = await app.request('/', {
-    method: 'POST',
-    headers: msg.headers as Record<string, string>,
-    body: msg.body as string,
-  });
+  const res = await app.request('/', copyEventPost(req));
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -171,12 +138,9 @@ describe('copy function over HTTP', () => {
     assert.equal(m?.lastError, undefined);
     assert.equal(m?.uploads, undefined);
     assert.equal((await inspectRaw(token, destination.replace(mirror.host, token.host))).digest, src.digest);
-    const events = await kube.events.listNamespacedEvent({
-      namespace: ns,
-      fieldSelector: `regarding.name=${name}`,
-    });
+    const events = await eventsOf(name);
     assert.deepEqual(
-      events.items.map((e) => [e.type, e.reason]),
+      events.map((e) => [e.type, e.reason]),
       [['Normal', 'Mirrored']],
     );
   });
@@ -250,15 +214,12 @@ describe('copy function over HTTP', () => {
     assert.equal(m?.mirroredAt, undefined);
     // One Warning event for `kubectl describe`; the same failure again records no second one.
     await post(req);
-    const events = await kube.events.listNamespacedEvent({
-      namespace: ns,
-      fieldSelector: `regarding.name=${name}`,
-    });
+    const events = await eventsOf(name);
     assert.deepEqual(
-      events.items.map((e) => [e.type, e.reason]),
+      events.map((e) => [e.type, e.reason]),
       [['Warning', 'MirrorFailed']],
     );
-    assert.match(events.items[0]?.note ?? '', /not found/);
+    assert.match(events[0]?.note ?? '', /not found/);
   });
 
   test('a single image of another platform fails with kuik’s exact error in status (§10.11 H)', async () => {
@@ -321,17 +282,7 @@ describe('copy function: the Secrets it reads come from the cluster, not the req
   before(async () => {
     other = await namespace('victim');
     await registrySecret(other, 'regcred', tls);
-    await kubectl([
-      'create',
-      'secret',
-      'docker-registry',
-      'team-push',
-      '-n',
-      other,
-      `--docker-server=${mirror.host}`,
-      `--docker-username=${token.username}`,
-      `--docker-password=${token.password}`,
-    ]);
+    await registrySecret(other, 'team-push', token, mirror.host);
   });
 
   test('a request for an ImageSetMirror naming another namespace’s Secrets is refused: 403, none read, nothing written', async () => {
@@ -413,14 +364,13 @@ describe('copy function: the Secrets it reads come from the cluster, not the req
     });
     const ref = { kind: 'ClusterImageSetMirror' as const, name };
     const cr = await kube.getKuik<ImageSetMirror>(ref);
-    const req: CopyRequest = {
-      owner: { kind: 'ClusterImageSetMirror', name, uid: cr.metadata.uid ?? '' },
-      source: src.ref,
-      destination,
-      sourcePullSecrets: { namespace: other, names: ['regcred'] },
-      destinationSecret: { namespace: other, name: 'team-push' },
+    const owner = { kind: 'ClusterImageSetMirror' as const, name, uid: cr.metadata.uid ?? '' };
+    const req = copyRequest(owner, src.ref, destination, {
+      secretsNamespace: other,
+      pull: 'regcred',
+      push: 'team-push',
       platforms: [{ architecture: 'amd64' }, { architecture: 'arm64' }],
-    };
+    });
     // No pod in B runs this image yet: refused, regcred not read.
     let r: Awaited<ReturnType<typeof post>> | undefined;
     const reads = await secretsReadDuring(other, async () => {
@@ -445,8 +395,7 @@ describe('copy function: the Secrets it reads come from the cluster, not the req
 describe('copy function as a JobSink Job', () => {
   /** Runs `node functions/main.ts` as the Job's container would, with the event file mounted. */
   /** The Job with this request as its event (structured mode, as the JobSink stores it). */
-  const job = (req: CopyRequest, env: Record<string, string> = {}) =>
-    startCopyJob(HTTP.structured(cloudEvent(req)).body as string, env);
+  const job = (req: CopyRequest, env: Record<string, string> = {}) => startCopyJob(copyJobEvent(req), env);
 
   test('reads the event file, copies, writes status and exits 0', async () => {
     const src = await seed(tls, uniq('fn/job'), 'v1');

@@ -7,24 +7,20 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { CloudEvent, HTTP } from 'cloudevents';
-import { COPY_EVENT_SOURCE, COPY_EVENT_TYPE, type CopyRequest, copyEventId } from '#shared/copy-request.ts';
+import { copyJobEvent, mirrorSetToCopy } from '../harness/copy-event.ts';
 import { harness, type RegistryInfo } from '../harness/env.ts';
-import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.ts';
+import type { FaultProxy } from '../harness/fault-proxy.ts';
 import {
-  apply,
   eventually,
-  kubectl,
   namespace,
-  patchStatus,
-  pod,
+  proxyInFrontOf,
   registrySecret,
   samples,
   seed,
   uniq,
 } from '../harness/fixtures.ts';
 import { type RunningFunction, startCopyJob, startFunction } from '../harness/functions.ts';
-import { inspectRaw } from '../harness/registry.ts';
+import { imageManifest } from '../harness/registry.ts';
 
 const execFileP = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -40,12 +36,7 @@ let ns: string;
 before(async () => {
   ({ tls, token } = harness().registries);
   router = await startFunction('router');
-  const pki = harness().pki;
-  mirror = await startFaultProxy({
-    upstream: token.host,
-    caFile: token.caFile,
-    tls: { certFile: pki.webhookCert, keyFile: pki.webhookKey },
-  });
+  mirror = await proxyInFrontOf(token);
   ns = await namespace('progress-push');
   await registrySecret(ns, 'pull', tls);
   await registrySecret(ns, 'push', token, mirror.host);
@@ -60,50 +51,15 @@ const routerMetrics = async () => await (await fetch(`http://127.0.0.1:${router.
 
 test('a copy Job held mid-upload shows its progress gauges on the router it pushes to, and not once it exited', async () => {
   const src = await seed(tls, uniq('progress-push/big'), 'v1', { archs: ['amd64'], layerMb: 16, layers: 1 });
-  const inspect = async (ref: string) =>
-    JSON.parse((await inspectRaw(tls, ref)).raw) as {
-      manifests?: { digest: string }[];
-      config?: { size: number };
-      layers?: { size: number }[];
-    };
-  let raw = await inspect(src.ref);
-  // An index of one platform: its image manifest says what is copied.
-  if (raw.manifests) raw = await inspect(`${src.ref.replace(/:v1$/, '')}@${raw.manifests[0]!.digest}`);
+  const raw = await imageManifest(tls, src.ref);
   assert.ok(raw.layers && raw.config, JSON.stringify(raw));
-  const total = raw.config!.size + raw.layers.reduce((n, l) => n + l.size, 0);
+  const total = raw.config.size + raw.layers.reduce((n, l) => n + l.size, 0);
 
-  const repo = src.ref.slice(tls.host.length + 1).replace(/:v1$/, '');
-  const destination = `${mirror.host}/progress/${repo}:v1`;
-  const name = uniq('ism');
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ImageSetMirror',
-    metadata: { name, namespace: ns },
-    spec: { mirrors: [{ registry: mirror.host, path: 'progress', credentialSecret: { name: 'push' } }] },
-  });
-  await patchStatus(
-    'ism',
-    name,
-    { status: { matchingImages: [{ image: src.ref, mirrors: [{ image: destination }] }] } },
-    ns,
-  );
-  await pod(ns, [src.ref], ['pull']);
-  const uid = (await kubectl(['get', 'ism', name, '-n', ns, '-o', 'jsonpath={.metadata.uid}'])).trim();
-  const req: CopyRequest = {
-    owner: { kind: 'ImageSetMirror', name, namespace: ns, uid },
+  const { destination, req } = await mirrorSetToCopy({
+    namespace: ns,
     source: src.ref,
-    destination,
-    sourcePullSecrets: { namespace: ns, names: ['pull'] },
-    destinationSecret: { namespace: ns, name: 'push' },
-    platforms: [{ architecture: 'amd64' }],
-  };
-  const event = new CloudEvent({
-    id: copyEventId(req),
-    type: COPY_EVENT_TYPE,
-    source: COPY_EVENT_SOURCE,
-    subject: destination,
-    datacontenttype: 'application/json',
-    data: req,
+    registry: mirror.host,
+    path: 'progress',
   });
 
   // The config blob's PATCH and the layer's first 4 MiB chunk go by; the next one waits.
@@ -112,7 +68,7 @@ test('a copy Job held mid-upload shows its progress gauges on the router it push
     release = r;
   });
   mirror.fault({ method: 'PATCH', after: 2, times: 1, action: { hold } });
-  const job = await startCopyJob(HTTP.structured(event).body as string, {
+  const job = await startCopyJob(copyJobEvent(req), {
     KUIK_METRICS_PUSH_URL: `http://127.0.0.1:${router.port}/metrics/push`,
     KUIK_METRICS_PUSH_INTERVAL_MS: '500',
     KUIK_COPY_CHUNK_MIB: '4',

@@ -14,9 +14,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { parse } from 'yaml';
+import { writeBody } from '../harness/body.ts';
 import { harness } from '../harness/env.ts';
 import { eventually, uniq } from '../harness/fixtures.ts';
 import { type RunningFunction, startFunction } from '../harness/functions.ts';
+import { admissionReview } from '../harness/webhook.ts';
 
 const MiB = 1024 * 1024;
 const running: RunningFunction[] = [];
@@ -92,41 +94,23 @@ function post(
       if (!answered) reject(err);
     });
     if (body) return void req.end(body);
-    const chunk = Buffer.alloc(256 * 1024, 0x61);
-    let sent = 0;
-    const pump = () => {
-      while (sent < size && !req.destroyed) {
-        const n = Math.min(chunk.length, size - sent);
-        sent += n;
-        if (!req.write(n === chunk.length ? chunk : chunk.subarray(0, n)))
-          return void req.once('drain', pump);
-      }
-      req.end();
-    };
-    pump();
+    writeBody(req, size, 256 * 1024);
   });
 }
 
 function review(image: string, pad = 0): string {
-  return JSON.stringify({
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid: uniq('uid'),
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      namespace: 'edges',
-      operation: 'CREATE',
-      object: {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: {
-          name: 'p',
-          namespace: 'edges',
-          ...(pad > 0 ? { annotations: { pad: 'x'.repeat(pad) } } : {}),
-        },
-        spec: { containers: [{ name: 'c', image }] },
+  return admissionReview({
+    uid: uniq('uid'),
+    namespace: 'edges',
+    object: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'p',
+        namespace: 'edges',
+        ...(pad > 0 ? { annotations: { pad: 'x'.repeat(pad) } } : {}),
       },
+      spec: { containers: [{ name: 'c', image }] },
     },
   });
 }

@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { harness } from '../harness/env.ts';
-import { apply, kubectl, namespace, seed, uniq } from '../harness/fixtures.ts';
+import { apply, imageSetMirror, kubectl, namespace, seed, uniq } from '../harness/fixtures.ts';
 import { run } from '../harness/proc.ts';
 
 test('kuik explain shows each container’s alternatives, verdicts and the winner, and writes nothing', async () => {
@@ -26,14 +26,9 @@ test('kuik explain shows each container’s alternatives, verdicts and the winne
     data: { '.dockerconfigjson': auth },
   });
   const cr = uniq('explain');
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ImageSetMirror',
-    metadata: { name: cr, namespace: ns },
-    spec: {
-      filter: { include: [{ image: `.*/${repo.replace('/', '\\/')}:.*` }] },
-      mirrors: [{ registry: reg.host, path: 'mirror', credentialSecret: { name: 'reg' } }],
-    },
+  await imageSetMirror(ns, cr, {
+    filter: { include: [{ image: `.*/${repo.replace('/', '\\/')}:.*` }] },
+    mirrors: [{ registry: reg.host, path: 'mirror', credentialSecret: { name: 'reg' } }],
   });
   const file = join(h.runDir, `${cr}.yaml`);
   await writeFile(

@@ -23,18 +23,20 @@ import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
 import {
   apply,
   eventually,
+  imageSetMirror,
   kubectl,
   namespace,
   registrySecret,
   seed,
   seedArtifact,
+  startOwnRegistry,
   uniq,
-  waitUntilReconcileReceives,
 } from '../harness/fixtures.ts';
 import { type RunningFunction, startFunction } from '../harness/functions.ts';
-import { type Adapter, startApiServerSourceAdapter, WATCHED } from '../harness/knative.ts';
+import type { Adapter } from '../harness/knative.ts';
+import { startMirroringPipeline } from '../harness/pipeline.ts';
 import { run } from '../harness/proc.ts';
-import { inspectRaw, type RunningRegistry, startRegistry } from '../harness/registry.ts';
+import { inspectRaw, type RunningRegistry } from '../harness/registry.ts';
 import { registerRouterWebhook, waitActive } from '../harness/webhook.ts';
 
 const LABEL = { key: 'kuik-volumes-test', value: 'on' };
@@ -74,18 +76,7 @@ before(async () => {
   const h = harness();
   mirror = h.registries.tls;
   other = h.registries.token;
-  origin = await startRegistry({
-    runDir: h.runDir,
-    name: uniq('origin'),
-    auth: 'htpasswd',
-    certs: {
-      caCert: h.pki.caCert,
-      servingCert: h.pki.webhookCert,
-      servingKey: h.pki.webhookKey,
-      tokenCert: h.pki.webhookCert,
-      tokenKey: h.pki.webhookKey,
-    },
-  });
+  origin = await startOwnRegistry('origin');
   data = await seed(origin.info, 'vol/data', '1');
   model = await seedArtifact(origin.info, 'vol/model', '1', {
     files: { 'model.bin': 'weights', LICENSE: 'CC0' },
@@ -101,26 +92,11 @@ before(async () => {
   const config =
     'mirroring:\n  platforms:\n    - architecture: amd64\n    - architecture: arm64\n' +
     'routing:\n  activeCheck:\n    timeout: 5s\n    cacheTTL: 0s\n';
-  copy = await startFunction('copy', { config });
-  reconcile = await startFunction('reconcile', {
-    config,
-    env: { COPY_SINK: `http://127.0.0.1:${copy.port}/` },
-  });
-  adapter = await startApiServerSourceAdapter({
-    sink: `http://127.0.0.1:${reconcile.port}/`,
-    namespaces: [ns],
-    resources: [WATCHED.imagesetmirrors, WATCHED.pods],
-  });
-  await waitUntilReconcileReceives(ns);
+  ({ copy, reconcile, adapter } = await startMirroringPipeline(ns, config));
   ism = uniq('volumes');
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ImageSetMirror',
-    metadata: { name: ism, namespace: ns },
-    spec: {
-      filter: { include: [{ image: `${origin.info.host.replace(/\./g, '\\.')}/.*` }] },
-      mirrors: [{ registry: mirror.host, path: 'mirror', credentialSecret: { name: 'push' } }],
-    },
+  await imageSetMirror(ns, ism, {
+    filter: { include: [{ image: `${origin.info.host.replace(/\./g, '\\.')}/.*` }] },
+    mirrors: [{ registry: mirror.host, path: 'mirror', credentialSecret: { name: 'push' } }],
   });
   router = await startFunction('router', { config });
   unregister = await registerRouterWebhook({

@@ -56,12 +56,16 @@ test('the watch cache lists, then follows creates, updates and deletes; and reli
   );
 });
 
-test('concurrent status writers both land: resourceVersion precondition and retry on conflict', async () => {
-  const ns = await namespace('status');
+/** An ImageSetMirror in a namespace of its own, with a client of its own (nothing cached). */
+async function freshMirrorSet(prefix: string) {
+  const ns = await namespace(prefix);
   const name = uniq('ism');
   await kubectl(['apply', '-f', '-'], ism(name, ns));
-  const kube = new Kube(kubeConfig());
-  const ref = { kind: 'ImageSetMirror' as const, name, namespace: ns };
+  return { kube: new Kube(kubeConfig()), ref: { kind: 'ImageSetMirror' as const, name, namespace: ns } };
+}
+
+test('concurrent status writers both land: resourceVersion precondition and retry on conflict', async () => {
+  const { kube, ref } = await freshMirrorSet('status');
   const add = (image: string) =>
     kube.updateStatus<ImageSetMirror>(ref, (o) => {
       o.status = { matchingImages: [...(o.status?.matchingImages ?? []), { image, mirrors: [] }] };
@@ -73,11 +77,7 @@ test('concurrent status writers both land: resourceVersion precondition and retr
 });
 
 test('updateStatus from an object already read: no GET when it is current; a stale one is refused and redone from a fresh read', async () => {
-  const ns = await namespace('status-from');
-  const name = uniq('ism');
-  await kubectl(['apply', '-f', '-'], ism(name, ns));
-  const kube = new Kube(kubeConfig());
-  const ref = { kind: 'ImageSetMirror' as const, name, namespace: ns };
+  const { kube, ref } = await freshMirrorSet('status-from');
   const add = (image: string) => (o: ImageSetMirror) => {
     o.status = { matchingImages: [...(o.status?.matchingImages ?? []), { image, mirrors: [] }] };
     return true;
@@ -103,11 +103,7 @@ test('updateStatus from an object already read: no GET when it is current; a sta
 });
 
 test('updateObject adds a finalizer and tolerates a deleted object', async () => {
-  const ns = await namespace('fin');
-  const name = uniq('ism');
-  await kubectl(['apply', '-f', '-'], ism(name, ns));
-  const kube = new Kube(kubeConfig());
-  const ref = { kind: 'ImageSetMirror' as const, name, namespace: ns };
+  const { kube, ref } = await freshMirrorSet('fin');
   const withFinalizer = await kube.updateObject<ImageSetMirror>(ref, (o) => {
     o.metadata.finalizers = [...(o.metadata.finalizers ?? []), 'kuik.enix.io/mirror-cleanup'];
     return true;

@@ -11,9 +11,8 @@ import { before, test } from 'node:test';
 import { AdmissionregistrationV1Api } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { routerEnv } from '../../functions/router/main.ts';
-import { waitEstablished } from '../harness/controlplane.ts';
 import { harness, kubeConfig } from '../harness/env.ts';
-import { kubectl, uniq } from '../harness/fixtures.ts';
+import { installCrds, kubectl, uniq } from '../harness/fixtures.ts';
 import { run } from '../harness/proc.ts';
 import { manifestTools } from '../harness/tools.ts';
 import { registerRouterWebhook } from '../harness/webhook.ts';
@@ -64,6 +63,35 @@ async function helmTemplate(namespace: string, ...args: string[]): Promise<Obj[]
   );
 }
 
+/** The chart's install notes (`helm install --dry-run=client`) for these values. */
+async function installNotes(namespace: string, ...args: string[]): Promise<string> {
+  return await run(tools().helm, [
+    'install',
+    'kuik',
+    chart(),
+    '--dry-run=client',
+    '--kubeconfig',
+    harness().kubeconfig,
+    '--namespace',
+    namespace,
+    ...args,
+  ]);
+}
+
+/** A namespace of its own for a test's release (dry runs need it to exist). */
+async function chartNamespace(prefix: string): Promise<string> {
+  const ns = uniq(prefix);
+  await kubectl(['create', 'namespace', ns]);
+  return ns;
+}
+
+/** helmTemplate's objects, once the API server has accepted every one of them in a dry run. */
+async function acceptedTemplate(namespace: string, ...args: string[]): Promise<Obj[]> {
+  const objs = await helmTemplate(namespace, ...args);
+  assert.equal((await dryRun(objs)).length, objs.length);
+  return objs;
+}
+
 /** Server-side dry-run apply: every object validated and defaulted by the API server, none stored. */
 async function dryRun(objs: Obj[]): Promise<string[]> {
   const out = await kubectl(
@@ -102,18 +130,9 @@ function normalize(value: unknown): unknown {
 let kustomized: Obj[];
 
 before(async () => {
-  const k = ['--kubeconfig', harness().kubeconfig];
   // cert-manager's CRDs, for real: the dry runs below need their schemas (cluster-scoped, harmless
   // to other files; re-applying is a no-op).
-  await run(harness().bins.kubectl, [
-    ...k,
-    'apply',
-    '--server-side',
-    '--field-manager=kuik-manifests-test',
-    '-f',
-    tools().certManagerCrdDir,
-  ]);
-  await waitEstablished(harness().bins.kubectl, k, [
+  await installCrds(tools().certManagerCrdDir, 'kuik-manifests-test', [
     'crd/certificates.cert-manager.io',
     'crd/issuers.cert-manager.io',
   ]);
@@ -209,10 +228,8 @@ test('values.schema.json refuses a key the chart does not know, naming it', asyn
 
 test("a kuik v2 values file keeps its configuration and the webhook's namespaceSelector", async () => {
   const file = join(harness().repoRoot, 'tests/integration/testdata/kuik-v2-values.yaml');
-  const ns = uniq('kuik-v2-values');
-  await kubectl(['create', 'namespace', ns]);
-  const objs = await helmTemplate(ns, '-f', file);
-  assert.equal((await dryRun(objs)).length, objs.length);
+  const ns = await chartNamespace('kuik-v2-values');
+  const objs = await acceptedTemplate(ns, '-f', file);
   const get = (kind: string, name: string) => objs.find((o) => o.kind === kind && o.metadata.name === name)!;
   const config = parseDocs(get('ConfigMap', 'kuik-config').data['config.yaml'])[0];
   assert.deepEqual(config, {
@@ -248,18 +265,7 @@ test("a kuik v2 values file keeps its configuration and the webhook's namespaceS
 
 test('the install notes name the kuik v2 keys that were mapped', async () => {
   const file = join(harness().repoRoot, 'tests/integration/testdata/kuik-v2-values.yaml');
-  const notes = async (...args: string[]) =>
-    run(tools().helm, [
-      'install',
-      'kuik',
-      chart(),
-      '--dry-run=client',
-      '--kubeconfig',
-      harness().kubeconfig,
-      '--namespace',
-      'kuik-system',
-      ...args,
-    ]);
+  const notes = async (...args: string[]) => await installNotes('kuik-system', ...args);
   const out = await notes('-f', file);
   assert.match(out, /Deprecated kuik v2 values/);
   assert.match(out, /configuration: mapped to config/);
@@ -311,11 +317,9 @@ test('the kustomize output passes a server-side dry run', async () => {
 });
 
 test('the chart passes a server-side dry run, with defaults and with every option changed', async () => {
-  const ns = uniq('kuik-helm');
-  await kubectl(['create', 'namespace', ns]);
-  const defaults = await helmTemplate(ns);
-  assert.equal((await dryRun(defaults)).length, defaults.length);
-  const custom = await helmTemplate(
+  const ns = await chartNamespace('kuik-helm');
+  await acceptedTemplate(ns); // the defaults
+  const custom = await acceptedTemplate(
     ns,
     '--set',
     'image.repository=registry.example.com/kuik/functions,image.tag=1.2.3,logLevel=debug',
@@ -336,7 +340,6 @@ test('the chart passes a server-side dry run, with defaults and with every optio
     '--set-json',
     'reconcile.source.namespaceSelector={"matchLabels":{"kuik":"on"}}',
   );
-  assert.equal((await dryRun(custom)).length, custom.length);
   const get = (kind: string, name: string) =>
     custom.find((o) => o.kind === kind && o.metadata.name === name)!;
   // The values reach the objects they are about.
@@ -377,9 +380,8 @@ test('NetworkPolicies (issue 14): on by default, the webhook peers and namespace
     router.spec.ingress.map((r: { ports: { port: number }[] }) => r.ports[0]?.port).sort(),
     ports,
   );
-  const ns = uniq('kuik-np');
-  await kubectl(['create', 'namespace', ns]);
-  const custom = await helmTemplate(
+  const ns = await chartNamespace('kuik-np');
+  const custom = await acceptedTemplate(
     ns,
     '--set',
     'networkPolicy.metricsNamespace=prom',
@@ -388,7 +390,6 @@ test('NetworkPolicies (issue 14): on by default, the webhook peers and namespace
     '--set-json',
     'networkPolicy.knativeNamespaces=["knative-serving","contour-internal"]',
   );
-  assert.equal((await dryRun(custom)).length, custom.length);
   const r = custom.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'kuik-router')!;
   assert.deepEqual(r.spec.ingress[0].from, [{ ipBlock: { cidr: '10.0.0.0/24' } }]);
   assert.equal(
@@ -405,14 +406,12 @@ test('NetworkPolicies (issue 14): on by default, the webhook peers and namespace
 });
 
 test('security values (issue 14): sender and metrics authentication wire audiences, tokens and review rights', async () => {
-  const ns = uniq('kuik-sec');
-  await kubectl(['create', 'namespace', ns]);
-  const on = await helmTemplate(
+  const ns = await chartNamespace('kuik-sec');
+  const on = await acceptedTemplate(
     ns,
     '--set',
     'security.senderAuth.enabled=true,security.metricsAuth.enabled=true,copy.sink=service',
   );
-  assert.equal((await dryRun(on)).length, on.length);
   const get = (kind: string, name: string) => on.find((o) => o.kind === kind && o.metadata.name === name)!;
   const env = (name: string) =>
     Object.fromEntries(
@@ -685,8 +684,7 @@ async function dryRunJobSinkJob(objs: Obj[], namespace: string): Promise<Obj> {
 }
 
 test('every workload takes pull secrets, pod annotations and labels, scheduling, security contexts and probes from values', async () => {
-  const ns = uniq('kuik-pods');
-  await kubectl(['create', 'namespace', ns]);
+  const ns = await chartNamespace('kuik-pods');
   const file = join(harness().repoRoot, 'tests/integration/testdata/chart-workload-values.yaml');
   const objs = await helmTemplate(ns, '-f', file);
   const lines = await dryRun(objs);
@@ -823,18 +821,7 @@ test('every workload takes pull secrets, pod annotations and labels, scheduling,
   assert.equal(binding('kuik-reconcile'), 'kuik-reconciler');
   assert.equal(binding('kuik-reconcile-source'), 'kuik-events');
   // The install notes name the Knative flags these values need.
-  const notes = await run(tools().helm, [
-    'install',
-    'kuik',
-    chart(),
-    '--dry-run=client',
-    '--kubeconfig',
-    harness().kubeconfig,
-    '--namespace',
-    ns,
-    '-f',
-    file,
-  ]);
+  const notes = await installNotes(ns, '-f', file);
   assert.match(
     notes,
     /kubernetes.podspec-nodeselector: enabled {2}\(for reconcile.nodeSelector, monitor.nodeSelector, copy.nodeSelector\)/,
@@ -846,14 +833,12 @@ test('every workload takes pull secrets, pod annotations and labels, scheduling,
 });
 
 test('ServiceAccounts: one shared name made once, or none made; rbac.create=false makes no roles', async () => {
-  const ns = uniq('kuik-sa');
-  await kubectl(['create', 'namespace', ns]);
-  const shared = await helmTemplate(
+  const ns = await chartNamespace('kuik-sa');
+  const shared = await acceptedTemplate(
     ns,
     '--set',
     'serviceAccount.name=kuik,security.senderAuth.enabled=true,security.metricsAuth.enabled=true',
   );
-  assert.equal((await dryRun(shared)).length, shared.length);
   assert.deepEqual(
     shared.filter((o) => o.kind === 'ServiceAccount').map((o) => o.metadata.name),
     ['kuik'],
@@ -863,8 +848,7 @@ test('ServiceAccounts: one shared name made once, or none made; rbac.create=fals
     for (const s of b.subjects) assert.equal(s.name, 'kuik', b.metadata.name);
   }
 
-  const none = await helmTemplate(ns, '--set', 'serviceAccount.create=false,rbac.create=false');
-  assert.equal((await dryRun(none)).length, none.length);
+  const none = await acceptedTemplate(ns, '--set', 'serviceAccount.create=false,rbac.create=false');
   const kinds = new Set(none.map((o) => o.kind));
   for (const kind of ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding'])
     assert.ok(!kinds.has(kind), kind);
@@ -900,10 +884,8 @@ test('a pod label or annotation the chart sets itself is refused, naming it', as
 
 test("a kuik v2 values file's manager pod settings carry over (router; pull secrets and annotations everywhere)", async () => {
   const file = join(harness().repoRoot, 'tests/integration/testdata/kuik-v2-manager-values.yaml');
-  const ns = uniq('kuik-v2-manager');
-  await kubectl(['create', 'namespace', ns]);
-  const objs = await helmTemplate(ns, '-f', file);
-  assert.equal((await dryRun(objs)).length, objs.length);
+  const ns = await chartNamespace('kuik-v2-manager');
+  const objs = await acceptedTemplate(ns, '-f', file);
   const w = workloads(objs);
   for (const [name, { meta, spec }] of Object.entries(w)) {
     assert.deepEqual(spec.imagePullSecrets, [{ name: 'quay-pull' }], name);
@@ -950,18 +932,7 @@ test("a kuik v2 values file's manager pod settings carry over (router; pull secr
     /imagePullSecrets and manager.imagePullSecrets are both set: keep only imagePullSecrets/,
   );
   // The install notes name what was mapped.
-  const notes = await run(tools().helm, [
-    'install',
-    'kuik',
-    chart(),
-    '--dry-run=client',
-    '--kubeconfig',
-    harness().kubeconfig,
-    '--namespace',
-    ns,
-    '-f',
-    file,
-  ]);
+  const notes = await installNotes(ns, '-f', file);
   assert.match(notes, /manager.imagePullSecrets: mapped to imagePullSecrets, for every workload/);
   assert.match(notes, /manager.nodeSelector: mapped to router.nodeSelector/);
   assert.match(notes, /manager.readinessProbe: its timing mapped to router.readinessProbe/);

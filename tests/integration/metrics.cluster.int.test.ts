@@ -12,19 +12,19 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { CloudEvent, HTTP } from 'cloudevents';
 import { parseAllDocuments } from 'yaml';
 import { sendCloudEvent } from '#shared/cloudevents.ts';
-import { COPY_EVENT_SOURCE, COPY_EVENT_TYPE, type CopyRequest, copyEventId } from '#shared/copy-request.ts';
-import { waitEstablished } from '../harness/controlplane.ts';
+import { copyJobEvent, mirrorSetToCopy } from '../harness/copy-event.ts';
 import { harness, type RegistryInfo } from '../harness/env.ts';
 import {
   apply,
   eventually,
+  installCrds,
   kubectl,
   namespace,
   patchStatus,
   pod,
+  registrySecret,
   samples,
   seed,
   uniq,
@@ -150,16 +150,7 @@ async function promReaches(expr: string, want: number): Promise<void> {
 
 before(async () => {
   tls = harness().registries.tls;
-  const k = ['--kubeconfig', harness().kubeconfig];
-  await run(harness().bins.kubectl, [
-    ...k,
-    'apply',
-    '--server-side',
-    '--field-manager=kuik-metrics-test',
-    '-f',
-    manifestTools().prometheusOperatorCrdDir,
-  ]);
-  await waitEstablished(harness().bins.kubectl, k, [
+  await installCrds(manifestTools().prometheusOperatorCrdDir, 'kuik-metrics-test', [
     'crd/servicemonitors.monitoring.coreos.com',
     'crd/podmonitors.monitoring.coreos.com',
   ]);
@@ -185,64 +176,25 @@ before(async () => {
 
   // A mirror set whose one image the copy Job mirrors (as the copy-function tests set it up).
   const token = harness().registries.token;
-  for (const [name, reg] of [
-    ['pull', tls],
-    ['push', token],
-  ] as const) {
-    await kubectl([
-      '-n',
-      ns,
-      'create',
-      'secret',
-      'docker-registry',
-      name,
-      `--docker-server=${reg.host}`,
-      `--docker-username=${reg.username}`,
-      `--docker-password=${reg.password}`,
-    ]);
-  }
+  await registrySecret(ns, 'pull', tls);
+  await registrySecret(ns, 'push', token);
   const src = await seed(tls, uniq('metrics/app'), 'v1', { archs: ['amd64'] });
-  const ism = uniq('ism');
-  const destination = `${token.host}/mirror/${src.ref.slice(tls.host.length + 1)}`;
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ImageSetMirror',
-    metadata: { name: ism, namespace: ns },
-    spec: {
-      filter: { include: [{ image: '.*/metrics/app-.*' }] },
-      mirrors: [{ registry: token.host, path: 'mirror', credentialSecret: { name: 'push' } }],
-    },
+  const {
+    name: ism,
+    destination,
+    req,
+  } = await mirrorSetToCopy({
+    namespace: ns,
+    source: src.ref,
+    registry: token.host,
+    path: 'mirror',
+    filter: { include: [{ image: '.*/metrics/app-.*' }] },
   });
-  await patchStatus(
-    'ism',
-    ism,
-    { status: { matchingImages: [{ image: src.ref, mirrors: [{ image: destination }] }] } },
-    ns,
-  );
-  await pod(ns, [src.ref], ['pull']);
   work.pods++;
-  const cr = JSON.parse(await kubectl(['get', 'ism', ism, '-n', ns, '-o', 'json'])) as Obj & {
-    metadata: { uid: string };
-  };
+  const cr = JSON.parse(await kubectl(['get', 'ism', ism, '-n', ns, '-o', 'json'])) as Obj;
 
   // The copy Job: pushes to replica 1, once, as it exits.
-  const req: CopyRequest = {
-    owner: { kind: 'ImageSetMirror', name: ism, namespace: ns, uid: cr.metadata.uid },
-    source: src.ref,
-    destination,
-    sourcePullSecrets: { namespace: ns, names: ['pull'] },
-    destinationSecret: { namespace: ns, name: 'push' },
-    platforms: [{ architecture: 'amd64' }],
-  };
-  const event = new CloudEvent({
-    id: copyEventId(req),
-    type: COPY_EVENT_TYPE,
-    source: COPY_EVENT_SOURCE,
-    subject: destination,
-    datacontenttype: 'application/json',
-    data: req,
-  });
-  const job = await startCopyJob(HTTP.structured(event).body as string, {
+  const job = await startCopyJob(copyJobEvent(req), {
     KUIK_METRICS_PUSH_URL: push(routers[1]!),
     KUIK_METRICS_PUSH_INTERVAL_MS: LONG,
   });

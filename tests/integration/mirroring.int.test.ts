@@ -13,17 +13,17 @@ import { reconcileDeps } from '../../functions/reconcile/main.ts';
 import { reconcileMirrorSet } from '../../functions/reconcile/mirror-set.ts';
 import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
 import {
-  apply,
   eventually,
+  imageSetMirror,
   kubectl,
   namespace,
   registrySecret,
   seed,
   uniq,
-  waitUntilReconcileReceives,
 } from '../harness/fixtures.ts';
-import { type RunningFunction, startFunction } from '../harness/functions.ts';
-import { type Adapter, startApiServerSourceAdapter, startEventSink, WATCHED } from '../harness/knative.ts';
+import type { RunningFunction } from '../harness/functions.ts';
+import { type Adapter, startEventSink } from '../harness/knative.ts';
+import { startMirroringPipeline } from '../harness/pipeline.ts';
 import { run } from '../harness/proc.ts';
 import { inspectRaw } from '../harness/registry.ts';
 
@@ -42,17 +42,7 @@ before(async () => {
   ns = await namespace('mirroring');
   await registrySecret(ns, 'push', mirror);
   await registrySecret(ns, 'pull', upstream);
-  copy = await startFunction('copy', { config });
-  reconcile = await startFunction('reconcile', {
-    config,
-    env: { COPY_SINK: `http://127.0.0.1:${copy.port}/` },
-  });
-  adapter = await startApiServerSourceAdapter({
-    sink: `http://127.0.0.1:${reconcile.port}/`,
-    namespaces: [ns],
-    resources: [WATCHED.imagesetmirrors, WATCHED.pods],
-  });
-  await waitUntilReconcileReceives(ns);
+  ({ copy, reconcile, adapter } = await startMirroringPipeline(ns, config));
 });
 
 after(async () => {
@@ -69,17 +59,12 @@ async function mirroredByOnePod(repoPrefix: string, path: string, pod: string, e
   const repo = uniq(repoPrefix);
   const seeded = await seed(upstream, repo, 'v1');
   const name = uniq('ism');
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ImageSetMirror',
-    metadata: { name, namespace: ns },
-    spec: {
-      filter: {
-        include: [{ image: `${upstream.host.replace(/\./g, '\\.')}/${repo.replace('/', '\\/')}:.*` }],
-      },
-      mirrors: [{ registry: mirror.host, path, credentialSecret: { name: 'push' } }],
-      ...extra,
+  await imageSetMirror(ns, name, {
+    filter: {
+      include: [{ image: `${upstream.host.replace(/\./g, '\\.')}/${repo.replace('/', '\\/')}:.*` }],
     },
+    mirrors: [{ registry: mirror.host, path, credentialSecret: { name: 'push' } }],
+    ...extra,
   });
   const ref = { kind: 'ImageSetMirror' as const, name, namespace: ns };
   await kubectl([
@@ -207,11 +192,9 @@ test('an invalid filter: an InvalidFilter event, no finalizer, no status but the
   // kuik's CRD admitted invalid patterns; ours refuses them, so write the object the way an
   // object stored under kuik's CRD would be: through the status-less path with a label selector
   // the CRD cannot check.
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ImageSetMirror',
-    metadata: { name, namespace: ns },
-    spec: { filter: { include: [{ label: '===' }] }, mirrors: [{ registry: mirror.host }] },
+  await imageSetMirror(ns, name, {
+    filter: { include: [{ label: '===' }] },
+    mirrors: [{ registry: mirror.host }],
   });
   const ev = await eventually('InvalidFilter event', async () => {
     const list = await kube.events.listNamespacedEvent({ namespace: ns });

@@ -8,7 +8,6 @@
 // never meet.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sendCloudEvent } from '#shared/cloudevents.ts';
 import { resolveConfig } from '#shared/config/config.ts';
@@ -25,10 +24,22 @@ import { createMonitorApp } from '../../functions/monitor/server.ts';
 import type { MonitorDeps, TickSummary } from '../../functions/monitor/tick.ts';
 import { createRouterMetrics } from '../../functions/router/metrics.ts';
 import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
-import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.ts';
-import { apply, kubectl, namespace, patchStatus, pod, samples, seed, uniq } from '../harness/fixtures.ts';
+import type { FaultProxy } from '../harness/fault-proxy.ts';
+import {
+  apply,
+  kubectl,
+  namespace,
+  patchStatus,
+  pod,
+  proxyInFrontOf,
+  registrySecret,
+  samples,
+  seed,
+  startOwnRegistry,
+  uniq,
+} from '../harness/fixtures.ts';
 import { type Adapter, readyPingSourceStatus, startPingAdapter } from '../harness/knative.ts';
-import { type RunningRegistry, startRegistry } from '../harness/registry.ts';
+import type { RunningRegistry } from '../harness/registry.ts';
 
 const kube = new Kube(kubeConfig());
 const log = createLogger('monitor-test', process.env['LOG_LEVEL'] ?? 'silent');
@@ -176,24 +187,6 @@ async function waitEntry(name: string, image: string, pred: (e: MonitoredImage) 
   );
 }
 
-async function pullSecret(
-  ns: string,
-  name: string,
-  reg: { host: string; username: string; password: string },
-) {
-  await kubectl([
-    'create',
-    'secret',
-    'docker-registry',
-    name,
-    '-n',
-    ns,
-    `--docker-server=${reg.host}`,
-    `--docker-username=${reg.username}`,
-    `--docker-password=${reg.password}`,
-  ]);
-}
-
 /** A scoped CISA monitoring everything its namespace's pods use. */
 const inNamespace = (ns: string) => ({ filter: { include: [{ namespace: ns }] } });
 
@@ -209,24 +202,8 @@ function fast(hosts: string[], extra: Record<string, unknown> = {}) {
   };
 }
 
-function registryCerts() {
-  const pki = harness().pki;
-  return {
-    caCert: pki.caCert,
-    servingCert: pki.webhookCert,
-    servingKey: pki.webhookKey,
-    tokenCert: join(pki.dir, 'token.crt'),
-    tokenKey: join(pki.dir, 'token.key'),
-  };
-}
-
 async function faultProxy(reg: RegistryInfo): Promise<FaultProxy> {
-  const pki = harness().pki;
-  const p = await startFaultProxy({
-    upstream: reg.host,
-    caFile: reg.caFile,
-    tls: { certFile: pki.webhookCert, keyFile: pki.webhookKey },
-  });
+  const p = await proxyInFrontOf(reg);
   cleanups.push(() => p.close());
   return p;
 }
@@ -241,8 +218,8 @@ describe('ticks delivered by mtping', () => {
     const repo = uniq('mon/app');
     const a = await seed(tls, repo, 'v1');
     const b = await seed(token, repo, 'v1');
-    await pullSecret(ns, 'tls-pull', tls);
-    await pullSecret(ns, 'token-pull', token);
+    await registrySecret(ns, 'tls-pull', tls);
+    await registrySecret(ns, 'token-pull', token);
     const missingRef = `${tls.host}/${repo}:missing`;
     await pod(ns, [a.ref, missingRef], ['tls-pull']);
     // The router rewrote this one: the annotation names what the spec asked for.
@@ -344,18 +321,14 @@ describe('ticks delivered by mtping', () => {
   });
 
   test('a registry stopped is Unreachable, and Available again once it is back', async () => {
-    const reg: RunningRegistry = await startRegistry({
-      runDir: harness().runDir,
-      name: uniq('mon-stop'),
-      auth: 'htpasswd',
-      certs: registryCerts(),
+    const reg: RunningRegistry = await startOwnRegistry('mon-stop', {
       registryBin: '/usr/bin/docker-registry',
     });
     cleanups.push(() => reg.stop());
     const ns = await namespace('mon-stop');
     const sel = uniq('stop');
     const seeded = await seed(reg.info, uniq('mon/app'), 'v1');
-    await pullSecret(ns, 'pull', reg.info);
+    await registrySecret(ns, 'pull', reg.info);
     await pod(ns, [seeded.ref], ['pull']);
     const name = await createCisa(sel, inNamespace(ns));
     await startMonitor({ selector: sel, monitoring: fast([reg.info.host]), ping: { ns } });
@@ -378,8 +351,8 @@ describe('ticks delivered by mtping', () => {
     const nosecret = await seed(tls, repo, 'nosecret');
     const anon = await seed(tls, repo, 'anon');
     const fb = await seed(token, repo, 'fb');
-    await pullSecret(ns, 'bad', { ...tls, password: 'not-the-password' });
-    await pullSecret(ns, 'fallback', token);
+    await registrySecret(ns, 'bad', { ...tls, password: 'not-the-password' });
+    await registrySecret(ns, 'fallback', token);
     await pod(ns, [wrong.ref], ['bad']);
     await pod(ns, [nosecret.ref], ['missing']);
     await pod(ns, [anon.ref, fb.ref]);
@@ -445,7 +418,7 @@ describe('ticks posted directly (cron-connector form), to count them', () => {
     const repo = uniq('mon/quota');
     await seed(tls, repo, 'a');
     await seed(tls, repo, 'b');
-    await pullSecret(ns, 'pull', { ...tls, host: proxy.host });
+    await registrySecret(ns, 'pull', { ...tls, host: proxy.host });
     const refA = `${proxy.host}/${repo}:a`;
     const refB = `${proxy.host}/${repo}:b`;
     await pod(ns, [refA, refB], ['pull']);
@@ -487,7 +460,7 @@ describe('ticks posted directly (cron-connector form), to count them', () => {
     const ns = await namespace('mon-budget');
     const sel = uniq('budget');
     const repo = uniq('mon/budget');
-    await pullSecret(ns, 'pull', { ...tls, host: proxy.host });
+    await registrySecret(ns, 'pull', { ...tls, host: proxy.host });
     const refs = ['t1', 't2', 't3', 't4', 't5'].map((t) => `${proxy.host}/${repo}:${t}`);
     await pod(ns, refs, ['pull']);
     // The first image in probe order (never checked, then by name) never gets an answer: with one

@@ -12,9 +12,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import { CoreV1Api, EventsV1Api, type V1Pod } from '@kubernetes/client-node';
-import { CloudEvent, HTTP } from 'cloudevents';
 import { parseAllDocuments } from 'yaml';
-import { COPY_EVENT_SOURCE, COPY_EVENT_TYPE, type CopyRequest, copyEventId } from '#shared/copy-request.ts';
 import type {
   ClusterImageSetAvailability,
   ClusterImageSetMirror,
@@ -23,12 +21,13 @@ import type {
 } from '#shared/crd/types.ts';
 import { MIRROR_FINALIZER, OWNER_LABELS, SECRET_FINALIZER } from '#shared/crd/types.ts';
 import { Kube } from '#shared/kube/client.ts';
+import { copyJobEvent, copyRequest } from '../harness/copy-event.ts';
 import { harness, type RegistryInfo } from '../harness/env.ts';
-import { kubectl as harnessKubectl, seed, uniq } from '../harness/fixtures.ts';
+import { kubectl as harnessKubectl, seed, startOwnRegistry, uniq } from '../harness/fixtures.ts';
 import { type RunningFunction, startCopyJob, startFunction } from '../harness/functions.ts';
-import { type Adapter, startApiServerSourceAdapter, WATCHED } from '../harness/knative.ts';
+import { type Adapter, RECONCILE_SOURCE, startApiServerSourceAdapter } from '../harness/knative.ts';
 import { type PrivateControlPlane, startPrivateControlPlane } from '../harness/private-controlplane.ts';
-import { type RunningRegistry, startRegistry } from '../harness/registry.ts';
+import type { RunningRegistry } from '../harness/registry.ts';
 
 interface RbacRule {
   apiGroups: string[];
@@ -117,6 +116,17 @@ async function pullSecret(namespace: string, name: string, reg: RegistryInfo): P
 
 async function apply(obj: object): Promise<void> {
   await cp.kubectl(['apply', '--server-side', '--field-manager=rbac-test', '-f', '-'], JSON.stringify(obj));
+}
+
+/** An ImageSetMirror of the images `include` names to `path` on the mirror, pushed with `push`. */
+async function mirrorSet(namespace: string, name: string, include: object[], path: string): Promise<void> {
+  const mirrors = [{ registry: mirror.host, path, credentialSecret: { name: 'push' } }];
+  await kuik('ImageSetMirror', { name, namespace }, { filter: { include }, mirrors });
+}
+
+/** A kuik custom resource of `kind`, applied as above. */
+async function kuik(kind: string, metadata: object, spec: object): Promise<void> {
+  await apply({ apiVersion: 'kuik.enix.io/v1alpha1', kind, metadata, spec });
 }
 
 async function ns(prefix: string): Promise<string> {
@@ -233,18 +243,7 @@ before(async () => {
 
   mirror = h.registries.tls;
   P = uniq('rbac');
-  origin = await startRegistry({
-    runDir: h.runDir,
-    name: uniq('rbac-origin'),
-    auth: 'htpasswd',
-    certs: {
-      caCert: h.pki.caCert,
-      servingCert: h.pki.webhookCert,
-      servingKey: h.pki.webhookKey,
-      tokenCert: h.pki.webhookCert,
-      tokenKey: h.pki.webhookKey,
-    },
-  });
+  origin = await startOwnRegistry('rbac-origin');
   running.push(origin);
   await seed(origin.info, 'app/web', '1');
   await seed(origin.info, 'app/missing', '1');
@@ -285,11 +284,10 @@ test('router: routing, secret copies, events and stale-mirror clearing use exact
   const cism = uniq('cism');
   const ism = uniq('ism');
   const include = [{ image: `${quote(origin.info.host)}/.*` }];
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ClusterImageSetMirror',
-    metadata: { name: cism },
-    spec: {
+  await kuik(
+    'ClusterImageSetMirror',
+    { name: cism },
+    {
       filter: { include },
       mirrors: [
         {
@@ -299,16 +297,15 @@ test('router: routing, secret copies, events and stale-mirror clearing use exact
         },
       ],
     },
-  });
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ImageSetMirror',
-    metadata: { name: ism, namespace: app },
-    spec: {
+  );
+  await kuik(
+    'ImageSetMirror',
+    { name: ism, namespace: app },
+    {
       filter: { include },
       mirrors: [{ registry: mirror.host, path: `${P}/ism`, credentialSecret: { name: 'mirror-cred' } }],
     },
-  });
+  );
   const pod = (name: string, image: string): V1Pod => ({
     metadata: { name },
     spec: { containers: [{ name: 'app', image }], imagePullSecrets: [{ name: 'origin-pull' }] },
@@ -445,14 +442,7 @@ test('reconcile, its ApiServerSource and copy: mirror sets, secret owners, delet
   const adapter: Adapter = await startApiServerSourceAdapter({
     sink: `http://127.0.0.1:${reconcile.port}/`,
     kubeconfig: kubeconfigs['kuik-reconcile-source']!,
-    // The ApiServerSource of manifests/.
-    resources: [
-      WATCHED.imagesetmirrors,
-      WATCHED.clusterimagesetmirrors,
-      WATCHED.clusterreplicatedimagesets,
-      WATCHED.replicatedimagesets,
-      WATCHED.pods,
-    ],
+    resources: RECONCILE_SOURCE,
   });
   running.push(adapter);
   const source = manifests.find((o) => o.kind === 'ApiServerSource')!;
@@ -464,12 +454,7 @@ test('reconcile, its ApiServerSource and copy: mirror sets, secret owners, delet
   const rec = await ns('rec');
   // The adapter sends nothing for what exists when it starts: touch a sentinel until reconcile
   // has finalized it, then events demonstrably flow.
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ImageSetMirror',
-    metadata: { name: 'sentinel', namespace: rec },
-    spec: {},
-  });
+  await kuik('ImageSetMirror', { name: 'sentinel', namespace: rec }, {});
   await eventually(
     'adapter delivering',
     async () => {
@@ -490,26 +475,17 @@ test('reconcile, its ApiServerSource and copy: mirror sets, secret owners, delet
   const include = [{ image: `${quote(mirror.host)}/${P}/src/.*` }];
   const ism = uniq('ism');
   const cism = uniq('cism');
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ImageSetMirror',
-    metadata: { name: ism, namespace: rec },
-    spec: {
-      filter: { include },
-      mirrors: [{ registry: mirror.host, path: `${P}/dst-ism`, credentialSecret: { name: 'push' } }],
-    },
-  });
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ClusterImageSetMirror',
-    metadata: { name: cism },
-    spec: {
+  await mirrorSet(rec, ism, include, `${P}/dst-ism`);
+  await kuik(
+    'ClusterImageSetMirror',
+    { name: cism },
+    {
       filter: { include },
       mirrors: [
         { registry: mirror.host, path: `${P}/dst-cism`, credentialSecret: { name: 'push', namespace: rec } },
       ],
     },
-  });
+  );
   await core.createNamespacedPod({
     namespace: rec,
     body: {
@@ -554,15 +530,14 @@ test('reconcile, its ApiServerSource and copy: mirror sets, secret owners, delet
   );
 
   // An invalid filter: reconcile warns with an event.
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ImageSetMirror',
-    metadata: { name: 'invalid', namespace: rec },
-    spec: {
+  await kuik(
+    'ImageSetMirror',
+    { name: 'invalid', namespace: rec },
+    {
       filter: { include: [{ label: '===' }] },
       mirrors: [{ registry: mirror.host, path: `${P}/invalid` }],
     },
-  });
+  );
   await eventually('InvalidFilter event', async () => {
     const events = await cp.kc().makeApiClient(EventsV1Api).listNamespacedEvent({ namespace: rec });
     return events.items.find((e) => e.reason === 'InvalidFilter') ? true : undefined;
@@ -578,12 +553,11 @@ test('reconcile, its ApiServerSource and copy: mirror sets, secret owners, delet
   // A ClusterReplicatedImageSet owning a pull-secret copy (as the router makes them), deleted:
   // reconcile finalizes it first, then deletes the copy and lets it go.
   const cris = uniq('cris');
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ClusterReplicatedImageSet',
-    metadata: { name: cris },
-    spec: { upstreams: [{ registry: mirror.host, path: `/${P}/src` }] },
-  });
+  await kuik(
+    'ClusterReplicatedImageSet',
+    { name: cris },
+    { upstreams: [{ registry: mirror.host, path: `/${P}/src` }] },
+  );
   const finalized = await eventually('CRIS finalizer', async () => {
     const o = await kube.getKuik<{ metadata: { uid: string; finalizers?: string[] } }>({
       kind: 'ClusterReplicatedImageSet',
@@ -600,12 +574,11 @@ test('reconcile, its ApiServerSource and copy: mirror sets, secret owners, delet
     },
   });
   // A ReplicatedImageSet: reconcile writes its status (upstream count, Ready).
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ReplicatedImageSet',
-    metadata: { name: 'ris', namespace: rec },
-    spec: { upstreams: [{ registry: mirror.host, path: `/${P}/src` }] },
-  });
+  await kuik(
+    'ReplicatedImageSet',
+    { name: 'ris', namespace: rec },
+    { upstreams: [{ registry: mirror.host, path: `/${P}/src` }] },
+  );
   await eventually('RIS status', async () => {
     const o = await kube.getKuik<ReplicatedImageSet>({
       kind: 'ReplicatedImageSet',
@@ -653,58 +626,44 @@ test("monitor: a tick (probes, ledger, events) uses exactly its role, reconcile'
     },
   });
   const cisa = uniq('cisa');
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ClusterImageSetAvailability',
-    metadata: { name: cisa },
-    spec: { filter: { include: [{ image: `${quote(mirror.host)}/${P}/mon/.*` }] } },
-  });
+  await kuik(
+    'ClusterImageSetAvailability',
+    { name: cisa },
+    { filter: { include: [{ image: `${quote(mirror.host)}/${P}/mon/.*` }] } },
+  );
   const cisaInvalid = uniq('cisa-invalid');
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ClusterImageSetAvailability',
-    metadata: { name: cisaInvalid },
-    spec: { filter: { include: [{ label: '===' }] } },
-  });
+  await kuik(
+    'ClusterImageSetAvailability',
+    { name: cisaInvalid },
+    { filter: { include: [{ label: '===' }] } },
+  );
   // New mirror sets and a CRIS nobody reconciled yet: the resync finalizes them and fills status.
   const include = [{ image: `${quote(mirror.host)}/${P}/mon/.*` }];
   const monIsm = uniq('ism');
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ImageSetMirror',
-    metadata: { name: monIsm, namespace: mon },
-    spec: {
-      filter: { include },
-      mirrors: [{ registry: mirror.host, path: `${P}/mon-ism`, credentialSecret: { name: 'push' } }],
-    },
-  });
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ClusterImageSetMirror',
-    metadata: { name: uniq('cism') },
-    spec: { filter: { include }, mirrors: [{ registry: mirror.host, path: `${P}/mon-cism` }] },
-  });
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ClusterReplicatedImageSet',
-    metadata: { name: uniq('cris') },
-    spec: { upstreams: [{ registry: mirror.host, path: `/${P}/mon` }] },
-  });
+  await mirrorSet(mon, monIsm, include, `${P}/mon-ism`);
+  await kuik(
+    'ClusterImageSetMirror',
+    { name: uniq('cism') },
+    { filter: { include }, mirrors: [{ registry: mirror.host, path: `${P}/mon-cism` }] },
+  );
+  await kuik(
+    'ClusterReplicatedImageSet',
+    { name: uniq('cris') },
+    { upstreams: [{ registry: mirror.host, path: `/${P}/mon` }] },
+  );
   // A ReplicatedImageSet nobody reconciled yet: the resync writes its status.
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ReplicatedImageSet',
-    metadata: { name: 'ris', namespace: mon },
-    spec: { upstreams: [{ registry: mirror.host, path: `/${P}/mon` }] },
-  });
+  await kuik(
+    'ReplicatedImageSet',
+    { name: 'ris', namespace: mon },
+    { upstreams: [{ registry: mirror.host, path: `/${P}/mon` }] },
+  );
   // Deletions the ApiServerSource missed: a CRIS with a secret copy, a mirrored ImageSetMirror.
   const crisDel = uniq('cris-del');
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ClusterReplicatedImageSet',
-    metadata: { name: crisDel, finalizers: [SECRET_FINALIZER] },
-    spec: { upstreams: [{ registry: mirror.host, path: `/${P}/mon` }] },
-  });
+  await kuik(
+    'ClusterReplicatedImageSet',
+    { name: crisDel, finalizers: [SECRET_FINALIZER] },
+    { upstreams: [{ registry: mirror.host, path: `/${P}/mon` }] },
+  );
   const crisUid = (
     await kube.getKuik<{ metadata: { uid: string } }>({ kind: 'ClusterReplicatedImageSet', name: crisDel })
   ).metadata.uid;
@@ -717,15 +676,14 @@ test("monitor: a tick (probes, ledger, events) uses exactly its role, reconcile'
     },
   });
   const ismDel = uniq('ism-del');
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ImageSetMirror',
-    metadata: { name: ismDel, namespace: mon, finalizers: [MIRROR_FINALIZER] },
-    spec: {
+  await kuik(
+    'ImageSetMirror',
+    { name: ismDel, namespace: mon, finalizers: [MIRROR_FINALIZER] },
+    {
       filter: { include },
       mirrors: [{ registry: mirror.host, path: `${P}/gone`, credentialSecret: { name: 'push' } }],
     },
-  });
+  );
   await kube.updateStatus<ImageSetMirror>({ kind: 'ImageSetMirror', name: ismDel, namespace: mon }, (o) => {
     o.status = {
       matchingImages: [
@@ -800,27 +758,14 @@ test("monitor: a tick (probes, ledger, events) uses exactly its role, reconcile'
     return true;
   });
   const entry = copied.status?.matchingImages?.[0];
-  const req: CopyRequest = {
-    owner: { kind: 'ImageSetMirror', name: monIsm, namespace: mon, uid: copied.metadata.uid ?? '' },
-    source: entry?.image ?? '',
-    destination: entry?.mirrors?.[0]?.image ?? '',
-    sourcePullSecrets: { namespace: mon, names: ['pull'] },
-    destinationSecret: { namespace: mon, name: 'push' },
-    platforms: [{ architecture: 'amd64' }],
+  const owner = {
+    kind: 'ImageSetMirror' as const,
+    name: monIsm,
+    namespace: mon,
+    uid: copied.metadata.uid ?? '',
   };
-  const jobProc = await startCopyJob(
-    HTTP.structured(
-      new CloudEvent({
-        id: copyEventId(req),
-        type: COPY_EVENT_TYPE,
-        source: COPY_EVENT_SOURCE,
-        subject: req.destination,
-        datacontenttype: 'application/json',
-        data: req,
-      }),
-    ).body as string,
-    { KUBECONFIG: kubeconfigs['kuik-copy']! },
-  );
+  const req = copyRequest(owner, entry?.image ?? '', entry?.mirrors?.[0]?.image ?? '');
+  const jobProc = await startCopyJob(copyJobEvent(req), { KUBECONFIG: kubeconfigs['kuik-copy']! });
   assert.equal(await jobProc.exited, 0, await readFile(jobProc.logFile, 'utf8'));
   assert.match(
     (await kube.getKuik<ImageSetMirror>(monRef)).status?.matchingImages?.[0]?.mirrors?.[0]?.mirroredAt ?? '',

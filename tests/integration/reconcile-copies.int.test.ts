@@ -12,7 +12,8 @@ import { RegistryClient } from '#shared/registry/client.ts';
 import { reconcileDeps } from '../../functions/reconcile/main.ts';
 import { COPY_REQUEST_CONCURRENCY, reconcileMirrorSet } from '../../functions/reconcile/mirror-set.ts';
 import { harness, kubeConfig } from '../harness/env.ts';
-import { apply, namespace, pod, uniq } from '../harness/fixtures.ts';
+import { imageSetMirror, namespace, pod, uniq } from '../harness/fixtures.ts';
+import { listenLocal } from '../harness/proc.ts';
 
 /** A sink that holds every request `holdMs` before its 202, counting how many it holds at once. */
 async function stallingSink(holdMs: number) {
@@ -31,11 +32,9 @@ async function stallingSink(holdMs: number) {
       }, holdMs);
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  if (addr === null || typeof addr === 'string') throw new Error('sink: no address');
+  const port = await listenLocal(server, 'sink');
   return {
-    url: `http://127.0.0.1:${addr.port}/`,
+    url: `http://127.0.0.1:${port}/`,
     seen,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
@@ -54,15 +53,10 @@ test('six copy requests of one reconcile are in flight together, at most COPY_RE
     Array.from({ length: 6 }, (_, i) => `${host}/${repo}:t${i}`),
   );
   const name = uniq('ism');
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ImageSetMirror',
-    metadata: { name, namespace: ns },
-    spec: {
-      filter: { include: [{ image: `.*/${repo.replace('/', '\\/')}:.*` }] },
-      // Nothing is copied (the sink only answers), so the mirror registry need not exist.
-      mirrors: [{ registry: '127.0.0.1:9', path: 'mirror' }],
-    },
+  // Nothing is copied (the sink only answers), so the mirror registry need not exist.
+  await imageSetMirror(ns, name, {
+    filter: { include: [{ image: `.*/${repo.replace('/', '\\/')}:.*` }] },
+    mirrors: [{ registry: '127.0.0.1:9', path: 'mirror' }],
   });
   // Each request held 3 s: requests sent one after the other never overlap, and ones sent
   // together (in the same turn of reconcile's event loop) overlap even on a loaded machine.

@@ -16,12 +16,13 @@ import { kubeConfig } from '../harness/env.ts';
 import {
   apply,
   eventually,
+  imageSetMirror,
   kubectl,
   namespace,
   uniq,
   waitUntilReconcileReceives,
 } from '../harness/fixtures.ts';
-import { type Adapter, startApiServerSourceAdapter, WATCHED } from '../harness/knative.ts';
+import { type Adapter, RECONCILE_SOURCE, startApiServerSourceAdapter } from '../harness/knative.ts';
 
 const kube = new Kube(kubeConfig());
 const copies: CopyRequest[] = [];
@@ -49,13 +50,7 @@ before(async () => {
   });
   adapter = await startApiServerSourceAdapter({
     sink: `http://127.0.0.1:${server.port}/`,
-    resources: [
-      WATCHED.imagesetmirrors,
-      WATCHED.clusterimagesetmirrors,
-      WATCHED.clusterreplicatedimagesets,
-      WATCHED.replicatedimagesets,
-      WATCHED.pods,
-    ],
+    resources: RECONCILE_SOURCE,
   });
   await waitUntilReconcileReceives(ns);
 });
@@ -67,14 +62,9 @@ after(async () => {
 
 test('an ImageSetMirror and a Pod: status fills, a copy is requested, the pod going away marks it unused', async () => {
   const name = uniq('ism');
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ImageSetMirror',
-    metadata: { name, namespace: ns },
-    spec: {
-      filter: { include: [{ image: 'docker\\.io/library/nginx:.*' }] },
-      mirrors: [{ registry: 'mirror.example.com', path: 'cache', credentialSecret: { name: 'push' } }],
-    },
+  await imageSetMirror(ns, name, {
+    filter: { include: [{ image: 'docker\\.io/library/nginx:.*' }] },
+    mirrors: [{ registry: 'mirror.example.com', path: 'cache', credentialSecret: { name: 'push' } }],
   });
   const ref = { kind: 'ImageSetMirror' as const, name, namespace: ns };
   await kubectl([
@@ -193,11 +183,9 @@ test('a malformed event is refused with 400 and its reason, and writes nothing',
 
 test('duplicated and replayed events converge to the same status', async () => {
   const name = uniq('dup');
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ImageSetMirror',
-    metadata: { name, namespace: ns },
-    spec: { filter: { include: [{ image: '.*redis.*' }] }, mirrors: [{ registry: 'mirror.example.com' }] },
+  await imageSetMirror(ns, name, {
+    filter: { include: [{ image: '.*redis.*' }] },
+    mirrors: [{ registry: 'mirror.example.com' }],
   });
   await kubectl(['run', 'cache', '-n', ns, '--image=redis:7', '--restart=Never']);
   const ref = { kind: 'ImageSetMirror' as const, name, namespace: ns };

@@ -16,8 +16,8 @@ import {
 } from '#shared/registry/index.ts';
 import { harness, type RegistryInfo } from '../harness/env.ts';
 import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.ts';
-import { seed, uniq } from '../harness/fixtures.ts';
-import { PULL_ONLY_PASSWORD, PULL_ONLY_USER, startRegistry } from '../harness/registry.ts';
+import { seed, startOwnRegistry, uniq } from '../harness/fixtures.ts';
+import { PULL_ONLY_PASSWORD, PULL_ONLY_USER } from '../harness/registry.ts';
 
 // Real backoff is 1 s then 3 s; the shape (3 attempts, never on 429) is what is under test.
 const FAST_RETRY: RetryPolicy = { attempts: 3, backoffMs: [20, 60], jitter: 0.1 };
@@ -216,19 +216,7 @@ test('registry token: 64 concurrent probes and 64 more cost ONE token request fo
 });
 
 test('a registry that is stopped is Unreachable, and Available again once restarted', async () => {
-  const h = harness();
-  const own = await startRegistry({
-    runDir: h.runDir,
-    name: uniq('stoppable'),
-    auth: 'htpasswd',
-    certs: {
-      caCert: h.pki.caCert,
-      servingCert: h.pki.webhookCert,
-      servingKey: h.pki.webhookKey,
-      tokenCert: `${h.pki.dir}/token.crt`,
-      tokenKey: `${h.pki.dir}/token.key`,
-    },
-  });
+  const own = await startOwnRegistry('stoppable');
   try {
     const reg = own.info;
     const seeded = await seed(reg, uniq('probe/stop'), 'v1');

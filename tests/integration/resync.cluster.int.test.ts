@@ -19,6 +19,7 @@ import { kubeConfig } from '../harness/env.ts';
 import {
   apply,
   eventually,
+  imageSetMirror,
   kubectl,
   namespace,
   patchStatus,
@@ -75,14 +76,9 @@ describe('the resync', () => {
     // The events of what follows are lost: nobody delivers them.
     await adapter.stop();
     const ism = uniq('ism');
-    await apply({
-      apiVersion: 'kuik.enix.io/v1alpha1',
-      kind: 'ImageSetMirror',
-      metadata: { name: ism, namespace: ns },
-      spec: {
-        filter: { include: [{ image: 'docker\\.io/library/nginx:.*' }] },
-        mirrors: [{ registry: 'mirror.example.com', path: 'cache' }],
-      },
+    await imageSetMirror(ns, ism, {
+      filter: { include: [{ image: 'docker\\.io/library/nginx:.*' }] },
+      mirrors: [{ registry: 'mirror.example.com', path: 'cache' }],
     });
     await pod(ns, ['nginx:1.27']);
 

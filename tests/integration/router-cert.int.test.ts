@@ -11,7 +11,7 @@ import { connect } from 'node:tls';
 import { harness } from '../harness/env.ts';
 import { eventually } from '../harness/fixtures.ts';
 import { type RunningFunction, startFunction } from '../harness/functions.ts';
-import { run } from '../harness/proc.ts';
+import { selfSignedCert } from '../harness/pki.ts';
 
 let router: RunningFunction | undefined;
 after(async () => {
@@ -47,23 +47,13 @@ test('a rotation that writes the certificate before its key: the router ends up 
   assert.equal(await servedFingerprint(port), old);
 
   // The next certificate, with a key of its own.
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=localhost',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1',
-    '-keyout',
-    join(dir, 'next.key'),
-    '-out',
-    join(dir, 'next.crt'),
-  ]);
+  await selfSignedCert({
+    subject: '/CN=localhost',
+    key: join(dir, 'next.key'),
+    cert: join(dir, 'next.crt'),
+    days: '1',
+    extra: ['-addext', 'subjectAltName=IP:127.0.0.1'],
+  });
   const next = await fingerprintOf(join(dir, 'next.crt'));
   assert.notEqual(next, old);
 

@@ -8,9 +8,19 @@ import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import type { ClusterImageSetMirror } from '#shared/crd/types.ts';
 import { Kube } from '#shared/kube/client.ts';
 import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
-import { apply, eventually, kubectl, namespace, seed, uniq } from '../harness/fixtures.ts';
+import {
+  apply,
+  eventually,
+  kubectl,
+  namespace,
+  ownerReplicaSet,
+  registrySecret,
+  seed,
+  startOwnRegistry,
+  uniq,
+} from '../harness/fixtures.ts';
 import { type RunningFunction, startFunction } from '../harness/functions.ts';
-import { type RunningRegistry, startRegistry } from '../harness/registry.ts';
+import type { RunningRegistry } from '../harness/registry.ts';
 import { registerRouterWebhook, waitActive } from '../harness/webhook.ts';
 
 const LABEL = { key: 'kuik-router-test', value: 'on' };
@@ -34,17 +44,7 @@ async function appNamespace(prefix: string, withPullSecret = true): Promise<stri
   const ns = await namespace(prefix);
   await kubectl(['label', 'namespace', ns, `${LABEL.key}=${LABEL.value}`]);
   if (withPullSecret) {
-    await kubectl([
-      'create',
-      'secret',
-      'docker-registry',
-      'origin-pull',
-      '-n',
-      ns,
-      `--docker-server=${origin.info.host}`,
-      `--docker-username=${origin.info.username}`,
-      `--docker-password=${origin.info.password}`,
-    ]);
+    await registrySecret(ns, 'origin-pull', origin.info);
   }
   return ns;
 }
@@ -59,18 +59,7 @@ function pod(name: string, image: string, extra: Partial<V1Pod['spec']> = {}): V
 before(async () => {
   const h = harness();
   mirror = h.registries.tls;
-  origin = await startRegistry({
-    runDir: h.runDir,
-    name: uniq('origin'),
-    auth: 'htpasswd',
-    certs: {
-      caCert: h.pki.caCert,
-      servingCert: h.pki.webhookCert,
-      servingKey: h.pki.webhookKey,
-      tokenCert: h.pki.webhookCert,
-      tokenKey: h.pki.webhookKey,
-    },
-  });
+  origin = await startOwnRegistry('origin');
   // The same layout pushed to both registries: the mirror holds byte-identical copies.
   for (const repo of ['app/web:1', 'app/other:1', 'app/debug:1']) {
     const [name, tag] = repo.split(':') as [string, string];
@@ -315,23 +304,8 @@ async function writesIn(namespace: string, resource: string): Promise<number> {
 
 test('pods of one ReplicaSet rerouted alike: one event whose series counts every pod, in a few writes', async () => {
   const ns = await appNamespace('series');
-  // A ReplicaSet with no replicas (no controller runs here): the pods below name it as owner.
-  await apply({
-    apiVersion: 'apps/v1',
-    kind: 'ReplicaSet',
-    metadata: { name: 'shop-7d9f8', namespace: ns },
-    spec: {
-      replicas: 0,
-      selector: { matchLabels: { app: 'shop' } },
-      template: {
-        metadata: { labels: { app: 'shop' } },
-        spec: { containers: [{ name: 'app', image: 'x' }] },
-      },
-    },
-  });
-  const uid = JSON.parse(await kubectl(['get', 'replicaset', '-n', ns, 'shop-7d9f8', '-o', 'json'])).metadata
-    .uid;
-  const rs = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'shop-7d9f8', uid };
+  // The pods below name this ReplicaSet as their owner.
+  const rs = await ownerReplicaSet(ns);
   const before = await writesIn(ns, 'events');
   const t0 = Date.now();
   const pods = 12;
@@ -339,7 +313,7 @@ test('pods of one ReplicaSet rerouted alike: one event whose series counts every
     const created = await core.createNamespacedPod({
       namespace: ns,
       body: {
-        metadata: { generateName: 'shop-7d9f8-', ownerReferences: [{ ...rs, controller: true }] },
+        metadata: { generateName: 'shop-7d9f8-', ownerReferences: [rs] },
         spec: {
           containers: [{ name: 'app', image: img('app/web:1') }],
           imagePullSecrets: [{ name: 'origin-pull' }],

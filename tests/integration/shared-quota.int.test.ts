@@ -15,8 +15,8 @@ import { repoOf } from '#shared/registry/repo.ts';
 import { monitorDeps } from '../../functions/monitor/main.ts';
 import { type MonitorDeps, runTick } from '../../functions/monitor/tick.ts';
 import { harness } from '../harness/env.ts';
-import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.ts';
-import { seed, uniq } from '../harness/fixtures.ts';
+import type { FaultProxy } from '../harness/fault-proxy.ts';
+import { proxyInFrontOf, registrySecretArgs, seed, uniq } from '../harness/fixtures.ts';
 import { type PrivateControlPlane, startPrivateControlPlane } from '../harness/private-controlplane.ts';
 
 const log = createLogger('shared-quota-test', process.env['LOG_LEVEL'] ?? 'silent');
@@ -28,13 +28,8 @@ let proxy: FaultProxy;
 
 before(async () => {
   cps = await Promise.all([startPrivateControlPlane('quota-a'), startPrivateControlPlane('quota-b')]);
-  const pki = harness().pki;
   const { tls } = harness().registries;
-  proxy = await startFaultProxy({
-    upstream: tls.host,
-    caFile: tls.caFile,
-    tls: { certFile: pki.webhookCert, keyFile: pki.webhookKey },
-  });
+  proxy = await proxyInFrontOf(tls);
 });
 after(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
@@ -54,17 +49,7 @@ async function cluster(
   await cp.kubectl(['create', 'namespace', ns]);
   await cp.kubectl(['create', 'namespace', 'kuik-system']);
   const secret = (name: string, namespace: string, host: string) =>
-    cp.kubectl([
-      'create',
-      'secret',
-      'docker-registry',
-      name,
-      '-n',
-      namespace,
-      `--docker-server=${host}`,
-      `--docker-username=${tls.username}`,
-      `--docker-password=${tls.password}`,
-    ]);
+    cp.kubectl(registrySecretArgs(namespace, name, tls, host));
   // The same credential in both clusters: one quota between them.
   await secret('pull', ns, proxy.host);
   await secret('quota-records', 'kuik-system', shared.registry);

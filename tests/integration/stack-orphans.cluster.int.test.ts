@@ -4,8 +4,7 @@
 // (tests/harness/supervisor.sh) does the cleaning.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { eventually } from '../harness/fixtures.ts';
-import { killGroup, leftovers, startStackProcess } from '../harness/stack-process.ts';
+import { assertNoLeftovers, killGroup, leftovers, startStackProcess } from '../harness/stack-process.ts';
 
 for (const signal of ['SIGHUP', 'SIGTERM', 'SIGKILL'] as const) {
   test(`the stack's process ended by ${signal}: no process and no directory left behind`, {
@@ -23,12 +22,7 @@ for (const signal of ['SIGHUP', 'SIGTERM', 'SIGKILL'] as const) {
         assert.equal(end.code, 0, `a clean stop: ${JSON.stringify(end)}\n${s.output().slice(-2000)}`);
         assert.match(s.output(), /stopping/);
       }
-      await eventually(
-        'every process gone, every directory removed',
-        async () => (leftovers(s).length === 0 ? true : undefined),
-        120_000,
-        500,
-      ).catch(() => assert.deepEqual(leftovers(s), []));
+      await assertNoLeftovers(s);
     } finally {
       killGroup(s.child);
     }

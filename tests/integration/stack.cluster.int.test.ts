@@ -10,9 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { errorMessage } from '#shared/errors.ts';
-import { eventually } from '../harness/fixtures.ts';
 import { extractWalkthrough } from '../harness/stack.ts';
-import { killGroup, leftovers, startStackProcess, userEnv } from '../harness/stack-process.ts';
+import { assertNoLeftovers, killGroup, startStackProcess, userEnv } from '../harness/stack-process.ts';
 
 /** Runs a bash script file; resolves with its exit code and output. */
 async function bash(file: string, cwd: string): Promise<{ code: number | null; out: string }> {
@@ -65,12 +64,7 @@ test('npm start: the printed walk-through runs as printed (mirrored, routed, mon
     const end = await s.exited;
     assert.ok(end.code === 0 || end.code === 130 || end.signal === 'SIGINT', JSON.stringify(end));
     assert.match(s.output(), /stopping/);
-    await eventually(
-      'every process gone, every directory removed',
-      async () => (leftovers(s).length === 0 ? true : undefined),
-      120_000,
-      500,
-    ).catch(() => assert.deepEqual(leftovers(s), []));
+    await assertNoLeftovers(s);
   } catch (err) {
     throw new Error(`${errorMessage(err)}\n--- npm start output ---\n${s.output().slice(-4000)}`);
   } finally {

@@ -8,9 +8,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { CloudEvent, HTTP } from 'cloudevents';
 import { parseConfig, resolveConfig } from '#shared/config/config.ts';
-import { COPY_EVENT_SOURCE, COPY_EVENT_TYPE, type CopyRequest, copyEventId } from '#shared/copy-request.ts';
 import type { ImageSetMirror } from '#shared/crd/types.ts';
 import { listen, type Serving } from '#shared/http/serve.ts';
 import { Kube, type KuikRef } from '#shared/kube/client.ts';
@@ -28,20 +26,23 @@ import { createMonitorApp } from '../../functions/monitor/server.ts';
 import { reconcileDeps } from '../../functions/reconcile/main.ts';
 import { reconcileMirrorSet } from '../../functions/reconcile/mirror-set.ts';
 import { reconcileReplicated } from '../../functions/reconcile/replicated.ts';
+import { copyEventPost, mirrorSetToCopy } from '../harness/copy-event.ts';
 import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
-import { type FaultProxy, startFaultProxy } from '../harness/fault-proxy.ts';
+import type { FaultProxy } from '../harness/fault-proxy.ts';
 import {
   apply,
   eventually,
+  imageSetMirror,
   kubectl,
   namespace,
-  patchStatus,
   pod,
+  proxyInFrontOf,
+  registrySecret,
   samples,
   seed,
   uniq,
 } from '../harness/fixtures.ts';
-import { inspectRaw } from '../harness/registry.ts';
+import { imageManifest } from '../harness/registry.ts';
 
 const MiB = 1024 * 1024;
 const kube = new Kube(kubeConfig());
@@ -67,22 +68,8 @@ before(async () => {
     port: 0,
     host: '127.0.0.1',
   });
-  for (const [name, reg] of [
-    ['pull', tls],
-    ['push', token],
-  ] as const) {
-    await kubectl([
-      'create',
-      'secret',
-      'docker-registry',
-      name,
-      '-n',
-      ns,
-      `--docker-server=${reg.host}`,
-      `--docker-username=${reg.username}`,
-      `--docker-password=${reg.password}`,
-    ]);
-  }
+  await registrySecret(ns, 'pull', tls);
+  await registrySecret(ns, 'push', token);
 });
 after(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
@@ -134,19 +121,24 @@ function wait(resource: string, condition: string, opts: { ns?: string } = {}): 
   return p;
 }
 
+/** A pod running a fresh image `repo`:v1 and an ImageSetMirror of exactly that image to `mirror`; its name. */
+async function podAndMirrorSet(repo: string, mirror: object): Promise<string> {
+  const src = await seed(tls, uniq(repo), 'v1', { archs: ['amd64'] });
+  await pod(ns, [src.ref], ['pull']);
+  const name = uniq('ism');
+  await imageSetMirror(ns, name, {
+    filter: { include: [{ image: `${src.ref.replace(/[.]/g, '\\.')}` }] },
+    mirrors: [mirror],
+  });
+  return name;
+}
+
 describe('printer columns and kubectl wait --for=condition=Ready', () => {
   test('ImageSetMirror: Ready once the copy lands, with Images/Mirrored/Pending/Failing columns', async () => {
-    const src = await seed(tls, uniq('status/ok'), 'v1', { archs: ['amd64'] });
-    await pod(ns, [src.ref], ['pull']);
-    const name = uniq('ism');
-    await apply({
-      apiVersion: 'kuik.enix.io/v1alpha1',
-      kind: 'ImageSetMirror',
-      metadata: { name, namespace: ns },
-      spec: {
-        filter: { include: [{ image: `${src.ref.replace(/[.]/g, '\\.')}` }] },
-        mirrors: [{ registry: token.host, path: 'mirror-ok', credentialSecret: { name: 'push' } }],
-      },
+    const name = await podAndMirrorSet('status/ok', {
+      registry: token.host,
+      path: 'mirror-ok',
+      credentialSecret: { name: 'push' },
     });
     const ready = wait(`ism/${name}`, 'Ready', { ns });
     const ref: KuikRef = { kind: 'ImageSetMirror', name, namespace: ns };
@@ -177,19 +169,8 @@ describe('printer columns and kubectl wait --for=condition=Ready', () => {
   });
 
   test('ImageSetMirror: Ready=False with MirrorFailed when the copy fails', async () => {
-    const src = await seed(tls, uniq('status/fail'), 'v1', { archs: ['amd64'] });
-    await pod(ns, [src.ref], ['pull']);
-    const name = uniq('ism');
-    await apply({
-      apiVersion: 'kuik.enix.io/v1alpha1',
-      kind: 'ImageSetMirror',
-      metadata: { name, namespace: ns },
-      // No credential: the token registry refuses the push.
-      spec: {
-        filter: { include: [{ image: `${src.ref.replace(/[.]/g, '\\.')}` }] },
-        mirrors: [{ registry: token.host, path: 'mirror-fail' }],
-      },
-    });
+    // No credential: the token registry refuses the push.
+    const name = await podAndMirrorSet('status/fail', { registry: token.host, path: 'mirror-fail' });
     const failed = wait(`ism/${name}`, 'Ready=false', { ns });
     await reconcileMirrorSet({ kind: 'ImageSetMirror', name, namespace: ns }, reconcile());
     assert.match(await failed, /condition met/);
@@ -322,17 +303,7 @@ describe('printer columns and kubectl wait --for=condition=Ready', () => {
     };
 
     const mon = await namespace('status-cisa');
-    await kubectl([
-      'create',
-      'secret',
-      'docker-registry',
-      'pull',
-      '-n',
-      mon,
-      `--docker-server=${tls.host}`,
-      `--docker-username=${tls.username}`,
-      `--docker-password=${tls.password}`,
-    ]);
+    await registrySecret(mon, 'pull', tls);
     const present = await seed(tls, uniq('status/cisa'), 'v1', { archs: ['amd64'] });
     const missing = `${present.ref.slice(0, -':v1'.length)}:gone`;
     await pod(mon, [present.ref, missing], ['pull']);
@@ -389,25 +360,10 @@ describe('printer columns and kubectl wait --for=condition=Ready', () => {
 describe('copy progress', () => {
   let mirror: FaultProxy;
   before(async () => {
-    const pki = harness().pki;
     // The mirror registry as the CRs name it: a proxy in front of the token registry that can hold
     // an upload mid-way, so the copy is caught in the middle however fast the machine is.
-    mirror = await startFaultProxy({
-      upstream: token.host,
-      caFile: token.caFile,
-      tls: { certFile: pki.webhookCert, keyFile: pki.webhookKey },
-    });
-    await kubectl([
-      'create',
-      'secret',
-      'docker-registry',
-      'push-proxy',
-      '-n',
-      ns,
-      `--docker-server=${mirror.host}`,
-      `--docker-username=${token.username}`,
-      `--docker-password=${token.password}`,
-    ]);
+    mirror = await proxyInFrontOf(token);
+    await registrySecret(ns, 'push-proxy', token, mirror.host);
   });
   after(async () => {
     await mirror?.close();
@@ -415,38 +371,18 @@ describe('copy progress', () => {
 
   test('a 16 MiB copy held mid-upload shows bytes done of total and a percentage in status, log and gauges; success clears it', async () => {
     const src = await seed(tls, uniq('status/big'), 'v1', { archs: ['amd64'], layerMb: 16, layers: 1 });
-    const raw = await imageManifest(src.ref, tls);
+    const raw = await imageManifest(tls, src.ref);
     const total = raw.config.size + raw.layers.reduce((n, l) => n + l.size, 0);
     assert.ok(total > 16 * MiB, `${total}`);
 
-    const repo = src.ref.slice(tls.host.length + 1).replace(/:v1$/, '');
-    const destination = `${mirror.host}/progress/${repo}:v1`;
-    const name = uniq('ism');
-    await apply({
-      apiVersion: 'kuik.enix.io/v1alpha1',
-      kind: 'ImageSetMirror',
-      metadata: { name, namespace: ns },
-      spec: {
-        mirrors: [{ registry: mirror.host, path: 'progress', credentialSecret: { name: 'push-proxy' } }],
-      },
-    });
-    await patchStatus(
-      'ism',
-      name,
-      { status: { matchingImages: [{ image: src.ref, mirrors: [{ image: destination }] }] } },
-      ns,
-    );
-    await pod(ns, [src.ref], ['pull']);
-    const ref: KuikRef = { kind: 'ImageSetMirror', name, namespace: ns };
-    const cr = await kube.getKuik<ImageSetMirror>(ref);
-    const req: CopyRequest = {
-      owner: { kind: 'ImageSetMirror', name, namespace: ns, uid: cr.metadata.uid ?? '' },
+    const { name, destination, req } = await mirrorSetToCopy({
+      namespace: ns,
       source: src.ref,
-      destination,
-      sourcePullSecrets: { namespace: ns, names: ['pull'] },
-      destinationSecret: { namespace: ns, name: 'push-proxy' },
-      platforms: [{ architecture: 'amd64' }],
-    };
+      registry: mirror.host,
+      path: 'progress',
+      push: 'push-proxy',
+    });
+    const ref: KuikRef = { kind: 'ImageSetMirror', name, namespace: ns };
 
     // A copy function with 4 MiB chunks and a progress report every 200 ms, logging to memory.
     const lines: Record<string, unknown>[] = [];
@@ -480,23 +416,7 @@ describe('copy progress', () => {
     // The config blob's PATCH and the layer's first chunk go by (in either order); the next one waits.
     mirror.fault({ method: 'PATCH', after: 2, times: 1, action: { hold } });
 
-    const ev = HTTP.binary(
-      new CloudEvent({
-        id: copyEventId(req),
-        type: COPY_EVENT_TYPE,
-        source: COPY_EVENT_SOURCE,
-        subject: destination,
-        datacontenttype: 'application/json',
-        data: req,
-      }),
-    );
-    const copying = Promise.resolve(
-      app.request('/', {
-        method: 'POST',
-        headers: ev.headers as Record<string, string>,
-        body: ev.body as string,
-      }),
-    );
+    const copying = Promise.resolve(app.request('/', copyEventPost(req)));
     try {
       const seen = await eventually(
         'progress in status',
@@ -544,19 +464,3 @@ describe('copy progress', () => {
     assert.deepEqual(samples(after, 'kube_image_keeper_copy_progress_size_bytes'), []);
   });
 });
-
-/** The image manifest of `ref` (the only child when it is an index), via skopeo. */
-async function imageManifest(
-  ref: string,
-  reg: RegistryInfo,
-): Promise<{ config: { size: number }; layers: { size: number }[] }> {
-  const inspect = async (r: string) =>
-    JSON.parse((await inspectRaw(reg, r)).raw) as {
-      manifests?: { digest: string }[];
-      config: { size: number };
-      layers: { size: number }[];
-    };
-  const top = await inspect(ref);
-  const child = top.manifests?.[0]?.digest;
-  return child ? await inspect(`${ref.replace(/:[^:/]+$/, '')}@${child}`) : top;
-}

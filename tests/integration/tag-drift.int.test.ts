@@ -20,6 +20,7 @@ import { harness, kubeConfig, type RegistryInfo } from '../harness/env.ts';
 import {
   apply,
   eventually,
+  imageSetMirror,
   kubectl,
   namespace,
   patchStatus,
@@ -28,10 +29,10 @@ import {
   samples,
   seed,
   uniq,
-  waitUntilReconcileReceives,
 } from '../harness/fixtures.ts';
-import { type RunningFunction, startFunction } from '../harness/functions.ts';
-import { type Adapter, startApiServerSourceAdapter, WATCHED } from '../harness/knative.ts';
+import type { RunningFunction } from '../harness/functions.ts';
+import type { Adapter } from '../harness/knative.ts';
+import { startMirroringPipeline } from '../harness/pipeline.ts';
 
 const kube = new Kube(kubeConfig());
 const log = createLogger('tag-drift-test', process.env['LOG_LEVEL'] ?? 'silent');
@@ -49,14 +50,7 @@ before(async () => {
   ns = await namespace('drift');
   await registrySecret(ns, 'push', mirror);
   await registrySecret(ns, 'pull', upstream);
-  copy = await startFunction('copy', {});
-  reconcile = await startFunction('reconcile', { env: { COPY_SINK: `http://127.0.0.1:${copy.port}/` } });
-  adapter = await startApiServerSourceAdapter({
-    sink: `http://127.0.0.1:${reconcile.port}/`,
-    namespaces: [ns],
-    resources: [WATCHED.imagesetmirrors, WATCHED.pods],
-  });
-  await waitUntilReconcileReceives(ns);
+  ({ copy, reconcile, adapter } = await startMirroringPipeline(ns));
   client = new RegistryClient({ defaultHost: { ca: readFileSync(harness().pki.caCert) } });
 });
 
@@ -115,16 +109,11 @@ test('a tag pushed again upstream is reported as drift against the running diges
   const first = await seed(upstream, repo, 'v1');
   const image = first.ref;
   const ism = uniq('ism');
-  await apply({
-    apiVersion: 'kuik.enix.io/v1alpha1',
-    kind: 'ImageSetMirror',
-    metadata: { name: ism, namespace: ns },
-    spec: {
-      filter: {
-        include: [{ image: `${upstream.host.replace(/\./g, '\\.')}/${repo.replace('/', '\\/')}:.*` }],
-      },
-      mirrors: [{ registry: mirror.host, path: 'mirror', credentialSecret: { name: 'push' } }],
+  await imageSetMirror(ns, ism, {
+    filter: {
+      include: [{ image: `${upstream.host.replace(/\./g, '\\.')}/${repo.replace('/', '\\/')}:.*` }],
     },
+    mirrors: [{ registry: mirror.host, path: 'mirror', credentialSecret: { name: 'push' } }],
   });
   const ismRef = { kind: 'ImageSetMirror' as const, name: ism, namespace: ns };
   const mirrorEntry = async () =>
