@@ -12,13 +12,11 @@ import type { Config } from '#shared/config/config.ts';
 import { API_VERSION } from '#shared/crd/types.ts';
 import { CredentialResolver } from '#shared/credentials/resolver.ts';
 import { compileGlobalSkip } from '#shared/filter/filter.ts';
-import { guarded } from '#shared/http/access.ts';
-import { bodyLimitOf, timeoutsOf } from '#shared/http/limits.ts';
-import { listen } from '#shared/http/serve.ts';
+import { bodyLimitOf } from '#shared/http/limits.ts';
+import { serveScaledToZero } from '#shared/http/serve-function.ts';
 import { Kube } from '#shared/kube/client.ts';
 import type { Logger } from '#shared/log.ts';
 import { createRegistry } from '#shared/metrics.ts';
-import { metricsPusherFromEnv } from '#shared/metrics-push.ts';
 import { RegistryClient } from '#shared/registry/client.ts';
 import { createMonitorMetrics } from './metrics.ts';
 import { registryQuotaStore } from './quota-store.ts';
@@ -113,25 +111,10 @@ export async function start(config: Config, env: NodeJS.ProcessEnv, kc: KubeConf
     createMonitorMetrics(registry),
     bodyLimitOf(config, 'monitor'),
   );
-  const served = guarded(app, env, kc, log);
-  const srv = await listen(served.app, { port: settings.port, timeouts: timeoutsOf(config) });
-  log.info(
-    {
-      port: srv.port,
-      senderAuth: served.senderAuth,
-      metricsAuth: served.metricsAuth,
-      instance: settings.instance,
-      tickBudget_ms: config.monitoring.tickBudget,
-    },
-    'monitor ready',
-  );
-  // Scales to zero: what it counted goes to the router before the pod does (docs/metrics.md).
-  const pusher = metricsPusherFromEnv(env, registry, 'monitor', log);
-  return {
-    port: srv.port,
-    stop: async () => {
-      await srv.close();
-      await pusher?.stop();
-    },
-  };
+  return await serveScaledToZero({
+    name: 'monitor',
+    ...{ app, env, kc, log, config, registry },
+    port: settings.port,
+    ready: { instance: settings.instance, tickBudget_ms: config.monitoring.tickBudget },
+  });
 }

@@ -10,13 +10,11 @@ import type { SecretRef } from '#shared/credentials/mirror-credential.ts';
 import { CredentialResolver, describeFailures } from '#shared/credentials/resolver.ts';
 import { kubeSecretCache } from '#shared/credentials/secret-cache.ts';
 import { compileGlobalSkip } from '#shared/filter/filter.ts';
-import { guarded } from '#shared/http/access.ts';
-import { bodyLimitOf, timeoutsOf } from '#shared/http/limits.ts';
-import { listen } from '#shared/http/serve.ts';
+import { bodyLimitOf } from '#shared/http/limits.ts';
+import { serveScaledToZero } from '#shared/http/serve-function.ts';
 import { Kube } from '#shared/kube/client.ts';
 import type { Logger } from '#shared/log.ts';
 import { createRegistry } from '#shared/metrics.ts';
-import { metricsPusherFromEnv } from '#shared/metrics-push.ts';
 import { RegistryClient } from '#shared/registry/client.ts';
 import { deleteMirroredImage, ensureClaim } from './delete-image.ts';
 import { createReconcileMetrics } from './metrics.ts';
@@ -121,25 +119,10 @@ export async function start(config: Config, env: NodeJS.ProcessEnv, kc: KubeConf
     bodyLimitOf(config, 'reconcile'),
     { budgetMs: config.monitoring.tickBudget, minIntervalMs: config.monitoring.minTickInterval },
   );
-  const served = guarded(app, env, kc, log);
-  const srv = await listen(served.app, { port: Number(env['PORT'] ?? 8080), timeouts: timeoutsOf(config) });
-  log.info(
-    {
-      port: srv.port,
-      copySink: env['COPY_SINK'],
-      senderAuth: served.senderAuth,
-      metricsAuth: served.metricsAuth,
-      resyncBudget_ms: config.monitoring.tickBudget,
-    },
-    'reconcile ready',
-  );
-  // Scales to zero: what it counted goes to the router before the pod does (docs/metrics.md).
-  const pusher = metricsPusherFromEnv(env, registry, 'reconcile', log);
-  return {
-    port: srv.port,
-    stop: async () => {
-      await srv.close();
-      await pusher?.stop();
-    },
-  };
+  return await serveScaledToZero({
+    name: 'reconcile',
+    ...{ app, env, kc, log, config, registry },
+    port: Number(env['PORT'] ?? 8080),
+    ready: { copySink: env['COPY_SINK'], resyncBudget_ms: config.monitoring.tickBudget },
+  });
 }

@@ -2,7 +2,7 @@
 // Cost when there are none: one tag listing and one referrers request on the source. A failure
 // here never fails the image copy: the image is usable without its signature, and the error is
 // reported in the result (and logged by the caller) for the next run to retry.
-import { errorMessage } from '#shared/registry/errors.ts';
+import { errorMessage } from '#shared/errors.ts';
 import type { Descriptor, Manifest } from '#shared/registry/manifest.ts';
 import type { Repo } from '#shared/registry/repo.ts';
 import { findAttachedTags, mergeReferrersIndex, OCI_INDEX_TYPE, referrersTag } from './attached.ts';

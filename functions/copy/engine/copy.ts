@@ -15,7 +15,7 @@
 // destination keeps every child, since a filtered index could not have the pinned digest.
 
 import { isUnknownPlatform, type PlatformSpec, renderPlatform } from '#shared/image/platform.ts';
-import { errorMessage } from '#shared/registry/errors.ts';
+import { errorMessage } from '#shared/errors.ts';
 import {
   artifactTypeOf,
   blobsOf,

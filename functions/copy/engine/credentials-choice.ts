@@ -2,7 +2,7 @@
 // serves the whole copy; with none, the copy is anonymous. The first request of each side decides
 // (GET of the source manifest, HEAD of the destination), so a copy does not pay for failed
 // attempts more than once.
-import { errorMessage } from '#shared/registry/errors.ts';
+import { errorMessage } from '#shared/errors.ts';
 import type { Repo } from '#shared/registry/repo.ts';
 import type { BasicCredential } from '#shared/registry/transport.ts';
 
