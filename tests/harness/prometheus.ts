@@ -2,7 +2,7 @@
 // loopback with the scrape configuration a test writes, ready when /-/ready answers, killed at
 // teardown like every other part (its PID is in the run's pids file). The real-cluster tests start
 // it inside the cluster's network namespace instead (a `PrometheusPlace`), where pods are reachable
-// and Kubernetes service discovery finds them as an operator's Prometheus would.
+// (tests/cluster/prometheus.ts).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -16,8 +16,7 @@ export interface ScrapeConfig {
   scrape_interval?: string;
   honor_labels?: boolean;
   static_configs?: { targets: string[]; labels?: Record<string, string> }[];
-  kubernetes_sd_configs?: Record<string, unknown>[];
-  relabel_configs?: Record<string, unknown>[];
+  file_sd_configs?: { files: string[]; refresh_interval?: string }[];
 }
 
 /** Where Prometheus runs, when not on this machine's loopback beside the harness. */
