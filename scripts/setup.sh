@@ -105,7 +105,6 @@ fetch_crds "$CACHE/prometheus-operator-crds/$PROMETHEUS_OPERATOR_VERSION" \
   example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml \
   example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml
 
-# The real cluster's own builds (node binaries, containerd, CoreDNS, Knative Eventing and Serving,
-# Traefik, pause) and Knative's YAML: tests/cluster/build.sh, cached by version. `npm test` sets
-# KUIK_CLUSTER_BUILD=in-tests: tests/run.ts then builds them beside its first phases instead.
-if [ "${KUIK_CLUSTER_BUILD:-}" != in-tests ]; then bash tests/cluster/build.sh; fi
+# The real cluster's own builds (node binaries, containerd, CoreDNS, Knative, Traefik) are not
+# made here: tests/run.ts builds them beside its first phases, and starting a real cluster
+# (`npm start -- --cluster`, the real-cluster tests) builds them first (tests/cluster/build.sh).

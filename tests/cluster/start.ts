@@ -3,12 +3,14 @@
 // images packed here, and (unless told not to) Knative Eventing and Serving with Traefik as the
 // networking layer. Parts start in parallel where they can; readiness is polled; stop() and the
 // watchdog undo everything, and the next run reaps what a crashed one left.
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makePki, type Pki } from '../harness/pki.ts';
 import { type Proc, run, stopProc, waitFor } from '../harness/proc.ts';
 import { reapLeftovers, superviseRun } from '../harness/start.ts';
+import { repoRoot } from '../harness/tools.ts';
 import { corednsManifest } from './addons.ts';
 import { NET, prepareHost } from './host.ts';
 import { pushBinaryImages } from './images.ts';
@@ -73,6 +75,23 @@ current-context: kuik-cluster
   );
 }
 
+/**
+ * tests/cluster/build.sh: what the cluster runs, built from Go modules the first time (about an
+ * hour of CPU on a fresh machine; its output shown), a second once cached. It takes a lock, so a
+ * test run building it in the background (tests/run.ts) is waited for, not raced.
+ */
+async function buildClusterParts(): Promise<void> {
+  const child = spawn('bash', [join(repoRoot, 'tests/cluster/build.sh')], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const code = await new Promise<number>((resolve) => {
+    child.on('error', () => resolve(1));
+    child.on('exit', (c) => resolve(c ?? 1));
+  });
+  if (code !== 0)
+    throw new Error(`tests/cluster/build.sh failed (exit ${code}): the cluster's parts are not built`);
+}
+
 export async function startCluster(opts: { knative?: boolean } = {}): Promise<Cluster> {
   const withKnative = opts.knative ?? true;
   const t0 = performance.now();
@@ -82,6 +101,7 @@ export async function startCluster(opts: { knative?: boolean } = {}): Promise<Cl
   };
   if (process.getuid?.() !== 0)
     throw new Error('the real cluster needs root (network namespace, mounts, cgroups)');
+  await buildClusterParts();
   reapLeftovers(CLUSTER_PREFIX);
   const tools = clusterTools(withKnative);
   const runDir = await mkdtemp(join(tmpdir(), CLUSTER_PREFIX));
