@@ -10,11 +10,9 @@ import { COPY_EVENT_TYPE } from '#shared/copy-request.ts';
 import { errorMessage } from '#shared/errors.ts';
 import { type ClusterStack, startClusterStack } from '../../scripts/cluster-stack.ts';
 import { run } from '../harness/proc.ts';
-import type { RunningPrometheus } from '../harness/prometheus.ts';
 import { NET } from './host.ts';
 import { KUIK_NS } from './kuik.ts';
 import { INFRA_REGISTRY } from './node.ts';
-import { startClusterPrometheus } from './prometheus.ts';
 import type { NsRegistry } from './registries.ts';
 import {
   applyYaml,
@@ -42,7 +40,6 @@ const APP = 'demo/app';
 let c: Cluster;
 let upstream: NsRegistry;
 let mirror: NsRegistry;
-let prom: RunningPrometheus | undefined;
 const up = () => `${NET.nodeIp}:${UPSTREAM_PORT}`;
 // This file's ImageSetMirror mirrors under e2e/ (the walk-through's under mirror/).
 const mirrored = (repo: string, tag: string) => `${NET.nodeIp}:${MIRROR_PORT}/e2e/${repo}:${tag}`;
@@ -62,11 +59,8 @@ describe('kuik-functions on a real Knative cluster, installed with kubectl apply
     await c.k('create', 'namespace', NS);
     await pullSecret(c, NS, 'upstream-pull', upstream);
     await pullSecret(c, NS, 'mirror-cred', mirror);
-    // From the start, as an operator's would be: it sees the router pods the scenarios replace.
-    prom = await startClusterPrometheus(c, KUIK_NS);
   });
   after(async () => {
-    await prom?.stop();
     await stack?.stop();
   });
 
@@ -400,48 +394,6 @@ spec:
     assert.ok(
       done.some((d) => d.bytes_resumed > 0),
       `a copy of ${big} resumed recorded uploads: ${JSON.stringify(done)}`,
-    );
-  });
-
-  test("the functions' counts reach Prometheus through the router: copy Jobs that exited, reconcile and monitor pods that scaled to zero", async () => {
-    const p = prom!;
-    // What the copy Jobs did, from their pods' own logs (the JobSink keeps its Jobs an hour): one
-    // `copy mirrored` line per image mirrored. The pod killed mid-copy above went with its log, and
-    // it mirrored nothing; its retry did.
-    const logs = await c.k(
-      ...['-n', KUIK_NS, 'logs', '-l', 'app.kubernetes.io/component=copy'],
-      ...['--tail=-1', '--max-log-requests=50'],
-    );
-    const mirroredByJobs = logs.split('\n').filter((l) => l.includes('"msg":"copy mirrored"')).length;
-    // demo/app (twice: the walk-through's mirror and this file's), the image volume, demo/other, demo/big.
-    assert.ok(mirroredByJobs >= 4, `copy Jobs logged ${mirroredByJobs} mirrored copies`);
-    // Each router pod's series at its highest, summed: the pods scaled away above took their
-    // pushed counters with them, and Prometheus kept what it had scraped from them.
-    const total = async (series: string) =>
-      (await p.query(`sum(max_over_time(${series}[2h]))`))[0]?.value ?? 0;
-    let seen = 0;
-    await eventually(
-      `Prometheus counts ${mirroredByJobs} mirrored copies`,
-      async () => {
-        seen = await total('kube_image_keeper_copies_total{function="copy",result="mirrored"}');
-        return seen === mirroredByJobs;
-      },
-      300_000,
-    ).catch((err) => {
-      throw new Error(`${errorMessage(err)}: Prometheus has ${seen}`);
-    });
-    assert.ok((await total('kube_image_keeper_reconcile_events_total{function="reconcile"}')) > 0);
-    assert.ok((await total('kube_image_keeper_monitor_ticks_total{function="monitor"}')) > 0);
-    // What it scrapes is what the manifests' annotations describe: the router's pods, all up.
-    const targets = await p.targets();
-    assert.ok(targets.length >= 2, JSON.stringify(targets));
-    for (const t of targets) {
-      assert.match(t.labels['pod'] ?? '', /^kuik-router-/);
-      assert.equal(t.health, 'up', JSON.stringify(t));
-    }
-    // For docs/performance.md: one scrape of a router pod on the real node, as Prometheus timed it.
-    console.log(
-      `router scrape durations (ms): ${targets.map((t) => (t.lastScrapeDuration * 1000).toFixed(1)).join(' ')}; copies mirrored ${mirroredByJobs}`,
     );
   });
 });
