@@ -51,8 +51,6 @@ export interface Cluster {
   timings: Record<string, number>;
   /** Starts one more registry inside the namespace (TLS + htpasswd), for upstream/mirror roles. */
   addRegistry(name: string, port: number): Promise<NsRegistry>;
-  /** Admin kubeconfig for a process inside the namespace (the apiserver at its own address). */
-  innerKubeconfig: string;
   /** Starts `cmd args` inside the namespace as one of the cluster's parts (stopped with it). */
   startInNs(name: string, cmd: string, args: string[]): Proc;
   /** A loopback forward from this machine to `target` inside the namespace: its 127.0.0.1:PORT. */
@@ -223,7 +221,6 @@ export async function startCluster(opts: { knative?: boolean } = {}): Promise<Cl
       infraRegistry,
       k,
       timings,
-      innerKubeconfig: adminInner,
       startInNs(name, cmd, args) {
         const p = startInNs(h, runDir, name, cmd, args);
         procs.push(p);
