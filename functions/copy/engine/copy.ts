@@ -14,8 +14,8 @@
 // Beyond kuik: the missing platforms are reported, not only logged (kuik #594); a digest-pinned
 // destination keeps every child, since a filtered index could not have the pinned digest.
 
-import { isUnknownPlatform, type PlatformSpec, renderPlatform } from '#shared/image/platform.ts';
 import { errorMessage } from '#shared/errors.ts';
+import { isUnknownPlatform, type PlatformSpec, renderPlatform } from '#shared/image/platform.ts';
 import {
   artifactTypeOf,
   blobsOf,
