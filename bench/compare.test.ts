@@ -45,15 +45,28 @@ function repo() {
   return { dir, before };
 }
 
-test('compare runs before and after alternately, each in its own tree, and prints their numbers side by side', () => {
+/** Runs `t` on a fresh repository (repo()), removed afterwards whatever `t` did. */
+function withRepo(t: (dir: string, before: string) => void) {
   const { dir, before } = repo();
   try {
+    t(dir, before);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `bench/compare.ts <args>` in `dir`; the stand-in benchmarks log their runs to `dir`/order.log. */
+function compare(dir: string, args: string[]) {
+  return spawnSync(process.execPath, [join(dir, 'bench/compare.ts'), ...args], {
+    env: { ...process.env, ORDER_LOG: join(dir, 'order.log') },
+    encoding: 'utf8',
+  });
+}
+
+test('compare runs before and after alternately, each in its own tree, and prints their numbers side by side', () => {
+  withRepo((dir, before) => {
     const orderLog = join(dir, 'order.log');
-    const r = spawnSync(
-      process.execPath,
-      [join(dir, 'bench/compare.ts'), `--before=${before}`, '--reps=2', 'resync', '--crs=7'],
-      { env: { ...process.env, ORDER_LOG: orderLog }, encoding: 'utf8' },
-    );
+    const r = compare(dir, [`--before=${before}`, '--reps=2', 'resync', '--crs=7']);
     assert.equal(r.status, 0, r.stderr);
     // A B A B, the benchmark's argument passed to both.
     assert.equal(readFileSync(orderLog, 'utf8'), 'before 7\nafter 7\nbefore 7\nafter 7\n');
@@ -82,14 +95,11 @@ test('compare runs before and after alternately, each in its own tree, and print
       '4-after.md',
       'comparison.md',
     ]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a failed run is reported and left out; the other runs are still compared', () => {
-  const { dir, before } = repo();
-  try {
+  withRepo((dir) => {
     // The third run (the second "before") fails.
     writeFileSync(
       join(dir, 'bench/resync.ts'),
@@ -100,14 +110,7 @@ test('a failed run is reported and left out; the other runs are still compared',
     writeFileSync(join(dir, 'bench/resync.ts'), fakeResync(150, 'after'));
     const orderLog = join(dir, 'order.log');
     writeFileSync(orderLog, '');
-    const r = spawnSync(
-      process.execPath,
-      [join(dir, 'bench/compare.ts'), `--before=${flaky}`, '--reps=2', 'resync'],
-      {
-        env: { ...process.env, ORDER_LOG: orderLog },
-        encoding: 'utf8',
-      },
-    );
+    const r = compare(dir, [`--before=${flaky}`, '--reps=2', 'resync']);
     assert.equal(readFileSync(orderLog, 'utf8'), 'before 400\nafter 400\nfailed\nafter 400\n');
     assert.equal(r.status, 1);
     assert.match(r.stderr, /1 of 4 runs failed/);
@@ -116,32 +119,22 @@ test('a failed run is reported and left out; the other runs are still compared',
       r.stdout,
       /\| whole resync, 4 at a time \| CRs\/s \| 100 \| 150 \/ 150 \| 1\.50 \| 0 % \| better \|/,
     );
-    assert.ok(before);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('compare refuses an argument one tree does not read, before running anything', () => {
-  const { dir, before } = repo();
-  try {
+  withRepo((dir, before) => {
     // The working tree's script reads --seconds; the earlier one does not.
     writeFileSync(
       join(dir, 'bench/resync.ts'),
       `${fakeResync(150, 'after')}\nconsole.log(args.get('seconds'));\n`,
     );
-    const r = spawnSync(
-      process.execPath,
-      [join(dir, 'bench/compare.ts'), `--before=${before}`, 'resync', '--seconds=3'],
-      { env: { ...process.env, ORDER_LOG: join(dir, 'order.log') }, encoding: 'utf8' },
-    );
+    const r = compare(dir, [`--before=${before}`, 'resync', '--seconds=3']);
     assert.equal(r.status, 1);
     assert.match(
       r.stderr,
       /--seconds is not an option of the before tree's bench\/resync\.ts \(it reads: --crs\)/,
     );
     assert.throws(() => readFileSync(join(dir, 'order.log')), /ENOENT/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
