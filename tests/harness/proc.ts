@@ -72,8 +72,13 @@ export async function stopProc(p: Proc, graceMs = 5000): Promise<void> {
   const pid = p.child.pid;
   if (pid === undefined || p.child.exitCode !== null || p.child.signalCode !== null) return;
   killGroup(pid, 'SIGTERM');
-  const timer = new Promise((r) => setTimeout(r, graceMs, 'timeout'));
-  if ((await Promise.race([p.exited, timer])) === 'timeout') {
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise((r) => {
+    timer = setTimeout(r, graceMs, 'timeout');
+  });
+  // Cleared once the process is gone: a long grace must not hold the test process open.
+  const outcome = await Promise.race([p.exited, grace]).finally(() => clearTimeout(timer));
+  if (outcome === 'timeout') {
     killGroup(pid, 'SIGKILL');
     await p.exited;
   }
