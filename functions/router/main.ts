@@ -28,6 +28,12 @@ export interface RouterEnv {
    * its count, so every Prometheus sees it start at 0 (at least their scrape interval).
    */
   pushHoldMs: number;
+  /**
+   * KUIK_METRICS_LAST_SCRAPE_WAIT_MS (default 30000, 0: do not wait): at SIGTERM, how long to wait
+   * for one more scrape when pushed counts have not been scraped yet. Below the pod's
+   * terminationGracePeriodSeconds (45 in manifests/), at least the scrape interval.
+   */
+  lastScrapeWaitMs: number;
 }
 
 function metricsAuthOn(env: NodeJS.ProcessEnv): boolean {
@@ -35,6 +41,16 @@ function metricsAuthOn(env: NodeJS.ProcessEnv): boolean {
   if (raw === '' || raw === 'false') return false;
   if (raw === 'true') return true;
   throw new Error(`KUIK_METRICS_AUTH must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+/** A duration in milliseconds from the environment: unset or empty is the default. */
+function millis(env: NodeJS.ProcessEnv, key: string, fallback: number): number {
+  const raw = env[key]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0)
+    throw new Error(`${key} must be milliseconds (a number ≥ 0), got ${JSON.stringify(raw)}`);
+  return n;
 }
 
 export function routerEnv(env: NodeJS.ProcessEnv): RouterEnv {
@@ -51,7 +67,8 @@ export function routerEnv(env: NodeJS.ProcessEnv): RouterEnv {
     // How often the serving certificate files are checked for a rotation.
     certReloadMs: Number(env['CERT_RELOAD_INTERVAL_MS'] ?? 30_000),
     ageInMinutes: (env['KUIK_METRICS_AGE_MINUTES'] ?? '').trim().toLowerCase() === 'true',
-    pushHoldMs: Number(env['KUIK_METRICS_PUSH_HOLD_MS'] ?? 60_000),
+    pushHoldMs: millis(env, 'KUIK_METRICS_PUSH_HOLD_MS', 60_000),
+    lastScrapeWaitMs: millis(env, 'KUIK_METRICS_LAST_SCRAPE_WAIT_MS', 30_000),
   };
 }
 

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
+import { createLogger } from '#shared/log.ts';
 import { createRegistry } from '#shared/metrics.ts';
-import { PushedMetrics } from './pushed-metrics.ts';
+import { PushedMetrics, serveLastScrape } from './pushed-metrics.ts';
 
 const copies = (value: number, result = 'mirrored') => ({
   function: 'copy',
@@ -217,4 +218,76 @@ test('pushed gauges: only the copy progress gauges with their labels, from a nam
   assert.equal(pushed.apply(progress('job-a', { 'm/c:1': 1, 'm/d:1': 1 })).ok, true);
   assert.equal(pushed.apply(progress('job-a', {})).ok, true);
   assert.equal(pushed.apply(progress('job-b', { 'm/c:1': 1 })).ok, true);
+});
+
+/** A logger whose lines the test reads back. */
+function lines() {
+  const out: { msg: string; level: string }[] = [];
+  const sink = { write: (l: string) => void out.push(JSON.parse(l) as { msg: string; level: string }) };
+  return { log: createLogger('router', 'info', sink), out };
+}
+
+test('a stopping replica shows its held counts and waits for one more scrape, then goes', async () => {
+  const registry = new Registry();
+  const pushed = new PushedMetrics({ holdMs: 3_600_000 });
+  pushed.register(registry);
+  await registry.metrics(); // someone scrapes this replica
+  pushed.apply(copies(2));
+  const series = 'kube_image_keeper_copies_total{registry="r.example",result="mirrored",function="copy"}';
+  assert.equal(line(await registry.metrics(), series), `${series} 0`, 'held: shown at 0');
+  const { log, out } = lines();
+  const stopping = serveLastScrape(pushed, 3_600_000, log);
+  let done = false;
+  void stopping.then(() => {
+    done = true;
+  });
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(done, false, 'it waits for a scrape');
+  // The last scrape shows the count the hour-long hold would have kept at 0.
+  assert.equal(line(await registry.metrics(), series), `${series} 2`);
+  await stopping;
+  assert.deepEqual(
+    out.map((l) => l.msg),
+    [
+      'stopping: waiting for one more scrape of the counts pushed here',
+      'stopping: the last scrape has the counts pushed here',
+    ],
+  );
+});
+
+test('a stopping replica does not wait when every count was scraped, when nobody scrapes it, or with a wait of 0', async () => {
+  const scraped = new PushedMetrics({ holdMs: 0 });
+  const registry = new Registry();
+  scraped.register(registry);
+  scraped.apply(copies(1));
+  await registry.metrics(); // released at once (no hold) and shown
+  assert.equal(scraped.releaseForLastScrape(), false, 'nothing new since the last scrape');
+  scraped.apply(copies(1));
+  assert.equal(scraped.releaseForLastScrape(), true, 'an increase since the last scrape');
+
+  const never = new PushedMetrics({ holdMs: 60_000 });
+  never.apply(copies(1));
+  assert.equal(never.releaseForLastScrape(), false, 'never scraped: nobody will scrape it now');
+
+  const { log, out } = lines();
+  await serveLastScrape(scraped, 0, log);
+  await serveLastScrape(never, 3_600_000, log);
+  assert.deepEqual(out, [], 'neither waits nor logs');
+});
+
+test('a stopping replica that no scrape reaches goes after its wait, and says what is missing', async () => {
+  const registry = new Registry();
+  const pushed = new PushedMetrics({ holdMs: 60_000 });
+  pushed.register(registry);
+  await registry.metrics();
+  pushed.apply(copies(1));
+  const { log, out } = lines();
+  await serveLastScrape(pushed, 50, log);
+  assert.deepEqual(
+    out.map((l) => [l.level, l.msg]),
+    [
+      ['info', 'stopping: waiting for one more scrape of the counts pushed here'],
+      ['warn', 'stopping: no scrape came; what was pushed here since the last scrape is not in Prometheus'],
+    ],
+  );
 });

@@ -9,13 +9,20 @@
 // copy, for example). A time rather than one scrape, so that every Prometheus scraping the router
 // (an HA pair, or several jobs) sees the 0: holdMs must be at least their scrape interval.
 //
+// A replica that stops (a rollout, a scale-down) would take with it what no scrape has shown yet:
+// the increases since the last scrape and every series still held at 0. So at SIGTERM it releases
+// what it holds and keeps serving until one more scrape has come (serveLastScrape), within a bound,
+// and only when someone scrapes it at all.
+//
 // Gauges (the copy's progress, COPY_PUSHED_GAUGES) are set, not added: each push of a gauge family
 // replaces the series that sender pushed before, so a copy that ended disappears with the next
 // push (the pusher sends one at stop). They are also dropped when their sender has not refreshed
 // them for its `gaugeTtlMs` (3 push intervals, capped at MAX_GAUGE_TTL_MS): the last push may reach
 // another replica, or never be sent (a killed Job), and a copy's gauge must not outlive it for long.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
 import * as v from 'valibot';
+import type { Logger } from '#shared/log.ts';
 import { type FamilyDef, PUSHED_FAMILIES } from '#shared/metrics/families.ts';
 import { type PushPayload, PushPayloadSchema, seriesKey } from '#shared/metrics-push.ts';
 import { err, ok, type Result } from '#shared/result.ts';
@@ -73,6 +80,10 @@ export class PushedMetrics {
   readonly #holdMs: number;
   readonly #now: () => number;
   #count = 0;
+  /** Scrapes served (a count, to tell that one came after a point in time). */
+  #scrapes = 0;
+  /** A shown series changed since the last scrape. */
+  #unscraped = false;
 
   constructor(
     opts: {
@@ -173,8 +184,10 @@ export class PushedMetrics {
             order: orderKey(f.name, s.name, labels),
           });
           this.#count++;
-        } else if (cur.released) cur.value += s.value;
-        else cur.pending += s.value;
+        } else if (cur.released) {
+          cur.value += s.value;
+          this.#unscraped = true;
+        } else cur.pending += s.value;
         samples++;
       }
     }
@@ -201,6 +214,29 @@ export class PushedMetrics {
         get,
       } as never);
     }
+  }
+
+  /** How many scrapes this replica has served. */
+  get scrapes(): number {
+    return this.#scrapes;
+  }
+
+  /**
+   * For a replica about to exit: shows every held series' count now (the next scrape is the last
+   * chance to show it; a series already scraped at 0 still gives rate() its first increase), and
+   * says whether one more scrape is needed: something no scrape has shown, and someone scraping
+   * this replica (one never scraped will not be now).
+   */
+  releaseForLastScrape(): boolean {
+    for (const family of this.#families.values())
+      for (const s of family.values()) {
+        if (s.released) continue;
+        s.released = true;
+        s.value += s.pending;
+        s.pending = 0;
+        this.#unscraped = true;
+      }
+    return this.#scrapes > 0 && this.#unscraped;
   }
 
   /** Drops the gauge series whose sender stopped refreshing them. */
@@ -233,6 +269,10 @@ export class PushedMetrics {
   }
 
   #render(family: string): { value: number; metricName: string; labels: Record<string, string> }[] {
+    // Every counter family is rendered in the same tick of one scrape (prom-client calls each
+    // get() before awaiting any), so this marks the scrape, not a part of it.
+    this.#scrapes++;
+    this.#unscraped = false;
     const series = [...(this.#families.get(family)?.values() ?? [])].sort((a, b) =>
       a.order < b.order ? -1 : a.order > b.order ? 1 : 0,
     );
@@ -248,6 +288,27 @@ export class PushedMetrics {
     const out = series.map((s) => ({ value: s.value, metricName: s.name, labels: s.labels }));
     return out;
   }
+}
+
+/**
+ * At SIGTERM: when this replica holds counts no scrape has shown, it waits (up to `waitMs`) for one
+ * more scrape before the process goes, so a rollout of the router loses no pushed count. The pod
+ * is out of the Service's endpoints by then (no new pushes, no reviews), and Prometheus still
+ * scrapes it: pod discovery lists a terminating pod, endpoint discovery its not-ready address.
+ */
+export async function serveLastScrape(pushed: PushedMetrics, waitMs: number, log: Logger): Promise<void> {
+  if (waitMs <= 0 || !pushed.releaseForLastScrape()) return;
+  const seen = pushed.scrapes;
+  const waitSeconds = waitMs / 1000;
+  log.info({ waitSeconds }, 'stopping: waiting for one more scrape of the counts pushed here');
+  const until = Date.now() + waitMs;
+  while (pushed.scrapes === seen && Date.now() < until) await sleep(Math.min(100, waitMs));
+  if (pushed.scrapes === seen)
+    log.warn(
+      { waitSeconds },
+      'stopping: no scrape came; what was pushed here since the last scrape is not in Prometheus',
+    );
+  else log.info('stopping: the last scrape has the counts pushed here');
 }
 
 function checkSample(def: FamilyDef, name: string, labels: Record<string, string>): string | undefined {

@@ -37,7 +37,7 @@ import { handleReview } from './handle.ts';
 import { startIdleGc, v8FullGc } from './idle-gc.ts';
 import { BoundedLabel, memoFor, operationLabel } from './labels.ts';
 import { createRouterMetrics, type RouterMetrics } from './metrics.ts';
-import { PushedMetrics, senderLabel } from './pushed-metrics.ts';
+import { PushedMetrics, senderLabel, serveLastScrape } from './pushed-metrics.ts';
 import { reviewLog } from './review-log.ts';
 import { COPY_SELECTOR, SecretCopies, slimCopy } from './secret-copies.ts';
 import { StaleMirrorClearer } from './stale-mirror.ts';
@@ -72,6 +72,8 @@ export interface RouterSettings {
   ageInMinutes?: boolean;
   /** How long a new pushed series is shown at 0 (pushed-metrics.ts). */
   pushHoldMs?: number;
+  /** At stop, how long to wait for a scrape of pushed counts not yet scraped (serveLastScrape). */
+  lastScrapeWaitMs?: number;
   /** How long a Secret read is reused (rotation shows within this). */
   secretTtlMs?: number;
   /** Body limit, timeouts, TLS policy (config `server`); defaults when omitted. */
@@ -255,7 +257,7 @@ function httpApp(
   metrics: RouterMetrics,
   ready: () => boolean,
   log: Logger,
-): Hono {
+): { app: Hono; pushed: PushedMetrics } {
   const s = settings.server ?? defaultConfig().server;
   const limit = { bodyLimit: s.bodyLimit.router, bodyLimitKey: 'server.bodyLimit.router' };
   const app = createApp({ registry, ready, ...limit });
@@ -279,7 +281,7 @@ function httpApp(
     }
     return c.body(null, 204);
   });
-  return app;
+  return { app, pushed };
 }
 
 /** One admission review: decide, then count it, log it and record its event off the answer's path. */
@@ -357,7 +359,7 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
   await Promise.all(Object.values(caches).map((c) => c.start()));
   const ready = () => Object.values(caches).every((c) => c.synced);
 
-  const app = httpApp(settings, registry, metrics, ready, log);
+  const { app, pushed } = httpApp(settings, registry, metrics, ready, log);
   // After a load, one full collection gives back what the heap grew to (idle-gc.ts).
   const idleGc = startIdleGc(v8FullGc(), (ms) => log.debug({ ms: Math.round(ms) }, 'idle: memory collected'));
   const review = reviewHandler(deps, settings.decisionDeadlineMs, metrics, events, reviews, idleGc.touch);
@@ -375,6 +377,8 @@ export async function startRouter(settings: RouterSettings, io: RouterIO): Promi
     app,
     admission,
     stop: async () => {
+      // First, while every part still serves a scrape: the pushed counts no scrape has shown yet.
+      await serveLastScrape(pushed, settings.lastScrapeWaitMs ?? 0, log);
       certWatch.stop();
       idleGc.stop();
       for (const c of Object.values(caches)) c.stop();

@@ -35,6 +35,9 @@ export function functionEnv(
     NODE_EXTRA_CA_CERTS: h.pki.caCert,
     ...(o.port === undefined ? {} : { PORT: String(o.port) }),
     LOG_LEVEL: o.logLevel ?? process.env['LOG_LEVEL'] ?? 'info',
+    // A router stopped by a test or the local stack exits at once, without waiting for one more
+    // scrape of its pushed counts (pushed-metrics.ts serveLastScrape); the test of that wait sets it.
+    ...(name === 'router' ? { KUIK_METRICS_LAST_SCRAPE_WAIT_MS: '0' } : {}),
     ...(o.webhookPort === undefined
       ? {}
       : {

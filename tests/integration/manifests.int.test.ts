@@ -612,6 +612,26 @@ test("the router's V8 heap is sized for its container, with two malloc arenas, i
   assert.ok(limit >= old && limit <= old + 4 * semi, `heap limit ${limit} MiB for ${env.NODE_OPTIONS}`);
 });
 
+test("a stopping router's wait for a last scrape fits in its grace period, in manifests/ and the chart", async () => {
+  const of = (objs: Obj[]) => {
+    const pod = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'kuik-router')!.spec.template
+      .spec;
+    const env = pod.containers[0].env as { name: string; value: string }[];
+    return {
+      graceSeconds: pod.terminationGracePeriodSeconds as number,
+      waitMs: Number(env.find((e) => e.name === 'KUIK_METRICS_LAST_SCRAPE_WAIT_MS')?.value),
+    };
+  };
+  // The default (the chart renders the same: the test above) waits for a 30 s scrape interval.
+  const d = of(kustomized);
+  assert.equal(d.waitMs, 30_000);
+  assert.ok(d.graceSeconds * 1000 >= d.waitMs + 10_000, JSON.stringify(d));
+  const set = (v: string) => helmTemplate('kuik-system', '--set', `metrics.push.lastScrapeWaitSeconds=${v}`);
+  assert.deepEqual(of(await set('60')), { graceSeconds: 75, waitMs: 60_000 });
+  assert.deepEqual(of(await set('0')), { graceSeconds: 15, waitMs: 0 });
+  await assert.rejects(set('-1'), /lastScrapeWaitSeconds/);
+});
+
 test('the webhooks in manifests/ are registered like the ones the integration tests use', async () => {
   // tests/harness/webhook.ts registers the router by URL; everything else must match manifests/.
   const name = uniq('kuik-manifest-compare');

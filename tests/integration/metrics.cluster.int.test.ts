@@ -30,7 +30,7 @@ import {
   uniq,
 } from '../harness/fixtures.ts';
 import { type RunningFunction, startCopyJob, startFunction } from '../harness/functions.ts';
-import { run } from '../harness/proc.ts';
+import { run, stopProc } from '../harness/proc.ts';
 import { type RunningPrometheus, type ScrapeConfig, startPrometheus } from '../harness/prometheus.ts';
 import { manifestTools } from '../harness/tools.ts';
 import { registerRouterWebhook } from '../harness/webhook.ts';
@@ -392,6 +392,54 @@ describe('nothing is lost to scale-to-zero or to the end of a Job', () => {
     const r = await prom.query(`sum(increase(kube_image_keeper_copies_total{${JOB}}[1m]))`, t);
     // increase() extrapolates to the window's edges: about 1, never 0.
     assert.ok(r.length === 1 && r[0]!.value >= 0.9, JSON.stringify(r));
+  });
+
+  test('a router replica stopped while it holds pushed counts waits for one more scrape: Prometheus has them', async () => {
+    // A replica of its own, with an hour's hold: without the last scrape its count would stay at
+    // 0 in Prometheus for good. Stopped as Kubernetes stops a pod (SIGTERM), with all the time
+    // it asks for: it goes as soon as that scrape has come.
+    const r = await startFunction('router', {
+      env: { KUIK_METRICS_PUSH_HOLD_MS: '3600000', KUIK_METRICS_LAST_SCRAPE_WAIT_MS: '3600000' },
+    });
+    cleanups.push(r.stop);
+    const own = await startPrometheus([
+      { job_name: 'stopping-router', static_configs: [{ targets: [`127.0.0.1:${r.port}`] }] },
+    ]);
+    cleanups.push(own.stop);
+    const series = 'kube_image_keeper_copies_total{function="copy",result="mirrored"}';
+    const res = await fetch(`http://127.0.0.1:${r.port}/metrics/push`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        function: 'copy',
+        families: [
+          {
+            name: 'kube_image_keeper_copies_total',
+            type: 'counter',
+            samples: [
+              {
+                name: 'kube_image_keeper_copies_total',
+                labels: { registry: 'last-scrape.example', result: 'mirrored' },
+                value: 1,
+              },
+            ],
+          },
+        ],
+      }),
+    });
+    assert.equal(res.status, 204, await res.text());
+    await eventually('Prometheus has the held series at 0', async () => {
+      const v = await own.query(series);
+      return v.length === 1 && v[0]!.value === 0 ? true : undefined;
+    });
+    await stopProc(r.proc, 3_600_000);
+    // The last scrape's answer was sent before the process went; Prometheus stores it as it reads it.
+    await eventually('Prometheus has the count the last scrape showed', async () => {
+      const v = await own.query(`max_over_time(${series}[1h])`);
+      return v.length === 1 && v[0]!.value === 1 ? true : undefined;
+    });
+    const log = await readFile(r.proc.logFile, 'utf8');
+    assert.match(log, /stopping: the last scrape has the counts pushed here/);
   });
 });
 
