@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { errorMessage } from '#shared/errors.ts';
 import { waitEstablished } from '../harness/controlplane.ts';
 import { INFRA_REGISTRY } from './node.ts';
 import type { Cluster } from './start.ts';
@@ -122,6 +123,25 @@ function configPatches(registries: string[]): Record<string, Record<string, stri
   };
 }
 
+/**
+ * Knative's config webhooks validate its ConfigMaps (failurePolicy Fail), and right after the
+ * apply their pods may not answer yet (seen: `failed calling webhook "config.webhook.serving.knative.dev"
+ * … connection refused`). Retried while the webhook cannot be reached, for as long as a Deployment
+ * gets to become Available below; any other refusal fails at once.
+ */
+async function patchConfigMap(c: Cluster, ns: string, name: string, data: Record<string, string>) {
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    try {
+      await c.k('-n', ns, 'patch', 'configmap', name, '--type=merge', '-p', JSON.stringify({ data }));
+      return;
+    } catch (err) {
+      if (!/failed calling webhook/.test(errorMessage(err)) || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+}
+
 /** `traefik: false` leaves Serving without a networking layer (Routes never get an address). */
 export async function deployKnative(c: Cluster, opts: { traefik?: boolean } = {}): Promise<void> {
   const withTraefik = opts.traefik ?? true;
@@ -158,7 +178,7 @@ export async function deployKnative(c: Cluster, opts: { traefik?: boolean } = {}
   });
   for (const [key, data] of Object.entries(configPatches([INFRA_REGISTRY]))) {
     const [ns, name] = key.split('/') as [string, string];
-    await c.k('-n', ns, 'patch', 'configmap', name, '--type=merge', '-p', JSON.stringify({ data }));
+    await patchConfigMap(c, ns, name, data);
   }
   for (const ns of ['knative-eventing', 'knative-serving', ...(withTraefik ? ['traefik'] : [])]) {
     await c.k('-n', ns, 'wait', '--for=condition=Available', 'deployment', '--all', '--timeout=300s');

@@ -10,9 +10,11 @@ import { COPY_EVENT_TYPE } from '#shared/copy-request.ts';
 import { errorMessage } from '#shared/errors.ts';
 import { type ClusterStack, startClusterStack } from '../../scripts/cluster-stack.ts';
 import { run } from '../harness/proc.ts';
+import type { RunningPrometheus } from '../harness/prometheus.ts';
 import { NET } from './host.ts';
 import { KUIK_NS } from './kuik.ts';
 import { INFRA_REGISTRY } from './node.ts';
+import { startClusterPrometheus } from './prometheus.ts';
 import type { NsRegistry } from './registries.ts';
 import {
   applyYaml,
@@ -40,6 +42,7 @@ const APP = 'demo/app';
 let c: Cluster;
 let upstream: NsRegistry;
 let mirror: NsRegistry;
+let prom: RunningPrometheus | undefined;
 const up = () => `${NET.nodeIp}:${UPSTREAM_PORT}`;
 // This file's ImageSetMirror mirrors under e2e/ (the walk-through's under mirror/).
 const mirrored = (repo: string, tag: string) => `${NET.nodeIp}:${MIRROR_PORT}/e2e/${repo}:${tag}`;
@@ -59,8 +62,11 @@ describe('kuik-functions on a real Knative cluster, installed with kubectl apply
     await c.k('create', 'namespace', NS);
     await pullSecret(c, NS, 'upstream-pull', upstream);
     await pullSecret(c, NS, 'mirror-cred', mirror);
+    // From the start, as an operator's would be: it sees the router pods the scenarios replace.
+    prom = await startClusterPrometheus(c, KUIK_NS);
   });
   after(async () => {
+    await prom?.stop();
     await stack?.stop();
   });
 
@@ -394,6 +400,62 @@ spec:
     assert.ok(
       done.some((d) => d.bytes_resumed > 0),
       `a copy of ${big} resumed recorded uploads: ${JSON.stringify(done)}`,
+    );
+  });
+
+  test("the functions' counts reach Prometheus through the router: copy Jobs that exited, reconcile and monitor pods that scaled to zero", async () => {
+    const p = prom!;
+    // What the copy Jobs did, from their pods' own logs (the JobSink keeps its Jobs an hour): one
+    // `copy mirrored` line per image mirrored. The pod killed mid-copy above went with its log, and
+    // it mirrored nothing; its retry did.
+    const logs = await c.k(
+      ...['-n', KUIK_NS, 'logs', '-l', 'app.kubernetes.io/component=copy'],
+      ...['--tail=-1', '--prefix', '--max-log-requests=50'],
+    );
+    const lines = logs.split('\n');
+    const mirroredByJobs = lines.filter((l) => l.includes('"msg":"copy mirrored"')).length;
+    // demo/app (twice: the walk-through's mirror and this file's), the image volume, demo/other, demo/big.
+    assert.ok(mirroredByJobs >= 4, `copy Jobs logged ${mirroredByJobs} mirrored copies`);
+    // Each router pod's series at its highest, summed: the pods scaled away above took their
+    // pushed counters with them, after one last scrape of what no scrape had shown yet (a copy
+    // counted just before, a series still held at 0), and Prometheus keeps what it scraped.
+    const total = async (series: string) =>
+      (await p.query(`sum(max_over_time(${series}[2h]))`))[0]?.value ?? 0;
+    let seen = 0;
+    await eventually(
+      `Prometheus counts ${mirroredByJobs} mirrored copies`,
+      async () => {
+        seen = await total('kube_image_keeper_copies_total{function="copy",result="mirrored"}');
+        return seen === mirroredByJobs;
+      },
+      300_000,
+    ).catch(async (err) => {
+      // What a reader needs to tell where the counts went: each router pod's series and the
+      // pushes it accepted, and what the copy pods said about their pushes.
+      const perPod = async (q: string) =>
+        JSON.stringify(await p.query(`max_over_time(${q}[2h])`).catch((e) => errorMessage(e)));
+      throw new Error(
+        [
+          `${errorMessage(err)}: Prometheus has ${seen}`,
+          `copies per router pod: ${await perPod('kube_image_keeper_copies_total{function="copy"}')}`,
+          `pushes per router pod: ${await perPod('kube_image_keeper_router_metric_pushes_total')}`,
+          'copy pods on mirroring and pushing:',
+          ...lines.filter((l) => /metrics push|copy mirrored|copy job done/.test(l)),
+        ].join('\n'),
+      );
+    });
+    assert.ok((await total('kube_image_keeper_reconcile_events_total{function="reconcile"}')) > 0);
+    assert.ok((await total('kube_image_keeper_monitor_ticks_total{function="monitor"}')) > 0);
+    // What it scrapes is what the manifests' annotations describe: the router's pods, all up.
+    const targets = await p.targets();
+    assert.ok(targets.length >= 2, JSON.stringify(targets));
+    for (const t of targets) {
+      assert.match(t.labels['pod'] ?? '', /^kuik-router-/);
+      assert.equal(t.health, 'up', JSON.stringify(t));
+    }
+    // For docs/performance.md: one scrape of a router pod on the real node, as Prometheus timed it.
+    console.log(
+      `router scrape durations (ms): ${targets.map((t) => (t.lastScrapeDuration * 1000).toFixed(1)).join(' ')}; copies mirrored ${mirroredByJobs}`,
     );
   });
 });
