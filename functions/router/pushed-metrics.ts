@@ -231,9 +231,7 @@ export class PushedMetrics {
     for (const family of this.#families.values())
       for (const s of family.values()) {
         if (s.released) continue;
-        s.released = true;
-        s.value += s.pending;
-        s.pending = 0;
+        release(s);
         this.#unscraped = true;
       }
     return this.#scrapes > 0 && this.#unscraped;
@@ -281,13 +279,18 @@ export class PushedMetrics {
       if (s.released) continue;
       s.firstShownAt ??= now;
       if (now - s.firstShownAt < this.#holdMs) continue;
-      s.released = true;
-      s.value += s.pending;
-      s.pending = 0;
+      release(s);
     }
     const out = series.map((s) => ({ value: s.value, metricName: s.name, labels: s.labels }));
     return out;
   }
+}
+
+/** A held series shows its count from now on. */
+function release(s: Series): void {
+  s.released = true;
+  s.value += s.pending;
+  s.pending = 0;
 }
 
 /**
