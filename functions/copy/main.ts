@@ -6,6 +6,7 @@
 // record its upload sessions in status, so the next run resumes instead of starting over.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '#shared/config/config.ts';
+import { envNumber } from '#shared/env-number.ts';
 import { guarded } from '#shared/http/access.ts';
 import { bodyLimitOf, timeoutsOf } from '#shared/http/limits.ts';
 import { listen } from '#shared/http/serve.ts';
@@ -28,14 +29,8 @@ const MiB = 1024 * 1024;
  * KUIK_COPY_PROGRESS_SECONDS; defaults otherwise.
  */
 export function copySettings(env: NodeJS.ProcessEnv): CopySettings {
-  const positive = (name: string, fallback: number, unit = 1): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n <= 0)
-      throw new Error(`${name} must be a positive number, got ${JSON.stringify(raw)}`);
-    return Math.round(n * unit);
-  };
+  const positive = (name: string, fallback: number, unit = 1) =>
+    envNumber(env, name, fallback, { min: 'positive', unit });
   return {
     chunkBytes: positive('KUIK_COPY_CHUNK_MIB', DEFAULT_SETTINGS.chunkBytes, MiB),
     recordEveryBytes: positive('KUIK_COPY_RECORD_EVERY_MIB', DEFAULT_SETTINGS.recordEveryBytes, MiB),

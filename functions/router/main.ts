@@ -3,6 +3,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '#shared/config/config.ts';
 import { KeyringCache } from '#shared/credentials/keyring-cache.ts';
+import { envNumber } from '#shared/env-number.ts';
 import { compileGlobalSkip } from '#shared/filter/filter.ts';
 import type { Logger } from '#shared/log.ts';
 import { RegistryClient } from '#shared/registry/client.ts';
@@ -43,16 +44,6 @@ function metricsAuthOn(env: NodeJS.ProcessEnv): boolean {
   throw new Error(`KUIK_METRICS_AUTH must be true or false, got ${JSON.stringify(raw)}`);
 }
 
-/** A duration in milliseconds from the environment: unset or empty is the default. */
-function millis(env: NodeJS.ProcessEnv, key: string, fallback: number): number {
-  const raw = env[key]?.trim();
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0)
-    throw new Error(`${key} must be milliseconds (a number ≥ 0), got ${JSON.stringify(raw)}`);
-  return n;
-}
-
 export function routerEnv(env: NodeJS.ProcessEnv): RouterEnv {
   const dir = env['WEBHOOK_CERT_DIR'] ?? '/tmp/k8s-webhook-server/serving-certs';
   return {
@@ -67,8 +58,8 @@ export function routerEnv(env: NodeJS.ProcessEnv): RouterEnv {
     // How often the serving certificate files are checked for a rotation.
     certReloadMs: Number(env['CERT_RELOAD_INTERVAL_MS'] ?? 30_000),
     ageInMinutes: (env['KUIK_METRICS_AGE_MINUTES'] ?? '').trim().toLowerCase() === 'true',
-    pushHoldMs: millis(env, 'KUIK_METRICS_PUSH_HOLD_MS', 60_000),
-    lastScrapeWaitMs: millis(env, 'KUIK_METRICS_LAST_SCRAPE_WAIT_MS', 30_000),
+    pushHoldMs: envNumber(env, 'KUIK_METRICS_PUSH_HOLD_MS', 60_000, { min: 'zero' }),
+    lastScrapeWaitMs: envNumber(env, 'KUIK_METRICS_LAST_SCRAPE_WAIT_MS', 30_000, { min: 'zero' }),
   };
 }
 
